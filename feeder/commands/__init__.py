@@ -1,0 +1,1 @@
+"""One module per `feeder` subcommand; each exposes register(app)."""

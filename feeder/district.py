@@ -1,0 +1,282 @@
+"""District: the validated school and flow tables every other module starts from.
+
+`load_district` is the only door in. It accepts what real exports look like (BOM or
+cp1252 CSVs, stray spaces, point files in any CRS) and refuses bad data with one line
+naming file, row and column, so nothing downstream has to re-check its input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from feeder.errors import FeederError, at
+from feeder.geo import haversine_km
+from feeder.tables import clean_cells, parse_numbers, read_text_table, require_columns
+
+LEVELS = ("elementary", "middle", "high", "span")
+DEFAULT_GRADES = {"elementary": (0, 5), "middle": (6, 8), "high": (9, 12)}
+GRADE_WORDS = {"K": 0, "KG": 0, "TK": -1, "PK": -1, "P": -1, "PREK": -1}
+OUTSIDE = "OUT"
+SCHOOL_FILES = ("schools.csv", "schools.geojson", "schools.gpkg", "schools.shp")
+TEXT_COLUMNS = ("region", "portfolio", "programs", "principal")
+NUMBER_COLUMNS = ("enrollment", "capacity", "need_index")
+FAR_SITE_KM = 300.0
+
+
+@dataclass(frozen=True)
+class District:
+    """A district's schools (one row each, file order kept) and student flows.
+
+    schools: GeoDataFrame in EPSG:4326 with at least school_id, name, level, grade_lo,
+        grade_hi (nullable Int64; level defaults filled in, a span without grades stays
+        missing), lat, lon, enrollment, capacity, need_index (float, NaN when absent),
+        region, portfolio, programs, principal (str, "" when absent), plus any extra columns.
+    flows: from_id, to_id, students (float > 0); repeated pairs summed; only district
+        schools, and `OUT` as a destination.
+    """
+
+    schools: gpd.GeoDataFrame
+    flows: pd.DataFrame
+    path: Path
+    flows_source: str = "flows.csv"
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def ids(self) -> list[str]:
+        return self.schools["school_id"].tolist()
+
+    @property
+    def has_regions(self) -> bool:
+        return bool((self.schools["region"] != "").any())
+
+    @property
+    def has_current_plan(self) -> bool:
+        return bool((self.schools["portfolio"] != "").all())
+
+    def internal_flows(self) -> pd.DataFrame:
+        """Flows whose two ends are district schools (the ones cohesion counts)."""
+        return self.flows[self.flows["to_id"] != OUTSIDE].reset_index(drop=True)
+
+
+def load_district(path: str | Path) -> District:
+    """Load and validate a district folder (FORMAT.md)."""
+    folder = Path(path)
+    if not folder.is_dir():
+        raise FeederError(f"{folder}: not a district folder (expected a folder holding schools.csv)")
+    schools_path = next((folder / n for n in SCHOOL_FILES if (folder / n).exists()), None)
+    if schools_path is None:
+        raise FeederError(f"{folder}: no schools.csv (or schools.geojson/.gpkg/.shp) in this folder")
+    schools = read_schools(schools_path)
+    warnings: list[str] = []
+    flows_path = folder / "flows.csv"
+    if flows_path.exists():
+        flows = read_flows(flows_path, schools, warnings)
+        source = "flows.csv"
+    else:
+        from feeder.infer import infer_flows
+
+        flows, source = infer_flows(folder, schools, warnings)
+    return District(schools=schools, flows=flows, path=folder, flows_source=source, warnings=warnings)
+
+
+def read_schools(path: Path) -> gpd.GeoDataFrame:
+    """Read schools.csv or a point file and return the validated schools table."""
+    table = read_point_file(path) if path.suffix != ".csv" else read_text_table(path)
+    require_columns(table, path, ("school_id", "name", "lat", "lon"))
+    ids = table["school_id"]
+    if (ids == "").any():
+        raise at(path, "school_id is empty", row=first(ids == "") + 2, column="school_id")
+    duplicated = ids.duplicated()
+    if duplicated.any():
+        row = first(duplicated)
+        raise at(path, f"duplicate school_id '{ids.iloc[row]}'", row=row + 2, column="school_id")
+    if (ids == OUTSIDE).any():
+        raise at(path, f"'{OUTSIDE}' is reserved for flows leaving the district", row=first(ids == OUTSIDE) + 2, column="school_id")
+    schools = pd.DataFrame({"school_id": ids, "name": table["name"]})
+    schools["lat"] = coordinate(table, path, "lat", 90.0)
+    schools["lon"] = coordinate(table, path, "lon", 180.0)
+    check_far_sites(schools, path)
+    grade_lo, grade_hi = grades(table, path)
+    schools["level"] = levels(table, path, grade_lo, grade_hi)
+    defaults = schools["level"].map(DEFAULT_GRADES)
+    schools["grade_lo"] = grade_lo.fillna(defaults.map(lambda g: g[0] if isinstance(g, tuple) else pd.NA)).astype("Int64")
+    schools["grade_hi"] = grade_hi.fillna(defaults.map(lambda g: g[1] if isinstance(g, tuple) else pd.NA)).astype("Int64")
+    for column in NUMBER_COLUMNS:
+        if column in table.columns:
+            schools[column] = parse_numbers(table, path, column, minimum=None if column == "need_index" else 0)
+        else:
+            schools[column] = np.nan
+    for column in TEXT_COLUMNS:
+        schools[column] = table[column] if column in table.columns else ""
+    known = set(schools.columns) | {"geometry", "grade_lo", "grade_hi", "level"}
+    for column in table.columns:
+        if column not in known:
+            schools[column] = table[column]
+    geometry = gpd.points_from_xy(schools["lon"], schools["lat"], crs="EPSG:4326")
+    return gpd.GeoDataFrame(schools.reset_index(drop=True), geometry=geometry, crs="EPSG:4326")
+
+
+def read_point_file(path: Path) -> pd.DataFrame:
+    """Read a point GeoJSON / GeoPackage / shapefile into the same text table as a CSV."""
+    try:
+        frame = gpd.read_file(path)
+    except Exception as error:
+        raise at(path, f"not a readable spatial file ({str(error).splitlines()[0]})") from None
+    if frame.empty:
+        raise at(path, "the file has no features")
+    if frame.crs is None:
+        raise at(path, "the file has no coordinate reference system; save it with one (e.g. EPSG:4326)")
+    frame = frame.to_crs("EPSG:4326")
+    bad = ~frame.geometry.geom_type.isin(["Point"]) | frame.geometry.is_empty
+    if bad.any():
+        raise at(path, "school sites must be points", row=first(bad) + 2, column="geometry")
+    table = pd.DataFrame(frame.drop(columns="geometry"))
+    table.columns = [str(c).strip().lower() for c in table.columns]
+    table = table.astype(object).where(table.notna(), "").astype(str)
+    table["lon"] = frame.geometry.x.map(repr).to_numpy()
+    table["lat"] = frame.geometry.y.map(repr).to_numpy()
+    return clean_cells(table)
+
+
+def coordinate(table: pd.DataFrame, path: Path, column: str, limit: float) -> pd.Series:
+    """Parse lat or lon, refusing blanks and values outside ±limit."""
+    values = parse_numbers(table, path, column)
+    missing = values.isna()
+    if missing.any():
+        raise at(path, f"{column} is empty", row=first(missing) + 2, column=column)
+    outside = values.abs() > limit
+    if outside.any():
+        row = first(outside)
+        raise at(path, f"{values.iloc[row]:g} is outside -{limit:g}..{limit:g}", row=row + 2, column=column)
+    return values
+
+
+def check_far_sites(schools: pd.DataFrame, path: Path) -> None:
+    """Refuse a site hundreds of km from the district's median site (swapped or mistyped coordinates)."""
+    if len(schools) < 3:
+        return
+    distance = haversine_km(schools["lat"], schools["lon"], schools["lat"].median(), schools["lon"].median())
+    far = distance > FAR_SITE_KM
+    if far.any():
+        row = int(np.argmax(distance))
+        raise at(
+            path,
+            f"school '{schools['school_id'].iloc[row]}' is {distance[row]:,.0f} km from the district's median site "
+            "(are lat and lon swapped or mistyped?)",
+            row=row + 2,
+            column="lat",
+        )
+
+
+def grades(table: pd.DataFrame, path: Path) -> tuple[pd.Series, pd.Series]:
+    """Parse grade_lo / grade_hi (K = 0, TK/PK = -1); missing columns give all-NA."""
+    parsed = []
+    for column in ("grade_lo", "grade_hi"):
+        if column not in table.columns:
+            parsed.append(pd.Series(np.nan, index=table.index))
+            continue
+        text = table[column].str.upper().replace(GRADE_WORDS | {k.title(): v for k, v in GRADE_WORDS.items()})
+        values = pd.to_numeric(text.where(text != ""), errors="coerce")
+        bad = (values.isna() & (table[column] != "")) | (values < -1) | (values > 13) | (values % 1 != 0)
+        if bad.any():
+            row = first(bad)
+            raise at(path, f"'{table[column].iloc[row]}' is not a grade (use K, PK, TK or 1-12)", row=row + 2, column=column)
+        parsed.append(values)
+    lo, hi = parsed
+    reversed_span = lo > hi
+    if reversed_span.any():
+        row = first(reversed_span)
+        raise at(path, f"grade_lo {lo.iloc[row]:g} is above grade_hi {hi.iloc[row]:g}", row=row + 2, column="grade_lo")
+    return lo, hi
+
+
+def levels(table: pd.DataFrame, path: Path, grade_lo: pd.Series, grade_hi: pd.Series) -> pd.Series:
+    """Use the level column where given, else derive it from the grades served."""
+    given = table["level"].str.lower() if "level" in table.columns else pd.Series("", index=table.index)
+    unknown = (given != "") & ~given.isin(LEVELS)
+    if unknown.any():
+        row = first(unknown)
+        raise at(path, f"unknown level '{table['level'].iloc[row]}' (use {', '.join(LEVELS)})", row=row + 2, column="level")
+    derived = pd.Series([level_of(lo, hi) for lo, hi in zip(grade_lo, grade_hi, strict=True)], index=table.index)
+    result = given.where(given != "", derived)
+    missing = result == ""
+    if missing.any():
+        row = first(missing)
+        raise at(path, "neither level nor grade_lo/grade_hi is given", row=row + 2, column="level")
+    return result
+
+
+def level_of(grade_lo: float, grade_hi: float) -> str:
+    """K-5 elementary, 6-8 middle, 9-12 high; anything spanning two of those is a span school."""
+    if pd.isna(grade_lo) or pd.isna(grade_hi):
+        return ""
+    bands = {band for band, (lo, hi) in DEFAULT_GRADES.items() if grade_lo <= hi and grade_hi >= lo}
+    if len(bands) == 1:
+        return bands.pop()
+    return "span"
+
+
+def read_flows(path: Path, schools: gpd.GeoDataFrame, warnings: list[str]) -> pd.DataFrame:
+    """Read flows.csv: positive students, lower level to higher, unknown ids dropped with a warning."""
+    table = read_text_table(path)
+    require_columns(table, path, ("from_id", "to_id", "students"))
+    students = parse_numbers(table, path, "students")
+    for column in ("from_id", "to_id"):
+        empty = table[column] == ""
+        if empty.any():
+            raise at(path, f"{column} is empty", row=first(empty) + 2, column=column)
+    missing = students.isna()
+    if missing.any():
+        raise at(path, "students is empty", row=first(missing) + 2, column="students")
+    not_positive = students <= 0
+    if not_positive.any():
+        row = first(not_positive)
+        raise at(path, f"{students.iloc[row]:g} students; every flow must carry more than 0", row=row + 2, column="students")
+    flows = pd.DataFrame({"from_id": table["from_id"], "to_id": table["to_id"], "students": students})
+    known = set(schools["school_id"])
+    unknown = ~flows["from_id"].isin(known) | ~(flows["to_id"].isin(known) | (flows["to_id"] == OUTSIDE))
+    if unknown.any():
+        names = sorted(set(flows.loc[unknown, "from_id"]) - known | set(flows.loc[unknown, "to_id"]) - known - {OUTSIDE})
+        warnings.append(
+            f"{path.name}: {int(unknown.sum())} flow(s) name schools not in the schools table and are left out: "
+            + ", ".join(names[:10])
+            + (" ..." if len(names) > 10 else "")
+        )
+    check_directions(flows, unknown, schools, path)
+    flows = flows[~unknown]
+    flows = flows[flows["from_id"] != flows["to_id"]]
+    return flows.groupby(["from_id", "to_id"], sort=False, as_index=False)["students"].sum()
+
+
+def check_directions(flows: pd.DataFrame, unknown: pd.Series, schools: gpd.GeoDataFrame, path: Path) -> None:
+    """Refuse a flow whose receiver tops out at or below its sender's top grade."""
+    top = dict(zip(schools["school_id"], schools["grade_hi"], strict=True))
+    level = dict(zip(schools["school_id"], schools["level"], strict=True))
+    for row, (sender, receiver) in enumerate(zip(flows["from_id"], flows["to_id"], strict=True)):
+        if unknown.iloc[row] or receiver == OUTSIDE:
+            continue
+        low, high = top[sender], top[receiver]
+        if pd.isna(low) or pd.isna(high):
+            continue
+        if high <= low:
+            raise at(
+                path,
+                f"flow from {level[sender]} school '{sender}' to {level[receiver]} school '{receiver}' "
+                "goes from a higher level to a lower one (flows run elementary → middle → high)",
+                row=row + 2,
+                column="to_id",
+            )
+
+
+def first(mask: pd.Series) -> int:
+    """Position of the first True in a boolean mask."""
+    return int(np.asarray(mask).argmax())
