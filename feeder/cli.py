@@ -16,6 +16,11 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def feeder() -> None:
+    """Feeder-pattern portfolios for school districts."""
+
+
 def register() -> None:
     """Attach each command module's commands to the app (one module per command)."""
     from feeder.commands import graph
@@ -25,27 +30,18 @@ def register() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the console script; returns the exit code."""
+    """Entry point of the console script; returns the exit code (usage errors exit 2 via typer)."""
     register()
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=argv, prog_name="feeder")
     except FeederError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted: outputs already on disk are complete; nothing half-written", file=sys.stderr)
         return 130
-    except typer.Exit as done:
-        return done.exit_code
-    except (typer.Abort, EOFError):
-        return 1
-    except Exception as error:  # click usage errors
-        import click
-
-        if isinstance(error, click.ClickException):
-            error.show()
-            return error.exit_code
-        raise
+    except SystemExit as done:
+        return done.code if isinstance(done.code, int) else 0
     return 0
 
 
