@@ -100,7 +100,12 @@ def read_schools(path: Path) -> gpd.GeoDataFrame:
         row = first(duplicated)
         raise at(path, f"duplicate school_id '{ids.iloc[row]}'", row=row + 2, column="school_id")
     if (ids == OUTSIDE).any():
-        raise at(path, f"'{OUTSIDE}' is reserved for flows leaving the district", row=first(ids == OUTSIDE) + 2, column="school_id")
+        raise at(
+            path,
+            f"'{OUTSIDE}' is reserved for flows leaving the district",
+            row=first(ids == OUTSIDE) + 2,
+            column="school_id",
+        )
     schools = pd.DataFrame({"school_id": ids, "name": table["name"]})
     schools["lat"] = coordinate(table, path, "lat", 90.0)
     schools["lon"] = coordinate(table, path, "lon", 180.0)
@@ -108,11 +113,17 @@ def read_schools(path: Path) -> gpd.GeoDataFrame:
     grade_lo, grade_hi = grades(table, path)
     schools["level"] = levels(table, path, grade_lo, grade_hi)
     defaults = schools["level"].map(DEFAULT_GRADES)
-    schools["grade_lo"] = grade_lo.fillna(defaults.map(lambda g: g[0] if isinstance(g, tuple) else pd.NA)).astype("Int64")
-    schools["grade_hi"] = grade_hi.fillna(defaults.map(lambda g: g[1] if isinstance(g, tuple) else pd.NA)).astype("Int64")
+    schools["grade_lo"] = grade_lo.fillna(
+        defaults.map(lambda g: g[0] if isinstance(g, tuple) else pd.NA)
+    ).astype("Int64")
+    schools["grade_hi"] = grade_hi.fillna(
+        defaults.map(lambda g: g[1] if isinstance(g, tuple) else pd.NA)
+    ).astype("Int64")
     for column in NUMBER_COLUMNS:
         if column in table.columns:
-            schools[column] = parse_numbers(table, path, column, minimum=None if column == "need_index" else 0)
+            schools[column] = parse_numbers(
+                table, path, column, minimum=None if column == "need_index" else 0
+            )
         else:
             schools[column] = np.nan
     for column in TEXT_COLUMNS:
@@ -189,13 +200,23 @@ def grades(table: pd.DataFrame, path: Path) -> tuple[pd.Series, pd.Series]:
         bad = (values.isna() & (table[column] != "")) | (values < -1) | (values > 13) | (values % 1 != 0)
         if bad.any():
             row = first(bad)
-            raise at(path, f"'{table[column].iloc[row]}' is not a grade (use K, PK, TK or 1-12)", row=row + 2, column=column)
+            raise at(
+                path,
+                f"'{table[column].iloc[row]}' is not a grade (use K, PK, TK or 1-12)",
+                row=row + 2,
+                column=column,
+            )
         parsed.append(values)
     lo, hi = parsed
     reversed_span = lo > hi
     if reversed_span.any():
         row = first(reversed_span)
-        raise at(path, f"grade_lo {lo.iloc[row]:g} is above grade_hi {hi.iloc[row]:g}", row=row + 2, column="grade_lo")
+        raise at(
+            path,
+            f"grade_lo {lo.iloc[row]:g} is above grade_hi {hi.iloc[row]:g}",
+            row=row + 2,
+            column="grade_lo",
+        )
     return lo, hi
 
 
@@ -205,8 +226,15 @@ def levels(table: pd.DataFrame, path: Path, grade_lo: pd.Series, grade_hi: pd.Se
     unknown = (given != "") & ~given.isin(LEVELS)
     if unknown.any():
         row = first(unknown)
-        raise at(path, f"unknown level '{table['level'].iloc[row]}' (use {', '.join(LEVELS)})", row=row + 2, column="level")
-    derived = pd.Series([level_of(lo, hi) for lo, hi in zip(grade_lo, grade_hi, strict=True)], index=table.index)
+        raise at(
+            path,
+            f"unknown level '{table['level'].iloc[row]}' (use {', '.join(LEVELS)})",
+            row=row + 2,
+            column="level",
+        )
+    derived = pd.Series(
+        [level_of(lo, hi) for lo, hi in zip(grade_lo, grade_hi, strict=True)], index=table.index
+    )
     result = given.where(given != "", derived)
     missing = result == ""
     if missing.any():
@@ -240,12 +268,19 @@ def read_flows(path: Path, schools: gpd.GeoDataFrame, warnings: list[str]) -> pd
     not_positive = students <= 0
     if not_positive.any():
         row = first(not_positive)
-        raise at(path, f"{students.iloc[row]:g} students; every flow must carry more than 0", row=row + 2, column="students")
+        raise at(
+            path,
+            f"{students.iloc[row]:g} students; every flow must carry more than 0",
+            row=row + 2,
+            column="students",
+        )
     flows = pd.DataFrame({"from_id": table["from_id"], "to_id": table["to_id"], "students": students})
     known = set(schools["school_id"])
     unknown = ~flows["from_id"].isin(known) | ~(flows["to_id"].isin(known) | (flows["to_id"] == OUTSIDE))
     if unknown.any():
-        names = sorted(set(flows.loc[unknown, "from_id"]) - known | set(flows.loc[unknown, "to_id"]) - known - {OUTSIDE})
+        names = sorted(
+            set(flows.loc[unknown, "from_id"]) - known | set(flows.loc[unknown, "to_id"]) - known - {OUTSIDE}
+        )
         warnings.append(
             f"{path.name}: {int(unknown.sum())} flow(s) name schools not in the schools table and are left out: "
             + ", ".join(names[:10])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.spatial import Delaunay, QhullError
@@ -57,6 +59,6 @@ def site_neighbours(sites: np.ndarray) -> set[tuple[int, int]]:
         triangulation = Delaunay(sites)
     except QhullError:
         order = np.lexsort((sites[:, 1], sites[:, 0]))
-        return {(min(a, b), max(a, b)) for a, b in zip(order[:-1], order[1:], strict=True)}
+        return {(min(a, b), max(a, b)) for a, b in itertools.pairwise(order)}
     indptr, indices = triangulation.vertex_neighbor_vertices
     return {(i, int(j)) for i in range(n) for j in indices[indptr[i] : indptr[i + 1]] if i < j}
