@@ -23,9 +23,9 @@ def feeder() -> None:
 
 def register() -> None:
     """Attach each command module's commands to the app (one module per command)."""
-    from feeder.commands import graph
+    from feeder.commands import graph, score
 
-    for module in (graph,):
+    for module in (graph, score):
         module.register(app)
 
 

@@ -1,0 +1,51 @@
+"""Terminal reports: scorecards side by side, in words a planner reads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from feeder.district import District
+
+ROWS: tuple[tuple[str, str, str], ...] = (
+    ("n_portfolios", "portfolios", "{}"),
+    ("size_ok", "sizes in range", "{}"),
+    ("cohesion", "cohesion (students kept together)", "{:.4f}"),
+    ("cohesion_bound", "proven best cohesion", "{:.4f}"),
+    ("split_schools", "split schools (>10% leave portfolio)", "{}"),
+    ("contiguous", "contiguous portfolios", "{:.0%}"),
+    ("k12_complete", "K-12 complete portfolios", "{:.0%}"),
+    ("mean_km", "mean km to meeting site", "{:.2f}"),
+    ("max_km", "max km to meeting site", "{:.2f}"),
+    ("enrollment_cv", "enrollment CV", "{:.3f}"),
+    ("need_cv", "need CV", "{:.3f}"),
+    ("in_region", "portfolios inside one region", "{:.0%}"),
+    ("moved", "schools moved from today's plan", "{}"),
+)
+
+
+def print_scorecards(district: District, cards: dict[str, dict[str, Any]], console: Console | None = None) -> None:
+    """Print one column per plan so today's plan and a new one can be compared at a glance."""
+    console = console or Console()
+    table = Table(title=f"{district.name}: {len(district.schools)} schools", title_justify="left")
+    table.add_column("metric")
+    for name in cards:
+        table.add_column(name, justify="right")
+    for key, label, fmt in ROWS:
+        if all(card.get(key) is None for card in cards.values()):
+            continue
+        table.add_row(label, *(cell(card.get(key), fmt) for card in cards.values()))
+    console.print(table)
+    for warning in district.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}")
+
+
+def cell(value: Any, fmt: str) -> str:
+    """Format one scorecard value; missing values show as a dash."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "NO"
+    return fmt.format(value)
