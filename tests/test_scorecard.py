@@ -1,0 +1,140 @@
+"""The scorecard against a plain, loop-by-loop reading of METRICS.md.
+
+The reference below is written independently of feeder.metrics (math module, dicts,
+its own Delaunay bookkeeping) so that a mistake in either shows up as a mismatch.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections import defaultdict
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linear_sum_assignment
+from scipy.spatial import Delaunay
+
+from feeder.district import load_district
+from feeder.plan import Plan
+
+LCPS = Path(__file__).resolve().parents[2] / "shared" / "data" / "lcps"
+needs_lcps = pytest.mark.skipif(not LCPS.exists(), reason="../shared/data/lcps is not present")
+
+
+def haversine(a: tuple[float, float], b: tuple[float, float]) -> float:
+    (lat1, lon1), (lat2, lon2) = a, b
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    return 2 * 6371.0088 * math.asin(math.sqrt(h))
+
+
+def reference_scorecard(folder: Path, plan: dict[str, str], lo: int = 12, hi: int = 24) -> dict:
+    rows = list(csv.DictReader(open(folder / "schools.csv", encoding="utf-8-sig")))
+    ids = [r["school_id"] for r in rows]
+    site = {r["school_id"]: (float(r["lat"]), float(r["lon"])) for r in rows}
+    flows: dict[tuple[str, str], float] = defaultdict(float)
+    for f in csv.DictReader(open(folder / "flows.csv", encoding="utf-8-sig")):
+        if f["from_id"] in site and f["to_id"] in site:
+            flows[f["from_id"], f["to_id"]] += float(f["students"])
+    members: dict[str, list[str]] = defaultdict(list)
+    for school in ids:
+        members[plan[school]].append(school)
+    total = sum(flows.values())
+    kept = sum(s for (a, b), s in flows.items() if plan[a] == plan[b])
+    outgoing: dict[str, float] = defaultdict(float)
+    leaving: dict[str, float] = defaultdict(float)
+    for (a, b), s in flows.items():
+        outgoing[a] += s
+        leaving[a] += s if plan[a] != plan[b] else 0
+    split = sum(1 for a in outgoing if outgoing[a] > 0 and leaving[a] / outgoing[a] > 0.10)
+    distances = []
+    for group in members.values():
+        totals = [sum(haversine(site[m], site[o]) for o in group) for m in group]
+        medoid = group[totals.index(min(totals))]
+        distances += [haversine(site[m], site[medoid]) for m in group]
+    mean_lat = sum(lat for lat, _ in site.values()) / len(site)
+    scale = math.cos(math.radians(mean_lat))
+    unique_sites: dict[tuple[float, float], list[str]] = defaultdict(list)
+    for school in ids:
+        lat, lon = site[school]
+        unique_sites[(lon * scale, lat)].append(school)
+    keys = list(unique_sites)
+    graph = nx.Graph()
+    graph.add_nodes_from(ids)
+    for group in unique_sites.values():
+        graph.add_edges_from((a, b) for a in group for b in group if a != b)
+    for simplex in Delaunay(np.array(keys)).simplices:
+        for i in range(3):
+            for j in range(3):
+                for a in unique_sites[keys[simplex[i]]]:
+                    for b in unique_sites[keys[simplex[j]]]:
+                        if a != b:
+                            graph.add_edge(a, b)
+    contiguous = sum(nx.is_connected(graph.subgraph(g)) for g in members.values()) / len(members)
+
+    def grades(r: dict) -> tuple[float, float]:
+        default = {"elementary": (0, 5), "middle": (6, 8), "high": (9, 12)}.get(r["level"], (math.nan, math.nan))
+        lo_ = float(r["grade_lo"]) if r.get("grade_lo") else default[0]
+        hi_ = float(r["grade_hi"]) if r.get("grade_hi") else default[1]
+        return lo_, hi_
+
+    span = {r["school_id"]: grades(r) for r in rows}
+    k12 = sum(all(any(span[m][0] <= g <= span[m][1] for m in group) for g in (3, 7, 10)) for group in members.values())
+    enrollment = {r["school_id"]: float(r.get("enrollment") or 0) for r in rows}
+    totals = np.array([sum(enrollment[m] for m in g) for g in members.values()])
+    card = {
+        "n_portfolios": len(members),
+        "size_ok": all(lo <= len(g) <= hi for g in members.values()),
+        "cohesion": kept / total,
+        "split_schools": split,
+        "mean_km": sum(distances) / len(distances),
+        "max_km": max(distances),
+        "contiguous": contiguous,
+        "k12_complete": k12 / len(members),
+        "enrollment_cv": totals.std() / totals.mean(),
+    }
+    if rows and "portfolio" in rows[0]:
+        old = sorted({r["portfolio"] for r in rows})
+        new = sorted(members)
+        overlap = np.zeros((len(new), len(old)))
+        for r in rows:
+            overlap[new.index(plan[r["school_id"]]), old.index(r["portfolio"])] += 1
+        a, b = linear_sum_assignment(-overlap)
+        card["moved"] = len(rows) - overlap[a, b].sum()
+    return card
+
+
+def assert_matches(folder: Path, labels: dict[str, str]) -> None:
+    district = load_district(folder)
+    plan = Plan(district, np.array([labels[s] for s in district.ids], dtype=object))
+    card = plan.score()
+    for key, expected in reference_scorecard(folder, labels).items():
+        assert card[key] == pytest.approx(expected, abs=1e-6), key
+
+
+@needs_lcps
+def test_pyramid_plan_matches_reference() -> None:
+    rows = list(csv.DictReader(open(LCPS / "schools.csv", encoding="utf-8")))
+    assert_matches(LCPS, {r["school_id"]: r["pyramid"] for r in rows})
+
+
+@needs_lcps
+@settings(max_examples=15, deadline=None)
+@given(k=st.integers(min_value=1, max_value=12), seed=st.integers(min_value=0, max_value=10_000))
+def test_random_plans_match_reference(k: int, seed: int) -> None:
+    rows = list(csv.DictReader(open(LCPS / "schools.csv", encoding="utf-8")))
+    rng = np.random.default_rng(seed)
+    assert_matches(LCPS, {r["school_id"]: f"P{rng.integers(k)}" for r in rows})
+
+
+def test_sample_current_plan_matches_reference() -> None:
+    sample = Path(__file__).resolve().parents[1] / "data" / "sample"
+    if not (sample / "schools.csv").exists():
+        pytest.skip("data/sample is not generated yet")
+    rows = list(csv.DictReader(open(sample / "schools.csv", encoding="utf-8-sig")))
+    assert_matches(sample, {r["school_id"]: r["portfolio"] for r in rows})
