@@ -48,7 +48,7 @@ class District:
 
     @property
     def name(self) -> str:
-        return self.path.name
+        return self.path.resolve().name
 
     @property
     def ids(self) -> list[str]:
@@ -112,13 +112,9 @@ def read_schools(path: Path) -> gpd.GeoDataFrame:
     check_far_sites(schools, path)
     grade_lo, grade_hi = grades(table, path)
     schools["level"] = levels(table, path, grade_lo, grade_hi)
-    defaults = schools["level"].map(DEFAULT_GRADES)
-    schools["grade_lo"] = grade_lo.fillna(
-        defaults.map(lambda g: g[0] if isinstance(g, tuple) else pd.NA)
-    ).astype("Int64")
-    schools["grade_hi"] = grade_hi.fillna(
-        defaults.map(lambda g: g[1] if isinstance(g, tuple) else pd.NA)
-    ).astype("Int64")
+    for column, given, end in (("grade_lo", grade_lo, 0), ("grade_hi", grade_hi, 1)):
+        default = schools["level"].map({level: span[end] for level, span in DEFAULT_GRADES.items()})
+        schools[column] = given.fillna(default.astype(float)).astype("Int64")
     for column in NUMBER_COLUMNS:
         if column in table.columns:
             schools[column] = parse_numbers(
@@ -197,7 +193,8 @@ def grades(table: pd.DataFrame, path: Path) -> tuple[pd.Series, pd.Series]:
             continue
         text = table[column].str.upper().replace(GRADE_WORDS | {k.title(): v for k, v in GRADE_WORDS.items()})
         values = pd.to_numeric(text.where(text != ""), errors="coerce")
-        bad = (values.isna() & (table[column] != "")) | (values < -1) | (values > 13) | (values % 1 != 0)
+        given = table[column] != ""
+        bad = given & (values.isna() | (values < -1) | (values > 13) | (values % 1 != 0))
         if bad.any():
             row = first(bad)
             raise at(

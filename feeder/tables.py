@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from feeder.errors import FeederError, at
@@ -23,7 +24,7 @@ def read_text_table(path: Path) -> pd.DataFrame:
     if not path.exists():
         raise FeederError(f"{path}: file not found")
     if path.stat().st_size == 0:
-        raise at(path, "the file is empty; expected a header row and at least one data row")
+        raise at(path, "the file is empty; expected a header row and at least one data row", row=1)
     last_error: Exception | None = None
     for encoding in ENCODINGS:
         try:
@@ -34,13 +35,19 @@ def read_text_table(path: Path) -> pd.DataFrame:
         except UnicodeDecodeError as error:
             last_error = error
         except pd.errors.EmptyDataError:
-            raise at(path, "the file is empty; expected a header row and data rows") from None
+            raise at(path, "the file is empty; expected a header row and data rows", row=1) from None
         except pd.errors.ParserError as error:
             raise at(path, f"not a readable CSV table ({str(error).strip()})") from None
     else:
         raise at(path, f"unreadable text encoding ({last_error}); save it as UTF-8")
     table.columns = [str(column).strip().lower() for column in table.columns]
-    return clean_cells(table)
+    return drop_trailing_blank_rows(clean_cells(table))
+
+
+def drop_trailing_blank_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """Drop the all-empty rows spreadsheets leave at the end (",,,,"); inner rows keep their numbers."""
+    filled = np.flatnonzero((table != "").any(axis=1).to_numpy())
+    return table.iloc[: filled[-1] + 1 if len(filled) else 0]
 
 
 def clean_cells(table: pd.DataFrame) -> pd.DataFrame:
@@ -57,9 +64,9 @@ def require_columns(table: pd.DataFrame, path: Path, columns: tuple[str, ...]) -
     for column in columns:
         if column not in table.columns:
             found = ", ".join(table.columns) or "none"
-            raise at(path, f"missing required column '{column}' (found: {found})", column=column)
+            raise at(path, f"missing required column '{column}' (found: {found})", row=1, column=column)
     if table.empty:
-        raise at(path, "the file has a header but no data rows")
+        raise at(path, "the file has a header but no data rows", row=2)
 
 
 def parse_numbers(

@@ -1,19 +1,88 @@
-"""`feeder graph DISTRICT`: print the district's feeder patterns."""
+"""`feeder graph DISTRICT`: the district's feeder patterns, split feeders and leakage."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
 from feeder.district import load_district
+from feeder.graph import FeederGraph
 
 
 def register(app: typer.Typer) -> None:
     app.command("graph")(graph)
 
 
-def graph(district: Path = typer.Argument(..., help="District folder (FORMAT.md).")) -> None:
-    """Print the feeder patterns of a district."""
-    loaded = load_district(district)
-    typer.echo(f"{loaded.name}: {len(loaded.schools)} schools, {len(loaded.flows)} flows")
+def graph(
+    district: Path = typer.Argument(..., help="District folder (FORMAT.md)."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print machine-readable JSON to stdout instead of tables."
+    ),
+) -> None:
+    """Print the feeder patterns of a district: who feeds each high school, split feeders, leakage."""
+    summary = FeederGraph(load_district(district)).summary()
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+    else:
+        render(summary, Console(soft_wrap=True))
+
+
+def render(summary: dict, console: Console) -> None:
+    """Write the summary as a few readable tables and lines."""
+    console.print(
+        f"[bold]{summary['district']}[/]: {summary['schools']} schools, {summary['flows']} flows, "
+        f"{summary['students']:,.0f} students moving between schools, {len(summary['patterns'])} feeder patterns",
+        highlight=False,
+    )
+    console.print(pattern_table(summary["patterns"]))
+    splits = summary["split_feeders"]
+    console.print(split_table(splits) if splits else "Split feeders: none")
+    leakage = summary["leakage"]
+    console.print(
+        f"Leakage: {leakage['students']:,.0f} students ({leakage['share']:.1%} of all moving) leave the district "
+        f"from {len(leakage['schools'])} schools"
+        + "".join(f"\n  {school}: {students:,.0f}" for school, students in top(leakage["schools"]))
+    )
+    unattached = summary["unattached"]
+    console.print(f"Unattached schools (no dominant path to a high school): {len(unattached)}")
+    if unattached:
+        console.print("  " + ", ".join(unattached))
+    for warning in summary["warnings"]:
+        console.print(f"[yellow]warning:[/] {warning}", markup=True, highlight=False)
+
+
+def pattern_table(patterns: list[dict]) -> Table:
+    table = Table(title="Feeder patterns (members follow their largest flow to a high school)")
+    for column in ("head", "name", "elem", "middle", "span", "students", "enrollment"):
+        table.add_column(column, justify="left" if column in ("head", "name") else "right")
+    for pattern in patterns:
+        counts = pattern["counts"]
+        table.add_row(
+            pattern["head"],
+            pattern["name"],
+            str(counts["elementary"]),
+            str(counts["middle"]),
+            str(counts["span"]),
+            f"{pattern['students']:,.0f}",
+            f"{pattern['enrollment']:,.0f}",
+        )
+    return table
+
+
+def split_table(splits: list[dict]) -> Table:
+    table = Table(title=f"Split feeders: {len(splits)} schools send over 10% past their main destination")
+    for column in ("school", "name", "destinations (share of students sent)"):
+        table.add_column(column)
+    for split in splits:
+        shares = ", ".join(f"{school} {share:.0%}" for school, share in split["shares"].items())
+        table.add_row(split["school_id"], split["name"], shares)
+    return table
+
+
+def top(students: dict[str, float], count: int = 10) -> list[tuple[str, float]]:
+    """The schools losing the most students, largest first."""
+    return sorted(students.items(), key=lambda item: -item[1])[:count]

@@ -1,0 +1,88 @@
+"""What `feeder align` writes and prints: alignment.csv, alignment.json and a short summary.
+
+Files are rendered to strings here (the command writes them atomically); the same result
+always renders to the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+
+from rich.console import Console
+
+from feeder.alignment.check import COLUMNS, AlignmentResult
+from feeder.plan import rounded
+
+TOP_BREAKS = 10
+
+
+def alignment_csv(result: AlignmentResult) -> str:
+    """One row per (flow, family, sender value); portfolio columns when a plan is known."""
+    columns = COLUMNS + (["portfolio_from", "portfolio_to"] if result.plan is not None else [])
+    return result.table[columns].to_csv(index=False, lineterminator="\n", float_format="%.10g")
+
+
+def alignment_json(result: AlignmentResult) -> str:
+    """Totals per family, per feeder pattern and per portfolio, and the suggestions."""
+    document = {
+        "district": result.district.name,
+        "rules": result.rules.source,
+        "plan": result.plan.options.get("plan") if result.plan is not None else None,
+        "flows_checked": int(result.table[["from_id", "to_id"]].drop_duplicates().shape[0]),
+        "families": result.families,
+        "patterns": result.patterns,
+        "portfolios": result.portfolios,
+        "suggestions": result.suggestions,
+    }
+    return json.dumps(rounded(document), indent=2, ensure_ascii=False) + "\n"
+
+
+def summary_lines(result: AlignmentResult) -> list[str]:
+    """Readable lines: one per family, then the largest broken continuations."""
+    lines = [family_line(result, name, entry) for name, entry in result.families.items()]
+    top = result.suggestions[:TOP_BREAKS]
+    if top:
+        lines += ["", f"Largest breaks ({len(top)} of {len(result.suggestions)}):"]
+        lines += [f"  {break_line(result, suggestion)}" for suggestion in top]
+    return lines
+
+
+def family_line(result: AlignmentResult, name: str, entry: dict) -> str:
+    """'dual language: 1,234 of 5,678 students continued (21.7%), 4,444 broken'."""
+    label = result.rules[name].describe("")
+    good, bad = ("continued", "broken") if entry["kind"] == "continue" else ("aligned", "misaligned")
+    if not entry["students"]:
+        return f"{label}: no students on flows it applies to"
+    rate = "" if entry["rate"] is None else f" ({entry['rate']:.1%})"
+    judged = entry[good] + entry[bad]
+    line = f"{label}: {entry[good]:,.0f} of {judged:,.0f} students {good}{rate}, {entry[bad]:,.0f} {bad}"
+    return line + (f", {entry['unknown']:,.0f} unknown" if entry.get("unknown") else "")
+
+
+def break_line(result: AlignmentResult, suggestion: dict) -> str:
+    """'184 students leave Spanish dual language at Alpha ES for Beta MS, which has none; nearest ...'."""
+    family = result.rules[suggestion["family"]]
+    has = suggestion["receiver_has"]
+    offered = " and ".join(family.describe(value) for value in has.split(";")) if has else ""
+    line = (
+        f"{suggestion['students']:,.0f} students leave {suggestion['program']} at {suggestion['from_name']} "
+        f"for {suggestion['to_name']}, which has {'only ' + offered if offered else 'none'}; "
+    )
+    nearest = suggestion["nearest"]
+    if nearest is None:
+        line += "no other school that could take them offers it"
+    else:
+        line += f"nearest {nearest['level']} school with it: {nearest['name']}, {nearest['km']:.1f} km"
+    if suggestion["opening_at_receiver_serves"] > suggestion["students"]:
+        line += f" (opening it there would serve {suggestion['opening_at_receiver_serves']:,.0f})"
+    return line
+
+
+def print_summary(result: AlignmentResult, console: Console | None = None) -> None:
+    """Print the summary lines (school names are printed as-is, never as markup)."""
+    console = console or Console(highlight=False)
+    console.print(
+        f"Alignment of {result.district.name} (rules: {result.rules.source})", style="bold", markup=False
+    )
+    for line in summary_lines(result):
+        console.print(line, markup=False, soft_wrap=True)

@@ -1,0 +1,43 @@
+"""`feeder align DISTRICT --out DIR`: check program alignment along the feeder flows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from feeder.alignment import check_alignment, load_rules
+from feeder.alignment.report import alignment_csv, alignment_json, print_summary
+from feeder.district import load_district
+from feeder.output import write_files
+from feeder.plan import Plan
+
+
+def register(app: typer.Typer) -> None:
+    app.command("align")(align)
+
+
+def align(
+    district: Path = typer.Argument(..., help="District folder (FORMAT.md)."),
+    out: Path = typer.Option(..., "--out", help="Folder for alignment.csv and alignment.json."),
+    plan: Path | None = typer.Option(
+        None,
+        "--plan",
+        help="portfolios.csv (school_id,portfolio) to report per portfolio; "
+        "default: the district's portfolio column when every school has one.",
+    ),
+    rules: Path | None = typer.Option(
+        None,
+        "--rules",
+        help="Alignment rules TOML (default: feeder/rules/default.toml, which documents the format).",
+    ),
+) -> None:
+    """Check that students find the same programs at their next school, flow by flow."""
+    loaded = load_district(district)
+    chosen = Plan.from_csv(loaded, plan) if plan is not None else None
+    result = check_alignment(loaded, chosen, load_rules(rules) if rules is not None else None)
+    write_files(out, {"alignment.csv": alignment_csv(result), "alignment.json": alignment_json(result)})
+    for warning in loaded.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    print_summary(result)
+    typer.echo(f"wrote {out / 'alignment.csv'} and {out / 'alignment.json'}")

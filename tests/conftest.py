@@ -1,0 +1,40 @@
+"""Shared fixtures: the real LCPS district (when present) and tiny district folders."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+LCPS = Path(__file__).resolve().parents[2] / "shared" / "data" / "lcps"
+
+MakeDistrict = Callable[..., Path]
+
+
+@pytest.fixture(scope="session")
+def lcps_path() -> Path:
+    """The Loudoun County district folder, which lives outside the repository."""
+    if not (LCPS / "schools.csv").exists():
+        pytest.skip(f"real LCPS data not found at {LCPS} (it is not shipped with the repository)")
+    return LCPS
+
+
+@pytest.fixture(scope="session")
+def make_district(tmp_path_factory: pytest.TempPathFactory) -> MakeDistrict:
+    """Write a district folder from rows; session-scoped so hypothesis tests may use it too.
+
+    schools: one dict per school (columns as keys, written as text);
+    flows: (from_id, to_id, students) rows, or None for no flows.csv.
+    """
+
+    def make(schools: Sequence[dict], flows: Sequence[Sequence] | None = ()) -> Path:
+        folder = tmp_path_factory.mktemp("district")
+        pd.DataFrame(list(schools), dtype=str).to_csv(folder / "schools.csv", index=False)
+        if flows is not None:
+            table = pd.DataFrame(list(flows), columns=["from_id", "to_id", "students"], dtype=str)
+            table.to_csv(folder / "flows.csv", index=False)
+        return folder
+
+    return make
