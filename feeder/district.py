@@ -26,6 +26,7 @@ SCHOOL_FILES = ("schools.csv", "schools.geojson", "schools.gpkg", "schools.shp")
 TEXT_COLUMNS = ("region", "portfolio", "programs", "principal")
 NUMBER_COLUMNS = ("enrollment", "capacity", "need_index")
 FAR_SITE_KM = 300.0
+FAR_SITE_SPREAD = 4.0
 
 
 @dataclass(frozen=True)
@@ -168,11 +169,16 @@ def coordinate(table: pd.DataFrame, path: Path, column: str, limit: float) -> pd
 
 
 def check_far_sites(schools: pd.DataFrame, path: Path) -> None:
-    """Refuse a site hundreds of km from the district's median site (swapped or mistyped coordinates)."""
+    """Refuse a site hundreds of km from the district's median site (swapped or mistyped coordinates).
+
+    The limit is 300 km, or four times the spread of the other sites (75th
+    percentile distance) for districts that really are that large (a statewide district).
+    """
     if len(schools) < 3:
         return
     distance = haversine_km(schools["lat"], schools["lon"], schools["lat"].median(), schools["lon"].median())
-    far = distance > FAR_SITE_KM
+    spread_of_others = float(np.percentile(np.sort(distance)[:-1], 75))
+    far = distance > max(FAR_SITE_KM, FAR_SITE_SPREAD * spread_of_others)
     if far.any():
         row = int(np.argmax(distance))
         raise at(
@@ -290,8 +296,13 @@ def read_flows(path: Path, schools: gpd.GeoDataFrame, warnings: list[str]) -> pd
 
 
 def check_directions(flows: pd.DataFrame, unknown: pd.Series, schools: gpd.GeoDataFrame, path: Path) -> None:
-    """Refuse a flow whose receiver tops out at or below its sender's top grade."""
+    """Refuse a flow that goes down or sideways in grades.
+
+    A receiver must top out above its sender, or at the same grade while starting later
+    (a K-8 sending to a 6-8 middle school at the 5 → 6 move is normal).
+    """
     top = dict(zip(schools["school_id"], schools["grade_hi"], strict=True))
+    bottom = dict(zip(schools["school_id"], schools["grade_lo"], strict=True))
     level = dict(zip(schools["school_id"], schools["level"], strict=True))
     for row, (sender, receiver) in enumerate(zip(flows["from_id"], flows["to_id"], strict=True)):
         if unknown.iloc[row] or receiver == OUTSIDE:
@@ -299,7 +310,7 @@ def check_directions(flows: pd.DataFrame, unknown: pd.Series, schools: gpd.GeoDa
         low, high = top[sender], top[receiver]
         if pd.isna(low) or pd.isna(high):
             continue
-        if high <= low:
+        if high < low or (high == low and not bottom[receiver] > bottom[sender]):
             raise at(
                 path,
                 f"flow from {level[sender]} school '{sender}' to {level[receiver]} school '{receiver}' "

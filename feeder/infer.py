@@ -1,15 +1,493 @@
-"""Flows inferred from attendance boundaries, planning units or school sites (FORMAT.md)."""
+"""Flows inferred when a district has no flows.csv (FORMAT.md, "When there is no flows.csv").
+
+Sources, the first one present wins:
+
+1. `assignments.csv`: planning units naming their `elementary_id`, `middle_id` and `high_id`.
+   Exact data, so every shared unit counts and nothing is dropped as a sliver.
+2. `boundaries.geojson` (or `.gpkg` / `.shp`): one attendance zone per school (`school_id`),
+   in any CRS. A sender is split over the receiving zones it overlaps, in proportion to the
+   overlap area, or to the students living in the overlap when `planning_units.geojson`
+   (or `.gpkg` / `.shp`: polygons with a `students` column) sits beside it.
+3. School sites alone: each school's Voronoi cell among the schools serving the same grade
+   stands in for its zone. A rough estimate, labelled so in the source and in a warning.
+
+Whatever the source, a sender's flows add up to its transition cohort: enrollment divided
+by the grades it serves from K to its top grade (pre-K classes are small and often part-day,
+so they are not counted as a grade).
+
+Who can feed whom comes from grades, not level names: a school sends its top grade to schools
+that serve the next grade and start above where it starts (K-5 -> 6-8, K-5 -> 6-12,
+K-8 -> 9-12, 6-8 -> 9-12, but never K-5 -> K-8 or 6-8 -> 6-12). Where the district has
+schools that start at the next grade, only they receive: K-8 leavers go to 9-12 schools, not
+to a 6-12 whose 9th grade comes from its own 8th grade.
+
+Slivers: a geometric overlap carrying under MIN_SHARE of its sender's cohort (ROUGH_MIN_SHARE
+for the site estimate, whose cells are coarse) is not a feeder; it is dropped, the sender's
+other flows are rescaled to keep its cohort whole, and a warning counts what was dropped.
+A sender's largest flow is never dropped.
+
+Bad geometry: an invalid polygon is repaired with make_valid (a warning says so); a feature
+with no geometry, a non-polygon or a blank school_id is refused with one line naming file and
+row; zones of schools missing from the schools table are left out with a warning (closed or
+out-of-district schools are harmless); several features of one school are merged.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
+from scipy.spatial import cKDTree
 
-from feeder.errors import FeederError
+from feeder.district import SCHOOL_FILES, read_schools
+from feeder.errors import FeederError, at
+from feeder.tables import parse_numbers, read_text_table, require_columns
+
+ASSIGNMENTS = "assignments.csv"
+ASSIGNMENT_COLUMNS = ("elementary_id", "middle_id", "high_id")
+BOUNDARY_FILES = ("boundaries.geojson", "boundaries.gpkg", "boundaries.shp")
+UNIT_FILES = ("planning_units.geojson", "planning_units.gpkg", "planning_units.shp")
+MIN_SHARE = 0.03
+ROUGH_MIN_SHARE = 0.10
+ROUGH_SOURCE = "nearest-school estimate (rough)"
+ROUGH_WARNING = (
+    "flows are a rough nearest-school estimate from school sites alone (no flows.csv, "
+    "assignments.csv or boundaries.geojson): treat feeder patterns and split feeders as guesses"
+)
+NOMINAL_COHORT = 100.0
+MIN_MARGIN_M = 500.0
+FLOW_COLUMNS = ["from_id", "to_id", "students"]
+WEIGHT_COLUMNS = ["from_id", "to_id", "weight"]
+POLYGONS = ("Polygon", "MultiPolygon")
 
 
 def infer_flows(folder: Path, schools: gpd.GeoDataFrame, warnings: list[str]) -> tuple[pd.DataFrame, str]:
-    """Return (flows, source) for a folder without flows.csv."""
-    raise FeederError(f"{folder}: no flows.csv in this folder")
+    """Return (flows, source) for a folder without flows.csv, trying the sources in order."""
+    boundaries = first_existing(folder, BOUNDARY_FILES)
+    if (folder / ASSIGNMENTS).exists():
+        flows = flows_from_assignments(folder / ASSIGNMENTS, schools, warnings)
+        source = ASSIGNMENTS
+    elif boundaries is not None:
+        units = first_existing(folder, UNIT_FILES)
+        flows = flows_from_boundaries(boundaries, schools, warnings, units=units)
+        weighting = f"students in {units.name}" if units else "overlap area"
+        source = f"{boundaries.name} (weighted by {weighting})"
+    else:
+        warnings.append(ROUGH_WARNING)
+        flows = flows_from_sites(schools, warnings)
+        source = ROUGH_SOURCE
+    if flows.empty:
+        raise FeederError(f"{folder}: no flows could be inferred from {source}; check grades and zones")
+    return flows, source
+
+
+def infer_district(folder: Path) -> tuple[pd.DataFrame, str, list[str]]:
+    """Infer a district folder's flows from its other data, ignoring any flows.csv there."""
+    schools_path = first_existing(folder, SCHOOL_FILES)
+    if not folder.is_dir() or schools_path is None:
+        raise FeederError(f"{folder}: not a district folder (no schools.csv or schools.geojson)")
+    warnings: list[str] = []
+    flows, source = infer_flows(folder, read_schools(schools_path), warnings)
+    return flows, source, warnings
+
+
+def first_existing(folder: Path, names: tuple[str, ...]) -> Path | None:
+    return next((folder / name for name in names if (folder / name).exists()), None)
+
+
+# Who feeds whom, and how many students leave each school
+
+
+def transitions(schools: gpd.GeoDataFrame, warnings: list[str]) -> pd.DataFrame:
+    """Every (from_id, to_id) pair where the receiver can take the sender's leavers.
+
+    The receiver must teach the grade after the sender's top grade and start above where the
+    sender starts. Where some school of the district starts at that grade (the usual entry
+    point: 6-8 or 6-12 for K-5 leavers, 9-12 for K-8 leavers), only such schools receive, so
+    a K-8 does not send to a 6-12 whose 9th grade is filled from its own 8th grade.
+    """
+    grades = schools[["school_id", "grade_lo", "grade_hi"]]
+    unknown = grades[["grade_lo", "grade_hi"]].isna().any(axis=1)
+    if unknown.any():
+        warnings.append(
+            f"{int(unknown.sum())} school(s) without grade_lo/grade_hi are left out of the "
+            f"inferred flows: {listing(grades.loc[unknown, 'school_id'])}"
+        )
+    known = grades[~unknown].astype({"grade_lo": int, "grade_hi": int})
+    pairs = known.merge(known, how="cross", suffixes=("_from", "_to"))
+    following = pairs["grade_hi_from"] + 1
+    serves = (
+        (pairs["grade_lo_to"] <= following)
+        & (following <= pairs["grade_hi_to"])
+        & (pairs["grade_lo_to"] > pairs["grade_lo_from"])
+    )
+    entry_point = following.isin(set(known["grade_lo"]))
+    takes = serves & ((pairs["grade_lo_to"] == following) | ~entry_point)
+    chosen = pairs.loc[takes, ["school_id_from", "school_id_to"]]
+    return chosen.set_axis(["from_id", "to_id"], axis=1).reset_index(drop=True)
+
+
+def cohorts(schools: gpd.GeoDataFrame, warnings: list[str]) -> pd.Series:
+    """Students leaving each school at its top grade: enrollment / grades served (K..top).
+
+    A school without enrollment gets the median cohort of its level, or NOMINAL_COHORT when
+    no school of its level has one (flows then read as percentages of that cohort).
+    """
+    top = schools["grade_hi"].astype(float)
+    served = (top - schools["grade_lo"].astype(float).clip(lower=0) + 1).clip(lower=1)
+    cohort = pd.Series((schools["enrollment"] / served).to_numpy(), index=schools["school_id"])
+    missing = schools["enrollment"].isna().to_numpy()
+    if missing.any():
+        by_level = cohort.groupby(schools["level"].to_numpy()).transform("median")
+        cohort = cohort.fillna(by_level).fillna(NOMINAL_COHORT)
+        warnings.append(
+            f"{int(missing.sum())} school(s) have no enrollment; their transition cohort is the "
+            f"median of their level ({NOMINAL_COHORT:g} when none is known): "
+            f"{listing(schools.loc[missing, 'school_id'])}"
+        )
+    return cohort
+
+
+def split_cohorts(
+    weights: pd.DataFrame, cohort: pd.Series, min_share: float, label: str, warnings: list[str]
+) -> pd.DataFrame:
+    """Split each sender's cohort over receivers in proportion to weight, dropping slivers."""
+    weights = weights.groupby(["from_id", "to_id"], as_index=False)["weight"].sum()
+    weights = weights[weights["weight"] > 0]
+    by_sender = weights.groupby("from_id")["weight"]
+    share = weights["weight"] / by_sender.transform("sum")
+    sliver = (share < min_share) & (weights["weight"] < by_sender.transform("max"))
+    if sliver.any():
+        lost = (share * weights["from_id"].map(cohort))[sliver].sum()
+        edges = weights.loc[sliver, "from_id"] + "→" + weights.loc[sliver, "to_id"]
+        warnings.append(
+            f"{label}: {int(sliver.sum())} sliver overlap(s) under {min_share:.0%} of the sender's "
+            f"cohort dropped ({lost:.1f} students given to the sender's other feeders): "
+            f"{listing(edges)}"
+        )
+    kept = weights[~sliver]
+    share = kept["weight"] / kept.groupby("from_id")["weight"].transform("sum")
+    flows = pd.DataFrame(
+        {"from_id": kept["from_id"], "to_id": kept["to_id"], "students": share * kept["from_id"].map(cohort)}
+    )
+    return flows.sort_values(["from_id", "to_id"]).reset_index(drop=True)
+
+
+def listing(values: pd.Series, limit: int = 8) -> str:
+    """A short comma-separated list for a warning: the first few values, then '...'."""
+    items = [str(v) for v in values]
+    return ", ".join(items[:limit]) + (" ..." if len(items) > limit else "")
+
+
+# Source 1: planning-unit assignments
+
+
+def flows_from_assignments(path: Path, schools: gpd.GeoDataFrame, warnings: list[str]) -> pd.DataFrame:
+    """Flows from units naming one school per level: each unit links its schools in grade order.
+
+    A unit's chain skips blanks and repeats, so a K-8 unit (elementary_id = middle_id, or a
+    blank middle_id) links the K-8 straight to its high school. A school missing from the
+    schools table breaks the chain instead (its links are left out with a warning). Units
+    weigh their `students` when that column is present, else one each.
+    """
+    table = read_text_table(path)
+    require_columns(table, path, ("unit_id",))
+    columns = [c for c in ASSIGNMENT_COLUMNS if c in table.columns]
+    if len(columns) < 2:
+        raise at(path, "needs at least two of the columns " + ", ".join(ASSIGNMENT_COLUMNS), row=1)
+    weight = pd.Series(1.0, index=table.index)
+    if "students" in table.columns:
+        weight = parse_numbers(table, path, "students", minimum=0)
+        if weight.isna().any():
+            row = int(weight.isna().to_numpy().argmax()) + 2
+            raise at(path, "students is empty", row=row, column="students")
+    links = unit_links(table, columns, set(schools["school_id"]), path, warnings)
+    links = allowed_links(links, transitions(schools, warnings), schools, path)
+    weight = weight.loc[links["row"]].to_numpy()
+    weights = pd.DataFrame({"from_id": links["from_id"], "to_id": links["to_id"], "weight": weight})
+    return split_cohorts(weights, cohorts(schools, warnings), 0.0, path.name, warnings)
+
+
+def unit_links(
+    table: pd.DataFrame, columns: list[str], known: set[str], path: Path, warnings: list[str]
+) -> pd.DataFrame:
+    """One row per consecutive pair of distinct known schools in a unit: row, column, from_id, to_id."""
+    cells = table[columns].reset_index(names="row")
+    cells = cells.melt(id_vars="row", var_name="column", value_name="school_id")
+    cells["rank"] = cells["column"].map(columns.index)
+    cells = cells[cells["school_id"] != ""].sort_values(["row", "rank"])
+    unknown = ~cells["school_id"].isin(known)
+    if unknown.any():
+        names = pd.Series(sorted(set(cells.loc[unknown, "school_id"])))
+        warnings.append(
+            f"{path.name}: {int(unknown.sum())} assignment(s) name schools not in the schools table; "
+            f"links to and from them are left out: {listing(names)}"
+        )
+    cells = cells[cells["school_id"] != cells.groupby("row")["school_id"].shift()]
+    following = cells.groupby("row")[["school_id", "column"]].shift(-1)
+    links = pd.DataFrame(
+        {
+            "row": cells["row"],
+            "column": following["column"],
+            "from_id": cells["school_id"],
+            "to_id": following["school_id"],
+        }
+    ).dropna()
+    links = links[links["from_id"].isin(known) & links["to_id"].isin(known)]
+    return links.reset_index(drop=True)
+
+
+def allowed_links(
+    links: pd.DataFrame, pairs: pd.DataFrame, schools: gpd.GeoDataFrame, path: Path
+) -> pd.DataFrame:
+    """Refuse a link whose receiver cannot take the sender's leavers (wrong column or grades).
+
+    Links touching a school without grades are left out (transitions() has warned about them).
+    """
+    graded = set(pairs["from_id"]) | set(pairs["to_id"])
+    links = links[links["from_id"].isin(graded) & links["to_id"].isin(graded)]
+    allowed = links.merge(pairs, on=["from_id", "to_id"], how="left", indicator=True)["_merge"] == "both"
+    if not allowed.all():
+        bad = links.iloc[int((~allowed).to_numpy().argmax())]
+        span = schools.set_index("school_id")[["grade_lo", "grade_hi"]]
+        raise at(
+            path,
+            f"'{bad['to_id']}' ({grade_span(span.loc[bad['to_id']])}) cannot take the leavers of "
+            f"'{bad['from_id']}' ({grade_span(span.loc[bad['from_id']])}); "
+            "columns run elementary_id → middle_id → high_id",
+            row=int(bad["row"]) + 2,
+            column=bad["column"],
+        )
+    return links
+
+
+def grade_span(grades: pd.Series) -> str:
+    """'grades K-5' style text for a message."""
+    names = {-1: "PK", 0: "K"}
+    lo, hi = (names.get(int(g), str(int(g))) for g in (grades["grade_lo"], grades["grade_hi"]))
+    return f"grades {lo}-{hi}"
+
+
+# Source 2: attendance boundaries, optionally weighted by planning-unit students
+
+
+def flows_from_boundaries(
+    path: Path, schools: gpd.GeoDataFrame, warnings: list[str], *, units: Path | None = None
+) -> pd.DataFrame:
+    """Flows from overlapping attendance zones (area-weighted, or by students in `units`)."""
+    crs = schools.estimate_utm_crs()
+    zones = read_zones(path, schools, warnings).to_crs(crs)
+    pairs = transitions(schools, warnings)
+    zoneless = sorted((set(pairs["from_id"]) | set(pairs["to_id"])) - set(zones["school_id"]))
+    if zoneless:
+        warnings.append(
+            f"{path.name}: {len(zoneless)} school(s) have no zone, so no inferred flows: "
+            f"{listing(pd.Series(zoneless))}"
+        )
+    students = read_units(units, warnings).to_crs(crs) if units is not None else None
+    weights = overlap_weights(zones, zones, pairs, students)
+    flows = split_cohorts(weights, cohorts(schools, warnings), MIN_SHARE, path.name, warnings)
+    report_stranded(pairs, zones, flows, path.name, warnings)
+    return flows
+
+
+def report_stranded(
+    pairs: pd.DataFrame, zones: gpd.GeoDataFrame, flows: pd.DataFrame, label: str, warnings: list[str]
+) -> None:
+    """Warn about zoned senders whose zone overlaps no receiving zone (no flow leaves them)."""
+    zoned = set(zones["school_id"])
+    senders = {s for s, r in zip(pairs["from_id"], pairs["to_id"], strict=True) if s in zoned and r in zoned}
+    stranded = sorted(senders - set(flows["from_id"]))
+    if stranded:
+        warnings.append(
+            f"{label}: {len(stranded)} zone(s) overlap no next-level zone, so no flow leaves them: "
+            f"{listing(pd.Series(stranded))}"
+        )
+
+
+def overlap_weights(
+    senders: gpd.GeoDataFrame,
+    receivers: gpd.GeoDataFrame,
+    pairs: pd.DataFrame,
+    units: gpd.GeoDataFrame | None = None,
+) -> pd.DataFrame:
+    """Weight of each allowed (sender, receiver) pair: overlap area, or students living in it.
+
+    Students of a planning unit are spread evenly over its area, so a unit cut by a zone
+    border gives each side its area's share.
+    """
+    left = senders[senders["school_id"].isin(pairs["from_id"])].rename(columns={"school_id": "from_id"})
+    right = receivers[receivers["school_id"].isin(pairs["to_id"])].rename(columns={"school_id": "to_id"})
+    if left.empty or right.empty:
+        return pd.DataFrame(columns=WEIGHT_COLUMNS)
+    pieces = gpd.overlay(left, right, how="intersection", keep_geom_type=True)
+    pieces = pieces.merge(pairs, on=["from_id", "to_id"])
+    if pieces.empty:
+        return pd.DataFrame(columns=WEIGHT_COLUMNS)
+    if units is None:
+        weight = pieces.area
+    else:
+        units = units.assign(unit_area=units.area)
+        pieces = gpd.overlay(pieces, units, how="intersection", keep_geom_type=True)
+        weight = pieces["students"] * pieces.area / pieces["unit_area"]
+    return pd.DataFrame({"from_id": pieces["from_id"], "to_id": pieces["to_id"], "weight": weight})
+
+
+def read_zones(path: Path, schools: gpd.GeoDataFrame, warnings: list[str]) -> gpd.GeoDataFrame:
+    """Attendance zones as one (multi)polygon per known school: school_id, geometry."""
+    frame = read_polygons(path, warnings)
+    if "school_id" not in frame.columns:
+        found = ", ".join(c for c in frame.columns if c != "geometry") or "none"
+        raise at(path, f"missing required column 'school_id' (found: {found})", row=1, column="school_id")
+    ids = id_text(frame["school_id"])
+    blank = ids == ""
+    if blank.any():
+        raise at(path, "zone has no school_id", row=int(blank.idxmax()) + 2, column="school_id")
+    unknown = ~ids.isin(set(schools["school_id"]))
+    if unknown.any():
+        warnings.append(
+            f"{path.name}: {int(unknown.sum())} zone(s) name schools not in the schools table and "
+            f"are left out: {listing(pd.Series(sorted(set(ids[unknown]))))}"
+        )
+    zones = gpd.GeoDataFrame({"school_id": ids}, geometry=frame.geometry, crs=frame.crs)[~unknown]
+    return zones.dissolve(by="school_id", as_index=False)[["school_id", "geometry"]]
+
+
+def id_text(ids: pd.Series) -> pd.Series:
+    """School ids from a spatial file as text: numbers stored as 281.0 read back as '281'."""
+    if pd.api.types.is_float_dtype(ids) and (ids.dropna() % 1 == 0).all():
+        ids = ids.astype("Int64")
+    return ids.astype(object).where(ids.notna(), "").astype(str).str.strip()
+
+
+def read_units(path: Path, warnings: list[str]) -> gpd.GeoDataFrame:
+    """Planning-unit polygons with the students living in each: students, geometry."""
+    frame = read_polygons(path, warnings)
+    if "students" not in frame.columns:
+        raise at(
+            path,
+            "missing required column 'students' (students living in each unit)",
+            row=1,
+            column="students",
+        )
+    raw = frame["students"]
+    text = pd.DataFrame({"students": raw.astype(object).where(raw.notna(), "").astype(str).str.strip()})
+    students = parse_numbers(text, path, "students", minimum=0)
+    if students.isna().any():
+        raise at(
+            path, "students is empty", row=int(students.isna().to_numpy().argmax()) + 2, column="students"
+        )
+    return gpd.GeoDataFrame(
+        {"students": students.to_numpy()}, geometry=frame.geometry.to_numpy(), crs=frame.crs
+    )
+
+
+def read_polygons(path: Path, warnings: list[str]) -> gpd.GeoDataFrame:
+    """Read a polygon layer with lower-case columns; refuse missing shapes, repair invalid ones.
+
+    Rows in messages count like the attribute table seen as a CSV (first feature = row 2),
+    as for schools files. A polygon that collapses to nothing when repaired is left out.
+    """
+    try:
+        frame = gpd.read_file(path)
+    except Exception as error:
+        raise at(path, f"not a readable spatial file ({str(error).splitlines()[0]})") from None
+    if frame.empty:
+        raise at(path, "the file has no features")
+    if frame.crs is None:
+        raise at(path, "the file has no coordinate reference system; save it with one (e.g. EPSG:4326)")
+    frame.columns = [c if c == frame.geometry.name else str(c).strip().lower() for c in frame.columns]
+    geometry = frame.geometry
+    missing = (geometry.isna() | geometry.is_empty).to_numpy()
+    if missing.any():
+        raise at(path, "feature has no geometry", row=int(missing.argmax()) + 2, column="geometry")
+    wrong = ~geometry.geom_type.isin(POLYGONS).to_numpy()
+    if wrong.any():
+        row = int(wrong.argmax())
+        raise at(
+            path,
+            f"a {geometry.iloc[row].geom_type} where a polygon was expected",
+            row=row + 2,
+            column="geometry",
+        )
+    invalid = ~geometry.is_valid.to_numpy()
+    if invalid.any():
+        repaired = geometry[invalid].make_valid(method="structure", keep_collapsed=False)
+        frame.loc[invalid, frame.geometry.name] = repaired
+        rows = pd.Series(np.flatnonzero(invalid) + 2)
+        warnings.append(
+            f"{path.name}: {int(invalid.sum())} invalid polygon(s) repaired (rows {listing(rows)})"
+        )
+        collapsed = frame.geometry.is_empty.to_numpy()
+        if collapsed.any():
+            rows = pd.Series(np.flatnonzero(collapsed) + 2)
+            warnings.append(
+                f"{path.name}: {int(collapsed.sum())} polygon(s) have no area once repaired "
+                f"and are left out (rows {listing(rows)})"
+            )
+            frame = frame[~collapsed]
+    return frame
+
+
+# Source 3: school sites alone (rough)
+
+
+def flows_from_sites(schools: gpd.GeoDataFrame, warnings: list[str]) -> pd.DataFrame:
+    """Rough flows from sites: Voronoi cells per grade stand in for attendance zones.
+
+    A sender's catchment is its cell among the schools serving its top grade; a receiver's
+    is its cell among the schools serving the following grade. So a K-8 competes with the
+    middle schools for grade 8, and a 6-12 with the middle schools for grade 6.
+    """
+    crs = schools.estimate_utm_crs()
+    sites = schools[["school_id", "grade_lo", "grade_hi", "geometry"]].to_crs(crs)
+    pairs = transitions(schools, warnings)
+    region = study_region(sites)
+    top = sites.set_index("school_id")["grade_hi"]
+    weights = pd.DataFrame(columns=WEIGHT_COLUMNS)
+    for grade, group in pairs.groupby(pairs["from_id"].map(top)):
+        senders = voronoi_cells(serving(sites, int(grade)), region)
+        receivers = voronoi_cells(serving(sites, int(grade) + 1), region)
+        found = overlap_weights(senders, receivers, group)
+        weights = found if weights.empty else pd.concat([weights, found], ignore_index=True)
+    return split_cohorts(weights, cohorts(schools, warnings), ROUGH_MIN_SHARE, ROUGH_SOURCE, warnings)
+
+
+def serving(sites: gpd.GeoDataFrame, grade: int) -> gpd.GeoDataFrame:
+    """Sites of the schools that teach `grade`."""
+    lo, hi = sites["grade_lo"].astype(float), sites["grade_hi"].astype(float)
+    return sites[((lo <= grade) & (grade <= hi)).to_numpy()]
+
+
+def study_region(sites: gpd.GeoDataFrame) -> shapely.Geometry:
+    """The area the district's students live in, as far as sites tell: their convex hull,
+    widened by half the median spacing between sites (at least MIN_MARGIN_M metres)."""
+    points = np.unique(shapely.get_coordinates(sites.geometry.to_numpy()), axis=0)
+    margin = MIN_MARGIN_M
+    if len(points) > 1:
+        spacing, _ = cKDTree(points).query(points, k=2)
+        margin = max(float(np.median(spacing[:, 1])) / 2, MIN_MARGIN_M)
+    return shapely.multipoints(points).convex_hull.buffer(margin)
+
+
+def voronoi_cells(sites: gpd.GeoDataFrame, region: shapely.Geometry) -> gpd.GeoDataFrame:
+    """Each school's nearest-site territory within `region`; schools sharing a site share its cell."""
+    coords = shapely.get_coordinates(sites.geometry.to_numpy())
+    unique, which = np.unique(coords, axis=0, return_inverse=True)
+    if len(unique) == 1:
+        cells = np.array([region])
+    else:
+        diagram = shapely.voronoi_polygons(shapely.multipoints(unique), extend_to=region, ordered=True)
+        cells = shapely.intersection(shapely.get_parts(diagram), region)
+    geometry = cells[np.asarray(which).ravel()]
+    return gpd.GeoDataFrame({"school_id": sites["school_id"].to_numpy()}, geometry=geometry, crs=sites.crs)
+
+
+def flows_csv(flows: pd.DataFrame) -> str:
+    """flows.csv text (FORMAT.md): students to 2 decimals, flows that round to 0 left out."""
+    table = flows[FLOW_COLUMNS].assign(students=flows["students"].astype(float).round(2))
+    table = table[table["students"] > 0]
+    return table.to_csv(index=False, lineterminator="\n")

@@ -299,3 +299,27 @@ def test_lcps_loads(lcps_path):
     assert district.schools["level"].value_counts().to_dict() == {"elementary": 57, "middle": 17, "high": 16}
     assert district.warnings == []
     assert district.flows["students"].gt(0).all()
+
+
+def test_k8_sending_to_a_middle_school_is_a_valid_flow(make_district):
+    rows = schools()
+    rows[0].update(level="span", grade_lo="K", grade_hi="8")
+    district = load_district(make_district(rows, [("E1", "M1", "20"), ("M1", "H1", "90")]))
+    assert district.flows.set_index(["from_id", "to_id"]).loc[("E1", "M1"), "students"] == 20
+
+
+def test_middle_school_sending_to_a_k8_is_refused(make_district):
+    rows = schools()
+    rows[0].update(level="span", grade_lo="K", grade_hi="8")
+    with pytest.raises(FeederError, match=r"flows.csv, row 2, column 'to_id'.*higher level to a lower"):
+        load_district(make_district(rows, [("M1", "E1", "20")]))
+
+
+def test_statewide_district_spread_over_hundreds_of_km_loads(make_district):
+    """Sites spread evenly over ~600 km (a Hawaii-sized district) are not mistaken for typos."""
+    rows = [
+        {"school_id": f"S{i}", "name": f"S{i}", "level": "elementary", "lat": f"{19.5 + i * 0.5:.2f}", "lon": "-155.5"}
+        for i in range(12)
+    ]
+    rows[-1]["level"] = "middle"
+    assert len(load_district(make_district(rows, [("S0", "S11", "30")])).schools) == 12

@@ -26,6 +26,11 @@ LCPS = Path(__file__).resolve().parents[2] / "shared" / "data" / "lcps"
 needs_lcps = pytest.mark.skipif(not LCPS.exists(), reason="../shared/data/lcps is not present")
 
 
+def read_rows(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8-sig") as stream:
+        return list(csv.DictReader(stream))
+
+
 def haversine(a: tuple[float, float], b: tuple[float, float]) -> float:
     (lat1, lon1), (lat2, lon2) = a, b
     p1, p2 = math.radians(lat1), math.radians(lat2)
@@ -34,11 +39,11 @@ def haversine(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 
 def reference_scorecard(folder: Path, plan: dict[str, str], lo: int = 12, hi: int = 24) -> dict:
-    rows = list(csv.DictReader(open(folder / "schools.csv", encoding="utf-8-sig")))
+    rows = read_rows(folder / "schools.csv")
     ids = [r["school_id"] for r in rows]
     site = {r["school_id"]: (float(r["lat"]), float(r["lon"])) for r in rows}
     flows: dict[tuple[str, str], float] = defaultdict(float)
-    for f in csv.DictReader(open(folder / "flows.csv", encoding="utf-8-sig")):
+    for f in read_rows(folder / "flows.csv"):
         if f["from_id"] in site and f["to_id"] in site:
             flows[f["from_id"], f["to_id"]] += float(f["students"])
     members: dict[str, list[str]] = defaultdict(list)
@@ -119,7 +124,7 @@ def assert_matches(folder: Path, labels: dict[str, str]) -> None:
 
 @needs_lcps
 def test_pyramid_plan_matches_reference() -> None:
-    rows = list(csv.DictReader(open(LCPS / "schools.csv", encoding="utf-8")))
+    rows = read_rows(LCPS / "schools.csv")
     assert_matches(LCPS, {r["school_id"]: r["pyramid"] for r in rows})
 
 
@@ -127,7 +132,7 @@ def test_pyramid_plan_matches_reference() -> None:
 @settings(max_examples=15, deadline=None)
 @given(k=st.integers(min_value=1, max_value=12), seed=st.integers(min_value=0, max_value=10_000))
 def test_random_plans_match_reference(k: int, seed: int) -> None:
-    rows = list(csv.DictReader(open(LCPS / "schools.csv", encoding="utf-8")))
+    rows = read_rows(LCPS / "schools.csv")
     rng = np.random.default_rng(seed)
     assert_matches(LCPS, {r["school_id"]: f"P{rng.integers(k)}" for r in rows})
 
@@ -136,5 +141,5 @@ def test_sample_current_plan_matches_reference() -> None:
     sample = Path(__file__).resolve().parents[1] / "data" / "sample"
     if not (sample / "schools.csv").exists():
         pytest.skip("data/sample is not generated yet")
-    rows = list(csv.DictReader(open(sample / "schools.csv", encoding="utf-8-sig")))
+    rows = read_rows(sample / "schools.csv")
     assert_matches(sample, {r["school_id"]: r["portfolio"] for r in rows})

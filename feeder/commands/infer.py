@@ -1,0 +1,37 @@
+"""`feeder infer DISTRICT --out DIR`: write the flows.csv inferred from zones, units or sites."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from feeder.errors import FeederError
+from feeder.infer import flows_csv, infer_district
+from feeder.output import write_files
+
+
+def register(app: typer.Typer) -> None:
+    app.command("infer")(infer)
+
+
+def infer(
+    district: Annotated[Path, typer.Argument(help="District folder (FORMAT.md).")],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write flows.csv into.")],
+    force: Annotated[bool, typer.Option("--force", help="Replace a flows.csv already in --out.")] = False,
+) -> None:
+    """Infer flows.csv from assignments, attendance boundaries or (roughly) school sites.
+
+    Sources in order: assignments.csv, boundaries.geojson (weighted by planning_units.geojson
+    students when present), else school sites alone. Any flows.csv in DISTRICT is ignored.
+    """
+    target = out / "flows.csv"
+    if target.exists() and not force:
+        raise FeederError(f"{target} already exists; pass --force to replace it")
+    flows, source, warnings = infer_district(district)
+    typer.echo(f"source: {source}")
+    for warning in warnings:
+        typer.echo(f"warning: {warning}")
+    write_files(out, {"flows.csv": flows_csv(flows)})
+    typer.echo(f"wrote {target} ({len(flows)} flows, {flows['students'].sum():,.0f} students)")
