@@ -1,16 +1,20 @@
-"""Where the bundled sample district lives, wherever feeder is installed from."""
+"""Where the bundled sample district lives, wherever feeder is installed from.
+
+`feeder/sample_district` is a link to the repository's `data/sample/`, so an editable
+install reads the committed files and a built wheel carries a copy of them.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-PACKAGED = Path(__file__).parent / "sample"
-REPOSITORY = Path(__file__).resolve().parent.parent / "data" / "sample"
+from feeder.errors import FeederError
+
+SAMPLE = Path(__file__).parent / "sample_district"
 
 
 def sample_path() -> Path:
-    """The sample district folder: the copy shipped in the package, else the repository's."""
-    for folder in (PACKAGED, REPOSITORY):
-        if (folder / "schools.csv").exists():
-            return folder
-    raise FileNotFoundError("the bundled sample district is missing from this installation")
+    """The sample district folder shipped with feeder."""
+    if not (SAMPLE / "schools.csv").exists():
+        raise FeederError(f"{SAMPLE}: the bundled sample district is missing from this installation")
+    return SAMPLE
