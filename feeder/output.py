@@ -14,6 +14,16 @@ from pathlib import Path
 from feeder.errors import FeederError
 
 
+PUBLIC_MODE = 0o666
+
+
+def current_umask() -> int:
+    """The process umask (mkstemp creates 0600 files; outputs should be as readable as any other)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_files(folder: Path, files: Mapping[str, str | bytes]) -> list[Path]:
     """Write every file of `files` (name → content) into `folder`, all-or-nothing.
 
@@ -36,6 +46,7 @@ def write_files(folder: Path, files: Mapping[str, str | bytes]) -> list[Path]:
             data = content.encode("utf-8") if isinstance(content, str) else content
             with os.fdopen(handle, "wb") as stream:
                 stream.write(data)
+            os.chmod(temporary, PUBLIC_MODE & ~current_umask())
             staged.append((Path(temporary), folder / name))
         for temporary, target in staged:
             os.replace(temporary, target)

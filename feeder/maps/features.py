@@ -1,0 +1,225 @@
+"""GeoJSON layers of a map: schools, meeting sites, portfolio areas, flows, broken pathways.
+
+Every text that came from an input file is HTML-escaped here, once, because the page
+script writes properties into tooltips and popups as HTML. Coordinates are rounded to
+5 decimals (about 1 m) and each layer is one FeatureCollection, so a 1,000-school
+district stays near a megabyte and pans smoothly.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+import shapely
+
+from feeder.maps.model import MapModel
+
+LEVEL_NAMES = {"elementary": "Elementary", "middle": "Middle", "high": "High", "span": "Span"}
+SHORT_LEVEL_NAMES = {"elementary": "ES", "middle": "MS", "high": "HS", "span": "Span"}
+STANDARD_COLUMNS = {
+    "school_id", "name", "level", "grade_lo", "grade_hi", "lat", "lon", "enrollment", "capacity",
+    "need_index", "region", "portfolio", "programs", "principal", "geometry",
+}  # fmt: skip
+PLACES = 5
+EN_DASH = "\u2013"
+
+Feature = dict
+
+
+def esc(value: object) -> str:
+    """Input text made safe to write into HTML."""
+    return html.escape(str(value), quote=True)
+
+
+def feature(geometry: Mapping, properties: Mapping) -> Feature:
+    return {"type": "Feature", "geometry": dict(geometry), "properties": dict(properties)}
+
+
+def point(lat: float, lon: float) -> dict:
+    return {"type": "Point", "coordinates": [round(float(lon), PLACES), round(float(lat), PLACES)]}
+
+
+def line(ends: list[tuple[float, float]]) -> dict:
+    """A LineString through (lat, lon) points."""
+    return {
+        "type": "LineString",
+        "coordinates": [[round(lon, PLACES), round(lat, PLACES)] for lat, lon in ends],
+    }
+
+
+def grade_name(grade: int) -> str:
+    return {-1: "PK", 0: "K"}.get(int(grade), str(int(grade)))
+
+
+def number(value: float, digits: int = 0) -> str:
+    return f"{value:,.{digits}f}"
+
+
+def school_kind(school: Mapping, *, short: bool = False) -> str:
+    """'Elementary K-5' (short: 'ES K-5') description; just the level when grades are unknown."""
+    kind = (SHORT_LEVEL_NAMES if short else LEVEL_NAMES)[school["level"]]
+    if pd.isna(school["grade_lo"]) or pd.isna(school["grade_hi"]):
+        return kind
+    return f"{kind} {grade_name(school['grade_lo'])}{EN_DASH}{grade_name(school['grade_hi'])}"
+
+
+def popup_rows(school: Mapping, extra: list[str], today: str) -> list[list[str]]:
+    """Label / value rows of a school's popup after its level, escaped; absent values are left out."""
+    rows = [["Portfolio", esc(school["portfolio"])]]
+    if today and today != school["portfolio"]:
+        rows.append(["Portfolio today", esc(today)])
+    if not pd.isna(school["enrollment"]):
+        seats = "" if pd.isna(school["capacity"]) else f" of {number(school['capacity'])} seats"
+        rows.append(["Enrollment", number(school["enrollment"]) + seats])
+    for column, label in (("principal", "Principal"), ("region", "Region")):
+        if school[column]:
+            rows.append([label, esc(school[column])])
+    if school["programs"]:
+        tags = [t.strip() for t in str(school["programs"]).split(";") if t.strip()]
+        rows.append(["Programs", "<br>".join(esc(t) for t in tags)])
+    if not pd.isna(school["need_index"]):
+        rows.append(["Need index", number(school["need_index"], 2)])
+    rows.append(["Meeting site", "this school" if school["medoid"] else f"{school['km']:.1f} km away"])
+    rows.extend(flow_rows(school))
+    rows.extend([esc(c), esc(school[c])] for c in extra if str(school[c]) not in ("", "nan", "<NA>"))
+    return rows
+
+
+def flow_rows(school: Mapping) -> list[list[str]]:
+    """Where a school's students go next: share to other portfolios (split feeder) and out."""
+    rows = []
+    if school["sent"] > 0:
+        share = school["crossing"] / school["sent"]
+        text = f"{share:.0%} of {number(school['sent'])} students to other portfolios"
+        rows.append(["Sends", f"<b>{text} (split feeder)</b>" if school["split"] else text])
+    if school["leaving"] > 0:
+        rows.append(["Leaves district", f"{number(school['leaving'])} students"])
+    return rows
+
+
+def school_features(model: MapModel) -> list[Feature]:
+    """One symbol per school (shape by level, size by enrollment, fill by portfolio colour)."""
+    schools = model.plan.district.schools
+    extra = [c for c in schools.columns if c not in STANDARD_COLUMNS]
+    features = []
+    for school, today in zip(model.schools.to_dict("records"), schools["portfolio"], strict=True):
+        properties = {
+            "id": esc(school["school_id"]),
+            "name": esc(school["name"]),
+            "portfolio": esc(school["portfolio"]),
+            "kind": school_kind(school),  # the popup's first row and the tooltip
+            "level": school["level"],
+            "colour": school["colour"],
+            "radius": float(school["radius"]),
+            "split": bool(school["split"]),
+            "rows": popup_rows(school, extra, today),
+        }
+        features.append(feature(point(school["lat"], school["lon"]), properties))
+    return features
+
+
+def as_context(school: Feature) -> Feature:
+    """A school of another portfolio, drawn faded on a cohort map."""
+    return {**school, "properties": {**school["properties"], "context": True}}
+
+
+def meeting_features(members: pd.DataFrame) -> list[Feature]:
+    """Rings around the meeting sites (medoids) among the given schools."""
+    sites = members[members["medoid"]].to_dict("records")
+    return [
+        feature(point(s["lat"], s["lon"]), {"name": esc(s["name"]), "radius": float(s["radius"])})
+        for s in sites
+    ]
+
+
+def area_features(
+    model: MapModel, focus: set[str], links: Mapping[str, str], labelled: set[str]
+) -> list[Feature]:
+    """Portfolio areas (polygons) and the labelled ones' names (points) in one layer.
+
+    Areas in `focus` are drawn in their colour, the others as grey context.
+    """
+    sizes = model.plan.sizes()
+    enrollment = model.schools.groupby("portfolio")["enrollment"].sum()
+    polygons, labels = [], []
+    for area in model.areas.itertuples():
+        name = area.name
+        summary = f"{esc(name)}: {sizes[name]} schools, {number(enrollment[name])} students"
+        properties = {
+            "name": esc(name),
+            "colour": model.colours[name],
+            "focus": name in focus,
+            "summary": summary,
+            "link": links.get(name, ""),
+        }
+        polygons.append(feature(shapely.geometry.mapping(area.geometry), properties))
+        if name in labelled:
+            labels.append(
+                feature(shapely.geometry.mapping(area.anchor), {"name": esc(name), "focus": name in focus})
+            )
+    return polygons + labels
+
+
+def region_features(model: MapModel) -> list[Feature]:
+    """Region outlines (e.g. Local Districts), which portfolios are meant to nest in."""
+    return [
+        feature(shapely.geometry.mapping(region.geometry), {"name": esc(region.name)})
+        for region in model.regions.itertuples()
+    ]
+
+
+def flow_features(model: MapModel) -> list[Feature]:
+    """One line per flow between district schools; the page script names its ends on hover."""
+    ends = model.schools.set_index("school_id")[["lat", "lon"]]
+    start, stop = ends.loc[model.flows["from_id"]].to_numpy(), ends.loc[model.flows["to_id"]].to_numpy()
+    features = []
+    for flow, a, b in zip(model.flows.to_dict("records"), start, stop, strict=True):
+        properties = {
+            "from": esc(flow["from_id"]),
+            "to": esc(flow["to_id"]),
+            "students": round(float(flow["students"]), 2),
+            "weight": float(flow["weight"]),
+            "crossing": bool(flow["crossing"]),
+        }
+        features.append(feature(line([tuple(a), tuple(b)]), properties))
+    return features
+
+
+def broken_features(model: MapModel) -> tuple[list[Feature], pd.DataFrame]:
+    """One dotted line per school pair where programs stop, and the (from_id, to_id) of each."""
+    ends = model.schools.set_index("school_id")[["lat", "lon"]]
+    features, pairs = [], []
+    for (sender, receiver), rows in model.broken.groupby(["from_id", "to_id"], sort=True):
+        stops = sorted({f"{esc(r.family)}: {esc(r.value_from)}" for r in rows.itertuples()})
+        students = pd.to_numeric(rows["students"], errors="coerce").max()
+        properties = {
+            "from": esc(sender),
+            "to": esc(receiver),
+            "students": None if pd.isna(students) else round(float(students), 2),
+            "stops": stops,
+        }
+        coordinates = [tuple(ends.loc[sender]), tuple(ends.loc[receiver])]
+        features.append(feature(line(coordinates), properties))
+        pairs.append((sender, receiver))
+    return features, pd.DataFrame(pairs, columns=["from_id", "to_id"])
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """The plan's school, flow and broken-pathway features, built once and picked from by every page.
+
+    schools align with model.schools, flows with model.flows, broken with broken_pairs.
+    """
+
+    schools: list[Feature]
+    flows: list[Feature]
+    broken: list[Feature]
+    broken_pairs: pd.DataFrame
+
+
+def draw(model: MapModel) -> Drawing:
+    broken, pairs = broken_features(model)
+    return Drawing(school_features(model), flow_features(model), broken, pairs)

@@ -1,0 +1,142 @@
+/* feeder maps: school symbols, styles, tooltips and popups drawn with Leaflet alone.
+ *
+ * Symbols are vector paths in screen pixels (no icon images, fonts or network), the
+ * same size at every zoom. Every text property arriving here was HTML-escaped by
+ * Python, so it may be written into tooltips and popups as it is.
+ */
+var feeder = (function () {
+  "use strict";
+
+  // From feeder/maps/symbols.py, which draws the legend: corners in units of the marker
+  // radius (elementary schools stay circles) and the colours of outlines and lines.
+  var SHAPES = FEEDER_SYMBOLS, COLOURS = FEEDER_COLOURS;
+
+  var Symbol = L.CircleMarker.extend({
+    _updatePath: function () {
+      var corners = SHAPES[this.options.level];
+      if (!corners) {
+        return L.CircleMarker.prototype._updatePath.call(this);
+      }
+      var p = this._point, r = this._radius;
+      this._renderer._setPath(this, "M" + corners.map(function (c) {
+        return (p.x + c[0] * r).toFixed(1) + "," + (p.y + c[1] * r).toFixed(1);
+      }).join("L") + "z");
+    }
+  });
+
+  // School properties by id, filled as the school layers load; line tooltips name their ends from it.
+  var schools = Object.create(null);
+
+  function count(students) {
+    return Math.round(students).toLocaleString("en-US");
+  }
+
+  function table(rows) {
+    return "<table>" + rows.map(function (row) {
+      return "<tr><th>" + row[0] + "</th><td>" + row[1] + "</td></tr>";
+    }).join("") + "</table>";
+  }
+
+  function school(feature, latlng) {
+    var p = feature.properties;
+    return new Symbol(latlng, {
+      level: p.level,
+      radius: p.radius,
+      color: p.split ? COLOURS.split : "#222222",
+      weight: p.split ? 2.5 : 1,
+      fillColor: p.colour,
+      fillOpacity: p.context ? 0.35 : 0.95,
+      opacity: p.context ? 0.6 : 1,
+      className: p.context ? "feeder-other" : "feeder-school"
+    });
+  }
+
+  function bindSchool(feature, layer) {
+    var p = feature.properties;
+    schools[p.id] = p;
+    layer.bindTooltip("<b>" + p.name + "</b> · " + p.kind);
+    layer.bindPopup("<h3>" + p.name + "</h3>" + table([["Level", p.kind]].concat(p.rows)), {maxWidth: 360});
+  }
+
+  function meetingSite(feature, latlng) {
+    return L.circleMarker(latlng, {
+      radius: feature.properties.radius + 5, color: "#111111", weight: 2.5,
+      dashArray: "4 3", fill: false, interactive: false, className: "feeder-meeting-site"
+    });
+  }
+
+  function area(feature, latlng) {
+    var p = feature.properties;
+    var icon = L.divIcon({
+      className: "feeder-area-label" + (p.focus ? "" : " feeder-context"),
+      html: "<span>" + p.name + "</span>",
+      iconSize: null
+    });
+    return L.marker(latlng, {icon: icon, interactive: false, keyboard: false});
+  }
+
+  function areaStyle(feature) {
+    var p = feature.properties;
+    return p.focus
+      ? {color: p.colour, weight: 2, opacity: 0.9, fillColor: p.colour, fillOpacity: 0.22}
+      : {color: "#777777", weight: 1, opacity: 0.7, dashArray: "3 3", fillColor: "#bbbbbb", fillOpacity: 0.08};
+  }
+
+  function bindArea(feature, layer) {
+    var p = feature.properties;
+    if (feature.geometry.type !== "Point") {
+      layer.bindTooltip(p.summary, {sticky: true});
+      if (p.link) {
+        layer.bindPopup("<b>" + p.name + "</b><br>" + p.summary +
+          '<br><a href="' + p.link + '">Open the cohort map</a>');
+      }
+    }
+  }
+
+  function regionStyle() {
+    return {color: COLOURS.region, weight: 3, opacity: 0.85, fill: false, interactive: false};
+  }
+
+  function flowStyle(feature) {
+    var p = feature.properties;
+    return p.crossing
+      ? {color: COLOURS.crossing, weight: p.weight, opacity: 0.9, dashArray: "8 5", lineCap: "butt"}
+      : {color: COLOURS.flow, weight: p.weight, opacity: 0.55};
+  }
+
+  function brokenStyle() {
+    return {color: COLOURS.broken, weight: 3, opacity: 0.9, dashArray: "2 6"};
+  }
+
+  function ends(p) {
+    return schools[p.from].name + " → " + schools[p.to].name;
+  }
+
+  function flowTip(layer) {
+    var p = layer.feature.properties, tip = ends(p) + ": " + count(p.students) + " students";
+    if (p.crossing) {
+      tip += "<br>crosses from " + schools[p.from].portfolio + " to " + schools[p.to].portfolio;
+    }
+    return tip;
+  }
+
+  function brokenTip(layer) {
+    var p = layer.feature.properties;
+    return ends(p) + (p.students === null ? "" : ": " + count(p.students) + " students") +
+      "<br>program not continued:<br>" + p.stops.join("<br>");
+  }
+
+  function bindFlow(feature, layer) {
+    layer.bindTooltip(flowTip, {sticky: true});
+  }
+
+  function bindBroken(feature, layer) {
+    layer.bindTooltip(brokenTip, {sticky: true});
+  }
+
+  return {
+    school: school, bindSchool: bindSchool, meetingSite: meetingSite,
+    area: area, areaStyle: areaStyle, bindArea: bindArea, regionStyle: regionStyle,
+    flowStyle: flowStyle, brokenStyle: brokenStyle, bindFlow: bindFlow, bindBroken: bindBroken
+  };
+})();

@@ -1,0 +1,175 @@
+"""What the maps show, computed once per plan: colours, areas, per-school facts, flows.
+
+Pages (overview, cohorts) only pick rows from this model, so every map of one plan
+agrees on colours, areas, medoids and which feeders are split.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from feeder import metrics
+from feeder.district import OUTSIDE
+from feeder.geo import delaunay_edges
+from feeder.maps.colors import portfolio_colours
+from feeder.plan import Plan
+
+BROKEN_COLUMNS = ("from_id", "to_id", "students", "family", "value_from")
+MIN_MARGIN_M = 1500.0
+MARGIN_SHARE = 0.04
+SIMPLIFY_SHARE = 0.0005
+DEGREES = 1e-5  # coordinates are written to 5 decimals (about 1 m)
+RADIUS = (4.0, 7.0)  # smallest symbol radius (px) and the growth up to the largest school
+WEIGHT = (1.0, 8.0)  # thinnest flow line (px) and the growth up to the largest flow
+
+
+@dataclass(frozen=True)
+class MapModel:
+    """Everything the pages draw.
+
+    schools: the district's schools plus portfolio, colour, km (to the meeting site),
+        medoid (is the meeting site), sent / crossing / leaving students, split and
+        radius (symbol size in px, by enrollment).
+    flows: district-internal flows with their end portfolios, `crossing` and line weight (px).
+    areas: one row per portfolio (see voronoi_areas).
+    regions: the same for the district's regions (empty when it has none).
+    broken: broken program pathways between district schools (may be empty).
+    """
+
+    plan: Plan
+    colours: dict[str, str]
+    schools: pd.DataFrame
+    flows: pd.DataFrame
+    areas: gpd.GeoDataFrame
+    regions: gpd.GeoDataFrame
+    broken: pd.DataFrame
+
+
+def build_model(plan: Plan, broken_edges: pd.DataFrame | None = None) -> MapModel:
+    """Compute the map model of a plan (and of the alignment check's broken edges, if any)."""
+    district = plan.district
+    schools = district.schools
+    labels = np.asarray(plan.labels).astype(str)
+    edges = delaunay_edges(schools["lat"], schools["lon"])
+    colours = portfolio_colours(labels, edges)
+    return MapModel(
+        plan=plan,
+        colours=colours,
+        schools=school_facts(plan, labels, colours),
+        flows=flow_table(plan, labels),
+        areas=voronoi_areas(schools, labels),
+        regions=region_areas(schools) if district.has_regions else empty_areas(),
+        broken=broken_table(broken_edges, set(district.ids)),
+    )
+
+
+def school_facts(plan: Plan, labels: np.ndarray, colours: dict[str, str]) -> pd.DataFrame:
+    """The schools table with everything a marker, popup or member table needs."""
+    district = plan.district
+    facts = pd.DataFrame(district.schools.drop(columns="geometry"))
+    facts["portfolio"] = labels
+    facts["colour"] = [colours[label] for label in labels]
+    facts["radius"] = scaled(facts["enrollment"], *RADIUS)
+    facts["km"] = metrics.distances_to_medoid(district, labels)
+    facts["medoid"] = False
+    facts.loc[list(metrics.medoids(district, labels).values()), "medoid"] = True
+    sender, receiver, students = metrics.flow_arrays(district)
+    n = len(labels)
+    facts["sent"] = np.bincount(sender, weights=students, minlength=n)
+    facts["crossing"] = np.bincount(
+        sender, weights=students * (labels[sender] != labels[receiver]), minlength=n
+    )
+    facts["split"] = facts["crossing"] > metrics.SPLIT_SHARE * facts["sent"]
+    leaving = district.flows[district.flows["to_id"] == OUTSIDE].groupby("from_id")["students"].sum()
+    facts["leaving"] = facts["school_id"].map(leaving).fillna(0.0).to_numpy()
+    return facts
+
+
+def flow_table(plan: Plan, labels: np.ndarray) -> pd.DataFrame:
+    """District-internal flows with sender / receiver portfolios and whether they cross a line."""
+    flows = plan.district.internal_flows().copy()
+    portfolio = pd.Series(labels, index=plan.district.schools["school_id"])
+    flows["from_portfolio"] = portfolio.loc[flows["from_id"]].to_numpy()
+    flows["to_portfolio"] = portfolio.loc[flows["to_id"]].to_numpy()
+    flows["crossing"] = flows["from_portfolio"] != flows["to_portfolio"]
+    flows["weight"] = scaled(flows["students"], *WEIGHT)
+    return flows.sort_values(["crossing", "students"], kind="stable").reset_index(drop=True)
+
+
+def scaled(values: pd.Series, low: float, span: float) -> np.ndarray:
+    """low .. low + span by square root of the value, so symbol area follows the value."""
+    values = np.clip(np.nan_to_num(values.to_numpy(dtype=float)), 0, None)
+    top = values.max() if len(values) and values.max() > 0 else 1.0
+    return np.round(low + span * np.sqrt(values / top), 1)
+
+
+def broken_table(broken_edges: pd.DataFrame | None, known: set[str]) -> pd.DataFrame:
+    """Broken pathways between district schools, one row per (from, to, family)."""
+    if broken_edges is None:
+        return pd.DataFrame(columns=list(BROKEN_COLUMNS))
+    missing = [c for c in BROKEN_COLUMNS if c not in broken_edges.columns]
+    if missing:
+        raise ValueError(f"broken_edges lacks column(s) {', '.join(missing)}")
+    table = broken_edges[list(BROKEN_COLUMNS)].copy()
+    for column in ("from_id", "to_id", "family", "value_from"):
+        table[column] = table[column].astype(str)
+    inside = table["from_id"].isin(known) & table["to_id"].isin(known)
+    return table[inside].reset_index(drop=True)
+
+
+def region_areas(schools: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The regions' areas, drawn as outlines so one sees whether portfolios nest in them."""
+    return voronoi_areas(schools, schools["region"].to_numpy(dtype=str))
+
+
+def empty_areas() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"name": [], "anchor": []}, geometry=[], crs="EPSG:4326")
+
+
+def voronoi_areas(schools: gpd.GeoDataFrame, labels: np.ndarray) -> gpd.GeoDataFrame:
+    """Each label's area (a portfolio's, a region's): the union of its schools' Voronoi cells.
+
+    One row per label, sorted: name, geometry (EPSG:4326, clipped to the district's
+    buffered hull) and anchor (where its name goes). Computed in metres (the district's UTM zone). A site shared by schools of several
+    portfolios goes to the first of them in file order. Shared boundaries are simplified
+    once for both neighbours (coverage simplification), so areas neither gap nor overlap.
+    """
+    points = schools.geometry.to_crs(schools.estimate_utm_crs())
+    xy = np.column_stack([points.x, points.y]).round(1)
+    sites, first = np.unique(xy, axis=0, return_index=True)
+    hull = shapely.multipoints(sites).convex_hull
+    extent = float(np.hypot(*np.ptp(sites, axis=0))) if len(sites) > 1 else 0.0
+    clip = hull.buffer(max(MIN_MARGIN_M, MARGIN_SHARE * extent))
+    cells = voronoi_cells(sites, clip)
+    owners = gpd.GeoDataFrame({"name": labels[first]}, geometry=cells, crs=points.crs)
+    merged = owners.dissolve("name", sort=True)
+    geometry = shapely.set_precision(merged.geometry.to_numpy(), 1.0)
+    tolerance = max(10.0, SIMPLIFY_SHARE * extent)
+    simplified = gpd.GeoSeries(shapely.coverage_simplify(geometry, tolerance), crs=points.crs)
+    areas = gpd.GeoDataFrame(
+        {"name": merged.index.to_numpy()},
+        geometry=shapely.set_precision(simplified.to_crs("EPSG:4326").to_numpy(), DEGREES),
+        crs="EPSG:4326",
+    )
+    areas["anchor"] = [anchor(g) for g in areas.geometry]
+    return areas
+
+
+def voronoi_cells(sites: np.ndarray, clip: shapely.Geometry) -> np.ndarray:
+    """One Voronoi cell per site (in site order), clipped to the district."""
+    if len(sites) == 1:
+        return np.array([clip])
+    diagram = shapely.voronoi_polygons(shapely.multipoints(sites), extend_to=clip, ordered=True)
+    return shapely.intersection(shapely.get_parts(diagram), clip)
+
+
+def anchor(area: shapely.Geometry) -> shapely.Point:
+    """Where a portfolio's name goes: inside its largest piece."""
+    parts = shapely.get_parts(area)
+    largest = parts[int(np.argmax(shapely.area(parts)))]
+    return shapely.set_precision(largest.point_on_surface(), DEGREES)

@@ -1,0 +1,289 @@
+"""The two kinds of page: the district overview and one page per cohort (portfolio).
+
+Each page is a folium map beside a side panel (title, key figures, legend, member
+table). Element ids are numbered in tree order, so one plan always renders to the
+same bytes, and every text from the input is escaped before it reaches the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+import folium
+import numpy as np
+import pandas as pd
+from branca.element import Element, Figure
+
+from feeder import metrics
+from feeder.maps import features
+from feeder.maps.assets import make_offline
+from feeder.maps.elements import FeatureLayer, Raw, data_script
+from feeder.maps.features import Drawing, Feature, esc, number
+from feeder.maps.model import MapModel
+from feeder.maps.symbols import GREY, ORANGE, PURPLE, REGION, ring, stroke, swatch, symbol
+
+INDEX = "index.html"
+TILES = "OpenStreetMap"
+LEVEL_ORDER = {"high": 0, "middle": 1, "elementary": 2, "span": 3}
+SCHOOL_FUNCTIONS = {"point_to_layer": "school", "on_each_feature": "bindSchool"}
+
+
+def overview_page(model: MapModel, drawing: Drawing, links: Mapping[str, str]) -> str:
+    """The district overview: every portfolio, school and flow; links to each cohort page."""
+    district = model.plan.district
+    figure, folium_map = new_map(f"{district.name}: portfolios", tuple(model.areas.total_bounds))
+    names = set(model.colours)
+    add_layers(
+        figure,
+        folium_map,
+        model,
+        drawing,
+        areas=features.area_features(model, names, links, names),
+        members=np.ones(len(model.schools), dtype=bool),
+        flows=np.ones(len(drawing.flows), dtype=bool),
+        broken=np.ones(len(drawing.broken), dtype=bool),
+    )
+    figure.html.add_child(Raw(overview_panel(model, links)), name="panel")
+    return render(figure)
+
+
+def cohort_page(model: MapModel, drawing: Drawing, name: str) -> str:
+    """One cohort zoomed in: its schools, flows within and across its line, its meeting site.
+
+    Schools of other portfolios at the far end of those flows are drawn faded.
+    """
+    schools, pairs = model.schools, drawing.broken_pairs
+    members = (schools["portfolio"] == name).to_numpy()
+    ids = set(schools.loc[members, "school_id"])
+    flows = (model.flows["from_id"].isin(ids) | model.flows["to_id"].isin(ids)).to_numpy()
+    broken = (pairs["from_id"].isin(ids) | pairs["to_id"].isin(ids)).to_numpy()
+    ends = pd.concat([model.flows.loc[flows, ["from_id", "to_id"]], pairs.loc[broken]]).stack()
+    others = (schools["school_id"].isin(set(ends)) & ~members).to_numpy()
+    area = model.areas.loc[model.areas["name"] == name, "geometry"].iloc[0]
+    figure, folium_map = new_map(f"{model.plan.district.name}: {name}", area.bounds)
+    add_layers(
+        figure,
+        folium_map,
+        model,
+        drawing,
+        areas=features.area_features(model, {name}, {}, set(model.colours) - {name}),
+        members=members,
+        flows=flows,
+        broken=broken,
+        others=others,
+    )
+    figure.html.add_child(Raw(cohort_panel(model, name, schools[members])), name="panel")
+    return render(figure)
+
+
+def new_map(title: str, bounds: tuple[float, float, float, float]) -> tuple[Figure, folium.Map]:
+    """An offline-ready map fitted to bounds (west, south, east, north), street base map switchable."""
+    figure = Figure(title=esc(title))
+    west, south, east, north = (round(float(b), 5) for b in bounds)
+    folium_map = folium.Map(
+        location=[(south + north) / 2, (west + east) / 2],
+        zoom_start=11,
+        tiles=None,
+        control_scale=True,
+        zoom_snap=0.25,
+    )
+    figure.add_child(folium_map)
+    make_offline(figure, folium_map)
+    folium.TileLayer(TILES, name="Street map (online)", overlay=True, class_name="feeder-tiles").add_to(
+        folium_map
+    )
+    folium_map.fit_bounds([[south, west], [north, east]], padding=(12, 12))
+    return figure, folium_map
+
+
+def add_layers(
+    figure: Figure,
+    folium_map: folium.Map,
+    model: MapModel,
+    drawing: Drawing,
+    *,
+    areas: list[Feature],
+    members: np.ndarray,
+    flows: np.ndarray,
+    broken: np.ndarray,
+    others: np.ndarray | None = None,
+) -> None:
+    """Areas, regions, flows, broken pathways, schools and meeting sites, each a switchable layer.
+
+    members, flows, broken, others: masks over model.schools, drawing.flows, drawing.broken
+    and model.schools saying what this page shows.
+    """
+    data: dict[str, dict] = {}
+
+    def layer(key: str, items: list[Feature], name: str, **functions: str) -> None:
+        data[key] = {"type": "FeatureCollection", "features": items}
+        FeatureLayer(key, name, **functions).add_to(folium_map)
+
+    layer(
+        "areas",
+        areas,
+        "Portfolio areas",
+        style="areaStyle",
+        point_to_layer="area",
+        on_each_feature="bindArea",
+    )
+    if not model.regions.empty:
+        layer("regions", features.region_features(model), "Regions", style="regionStyle")
+    layer("flows", pick(drawing.flows, flows), "Student flows", style="flowStyle", on_each_feature="bindFlow")
+    if drawing.broken:
+        chosen = pick(drawing.broken, broken)
+        layer("broken", chosen, "Broken program pathways", style="brokenStyle", on_each_feature="bindBroken")
+    if others is not None and others.any():
+        context = [features.as_context(school) for school in pick(drawing.schools, others)]
+        layer("others", context, "Schools in other portfolios", **SCHOOL_FUNCTIONS)
+    layer("schools", pick(drawing.schools, members), "Schools", **SCHOOL_FUNCTIONS)
+    meeting = features.meeting_features(model.schools[members])
+    layer("meeting", meeting, "Meeting sites", point_to_layer="meetingSite")
+    folium.LayerControl(collapsed=False).add_to(folium_map)
+    figure.header.add_child(data_script(data), name="feeder_data")
+
+
+def pick(items: list[Feature], mask: np.ndarray) -> list[Feature]:
+    return [item for item, keep in zip(items, mask, strict=True) if keep]
+
+
+def render(figure: Figure) -> str:
+    """The page's HTML, with element ids numbered in tree order instead of random."""
+    for number_, element in enumerate(walk(figure)):
+        element._id = f"{number_:04d}"
+    return figure.render()
+
+
+def walk(element: Element) -> Iterator[Element]:
+    yield element
+    for child in element._children.values():
+        yield from walk(child)
+
+
+def overview_panel(model: MapModel, links: Mapping[str, str]) -> str:
+    """Title, key figures, the portfolio legend (with links) and the map key."""
+    plan, schools = model.plan, model.schools
+    district = plan.district
+    cohesion = metrics.cohesion(district, schools["portfolio"].to_numpy())
+    stats = [
+        (len(model.colours), "portfolios"),
+        (len(schools), "schools"),
+        (number(schools["enrollment"].sum()), "students"),
+        ("—" if cohesion is None else f"{cohesion:.0%}", "of flow students stay in their portfolio"),
+        (int(schools["split"].sum()), "split feeders (>10% to other portfolios)"),
+        (f"{schools['km'].mean():.1f} km", "mean distance to meeting site"),
+    ]
+    totals = schools.groupby("portfolio").agg(n=("school_id", "size"), students=("enrollment", "sum"))
+    entries = "".join(
+        f'<li class="feeder-legend-portfolio">{swatch(model.colours[name])}'
+        f'<a href="{esc(links[name])}">{esc(name)}</a>'
+        f'<span class="feeder-count">{row.n} schools · {number(row.students)}</span></li>'
+        for name, row in zip(totals.index, totals.itertuples(), strict=True)
+    )
+    return (
+        '<div class="feeder-panel">'
+        f"<h1>{esc(district.name)}</h1>"
+        f'<p class="feeder-subtitle">{esc(plan_title(model))}</p>'
+        f"{stat_boxes(stats)}"
+        f'<h2>Portfolios</h2><ul class="feeder-key">{entries}</ul>'
+        f"{map_key(model)}"
+        f"{area_note()}"
+        "</div>"
+    )
+
+
+def cohort_panel(model: MapModel, name: str, members: pd.DataFrame) -> str:
+    """Back link, the cohort's key figures, its member table and the map key."""
+    sent, crossing = members["sent"].sum(), members["crossing"].sum()
+    meeting = members[members["medoid"]].iloc[0]
+    stats = [
+        (len(members), "schools"),
+        (number(members["enrollment"].sum()), "students"),
+        ("—" if sent == 0 else f"{1 - crossing / sent:.0%}", "of students sent stay in the cohort"),
+        (int(members["split"].sum()), "split feeders"),
+        (f"{members['km'].mean():.1f} km", "mean distance to meeting site"),
+        (f"{members['km'].max():.1f} km", "farthest school"),
+    ]
+    return (
+        '<div class="feeder-panel">'
+        f'<p><a href="{INDEX}">← District overview</a></p>'
+        f"<h1>{swatch(model.colours[name])} {esc(name)}</h1>"
+        f'<p class="feeder-subtitle">{esc(plan_title(model))} · meeting site: '
+        f"<b>{esc(meeting['name'])}</b></p>"
+        f"{stat_boxes(stats)}"
+        f"<h2>Schools</h2>{member_table(model, members)}"
+        f"{map_key(model)}"
+        "</div>"
+    )
+
+
+def member_table(model: MapModel, members: pd.DataFrame) -> str:
+    """School, level, enrollment, principal and km to the meeting site, high schools first."""
+    with_principal = bool((model.plan.district.schools["principal"] != "").any())
+    order = members.assign(rank=members["level"].map(LEVEL_ORDER)).sort_values(
+        ["rank", "name"], kind="stable"
+    )
+    head = "<th>School</th><th>Level</th><th class=num>Enrollment</th>"
+    head += "<th>Principal</th>" if with_principal else ""
+    head += "<th class=num>km</th>"
+    rows = []
+    for _, school in order.iterrows():
+        enrollment = "—" if pd.isna(school["enrollment"]) else number(school["enrollment"])
+        principal = f"<td>{esc(school['principal']) or '—'}</td>" if with_principal else ""
+        meeting = ' class="feeder-meeting-row"' if school["medoid"] else ""
+        rows.append(
+            f"<tr{meeting}><td>{symbol(school['level'], school['colour'])} {esc(school['name'])}</td>"
+            f'<td class="feeder-level">{features.school_kind(school, short=True)}</td><td class=num>{enrollment}</td>{principal}'
+            f"<td class=num>{school['km']:.1f}</td></tr>"
+        )
+    note = '<p class="feeder-note">Highlighted: the meeting site (the school with the least total distance to the others).</p>'
+    return f'<table class="feeder-members"><tr>{head}</tr>{"".join(rows)}</table>{note}'
+
+
+def map_key(model: MapModel) -> str:
+    """Legend of symbols and lines; levels only when the district has them."""
+    present = set(model.schools["level"])
+    entries = [
+        (symbol(level, "#9a9a9a"), f"{features.LEVEL_NAMES[level]} school")
+        for level in ("elementary", "middle", "high", "span")
+        if level in present
+    ]
+    entries += [
+        ("", "Symbol size follows enrollment; fill is the portfolio colour"),
+        (ring(), "Meeting site"),
+        (
+            symbol("elementary", "#9a9a9a", stroke=ORANGE, width=3),
+            "Split feeder: sends >10% to other portfolios",
+        ),
+        (stroke(GREY, 4), "Student flow (width = students)"),
+        (stroke(ORANGE, 3, "8 5"), "Flow crossing a portfolio line"),
+    ]
+    if not model.broken.empty:
+        entries.append((stroke(PURPLE, 3, "2 6"), "Broken program pathway"))
+    if not model.regions.empty:
+        entries.append((stroke(REGION, 3), "Region boundary"))
+    items = "".join(
+        f'<li class="feeder-legend-key">{glyph}<span>{text}</span></li>' for glyph, text in entries
+    )
+    return f'<h2>Map key</h2><ul class="feeder-key">{items}</ul>'
+
+
+def area_note() -> str:
+    return (
+        '<p class="feeder-note">Areas are the Voronoi cells of each portfolio\'s school sites, '
+        "not attendance zones. Click an area or a school for details. The street map needs "
+        "internet; everything else works offline.</p>"
+    )
+
+
+def plan_title(model: MapModel) -> str:
+    """Today's plan, a plan read from a file, or a designed one."""
+    source = model.plan.options.get("plan")
+    if source == "current":
+        return "Today's portfolios"
+    return f"Plan: {source}" if source else "Proposed portfolios"
+
+
+def stat_boxes(stats: list[tuple[object, str]]) -> str:
+    boxes = "".join(f"<div><b>{value}</b><span>{label}</span></div>" for value, label in stats)
+    return f'<div class="feeder-stats">{boxes}</div>'
