@@ -38,6 +38,8 @@ class Plan:
     options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        # Portfolio names are text everywhere (files, maps, metrics); 3 and "3" are one portfolio.
+        object.__setattr__(self, "labels", np.asarray(self.labels).astype(str).astype(object))
         if len(self.labels) != len(self.district.schools):
             raise FeederError(
                 f"internal error: a plan of {len(self.labels)} schools for a district of "

@@ -143,3 +143,12 @@ def test_sample_current_plan_matches_reference() -> None:
         pytest.skip("data/sample is not generated yet")
     rows = read_rows(sample / "schools.csv")
     assert_matches(sample, {r["school_id"]: r["portfolio"] for r in rows})
+
+
+@needs_lcps
+def test_numeric_labels_score_like_their_names() -> None:
+    district = load_district(LCPS)
+    numbers = np.arange(len(district.schools)) % 5
+    as_numbers = Plan(district, numbers).score()
+    as_names = Plan(district, numbers.astype(str)).score()
+    assert as_numbers == as_names

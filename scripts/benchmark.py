@@ -1,0 +1,315 @@
+"""Benchmark feeder against peer solvers, all in one run (project issue 3).
+
+Runs `feeder.design` and the peers of scripts/peers.py on the real LCPS district (when
+present), the bundled sample and generated districts; scores every plan with the same
+`Plan.score()`; prints one table and writes it, with feeder's scaling curve and peak memory,
+to docs/benchmark.md.
+
+    python scripts/benchmark.py                     # LCPS, sample, 1,000 / 5,000 / 20,000 schools
+    python scripts/benchmark.py --quick             # LCPS, sample, 1,000
+    python scripts/benchmark.py --peers metis,louvain --sizes 1000,5000
+
+Peers need the `[bench]` extra (pymetis, spopt, gerrychain); a missing one is skipped with a
+note. Feeder runs in a fresh process per district so its peak RSS is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import time
+import warnings
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from feeder import load_district
+from feeder.district import District
+from feeder.plan import Plan
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from peers import PEERS
+
+ROOT = Path(__file__).resolve().parents[1]
+LCPS = ROOT.parent / "shared" / "data" / "lcps"
+SAMPLE = ROOT / "data" / "sample"
+OUTPUT = ROOT / "docs" / "benchmark.md"
+MIN_SIZE, MAX_SIZE = 12, 24
+SIZES = (1_000, 5_000, 20_000)
+QUICK_SIZES = (1_000,)
+EXACT = "exact"
+EXACT_TIME_LIMIT = 60.0
+EXACT_MAX_SCHOOLS = 300
+"""The exact bound runs on LCPS and the sample only: it proves nothing useful at thousands of schools."""
+WIDE = 180  # console width when piped, so the table is not squeezed to 80 columns
+COLUMNS = (
+    "district",
+    "method",
+    "size_ok",
+    "cohesion",
+    "contiguous",
+    "k12_complete",
+    "mean_km",
+    "seconds",
+    "cohesion ratio",
+    "seconds ratio",
+    "note",
+)
+
+
+@dataclass
+class Row:
+    """One method on one district; card is None when the method was skipped or failed."""
+
+    district: str
+    method: str
+    card: dict | None
+    seconds: float | None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class FeederRun:
+    """feeder.design on one district, measured in a fresh process."""
+
+    n: int
+    labels: np.ndarray
+    load_seconds: float
+    seconds: float
+    peak_mib: float
+
+
+def design_child(folder: str, seed: int) -> tuple[np.ndarray, float, float, float]:
+    """Load and design in this (fresh) process; return labels, load s, design s and peak RSS MiB."""
+    from feeder.design import design
+
+    started = time.perf_counter()
+    district = load_district(folder)
+    loaded = time.perf_counter()
+    plan = design(district, min_size=MIN_SIZE, max_size=MAX_SIZE, seed=seed)
+    finished = time.perf_counter()
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return np.asarray(plan.labels), loaded - started, finished - loaded, peak_kib / 1024
+
+
+def run_feeder(folder: Path, n: int, seed: int) -> FeederRun:
+    """feeder.design in a spawned process, so its peak RSS is not the benchmark's own."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        labels, load_seconds, seconds, peak = pool.submit(design_child, str(folder), seed).result()
+    return FeederRun(n, labels, load_seconds, seconds, peak)
+
+
+def run_peer(name: str, district: District, seed: int) -> Row:
+    """Solve with one peer, or say why it was skipped; a peer that crashes is reported, not fatal."""
+    peer_class, label = PEERS[name], district_label(district)
+    n = len(district.schools)
+    if peer_class.missing_package():
+        return Row(label, name, None, None, f"skipped: {peer_class.package} not installed")
+    if peer_class.max_schools is not None and n > peer_class.max_schools:
+        return Row(label, name, None, None, f"skipped: above {peer_class.max_schools:,} schools (too slow)")
+    peer = peer_class(district, MIN_SIZE, MAX_SIZE, seed)
+    started = time.perf_counter()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            labels = peer.solve()
+    except Exception as error:
+        return Row(label, name, None, None, f"failed: {type(error).__name__}: {error}"[:120])
+    seconds = time.perf_counter() - started
+    return Row(label, name, Plan(district, labels, MIN_SIZE, MAX_SIZE).score(), seconds, peer.note)
+
+
+def run_exact(district: District, warm: np.ndarray) -> tuple[Row, float | None]:
+    """feeder's exact cohesion bound (and the best plan found proving it), warm-started from feeder's plan."""
+    from feeder.design.exact import solve_exact
+
+    label = district_label(district)
+    result = solve_exact(
+        district, min_size=MIN_SIZE, max_size=MAX_SIZE, time_limit=EXACT_TIME_LIMIT, warm_start=warm
+    )
+    card = Plan(district, np.asarray(result.labels), MIN_SIZE, MAX_SIZE).score()
+    note = f"bound {result.bound:.4f} ({result.status})" if result.bound is not None else result.status
+    return Row(label, EXACT, card, result.seconds, note), result.bound
+
+
+def district_label(district: District) -> str:
+    """e.g. "lcps (90)", "synthetic (20,000)"."""
+    return f"{district.name.split('-')[0]} ({len(district.schools):,})"
+
+
+def benchmark_district(
+    folder: Path, peers: list[str], seed: int, console: Console
+) -> tuple[list[Row], FeederRun]:
+    """feeder, its exact bound (small districts) and every peer on one district."""
+    district = load_district(folder)
+    n = len(district.schools)
+    console.log(f"{district.name}: {n:,} schools, feeder")
+    run = run_feeder(folder, n, seed)
+    card = Plan(district, run.labels, MIN_SIZE, MAX_SIZE).score()
+    rows = [Row(district_label(district), "feeder", card, run.seconds)]
+    if EXACT in peers and n <= EXACT_MAX_SCHOOLS:
+        console.log(f"{district.name}: exact bound")
+        exact, bound = run_exact(district, run.labels)
+        if bound is not None:
+            rows[0].note = f"gap to bound {max(0.0, bound - card['cohesion']):.4f}"
+        rows.append(exact)
+    for name in peers:
+        if name != EXACT:
+            console.log(f"{district.name}: {name}")
+            rows.append(run_peer(name, district, seed))
+    return rows, run
+
+
+def district_folders(sizes: tuple[int, ...], seed: int, workdir: Path) -> list[Path]:
+    """LCPS and the sample when present, then generated districts written to workdir."""
+    from feeder.synthetic import generate_district, write_district
+
+    folders = [folder for folder in (LCPS, SAMPLE) if (folder / "schools.csv").exists()]
+    for n in sizes:
+        schools, flows = generate_district(n, seed=seed)
+        folders.append(write_district(workdir / f"synthetic-{n}", schools, flows))
+    return folders
+
+
+def fill_ratios(rows: list[Row]) -> list[dict[str, str]]:
+    """Table cells, with feeder's cohesion and seconds divided by each other method's on the same district."""
+    feeder = {row.district: row for row in rows if row.method == "feeder"}
+    cells = []
+    for row in rows:
+        mine = feeder[row.district]
+        cell = {"district": row.district, "method": row.method, "note": row.note}
+        if row.card is not None:
+            cell |= {
+                "size_ok": "yes" if row.card["size_ok"] else "no",
+                "cohesion": f"{row.card['cohesion']:.4f}",
+                "contiguous": f"{row.card['contiguous']:.2f}",
+                "k12_complete": f"{row.card['k12_complete']:.2f}",
+                "mean_km": f"{row.card['mean_km']:.2f}",
+                "seconds": f"{row.seconds:.2f}",
+            }
+            if row is not mine:
+                cell["cohesion ratio"] = ratio(mine.card["cohesion"], row.card["cohesion"])
+                cell["seconds ratio"] = ratio(mine.seconds, row.seconds)
+        cells.append(cell)
+    return cells
+
+
+def ratio(mine: float, theirs: float) -> str:
+    return f"{mine / theirs:.3f}" if theirs else "—"
+
+
+def scaling_exponent(runs: list[FeederRun]) -> float | None:
+    """a in t ~ n^a, least squares on log-log over the generated districts."""
+    if len(runs) < 2:
+        return None
+    slope, _ = np.polyfit(np.log([r.n for r in runs]), np.log([r.seconds for r in runs]), 1)
+    return float(slope)
+
+
+def console_table(cells: list[dict[str, str]]) -> Table:
+    table = Table(title=f"feeder vs peers (portfolios of {MIN_SIZE}-{MAX_SIZE} schools)")
+    for column in COLUMNS:
+        table.add_column(column, justify="left" if column in ("district", "method", "note") else "right")
+    previous = None
+    for cell in cells:
+        if previous is not None and cell["district"] != previous:
+            table.add_section()
+        previous = cell["district"]
+        table.add_row(*(cell.get(column, "") for column in COLUMNS))
+    return table
+
+
+def scaling_table(runs: list[FeederRun], exponent: float | None) -> Table:
+    title = "feeder scaling" + (f": t ~ n^{exponent:.2f}" if exponent is not None else "")
+    table = Table(title=title)
+    for column in ("schools", "load s", "design s", "peak RSS MiB"):
+        table.add_column(column, justify="right")
+    for run in runs:
+        table.add_row(f"{run.n:,}", f"{run.load_seconds:.2f}", f"{run.seconds:.2f}", f"{run.peak_mib:,.0f}")
+    return table
+
+
+def markdown(cells: list[dict[str, str]], runs: list[FeederRun], exponent: float | None, command: str) -> str:
+    """docs/benchmark.md: the same tables as the console, for the README."""
+    lines = [
+        "# Benchmark: feeder and its peers",
+        "",
+        f"Generated by `{command}` on {os.cpu_count()} cores. Every plan is scored by the same",
+        f"`Plan.score()` with portfolios of {MIN_SIZE}-{MAX_SIZE} schools. `cohesion ratio` and `seconds ratio` are",
+        "feeder's cohesion and run time divided by that method's on the same district",
+        "(cohesion ratio above 1: feeder keeps more students together; seconds ratio below 1: feeder is faster).",
+        "Seconds are solve time only (district already loaded); they vary from machine to machine.",
+        "",
+        "| " + " | ".join(COLUMNS) + " |",
+        "|" + "|".join("---" for _ in COLUMNS) + "|",
+    ]
+    lines += ["| " + " | ".join(cell.get(c, "") for c in COLUMNS) + " |" for cell in cells]
+    lines += [
+        "",
+        "Peers: `metis` is METIS k-way on flows plus light Delaunay edges, tuned over portfolio counts;",
+        "`louvain` is networkx Louvain on the same graph, resolution tuned, sizes as they come; `maxp` and",
+        "`skater` are spopt regionalizers on Delaunay weights with flow-smoothed coordinates; `recom` is a",
+        "GerryChain ReCom chain accepting only non-worsening cohesion; `exact` is feeder's proven upper",
+        "bound on cohesion under the size range alone (no contiguity), shown with the best plan found while",
+        "proving it, so that plan may be non-contiguous; feeder's note gives its gap to that bound.",
+        "",
+        "## feeder scaling (generated districts)",
+        "",
+    ]
+    if exponent is not None:
+        lines += [f"Fitted run time t ~ n^{exponent:.2f}.", ""]
+    lines += ["| schools | load s | design s | peak RSS MiB (load + design) |", "|---:|---:|---:|---:|"]
+    lines += [f"| {r.n:,} | {r.load_seconds:.2f} | {r.seconds:.2f} | {r.peak_mib:,.0f} |" for r in runs]
+    return "\n".join(lines) + "\n"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="generated district sizes")
+    parser.add_argument("--quick", action="store_true", help="LCPS, sample and 1,000 schools only")
+    parser.add_argument("--peers", default=",".join([*PEERS, EXACT]), help="comma-separated peers to run")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--output", type=Path, default=OUTPUT, help="Markdown file to write")
+    args = parser.parse_args(argv)
+    unknown = set(args.peers.split(",")) - {*PEERS, EXACT}
+    if unknown:
+        parser.error(
+            f"unknown peer(s): {', '.join(sorted(unknown))} (choose from {', '.join([*PEERS, EXACT])})"
+        )
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    sizes = QUICK_SIZES if args.quick else tuple(int(s) for s in args.sizes.split(","))
+    peers = args.peers.split(",")
+    console, log = Console(), Console(stderr=True)
+    if not console.is_terminal:
+        console = Console(width=WIDE)
+    rows: list[Row] = []
+    scaling: list[FeederRun] = []
+    with tempfile.TemporaryDirectory(prefix="feeder-bench-") as workdir:
+        for folder in district_folders(sizes, args.seed, Path(workdir)):
+            district_rows, run = benchmark_district(folder, peers, args.seed, log)
+            rows += district_rows
+            if folder.name.startswith("synthetic-"):
+                scaling.append(run)
+    cells, exponent = fill_ratios(rows), scaling_exponent(scaling)
+    console.print(console_table(cells))
+    console.print(scaling_table(scaling, exponent))
+    command = "python scripts/benchmark.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(markdown(cells, scaling, exponent, command.strip()), encoding="utf-8")
+    log.log(f"wrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()
