@@ -1,6 +1,7 @@
 """feeder: feeder-pattern portfolios for school districts."""
 
+from feeder.design import design
 from feeder.district import District, load_district
 from feeder.errors import FeederError
 
-__all__ = ["District", "FeederError", "load_district"]
+__all__ = ["District", "FeederError", "design", "load_district"]

@@ -13,7 +13,6 @@ from pathlib import Path
 
 from feeder.errors import FeederError
 
-
 PUBLIC_MODE = 0o666
 
 

@@ -1,0 +1,104 @@
+"""`feeder run`: the main job, end to end, on the bundled sample district or your own.
+
+Load → feeder graph → design → scorecards (today's plan beside the new one) →
+alignment → maps. Every table is computed before anything is written, so bad input
+stops the run with one line and no files.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from feeder.alignment import broken_edges, check_alignment
+from feeder.alignment.report import alignment_csv, alignment_json, print_summary
+from feeder.design import design
+from feeder.district import District, load_district
+from feeder.errors import FeederError
+from feeder.graph import FeederGraph
+from feeder.maps import render_maps
+from feeder.output import write_files
+from feeder.plan import DEFAULT_MAX_SIZE, DEFAULT_MIN_SIZE, Plan, scorecard_json
+from feeder.report import print_scorecards
+from feeder.sample import sample_path
+from feeder.sizes import check_size_range
+
+DEFAULT_OUT = Path("feeder-output")
+DEFAULT_MAPS = Path("maps")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)
+
+
+def run(
+    district: Path | None = typer.Argument(
+        None, help="District folder (FORMAT.md); default: the bundled LA South & East sample."
+    ),
+    out: Path = typer.Option(DEFAULT_OUT, "--out", help="Folder for portfolios, scorecards and alignment."),
+    maps: Path = typer.Option(DEFAULT_MAPS, "--maps", help="Folder for the HTML maps."),
+    min_size: int = typer.Option(DEFAULT_MIN_SIZE, "--min-size", help="Smallest allowed portfolio."),
+    max_size: int = typer.Option(DEFAULT_MAX_SIZE, "--max-size", help="Largest allowed portfolio."),
+    within_region: bool | None = typer.Option(
+        None,
+        "--within-region/--across-regions",
+        help="Keep portfolios inside regions (default: yes when the district has regions).",
+    ),
+    seed: int = typer.Option(0, "--seed", help="Random seed of the search (same seed, same plan)."),
+) -> None:
+    """Design portfolios, score them beside today's plan, check alignment and draw the maps."""
+    check_size_range(min_size, max_size)
+    console = Console()
+    started = time.perf_counter()
+    loaded = load_district(district if district is not None else sample_path())
+    nested = loaded.has_regions if within_region is None else within_region
+    console.rule(f"[bold]{loaded.name}[/bold]: {len(loaded.schools)} schools, flows from {loaded.flows_source}")
+    describe_graph(loaded, console)
+
+    plan = design(loaded, min_size=min_size, max_size=max_size, within_region=nested, seed=seed)
+    cards = {"today's plan": current_card(loaded, min_size, max_size), "designed plan": plan.score()}
+    cards = {name: card for name, card in cards.items() if card is not None}
+    print_scorecards(loaded, cards, console)
+
+    alignment = check_alignment(loaded, plan)
+    print_summary(alignment, console)
+    seconds = time.perf_counter() - started
+    tables = {
+        "portfolios.csv": plan.to_csv(),
+        "portfolios.geojson": plan.to_geojson(),
+        "scorecard.json": scorecard_json(cards["designed plan"]),
+        "alignment.csv": alignment_csv(alignment),
+        "alignment.json": alignment_json(alignment),
+        "run.json": json.dumps({"district": str(loaded.path), "seconds": round(seconds, 2)}, indent=2) + "\n",
+    }
+    if "today's plan" in cards:
+        tables["scorecard-current.json"] = scorecard_json(cards["today's plan"])
+    write_files(out, tables)
+    written = render_maps(plan, maps, broken_edges=broken_edges(alignment))
+    console.print(f"wrote {len(tables)} tables to [bold]{out}/[/bold] and {len(written)} maps to [bold]{maps}/[/bold]")
+    console.print(f"open {maps / 'index.html'} in a browser for the district overview")
+
+
+def describe_graph(district: District, console: Console) -> None:
+    """One paragraph on the feeder patterns, so planners see what the design keeps together."""
+    graph = FeederGraph(district)
+    summary = graph.summary()
+    console.print(
+        f"{len(graph.patterns())} feeder patterns, {len(graph.split_feeders())} split feeders, "
+        f"{summary['leakage']['students']:,.0f} students leaving the district "
+        f"({summary['leakage']['share']:.1%})"
+    )
+    for warning in district.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}")
+
+
+def current_card(district: District, min_size: int, max_size: int) -> dict | None:
+    """Today's plan's scorecard, or None when the district has no complete `portfolio` column."""
+    try:
+        return Plan.current(district, min_size=min_size, max_size=max_size).score()
+    except FeederError:
+        return None

@@ -1,0 +1,22 @@
+"""The portfolio designer: contiguous, size-bounded portfolios that keep feeder flows together.
+
+`design(district, ...)` returns a Plan. One module per job:
+
+- problem.py      district arrays; blocks (regions with within_region) and their search graph
+- feasibility.py  which portfolio counts are possible, and one-line reasons when none is
+- objective.py    the objective (cohesion, K-12, compactness, balance, stability) and weights
+- trees.py        random spanning trees and every tree cut at once (subtree sums, cut flow)
+- seed.py         first plan: recursive bisection along the cheapest allowed tree cuts
+- state.py        the plan under search: members and running totals per portfolio
+- moves.py        single-school boundary moves (connectivity-checked)
+- recombine.py    re-cutting two adjacent portfolios along random spanning trees (ReCom, greedy)
+- search.py       local search, then ruin-and-recreate steps on groups of three portfolios
+- naming.py       stable, readable portfolio names
+- checks.py       hard constraints re-checked before a plan is returned
+- certify.py      --exact: the exact solver's proven bound (exact.py) and, if better, its plan
+- designer.py     the entry point tying these together
+"""
+
+from feeder.design.designer import design
+
+__all__ = ["design"]

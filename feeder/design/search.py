@@ -1,0 +1,134 @@
+"""Local search over the contiguous plans of one block, then large-neighbourhood steps.
+
+`descend` alternates single-school moves (moves.py) and two-part recombination
+(recombine.py) until a round improves nothing. `ruin_and_recreate` then repeatedly
+takes a few adjacent parts, re-cuts their union from scratch by tree bisection (with a
+free portfolio count, into one part more or fewer when that fits), descends inside
+them, and keeps the result only if the whole block scores higher — an iterated local
+search that escapes the local optima single moves and pair re-cuts get stuck in.
+Every step runs on an iteration budget and a seeded generator, so a seed gives one plan.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from feeder.design.moves import improve_moves
+from feeder.design.recombine import recombine_pairs
+from feeder.design.seed import NoCut, bisect
+from feeder.design.state import Budget, State
+
+EPS = 1e-10
+GROUP = 3
+FLOOR = 0.1
+RECREATE_TRIES = 2
+
+
+def descend(
+    state: State,
+    schools: list[int],
+    rng: np.random.Generator,
+    budget: Budget,
+    *,
+    rounds: int,
+    trees: int,
+    refresh: bool = True,
+) -> None:
+    """Alternate both neighbourhoods until nothing improves or `rounds` are spent."""
+    for _ in range(rounds):
+        if budget.spent():
+            return
+        improved = improve_moves(state, schools, budget)
+        improved = recombine_pairs(state, trees, rng, budget) or improved
+        if refresh:
+            state.refresh_homes()
+        if not improved:
+            return
+        schools = (
+            sorted(set().union(*(state.members[p] for p in state.focus)))
+            if state.focus
+            else list(range(state.block.size))
+        )
+
+
+def ruin_and_recreate(
+    state: State, rng: np.random.Generator, budget: Budget, *, rounds: int, trees: int
+) -> bool:
+    """One large-neighbourhood step; True when it was kept."""
+    group = pick_group(state, rng)
+    union = np.array(sorted(set().union(*(state.members[p] for p in group))))
+    g = len(group)
+    counts = [g]
+    if not state.fixed_k:
+        counts = [
+            c for c in (g - 1, g, g + 1) if c >= 1 and c * state.min_size <= len(union) <= c * state.max_size
+        ]
+    count = counts[int(rng.integers(len(counts)))]
+    before = state.value()
+    saved = {p: set(state.members[p]) for p in group}
+    try:
+        labels = bisect(
+            state.block,
+            union,
+            count,
+            state.min_size,
+            state.max_size,
+            state.weights,
+            rng,
+            tries=RECREATE_TRIES,
+        )
+    except NoCut:
+        return False
+    ids = matched_ids(state, group, union, labels, count)
+    state.set_parts({p: set(union[labels == i].tolist()) if i < count else set() for i, p in enumerate(ids)})
+    state.focus = {p for p in ids if state.alive[p]}
+    descend(state, union.tolist(), rng, budget, rounds=rounds, trees=trees, refresh=False)
+    state.focus = None
+    if state.value() > before + EPS:
+        return True
+    state.set_parts({p: saved.get(p, set()) for p in ids})
+    return False
+
+
+def pick_group(state: State, rng: np.random.Generator) -> list[int]:
+    """A part drawn by the flow leaving it, then up to GROUP - 1 adjacent parts drawn by
+    the flow they exchange with the group: effort goes where students are being cut."""
+    count = len(state.alive)
+    alive = np.array(state.alive)
+    leaving = np.bincount(np.array(state.part), state.block.strength, count) - 2 * state.internal
+    leaving = np.where(alive, np.maximum(leaving, 0.0), 0.0)
+    odds = np.where(alive, leaving + FLOOR * (leaving.sum() / alive.sum() + 1e-9), 0.0)
+    group = [int(rng.choice(count, p=odds / odds.sum()))]
+    while len(group) < GROUP:
+        around = sorted(set().union(*(state.neighbour_parts(p) for p in group)) - set(group))
+        if not around:
+            break
+        tie = dict.fromkeys(around, 0.0)
+        for p in group:
+            for school in state.members[p]:
+                for other, weight in state.block.flow_lists[school]:
+                    q = state.part[other]
+                    if q in tie:
+                        tie[q] += weight
+        pull = np.array([tie[q] for q in around])
+        pull += FLOOR * (pull.sum() / len(around) + 1e-9)
+        group.append(around[int(rng.choice(len(around), p=pull / pull.sum()))])
+    return group
+
+
+def matched_ids(
+    state: State, group: list[int], union: np.ndarray, labels: np.ndarray, count: int
+) -> list[int]:
+    """Part ids for the new parts 0..count-1 (most overlap with the old parts keeps its id),
+    then any ids left without a new part; new ids when there are more parts than before."""
+    old = np.array([state.part[s] for s in union.tolist()])
+    overlap = np.array([[np.sum((labels == i) & (old == p)) for p in group] for i in range(count)])
+    rows, cols = linear_sum_assignment(overlap, maximize=True)
+    ids = [-1] * count
+    for r, c in zip(rows, cols, strict=True):
+        ids[r] = group[c]
+    for i in range(count):
+        if ids[i] < 0:
+            ids[i] = state.new_part()
+    return ids + [p for p in group if p not in ids]

@@ -1,0 +1,355 @@
+"""The portfolio designer: known optima, real-data targets, determinism, clear refusals."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import types
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from feeder import metrics
+from feeder.cli import main
+from feeder.design import design
+from feeder.design.certify import certify
+from feeder.design.designer import run_design
+from feeder.design.naming import short_name
+from feeder.district import District, load_district
+from feeder.errors import FeederError
+from feeder.plan import Plan
+from feeder.synthetic import generate_district, write_district
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+
+
+def pattern(prefix: str, lat: float, lon: float, n_elementary: int = 9) -> tuple[list[dict], list[tuple]]:
+    """One feeder pattern: a high school, two middle schools and their elementary schools."""
+    rows = [
+        {"school_id": f"{prefix}H", "name": f"{prefix} High School", "level": "high", "lat": lat, "lon": lon},
+        {
+            "school_id": f"{prefix}M1",
+            "name": f"{prefix} North Middle",
+            "level": "middle",
+            "lat": lat + 0.01,
+            "lon": lon,
+        },
+        {
+            "school_id": f"{prefix}M2",
+            "name": f"{prefix} South Middle",
+            "level": "middle",
+            "lat": lat - 0.01,
+            "lon": lon,
+        },
+    ]
+    flows = [(f"{prefix}M1", f"{prefix}H", 200), (f"{prefix}M2", f"{prefix}H", 180)]
+    for i in range(n_elementary):
+        angle = 2 * np.pi * i / n_elementary
+        middle = "M1" if i < n_elementary // 2 else "M2"
+        rows.append(
+            {
+                "school_id": f"{prefix}E{i}",
+                "name": f"{prefix} Elementary {i}",
+                "level": "elementary",
+                "lat": round(lat + 0.02 * np.sin(angle), 6),
+                "lon": round(lon + 0.025 * np.cos(angle), 6),
+            }
+        )
+        flows.append((f"{prefix}E{i}", f"{prefix}{middle}", 60 + i))
+    return rows, flows
+
+
+def two_patterns(make_district, south_lat: float = 38.9) -> District:
+    """Two 12-school feeder patterns, 60 km apart unless told otherwise."""
+    north, north_flows = pattern("N", 39.4, -77.5)
+    south, south_flows = pattern("S", south_lat, -77.5)
+    return load_district(make_district(north + south, north_flows + south_flows))
+
+
+def synthetic(tmp_path: Path, n: int, seed: int = 0, **options) -> District:
+    schools, flows = generate_district(n, seed, **options)
+    return load_district(write_district(tmp_path / f"synthetic_{n}_{seed}", schools, flows))
+
+
+def check_invariants(plan: Plan, *, within_region: bool = False, contiguous: bool = True) -> None:
+    card = plan.score()
+    assert len(plan.labels) == len(plan.district.schools)
+    assert card["size_ok"]
+    if contiguous:
+        assert card["contiguous"] == 1.0
+    if within_region:
+        assert card["in_region"] == 1.0
+
+
+# known answers ---------------------------------------------------------------------
+
+
+def test_two_far_patterns_are_never_mixed(make_district):
+    district = two_patterns(make_district)
+    plan = design(district, min_size=12, max_size=20)
+    card = plan.score()
+    assert card["cohesion"] == 1.0
+    assert card["n_portfolios"] == 2 and card["k12_complete"] == 1.0
+    names = plan.assignment
+    assert names.loc[[i for i in names.index if i.startswith("N")]].nunique() == 1
+    assert sorted(plan.portfolios()) == ["N HS", "S HS"]
+
+
+def test_touching_patterns_are_separated_exactly(make_district):
+    district = two_patterns(make_district, south_lat=39.35)
+    for seed in range(3):
+        card = design(district, min_size=12, max_size=20, seed=seed).score()
+        assert card["cohesion"] == 1.0 and card["contiguous"] == 1.0
+
+
+def test_a_district_that_fits_one_portfolio_gets_one(make_district):
+    district = two_patterns(make_district)
+    plan = design(district, min_size=12, max_size=24)
+    assert plan.score()["n_portfolios"] == 1
+
+
+def test_fixed_k_is_respected(tmp_path):
+    district = synthetic(tmp_path, 120, seed=3)
+    plan = design(district, k=7)
+    assert plan.score()["n_portfolios"] == 7
+    check_invariants(plan)
+
+
+def test_regions_are_respected_and_named_north_to_south(tmp_path):
+    district = synthetic(tmp_path, 150, seed=1, n_regions=2)
+    plan = design(district, within_region=True)
+    check_invariants(plan, within_region=True)
+    lat = district.schools["lat"].to_numpy()
+    for region in sorted(set(district.schools["region"])):
+        names = sorted(p for p in plan.portfolios() if p.startswith(f"{region}-"))
+        assert names and names[0] == f"{region}-01"
+        north = [lat[plan.labels == name].mean() for name in names]
+        assert north == sorted(north, reverse=True)
+
+
+def test_without_contiguity_sizes_and_assignment_still_hold(tmp_path):
+    district = synthetic(tmp_path, 100, seed=4)
+    plan = design(district, contiguous=False)
+    check_invariants(plan, contiguous=False)
+    assert plan.options["contiguous"] is False
+
+
+def test_short_names():
+    assert short_name("Jordan High School") == "Jordan HS"
+    assert short_name("Loudoun County Hs") == "Loudoun County HS"
+    assert short_name("Avalon Senior High") == "Avalon HS"
+    assert short_name("Gage Middle School") == "Gage MS"
+    assert short_name("Riverside") == "Riverside"
+
+
+# objective terms -------------------------------------------------------------------
+
+
+def test_stability_keeps_schools_in_todays_portfolios(tmp_path):
+    district = synthetic(tmp_path, 150, seed=2)
+    free = design(district).score()["moved"]
+    stable = design(district, stability=5.0).score()["moved"]
+    assert stable < free
+
+
+def test_flow_weights_pull_a_flow_inside(tmp_path):
+    district = synthetic(tmp_path, 120, seed=5)
+    flows = district.internal_flows()
+    plan = design(district)
+    position = dict(zip(district.ids, range(len(district.ids)), strict=True))
+    crossing = [
+        i
+        for i, (a, b) in enumerate(zip(flows["from_id"], flows["to_id"], strict=True))
+        if plan.labels[position[a]] != plan.labels[position[b]]
+    ]
+    assert crossing, "the plain plan should cut some flow"
+    target = crossing[0]
+    extra = pd.Series(0.0, index=flows.index)
+    extra.iloc[target] = 100 * flows["students"].sum()
+    weighted = design(district, flow_weights=extra)
+    a, b = position[flows["from_id"].iloc[target]], position[flows["to_id"].iloc[target]]
+    assert weighted.labels[a] == weighted.labels[b]
+    assert weighted.options["flow_weights"] is True
+
+
+def test_flow_weights_must_align_with_internal_flows(tmp_path):
+    district = synthetic(tmp_path, 60, seed=0)
+    with pytest.raises(FeederError, match="internal flows"):
+        design(district, flow_weights=pd.Series([1.0, 2.0]))
+
+
+# determinism -----------------------------------------------------------------------
+
+
+def test_same_seed_same_plan(tmp_path):
+    district = synthetic(tmp_path, 200, seed=6)
+    first, second = design(district, seed=3), design(district, seed=3)
+    assert first.labels.tolist() == second.labels.tolist()
+    assert first.options == second.options
+
+
+def test_cli_writes_byte_identical_plans(tmp_path):
+    folder = write_district(tmp_path / "district", *generate_district(150, 7))
+    outputs = [tmp_path / "one", tmp_path / "two"]
+    for out in outputs:
+        assert main(["design", str(folder), "--out", str(out), "--seed", "2"]) == 0
+    for name in ("portfolios.csv", "scorecard.json", "portfolios.geojson"):
+        assert (outputs[0] / name).read_bytes() == (outputs[1] / name).read_bytes()
+    assert {"seconds", "time_limit_hit"} <= set(json.loads((outputs[0] / "run.json").read_text()))
+
+
+def test_time_limit_is_only_a_safety_cap(tmp_path):
+    district = synthetic(tmp_path, 300, seed=8)
+    run = run_design(district, time_limit=0.01)
+    assert run.timed_out
+    check_invariants(run.plan)
+    assert not run_design(district).timed_out
+
+
+# refusals --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"min_size": 30, "max_size": 20}, "--min-size 30 is above --max-size 20"),
+        ({"min_size": 13, "max_size": 23}, "with 24 schools and portfolios of 13-23, no plan exists"),
+        ({"min_size": 25, "max_size": 30}, "use --min-size 24"),
+        ({"k": 5}, "--k 5 with 24 schools needs portfolios of 4; lower --min-size to 4 or use --k 1..2"),
+        ({"k": 1, "max_size": 20}, "--k 1 with 24 schools needs portfolios of 24; raise --max-size to 24"),
+        ({"k": 0}, "--k 0 must be at least 1"),
+        ({"stability": -1.0}, "--stability -1 must be 0 or more"),
+        ({"within_region": True}, "--within-region needs a 'region' column"),
+    ],
+)
+def test_impossible_settings_say_why(make_district, options, message):
+    district = two_patterns(make_district)
+    with pytest.raises(FeederError) as error:
+        design(district, **options)
+    assert message in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_small_region_is_refused_with_a_fix(make_district):
+    north, north_flows = pattern("N", 39.4, -77.5)
+    south, south_flows = pattern("S", 38.9, -77.4, n_elementary=8)
+    rows = [row | {"region": "North"} for row in north] + [row | {"region": "South"} for row in south]
+    district = load_district(make_district(rows, north_flows + south_flows))
+    with pytest.raises(
+        FeederError,
+        match=r"region South has 11 schools; portfolios of 12-24 are impossible there \(use --min-size 11 or merge regions\)",
+    ):
+        design(district, within_region=True)
+    check_invariants(design(district, within_region=True, min_size=11), within_region=True)
+
+
+def test_cli_bad_options_exit_2_with_one_line(make_district, tmp_path, capsys):
+    folder = make_district(*pattern("N", 39.4, -77.5))
+    for options in (["--min-size", "0"], ["--k", "9"], ["--time-limit", "0"]):
+        code = main(["design", str(folder), "--out", str(tmp_path / "out"), *options])
+        err = capsys.readouterr().err
+        assert code == 2
+        assert err.startswith("error: ") and err.count("\n") == 1
+    assert not (tmp_path / "out").exists()
+
+
+# the exact solver's bound ----------------------------------------------------------
+
+
+def fake_exact(monkeypatch, labels_of, bound: float) -> None:
+    """Stand in for feeder.design.exact (written separately) with a canned answer."""
+    module = types.ModuleType("feeder.design.exact")
+
+    def solve_exact(district, *, min_size, max_size, within_region, time_limit, warm_start, k=None):
+        result = types.SimpleNamespace(
+            bound=bound, labels=labels_of(warm_start), status="optimal", seconds=0.1
+        )
+        return result
+
+    module.solve_exact = solve_exact
+    monkeypatch.setitem(sys.modules, "feeder.design.exact", module)
+
+
+def test_exact_bound_lands_in_the_scorecard(make_district, monkeypatch):
+    district = two_patterns(make_district)
+    fake_exact(monkeypatch, lambda warm: None, bound=1.0)
+    plan, certificate = certify(design(district, min_size=12, max_size=20), time_limit=5)
+    card = plan.score()
+    assert card["cohesion_bound"] == 1.0 and card["gap"] == 0.0
+    assert not certificate.used_exact_plan
+
+
+def test_an_exact_plan_breaking_a_constraint_is_not_taken(make_district, monkeypatch):
+    district = two_patterns(make_district)
+    heuristic = design(district, min_size=12, max_size=20)
+    fake_exact(monkeypatch, lambda warm: np.array(["a"] * 20 + ["b"] * 4), bound=1.0)
+    plan, certificate = certify(heuristic, time_limit=5)
+    assert plan.labels.tolist() == heuristic.labels.tolist()
+    assert not certificate.used_exact_plan
+
+
+def test_cli_exact_reports_the_bound(make_district, tmp_path):
+    pytest.importorskip("feeder.design.exact", reason="the exact solver is not installed yet")
+    north, north_flows = pattern("N", 39.4, -77.5)
+    south, south_flows = pattern("S", 38.9, -77.4)
+    folder = make_district(north + south, north_flows + south_flows)
+    assert (
+        main(
+            [
+                "design",
+                str(folder),
+                "--out",
+                str(tmp_path),
+                "--max-size",
+                "20",
+                "--exact",
+                "--time-limit",
+                "30",
+            ]
+        )
+        == 0
+    )
+    card = json.loads((tmp_path / "scorecard.json").read_text())
+    assert card["cohesion_bound"] >= card["cohesion"] - 1e-9 and card["gap"] >= 0
+    assert card["options"]["exact"] is True
+    assert "status" in json.loads((tmp_path / "run.json").read_text())["exact"]
+
+
+# real and larger districts ---------------------------------------------------------
+
+
+def test_lcps_meets_the_targets(lcps_path):
+    district = load_district(lcps_path)
+    started = time.perf_counter()
+    plan = design(district)
+    seconds = time.perf_counter() - started
+    card = plan.score()
+    assert card["size_ok"] and card["contiguous"] == 1.0 and card["k12_complete"] == 1.0
+    assert card["cohesion"] >= 0.9935
+    assert seconds < 20
+
+
+@pytest.mark.skipif(not (SAMPLE / "schools.csv").exists(), reason="data/sample is not generated yet")
+def test_sample_district_within_regions():
+    district = load_district(SAMPLE)
+    plan = design(district, within_region=True)
+    check_invariants(plan, within_region=True)
+    card = plan.score()
+    assert card["k12_complete"] == 1.0
+    assert card["cohesion"] >= 0.85
+
+
+@pytest.mark.slow
+def test_thousand_schools_beat_the_peers_contiguously(tmp_path):
+    district = synthetic(tmp_path, 1000, seed=0)
+    started = time.perf_counter()
+    plan = design(district)
+    seconds = time.perf_counter() - started
+    card = plan.score()
+    assert card["size_ok"] and card["contiguous"] == 1.0 and card["k12_complete"] == 1.0
+    assert card["cohesion"] >= 0.86
+    assert seconds < 30
+    assert metrics.cohesion(district, plan.labels) == card["cohesion"]

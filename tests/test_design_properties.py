@@ -1,0 +1,89 @@
+"""Property tests: on any generated district and any options, the designer either returns
+a plan meeting every hard constraint or refuses in one line — never a wrong plan."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from feeder import metrics
+from feeder.design import design
+from feeder.design.feasibility import possible
+from feeder.district import load_district
+from feeder.errors import FeederError
+from feeder.synthetic import generate_district, write_district
+
+SETTINGS = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory):
+    """A fresh folder per generated district (hypothesis calls the test many times)."""
+    root = tmp_path_factory.mktemp("generated")
+    counter = iter(range(10**6))
+    return lambda: root / f"d{next(counter)}"
+
+
+@SETTINGS
+@given(
+    n=st.integers(10, 110),
+    seed=st.integers(0, 10_000),
+    regions=st.integers(1, 3),
+    min_size=st.integers(2, 14),
+    spread=st.integers(0, 14),
+    k=st.none() | st.integers(1, 12),
+    within_region=st.booleans(),
+    contiguous=st.booleans(),
+    design_seed=st.integers(0, 3),
+)
+def test_plans_keep_every_hard_constraint(
+    folder, n, seed, regions, min_size, spread, k, within_region, contiguous, design_seed
+):
+    try:
+        generated = generate_district(n, seed, n_regions=regions)
+    except ValueError:  # the generator needs at least 10 schools in every region
+        assume(False)
+    district = load_district(write_district(folder(), *generated))
+    max_size = min_size + spread
+    try:
+        plan = design(
+            district,
+            min_size=min_size,
+            max_size=max_size,
+            k=k,
+            within_region=within_region,
+            contiguous=contiguous,
+            seed=design_seed,
+        )
+    except FeederError as error:
+        message = str(error)
+        assert "internal error" not in message and "\n" not in message
+        realistic = min_size >= 6 and max_size >= 2 * min_size - 1
+        if k is None and not within_region and (realistic or not contiguous):
+            assert not possible(n, min_size, max_size), f"refused a feasible setting: {message}"
+        return
+    labels = plan.labels
+    assert len(labels) == n and all(isinstance(x, str) and x for x in labels)
+    sizes = np.array([len(m) for m in metrics.groups(labels).values()])
+    assert sizes.min() >= min_size and sizes.max() <= max_size
+    if k is not None:
+        assert len(sizes) == k
+    if within_region:
+        assert metrics.in_region(district, labels) == 1.0
+    if contiguous:
+        assert metrics.contiguous(district, labels) == 1.0
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(n=st.integers(30, 90), seed=st.integers(0, 1000), design_seed=st.integers(0, 5))
+def test_same_seed_same_plan(folder, n, seed, design_seed):
+    district = load_district(write_district(folder(), *generate_district(n, seed)))
+    first = design(district, seed=design_seed)
+    second = design(district, seed=design_seed)
+    assert first.labels.tolist() == second.labels.tolist()

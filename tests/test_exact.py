@@ -1,0 +1,340 @@
+"""The exact cohesion bound: never below any feasible plan, equal to the brute-force optimum
+on districts small enough to enumerate, 0.9939 on Loudoun County, and clear refusals."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from feeder import metrics
+from feeder.cli import main
+from feeder.design import exact
+from feeder.design.exact import solve_exact
+from feeder.district import District, load_district
+from feeder.errors import FeederError
+from feeder.sample import sample_path
+
+LEVELS = ("elementary", "middle", "high")
+
+
+def school(name: str, level: str, region: str = "") -> dict:
+    """A school a few km from the others (sites do not matter to the bound)."""
+    offset = sum(map(ord, name)) % 17 / 100
+    return {
+        "school_id": name,
+        "name": name,
+        "level": level,
+        "lat": f"{39 + offset}",
+        "lon": f"{-77.5 + offset}",
+        "region": region,
+    }
+
+
+def two_pyramids(split: float = 5.0) -> tuple[list[dict], list[tuple]]:
+    """Two feeder patterns of four schools; one elementary school sends `split` students across."""
+    schools = [
+        school("E1", "elementary", "North"),
+        school("E2", "elementary", "North"),
+        school("M1", "middle", "North"),
+        school("H1", "high", "North"),
+        school("E3", "elementary", "South"),
+        school("E4", "elementary", "South"),
+        school("M2", "middle", "South"),
+        school("H2", "high", "South"),
+    ]
+    flows = [
+        ("E1", "M1", 60),
+        ("E2", "M1", 40),
+        ("M1", "H1", 90),
+        ("E3", "M2", 50),
+        ("E4", "M2", 55),
+        ("M2", "H2", 100),
+        ("E2", "M2", split),
+    ]
+    return schools, flows
+
+
+def partitions(items: list[int]) -> Iterator[list[list[int]]]:
+    """Every way to split items into groups (Bell-number many: keep items <= 9)."""
+    if not items:
+        yield []
+        return
+    first, rest = items[0], items[1:]
+    for smaller in partitions(rest):
+        for i in range(len(smaller)):
+            yield [*smaller[:i], [first, *smaller[i]], *smaller[i + 1 :]]
+        yield [[first], *smaller]
+
+
+def feasible_cohesions(
+    district: District, min_size: int, max_size: int, within_region: bool = False, k: int | None = None
+) -> list[float]:
+    """Cohesion of every plan with every portfolio in range, by enumeration."""
+    sender, receiver, students = metrics.flow_arrays(district)
+    region = district.schools["region"].to_numpy()
+    found = []
+    for plan in partitions(list(range(len(district.schools)))):
+        if any(not min_size <= len(group) <= max_size for group in plan) or (
+            k is not None and len(plan) != k
+        ):
+            continue
+        if within_region and any(len(set(region[group])) > 1 for group in plan):
+            continue
+        labels = np.empty(len(district.schools), dtype=int)
+        for number, group in enumerate(plan):
+            labels[group] = number
+        found.append(float(students[labels[sender] == labels[receiver]].sum() / students.sum()))
+    return found
+
+
+def assert_plan_fits(
+    district: District, labels: np.ndarray, min_size: int, max_size: int, k: int | None = None
+) -> None:
+    sizes = np.unique(labels, return_counts=True)[1]
+    assert len(labels) == len(district.schools)
+    assert sizes.min() >= min_size and sizes.max() <= max_size
+    assert k is None or len(sizes) == k
+
+
+def test_lcps_bound_is_proven(lcps_path):
+    district = load_district(lcps_path)
+    result = solve_exact(district, min_size=12, max_size=24, time_limit=60)
+    assert result.status == "optimal"
+    assert 0.9935 <= result.bound <= 0.9945
+    assert result.cohesion == pytest.approx(result.bound, abs=1e-9)
+    assert result.cohesion == pytest.approx(metrics.cohesion(district, result.labels), abs=1e-12)
+    assert_plan_fits(district, result.labels, 12, 24)
+
+
+def test_lcps_bound_is_deterministic(lcps_path):
+    district = load_district(lcps_path)
+    first, second = solve_exact(district), solve_exact(district)
+    assert (first.labels == second.labels).all() and first.bound == second.bound
+
+
+def test_lcps_warm_start_from_the_optimum_and_a_narrower_range(lcps_path):
+    district = load_district(lcps_path)
+    wide = solve_exact(district, min_size=12, max_size=24)
+    narrow = solve_exact(district, min_size=10, max_size=20, warm_start=wide.labels)
+    assert narrow.status == "optimal"
+    assert narrow.bound < wide.bound  # a 20-school cap splits more feeder patterns
+    assert_plan_fits(district, narrow.labels, 10, 20)
+
+
+def test_two_pyramids_lose_only_the_split_feeder(make_district):
+    district = load_district(make_district(*two_pyramids(split=5.0)))
+    result = solve_exact(district, min_size=4, max_size=4)
+    assert result.status == "optimal"
+    assert result.bound == pytest.approx(1 - 5 / 400)
+    assert set(result.labels[:4]) != set(result.labels[4:])
+
+
+@pytest.mark.parametrize(
+    ("min_size", "max_size", "within_region", "k"),
+    [
+        (4, 4, False, None),
+        (2, 3, False, None),
+        (1, 8, False, 2),
+        (3, 5, True, None),
+        (2, 6, False, 3),
+        (1, 2, False, None),
+    ],
+)
+def test_two_pyramids_match_brute_force(make_district, min_size, max_size, within_region, k):
+    district = load_district(make_district(*two_pyramids(split=30.0)))
+    best = max(feasible_cohesions(district, min_size, max_size, within_region, k))
+    result = solve_exact(district, min_size=min_size, max_size=max_size, within_region=within_region, k=k)
+    assert result.status == "optimal"
+    assert result.bound == pytest.approx(best, abs=1e-9)
+    assert_plan_fits(district, result.labels, min_size, max_size, k)
+
+
+def chains(lengths: list[int], weights: list[float]) -> tuple[list[dict], list[tuple]]:
+    """Feeder chains E-M-H-E-M-H... of the given lengths, edge weights cycling through `weights`."""
+    schools, flows, n = [], [], 0
+    for length in lengths:
+        names = [f"S{n + i}" for i in range(length)]
+        schools += [school(name, LEVELS[i % 3]) for i, name in enumerate(names)]
+        for i in range(length - 1):
+            low, high = (names[i], names[i + 1]) if i % 3 < (i + 1) % 3 else (names[i + 1], names[i])
+            flows.append((low, high, weights[(n + i) % len(weights)]))
+        n += length
+    return schools, flows
+
+
+def test_pieces_that_do_not_pack_go_to_the_full_model(make_district):
+    # three patterns of three schools; portfolios of 4-5 must split one of them
+    district = load_district(make_district(*chains([3, 3, 3], [10, 1, 7, 3, 5])))
+    best = max(feasible_cohesions(district, 4, 5))
+    result = solve_exact(district, min_size=4, max_size=5)
+    assert result.status == "optimal"
+    assert result.bound == pytest.approx(best, abs=1e-9)
+    assert_plan_fits(district, result.labels, 4, 5)
+
+
+def test_pieces_that_do_not_pack_without_the_full_model_still_give_a_plan(make_district, monkeypatch):
+    district = load_district(make_district(*chains([3, 3, 3], [10, 1, 7, 3, 5])))
+    best = max(feasible_cohesions(district, 4, 5))
+    monkeypatch.setattr(exact, "FULL_LIMIT", 0)  # as if the district were too large for it
+    result = solve_exact(district, min_size=4, max_size=5)
+    assert result.status == "not proven"
+    assert result.bound >= best - 1e-9 >= result.cohesion - 2e-9
+    assert_plan_fits(district, result.labels, 4, 5)
+
+
+def test_clusters_of_a_long_chain_still_bound(make_district, monkeypatch):
+    # one chain of 9 schools, portfolios of 1-2: the chain is cut in clusters of 3 * 2 schools
+    district = load_district(make_district(*chains([9], [4, 9, 2, 8, 1, 6, 3, 5])))
+    best = max(feasible_cohesions(district, 1, 2))
+    monkeypatch.setattr(exact, "FULL_LIMIT", 0)  # leave the bound to the clusters alone
+    result = solve_exact(district, min_size=1, max_size=2)
+    assert result.bound >= best - 1e-9 >= result.cohesion - 2e-9
+    assert result.gap == pytest.approx(result.bound - result.cohesion)
+    assert_plan_fits(district, result.labels, 1, 2)
+    monkeypatch.undo()
+    assert solve_exact(district, min_size=1, max_size=2).bound == pytest.approx(best, abs=1e-9)
+
+
+@st.composite
+def small_districts(draw: st.DrawFn) -> tuple[list[dict], list[tuple], int, int, bool, int | None]:
+    """2-8 schools in one or two regions, random flows from lower to higher levels, a size range."""
+    n = draw(st.integers(2, 8))
+    levels = draw(st.lists(st.integers(0, 2), min_size=n, max_size=n))
+    levels[0], levels[1] = 0, 2  # at least one possible flow
+    regions = draw(st.lists(st.sampled_from(["A", "B"]), min_size=n, max_size=n))
+    schools = [school(f"S{i}", LEVELS[levels[i]], regions[i]) for i in range(n)]
+    pairs = [(a, b) for a in range(n) for b in range(n) if levels[a] < levels[b]]
+    chosen = draw(st.lists(st.sampled_from(pairs), min_size=1, max_size=12, unique=True))
+    flows = [(f"S{a}", f"S{b}", draw(st.sampled_from([1, 2.5, 10, 40]))) for a, b in chosen]
+    min_size = draw(st.integers(1, 3))
+    max_size = draw(st.integers(min_size, 5))
+    return schools, flows, min_size, max_size, draw(st.booleans()), draw(st.none() | st.integers(1, 4))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=small_districts())
+def test_bound_is_never_below_a_feasible_plan_and_is_the_optimum(make_district, case):
+    schools, flows, min_size, max_size, within_region, k = case
+    district = load_district(make_district(schools, flows))
+    cohesions = feasible_cohesions(district, min_size, max_size, within_region, k)
+    options = {"min_size": min_size, "max_size": max_size, "within_region": within_region, "k": k}
+    if not cohesions:
+        with pytest.raises(FeederError):
+            solve_exact(district, **options)
+        return
+    result = solve_exact(district, **options)
+    assert result.bound >= max(cohesions) - 1e-9
+    assert min(abs(np.array(cohesions) - result.cohesion)) < 1e-9  # the plan found is a feasible plan
+    if result.status == "optimal":
+        assert result.bound == pytest.approx(max(cohesions), abs=1e-9)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=small_districts(), max_size=st.integers(1, 3))
+def test_stage_one_floor_is_the_least_cut_into_small_pieces(make_district, case, max_size):
+    # small pieces make components larger than CLUSTER_PIECES portfolios: the cluster rounds run
+    district = load_district(make_district(case[0], case[1]))
+    problem = exact.flow_problem(district, False, 1, max_size, None)
+    pieces, floor, closed = exact.relax(problem, max_size, None, time.monotonic() + 30)
+    least = min(
+        exact.loss(
+            problem, np.repeat(np.arange(len(plan)), [len(g) for g in plan])[np.argsort(np.concatenate(plan))]
+        )
+        for plan in partitions(list(range(len(district.schools))))
+        if max(map(len, plan)) <= max_size
+    )
+    assert np.bincount(pieces[pieces >= 0]).max() <= max_size
+    assert floor <= least + 1e-6
+    assert (
+        closed
+        and exact.loss(problem, pieces) == pytest.approx(least)
+        and floor == pytest.approx(least, rel=1e-5, abs=1e-5)
+    )
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"min_size": 5, "max_size": 7}, "8 schools cannot form portfolios of 5-7 schools"),
+        ({"min_size": 9, "max_size": 12}, "fewer than --min-size 9"),
+        ({"min_size": 3, "max_size": 2}, "--min-size 3 is above --max-size 2"),
+        ({"min_size": 2, "max_size": 4, "k": 5}, "--k 5: 8 schools form 2-4 portfolios"),
+        ({"min_size": 3, "max_size": 3, "within_region": True}, "region 'North': 4 schools cannot form"),
+        ({"time_limit": 0}, "--time-limit 0 must be more than 0 seconds"),
+    ],
+)
+def test_impossible_options_are_refused_in_one_line(make_district, options, message):
+    district = load_district(make_district(*two_pyramids()))
+    with pytest.raises(FeederError, match=message) as error:
+        solve_exact(district, **options)
+    assert "\n" not in str(error.value)
+
+
+def test_within_region_needs_regions(make_district):
+    schools, flows = two_pyramids()
+    district = load_district(make_district([{**s, "region": ""} for s in schools], flows))
+    with pytest.raises(FeederError, match="--within-region needs a 'region' column"):
+        solve_exact(district, min_size=4, max_size=4, within_region=True)
+
+
+def test_no_flows_between_schools_gives_no_bound(make_district):
+    schools, _ = two_pyramids()
+    district = load_district(make_district(schools, [("E1", "OUT", 10), ("M1", "OUT", 5)]))
+    result = solve_exact(district, min_size=4, max_size=4)
+    assert result.status == "no flows" and result.bound is None
+    assert_plan_fits(district, result.labels, 4, 4)
+
+
+def test_a_warm_start_outside_the_range_is_ignored(make_district):
+    district = load_district(make_district(*two_pyramids()))
+    result = solve_exact(district, min_size=4, max_size=4, warm_start=np.array(["a"] * 8, dtype=object))
+    assert result.status == "optimal" and result.bound == pytest.approx(1 - 5 / 400)
+
+
+def test_large_district_stops_at_the_time_limit_with_a_valid_bound():
+    district = load_district(sample_path())
+    result = solve_exact(district, time_limit=3)
+    assert result.seconds < 6
+    assert result.cohesion <= result.bound <= 1.0
+    assert result.gap == pytest.approx(result.bound - result.cohesion)
+    assert_plan_fits(district, result.labels, 12, 24)
+
+
+def test_cli_prints_the_bound_and_writes_bound_json(lcps_path, tmp_path, capsys):
+    assert main(["bound", str(lcps_path), "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "cohesion bound 0.9939 (optimal" in printed
+    written = json.loads((tmp_path / "bound.json").read_text())
+    assert written["status"] == "optimal" and 0.9935 <= written["cohesion_bound"] <= 0.9945
+
+
+def test_cli_compares_a_plan_to_the_bound(make_district, tmp_path, capsys):
+    folder = make_district(*two_pyramids())
+    plan = tmp_path / "plan.csv"
+    plan.write_text("school_id,portfolio\nE1,a\nE2,b\nM1,a\nH1,a\nE3,b\nE4,b\nM2,b\nH2,a\n")
+    assert main(["bound", str(folder), "--min-size", "4", "--max-size", "4", "--plan", str(plan)]) == 0
+    printed = capsys.readouterr().out
+    assert "cohesion bound 0.9875" in printed
+    assert "plan.csv: cohesion 0.6500, gap 0.3375 to the bound" in printed
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["--min-size", "30", "--max-size", "20"],
+        ["--k", "99"],
+        ["--k", "0"],
+        ["--time-limit", "0"],
+        ["--plan", "missing.csv"],
+    ],
+)
+def test_cli_bad_options_exit_2_with_one_line(lcps_path, capsys, arguments):
+    assert main(["bound", str(lcps_path), *arguments]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("error:") and "\n" not in error
