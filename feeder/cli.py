@@ -42,6 +42,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except SystemExit as done:
         return done.code if isinstance(done.code, int) else 0
+    except Exception as error:  # a bug, not bad input: still one line, and a way to report it
+        print(f"internal error ({type(error).__name__}: {error}); please report it", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -14,9 +14,11 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from feeder.alignment import pathway_weights
 from feeder.design.certify import certify
 from feeder.design.designer import run_design
 from feeder.district import load_district
+from feeder.errors import FeederError
 from feeder.output import write_files
 from feeder.plan import DEFAULT_MAX_SIZE, DEFAULT_MIN_SIZE, scorecard_json
 from feeder.sizes import check_size_range
@@ -49,13 +51,21 @@ def design(
         "--stability",
         help="W: moving 1 percent of the schools from today's portfolios costs W points of cohesion.",
     ),
+    align_weight: float = typer.Option(
+        0.0,
+        "--align-weight",
+        help="W: students on flows where a program continues (alignment rules) count 1 + W times.",
+    ),
     exact: bool = typer.Option(
         False, "--exact", help="Also run the exact solver: a proven cohesion bound, and its plan if better."
     ),
 ) -> None:
     """Design portfolios that keep students' feeder paths together."""
     check_size_range(min_size, max_size)
+    if align_weight < 0:
+        raise FeederError(f"--align-weight {align_weight:g} must be 0 or more")
     loaded = load_district(district)
+    weights = align_weight * pathway_weights(loaded) if align_weight > 0 else None
     run = run_design(
         loaded,
         min_size=min_size,
@@ -66,8 +76,11 @@ def design(
         seed=seed,
         time_limit=time_limit,
         stability=stability,
+        flow_weights=weights,
     )
     plan, details = run.plan, {"seconds": round(run.seconds, 3), "time_limit_hit": run.timed_out}
+    if align_weight > 0:
+        plan.options["align_weight"] = align_weight
     if exact:
         plan, certificate = certify(plan, time_limit=time_limit)
         details["exact"] = {
