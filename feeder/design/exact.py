@@ -15,7 +15,8 @@ Contiguity is ignored, so only the flow graph matters, and the proof has three s
 2. Packing. When the pieces, with the schools that have no flows as free filler, pack into
    portfolios of `min_size`..`max_size` schools, the packed plan loses exactly the pieces'
    cut: when that equals the floor the plan is optimal, certified by a small bin packing
-   instead of a large MIP.
+   instead of a large MIP. When they do not pack, pieces shed their least-tied schools
+   into the filler until they do, which gives a plan (not an optimal one) to go on from.
 3. Otherwise (the pieces do not pack, or a cut is left unproven) the full MIP over all
    schools decides, when it is small enough to help, with the floor of stage 1 and starting
    from the best plan known (the packed one or the caller's `warm_start`).
@@ -142,7 +143,7 @@ def solve_exact(
     min_size: int = DEFAULT_MIN_SIZE,
     max_size: int = DEFAULT_MAX_SIZE,
     within_region: bool = False,
-    time_limit: float | None = 60.0,
+    time_limit: float | None = DEFAULT_TIME_LIMIT,
     warm_start: np.ndarray | None = None,
     k: int | None = None,
 ) -> ExactResult:
