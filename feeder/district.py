@@ -16,7 +16,7 @@ import pandas as pd
 
 from feeder.errors import FeederError, at
 from feeder.geo import haversine_km
-from feeder.tables import clean_cells, parse_numbers, read_text_table, require_columns
+from feeder.tables import clean_cells, parse_numbers, read_spatial_file, read_text_table, require_columns
 
 LEVELS = ("elementary", "middle", "high", "span")
 DEFAULT_GRADES = {"elementary": (0, 5), "middle": (6, 8), "high": (9, 12)}
@@ -135,14 +135,7 @@ def read_schools(path: Path) -> gpd.GeoDataFrame:
 
 def read_point_file(path: Path) -> pd.DataFrame:
     """Read a point GeoJSON / GeoPackage / shapefile into the same text table as a CSV."""
-    try:
-        frame = gpd.read_file(path)
-    except Exception as error:
-        raise at(path, f"not a readable spatial file ({str(error).splitlines()[0]})") from None
-    if frame.empty:
-        raise at(path, "the file has no features")
-    if frame.crs is None:
-        raise at(path, "the file has no coordinate reference system; save it with one (e.g. EPSG:4326)")
+    frame = read_spatial_file(path)
     frame = frame.to_crs("EPSG:4326")
     bad = ~frame.geometry.geom_type.isin(["Point"]) | frame.geometry.is_empty
     if bad.any():

@@ -44,7 +44,7 @@ from scipy.spatial import cKDTree
 
 from feeder.district import SCHOOL_FILES, read_schools
 from feeder.errors import FeederError, at
-from feeder.tables import parse_numbers, read_text_table, require_columns
+from feeder.tables import parse_numbers, read_spatial_file, read_text_table, require_columns
 
 ASSIGNMENTS = "assignments.csv"
 ASSIGNMENT_COLUMNS = ("elementary_id", "middle_id", "high_id")
@@ -391,14 +391,7 @@ def read_polygons(path: Path, warnings: list[str]) -> gpd.GeoDataFrame:
     Rows in messages count like the attribute table seen as a CSV (first feature = row 2),
     as for schools files. A polygon that collapses to nothing when repaired is left out.
     """
-    try:
-        frame = gpd.read_file(path)
-    except Exception as error:
-        raise at(path, f"not a readable spatial file ({str(error).splitlines()[0]})") from None
-    if frame.empty:
-        raise at(path, "the file has no features")
-    if frame.crs is None:
-        raise at(path, "the file has no coordinate reference system; save it with one (e.g. EPSG:4326)")
+    frame = read_spatial_file(path)
     frame.columns = [c if c == frame.geometry.name else str(c).strip().lower() for c in frame.columns]
     geometry = frame.geometry
     missing = (geometry.isna() | geometry.is_empty).to_numpy()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -86,3 +87,16 @@ def parse_numbers(
             index = int(low.to_numpy().argmax())
             raise at(path, f"{values.iloc[index]:g} is below {minimum:g}", row=index + 2, column=column)
     return values.astype(float)
+
+
+def read_spatial_file(path: Path) -> gpd.GeoDataFrame:
+    """Read a GeoJSON / GeoPackage / shapefile that has features and a coordinate system."""
+    try:
+        frame = gpd.read_file(path)
+    except Exception as error:
+        raise at(path, f"not a readable spatial file ({str(error).splitlines()[0]})") from None
+    if frame.empty:
+        raise at(path, "the file has no features")
+    if frame.crs is None:
+        raise at(path, "the file has no coordinate reference system; save it with one (e.g. EPSG:4326)")
+    return frame
