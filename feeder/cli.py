@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from feeder.errors import FeederError
+from feeder.errors import FeederError, InternalError
 
 app = typer.Typer(
     help="Feeder-pattern portfolios for school districts.",
@@ -42,8 +42,13 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except SystemExit as done:
         return done.code if isinstance(done.code, int) else 0
-    except Exception as error:  # a bug, not bad input: still one line, and a way to report it
-        print(f"internal error ({type(error).__name__}: {error}); please report it", file=sys.stderr)
+    except Exception as error:  # InternalError or any other: a bug, not bad input
+        kind = "" if isinstance(error, InternalError) else f"{type(error).__name__}: "
+        print(
+            f"internal error (a bug in feeder, not in your data): {kind}{error}; please report it "
+            "with the command and the district folder",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

@@ -1,12 +1,20 @@
-"""FeederError: the one kind of failure a planner should ever see.
+"""The kinds of failure feeder reports, each as one line.
 
-Every message is a single line naming where the problem is (file, row, column or
-option) and, when we can tell, what would fix it. The CLI prints it and exits 2.
+- `InputError`: a file's content is wrong (file, row, column, the cell, what would fix it).
+- `OptionError`: a command-line option or API argument is out of range (names the flag).
+- `InfeasibleError`: the settings admit no plan (why, and what would make one possible).
+- `InternalError`: a broken invariant, i.e. a bug in feeder, never the planner's fault.
+
+The CLI prints the first three as `error: ...` with exit code 2 and the last as a bug
+report request with exit code 1.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+
+import numpy as np
 
 
 class FeederError(Exception):
@@ -16,8 +24,27 @@ class FeederError(Exception):
         super().__init__(" ".join(str(message).split()))
 
 
-def at(path: Path | str, message: str, *, row: int | None = None, column: str | None = None) -> FeederError:
-    """Build a FeederError that points at a file, a 1-based data row and a column.
+class InputError(FeederError):
+    """A district file (or a plan or locks file) holds something feeder cannot use."""
+
+
+class OptionError(FeederError):
+    """An option is out of range; the message names the flag."""
+
+
+class InfeasibleError(FeederError):
+    """No plan can meet the settings; the message says why and what would allow one."""
+
+
+class InternalError(Exception):
+    """A bug: an invariant of feeder's own code broke. Not a FeederError, so never shown as bad input."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(" ".join(str(message).split()))
+
+
+def at(path: Path | str, message: str, *, row: int | None = None, column: str | None = None) -> InputError:
+    """An InputError that points at a file, a 1-based data row and a column.
 
     Rows count like a spreadsheet does: the header is row 1, the first data row is row 2.
     """
@@ -26,4 +53,24 @@ def at(path: Path | str, message: str, *, row: int | None = None, column: str | 
         where += f", row {row}"
     if column is not None:
         where += f", column '{column}'"
-    return FeederError(f"{where}: {message}")
+    return InputError(f"{where}: {message}")
+
+
+def first_bad_row(
+    path: Path | str,
+    bad: Sequence[bool] | np.ndarray,
+    *,
+    column: str,
+    message: str,
+    cells: Sequence[object] | None = None,
+) -> InputError | None:
+    """The error for the first True in `bad` (a mask over a table's data rows), or None.
+
+    `message` may use `{cell}`, the cell as written (from `cells`, when given).
+    """
+    mask = np.asarray(bad, dtype=bool)
+    if not mask.any():
+        return None
+    index = int(mask.argmax())
+    cell = "" if cells is None else str(np.asarray(cells, dtype=object)[index])
+    return at(path, message.format(cell=cell), row=index + 2, column=column)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from feeder import metrics
 from feeder.district import District
-from feeder.errors import FeederError, at
+from feeder.errors import FeederError, InternalError, at
 from feeder.tables import read_text_table, require_columns
 
 DEFAULT_MIN_SIZE = 12
@@ -41,9 +41,8 @@ class Plan:
         # Portfolio names are text everywhere (files, maps, metrics); 3 and "3" are one portfolio.
         object.__setattr__(self, "labels", np.asarray(self.labels).astype(str).astype(object))
         if len(self.labels) != len(self.district.schools):
-            raise FeederError(
-                f"internal error: a plan of {len(self.labels)} schools for a district of "
-                f"{len(self.district.schools)}; please report this"
+            raise InternalError(
+                f"a plan of {len(self.labels)} schools for a district of {len(self.district.schools)}"
             )
 
     @classmethod

@@ -26,7 +26,9 @@ ROWS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def print_scorecards(district: District, cards: dict[str, dict[str, Any]], console: Console | None = None) -> None:
+def print_scorecards(
+    district: District, cards: dict[str, dict[str, Any]], console: Console | None = None
+) -> None:
     """Print one column per plan so today's plan and a new one can be compared at a glance."""
     console = console or Console()
     table = Table(title=f"{district.name}: {len(district.schools)} schools", title_justify="left")

@@ -318,7 +318,13 @@ def test_middle_school_sending_to_a_k8_is_refused(make_district):
 def test_statewide_district_spread_over_hundreds_of_km_loads(make_district):
     """Sites spread evenly over ~600 km (a Hawaii-sized district) are not mistaken for typos."""
     rows = [
-        {"school_id": f"S{i}", "name": f"S{i}", "level": "elementary", "lat": f"{19.5 + i * 0.5:.2f}", "lon": "-155.5"}
+        {
+            "school_id": f"S{i}",
+            "name": f"S{i}",
+            "level": "elementary",
+            "lat": f"{19.5 + i * 0.5:.2f}",
+            "lon": "-155.5",
+        }
         for i in range(12)
     ]
     rows[-1]["level"] = "middle"

@@ -34,7 +34,10 @@ def read_rows(path: Path) -> list[dict]:
 def haversine(a: tuple[float, float], b: tuple[float, float]) -> float:
     (lat1, lon1), (lat2, lon2) = a, b
     p1, p2 = math.radians(lat1), math.radians(lat2)
-    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    h = (
+        math.sin((p2 - p1) / 2) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
     return 2 * 6371.0088 * math.asin(math.sqrt(h))
 
 
@@ -83,13 +86,18 @@ def reference_scorecard(folder: Path, plan: dict[str, str], lo: int = 12, hi: in
     contiguous = sum(nx.is_connected(graph.subgraph(g)) for g in members.values()) / len(members)
 
     def grades(r: dict) -> tuple[float, float]:
-        default = {"elementary": (0, 5), "middle": (6, 8), "high": (9, 12)}.get(r["level"], (math.nan, math.nan))
+        default = {"elementary": (0, 5), "middle": (6, 8), "high": (9, 12)}.get(
+            r["level"], (math.nan, math.nan)
+        )
         lo_ = float(r["grade_lo"]) if r.get("grade_lo") else default[0]
         hi_ = float(r["grade_hi"]) if r.get("grade_hi") else default[1]
         return lo_, hi_
 
     span = {r["school_id"]: grades(r) for r in rows}
-    k12 = sum(all(any(span[m][0] <= g <= span[m][1] for m in group) for g in (3, 7, 10)) for group in members.values())
+    k12 = sum(
+        all(any(span[m][0] <= g <= span[m][1] for m in group) for g in (3, 7, 10))
+        for group in members.values()
+    )
     enrollment = {r["school_id"]: float(r.get("enrollment") or 0) for r in rows}
     totals = np.array([sum(enrollment[m] for m in g) for g in members.values()])
     card = {

@@ -18,7 +18,9 @@ def register(app: typer.Typer) -> None:
 
 def map_command(
     district: Path = typer.Argument(..., help="District folder (FORMAT.md)."),
-    out: Path = typer.Option(..., "--out", help="Folder for index.html and one cohort-<portfolio>.html each."),
+    out: Path = typer.Option(
+        ..., "--out", help="Folder for index.html and one cohort-<portfolio>.html each."
+    ),
     plan: Path | None = typer.Option(
         None, "--plan", help="portfolios.csv (school_id,portfolio); default: the 'portfolio' column."
     ),

@@ -56,7 +56,9 @@ def run(
     started = time.perf_counter()
     loaded = load_district(district if district is not None else sample_path())
     nested = loaded.has_regions if within_region is None else within_region
-    console.rule(f"[bold]{loaded.name}[/bold]: {len(loaded.schools)} schools, flows from {loaded.flows_source}")
+    console.rule(
+        f"[bold]{loaded.name}[/bold]: {len(loaded.schools)} schools, flows from {loaded.flows_source}"
+    )
     describe_graph(loaded, console)
 
     plan = design(loaded, min_size=min_size, max_size=max_size, within_region=nested, seed=seed)
@@ -79,7 +81,9 @@ def run(
         tables["scorecard-current.json"] = scorecard_json(cards["today's plan"])
     write_files(out, tables)
     written = render_maps(plan, maps, broken_edges=broken_edges(alignment))
-    console.print(f"wrote {len(tables)} tables to [bold]{out}/[/bold] and {len(written)} maps to [bold]{maps}/[/bold]")
+    console.print(
+        f"wrote {len(tables)} tables to [bold]{out}/[/bold] and {len(written)} maps to [bold]{maps}/[/bold]"
+    )
     console.print(f"open {maps / 'index.html'} in a browser for the district overview")
 
 

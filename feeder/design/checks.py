@@ -6,7 +6,7 @@ import numpy as np
 
 from feeder import metrics
 from feeder.district import District
-from feeder.errors import FeederError
+from feeder.errors import InternalError
 
 
 def check_plan(
@@ -20,12 +20,10 @@ def check_plan(
     contiguous: bool,
     edges: np.ndarray,
 ) -> None:
-    """Raise an 'internal error' FeederError unless every hard constraint holds."""
+    """Raise InternalError (a bug) unless every hard constraint holds."""
     problem = first_problem(district, labels, min_size, max_size, k, within_region, contiguous, edges)
     if problem:
-        raise FeederError(
-            f"internal error: the designed plan {problem}; please report this with the district folder"
-        )
+        raise InternalError(f"the designed plan {problem}")
 
 
 def first_problem(
