@@ -7,10 +7,10 @@ from pathlib import Path
 
 import typer
 
+from feeder.commands.options import DISTRICT_HELP, MAX_SIZE, MIN_SIZE, size_spec
 from feeder.district import load_district
-from feeder.plan import DEFAULT_MAX_SIZE, DEFAULT_MIN_SIZE, Plan, rounded
+from feeder.plan import Plan, rounded
 from feeder.report import print_scorecards
-from feeder.sizes import check_size_range
 
 
 def register(app: typer.Typer) -> None:
@@ -18,19 +18,18 @@ def register(app: typer.Typer) -> None:
 
 
 def score(
-    district: Path = typer.Argument(..., help="District folder (FORMAT.md)."),
+    district: Path = typer.Argument(..., help=DISTRICT_HELP),
     plan: Path | None = typer.Option(
         None, "--plan", help="portfolios.csv (school_id,portfolio); default: the 'portfolio' column."
     ),
-    min_size: int = typer.Option(DEFAULT_MIN_SIZE, "--min-size", help="Smallest allowed portfolio."),
-    max_size: int = typer.Option(DEFAULT_MAX_SIZE, "--max-size", help="Largest allowed portfolio."),
+    min_size: int = MIN_SIZE,
+    max_size: int = MAX_SIZE,
     as_json: bool = typer.Option(False, "--json", help="Print the scorecard as JSON."),
 ) -> None:
     """Print the scorecard of today's plan, a designed plan or one drawn by hand."""
-    check_size_range(min_size, max_size)
+    spec = size_spec(min_size, max_size)
     loaded = load_district(district)
-    sizes = {"min_size": min_size, "max_size": max_size}
-    chosen = Plan.from_csv(loaded, plan, **sizes) if plan else Plan.current(loaded, **sizes)
+    chosen = Plan.from_csv(loaded, plan, spec=spec) if plan else Plan.current(loaded, spec=spec)
     card = chosen.score()
     if as_json:
         typer.echo(json.dumps(rounded(card), indent=2))

@@ -278,10 +278,12 @@ def area_note() -> str:
 
 def plan_title(model: MapModel) -> str:
     """Today's plan, a plan read from a file, or a designed one."""
-    source = model.plan.options.get("plan")
-    if source == "current":
+    provenance = model.plan.provenance
+    if provenance.is_current:
         return "Today's portfolios"
-    return f"Plan: {source}" if source else "Proposed portfolios"
+    return (
+        "Proposed portfolios" if provenance.source in ("designed", "given") else f"Plan: {provenance.source}"
+    )
 
 
 def stat_boxes(stats: list[tuple[object, str]]) -> str:
