@@ -34,6 +34,9 @@ class DesignSpec:
     stability : float
         Objective weight W >= 0: moving 1 % of the schools from today's plan costs W
         points of cohesion.
+    balance : float
+        Objective weight W >= 0 on enrollment balance: W x (enrollment CV^2 + 1) is
+        subtracted from cohesion (0 leaves balance as a tie-breaker).
     """
 
     min_size: int = DEFAULT_MIN_SIZE
@@ -42,6 +45,7 @@ class DesignSpec:
     within_region: bool = False
     contiguous: bool = True
     stability: float = 0.0
+    balance: float = 0.0
 
     def __post_init__(self) -> None:
         if self.min_size < 1:
@@ -50,8 +54,9 @@ class DesignSpec:
             raise OptionError(f"--min-size {self.min_size} is above --max-size {self.max_size}")
         if self.k is not None and self.k < 1:
             raise OptionError(f"--k {self.k} must be at least 1")
-        if not (math.isfinite(self.stability) and self.stability >= 0):
-            raise OptionError(f"--stability {self.stability:g} must be a number, 0 or more")
+        for flag, weight in (("--stability", self.stability), ("--balance", self.balance)):
+            if not (math.isfinite(weight) and weight >= 0):
+                raise OptionError(f"{flag} {weight:g} must be a number, 0 or more")
 
     def portfolio_range(self, n: int) -> tuple[int, int]:
         """Fewest and most portfolios for n schools (fewest > most when none fits the size range).

@@ -358,3 +358,12 @@ def test_thousand_schools_beat_the_peers_contiguously(tmp_path):
     assert card["cohesion"] >= 0.86
     assert seconds < 30
     assert metrics.cohesion(district, plan.labels) == card["cohesion"]
+
+
+def test_balance_weight_trades_cohesion_for_even_enrollment(lcps_path):
+    district = load_district(lcps_path)
+    plain = design(district).score()
+    balanced = design(district, spec=DesignSpec(balance=1.0)).score()
+    assert balanced["enrollment_cv"] < 0.5 * plain["enrollment_cv"]
+    assert balanced["cohesion"] <= plain["cohesion"]
+    assert balanced["spec"]["balance"] == 1.0

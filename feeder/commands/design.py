@@ -18,6 +18,7 @@ from rich.console import Console
 
 from feeder.alignment import pathway_weights
 from feeder.commands.options import (
+    BALANCE,
     CONTIGUOUS,
     DISTRICT_HELP,
     MAX_SIZE,
@@ -55,6 +56,7 @@ def design(
         None, "--time-limit", help="Safety cap in seconds (the search normally stops on its own budget)."
     ),
     stability: float = STABILITY,
+    balance: float = BALANCE,
     align_weight: float = typer.Option(
         0.0,
         "--align-weight",
@@ -72,6 +74,7 @@ def design(
         within_region=within_region,
         contiguous=contiguous,
         stability=stability,
+        balance=balance,
     )
     if not (math.isfinite(align_weight) and align_weight >= 0):
         raise OptionError(f"--align-weight {align_weight:g} must be a number, 0 or more")

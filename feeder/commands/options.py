@@ -19,6 +19,11 @@ STABILITY = typer.Option(
     "--stability",
     help="W: moving 1 percent of the schools from today's portfolios costs W points of cohesion.",
 )
+BALANCE = typer.Option(
+    0.0,
+    "--balance",
+    help="W: W x (enrollment CV squared + 1) is subtracted from cohesion (0: tie-breaker only).",
+)
 SEED = typer.Option(0, "--seed", help="Random seed of the search (same input and seed, same plan).")
 
 

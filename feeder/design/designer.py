@@ -109,7 +109,7 @@ def run_design(
         for name, members in groups:
             feasibility.check_block(spec, name, len(members), areas[name])
     counts = feasibility.allocate(spec, [len(members) for _, members in groups])
-    weights = Weights.for_district(n, spec.max_size, spec.stability)
+    weights = Weights.for_district(n, spec)
     affinity = affinity_matrix(inputs.flows)
     budget = Budget(start + time_limit if time_limit is not None else None)
     part = np.empty(n, dtype=int)
