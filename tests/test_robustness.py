@@ -143,6 +143,7 @@ def test_cli_designs_a_valid_plan_or_refuses_in_one_line(
     code = main(args)
     captured = capsys.readouterr()
     assert "Traceback" not in captured.err
+    assert "internal error" not in captured.err, captured.err
     if code == 0:
         assert_plan_keeps_invariants(folder, root / "out", 12, 24)
     else:
