@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 import shapely
 
+from feeder.maps.counts import published_count
 from feeder.maps.model import MapModel
 
 LEVEL_NAMES = {"elementary": "Elementary", "middle": "Middle", "high": "High", "span": "Span"}
@@ -93,10 +94,10 @@ def flow_rows(school: Mapping) -> list[list[str]]:
     rows = []
     if school["sent"] > 0:
         share = school["crossing"] / school["sent"]
-        text = f"{share:.0%} of {number(school['sent'])} students to other portfolios"
+        text = f"{share:.0%} of {number(published_count(school['sent']))} students to other portfolios"
         rows.append(["Sends", f"<b>{text} (split feeder)</b>" if school["split"] else text])
     if school["leaving"] > 0:
-        rows.append(["Leaves district", f"{number(school['leaving'])} students"])
+        rows.append(["Leaves district", f"{number(published_count(school['leaving']))} students"])
     return rows
 
 
@@ -105,8 +106,11 @@ def school_features(model: MapModel) -> list[Feature]:
     schools = model.plan.district.schools
     extra = [c for c in schools.columns if c not in STANDARD_COLUMNS]
     features = []
-    for school, today in zip(model.schools.to_dict("records"), schools["portfolio"], strict=True):
+    for i, (school, today) in enumerate(
+        zip(model.schools.to_dict("records"), schools["portfolio"], strict=True)
+    ):
         properties = {
+            "i": i,  # position in schools.csv, as the edit mode's data counts schools
             "id": esc(school["school_id"]),
             "name": esc(school["name"]),
             "portfolio": esc(school["portfolio"]),
@@ -175,12 +179,15 @@ def flow_features(model: MapModel) -> list[Feature]:
     """One line per flow between district schools; the page script names its ends on hover."""
     ends = model.schools.set_index("school_id")[["lat", "lon"]]
     start, stop = ends.loc[model.flows["from_id"]].to_numpy(), ends.loc[model.flows["to_id"]].to_numpy()
+    position = pd.Series(range(len(model.schools)), index=model.schools["school_id"])
     features = []
     for flow, a, b in zip(model.flows.to_dict("records"), start, stop, strict=True):
         properties = {
             "from": esc(flow["from_id"]),
             "to": esc(flow["to_id"]),
-            "students": round(float(flow["students"]), 2),
+            "a": int(position[flow["from_id"]]),  # school positions, for the edit mode
+            "b": int(position[flow["to_id"]]),
+            "students": round(published_count(flow["students"]), 2),
             "weight": float(flow["weight"]),
             "crossing": bool(flow["crossing"]),
         }

@@ -17,6 +17,7 @@ from branca.element import Element, Figure
 from feeder import metrics
 from feeder.maps import features
 from feeder.maps.assets import make_offline
+from feeder.maps.editor import edit_scripts
 from feeder.maps.elements import FeatureLayer, Raw, data_script
 from feeder.maps.features import Drawing, Feature, esc, number
 from feeder.maps.model import MapModel
@@ -43,6 +44,8 @@ def overview_page(model: MapModel, drawing: Drawing, links: Mapping[str, str]) -
         flows=np.ones(len(drawing.flows), dtype=bool),
         broken=np.ones(len(drawing.broken), dtype=bool),
     )
+    for number_, script in enumerate(edit_scripts(model)):
+        figure.header.add_child(script, name=f"feeder_edit_{number_}")
     figure.html.add_child(Raw(overview_panel(model, links)), name="panel")
     return render(figure)
 
@@ -166,18 +169,21 @@ def overview_panel(model: MapModel, links: Mapping[str, str]) -> str:
     district = plan.district
     cohesion = metrics.cohesion(district, schools["portfolio"].to_numpy())
     stats = [
-        (len(model.colours), "portfolios"),
+        (metric("n_portfolios", len(model.colours)), "portfolios"),
         (len(schools), "schools"),
         (number(schools["enrollment"].sum()), "students"),
-        ("—" if cohesion is None else f"{cohesion:.0%}", "of flow students stay in their portfolio"),
-        (int(schools["split"].sum()), "split feeders (>10% to other portfolios)"),
-        (f"{schools['km'].mean():.1f} km", "mean distance to meeting site"),
+        (
+            metric("cohesion", "—" if cohesion is None else f"{cohesion:.0%}"),
+            "of flow students stay in their portfolio",
+        ),
+        (metric("split_schools", int(schools["split"].sum())), "split feeders (>10% to other portfolios)"),
+        (metric("mean_km", f"{schools['km'].mean():.1f} km"), "mean distance to meeting site"),
     ]
     totals = schools.groupby("portfolio").agg(n=("school_id", "size"), students=("enrollment", "sum"))
     entries = "".join(
-        f'<li class="feeder-legend-portfolio">{swatch(model.colours[name])}'
+        f'<li class="feeder-legend-portfolio" data-portfolio="{esc(name)}">{swatch(model.colours[name])}'
         f'<a href="{esc(links[name])}">{esc(name)}</a>'
-        f'<span class="feeder-count">{row.n} schools · {number(row.students)}</span></li>'
+        f'<span class="feeder-count">{row.n} schools · {number(row.students)} students</span></li>'
         for name, row in zip(totals.index, totals.itertuples(), strict=True)
     )
     return (
@@ -185,10 +191,45 @@ def overview_panel(model: MapModel, links: Mapping[str, str]) -> str:
         f"<h1>{esc(district.name)}</h1>"
         f'<p class="feeder-subtitle">{esc(plan_title(model))}</p>'
         f"{stat_boxes(stats)}"
-        f'<h2>Portfolios</h2><ul class="feeder-key">{entries}</ul>'
+        f'<h2>Portfolios</h2><ul class="feeder-key feeder-portfolios">{entries}</ul>'
+        f"{edit_section()}"
         f"{map_key(model)}"
         f"{area_note()}"
         "</div>"
+    )
+
+
+def metric(key: str, text: object) -> str:
+    """A key figure the edit mode rewrites when the plan changes."""
+    return f'<span data-metric="{key}">{text}</span>'
+
+
+def edit_section() -> str:
+    """The edit mode's tools, live scorecard and portfolio table; edit-ui.js brings them to life."""
+    button = '<button type="button" data-ref="{}">{}</button>'.format
+    return (
+        '<section class="feeder-edit"><h2>Edit this plan</h2>'
+        + button("toggle", "Edit this plan")
+        + '<div data-ref="tools" hidden>'
+        '<p class="feeder-note">Click schools to select them; Shift-drag draws a rectangle around several.</p>'
+        '<p><span data-ref="selection"></span> ' + button("clear", "Clear") + "</p>"
+        '<p>Move to <select data-ref="target"></select> '
+        '<input data-ref="newName" placeholder="new portfolio name" size="16"> '
+        + button("move", "Move")
+        + "</p><p>"
+        + button("lock", "Lock")
+        + button("unlock", "Unlock")
+        + button("undo", "Undo")
+        + button("redo", "Redo")
+        + "</p></div><p>"
+        + button("savePlan", "Download plan (portfolios.csv)")
+        + button("saveLocks", "Download locks (locks.csv)")
+        + '<button type="button" data-ref="redesign" hidden>Re-design around my locks</button></p>'
+        '<p class="feeder-note" data-ref="message" role="status"></p>'
+        '<h2>Scorecard</h2><table class="feeder-members feeder-scorecard"><tbody data-ref="scorecard"></tbody></table>'
+        '<table class="feeder-members"><thead><tr><th>Portfolio</th><th class=num>Schools</th>'
+        "<th class=num>Students</th><th>Meeting site</th><th class=num>Mean km</th><th class=num>Max km</th>"
+        '</tr></thead><tbody data-ref="portfolios"></tbody></table></section>'
     )
 
 
