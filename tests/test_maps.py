@@ -20,8 +20,9 @@ from hypothesis import strategies as st
 
 from feeder.cli import main
 from feeder.district import load_district
+from feeder.geo import delaunay_edges
 from feeder.maps import cohort_file_names, render_maps, slug
-from feeder.maps.colors import PALETTE
+from feeder.maps.colors import PALETTE, portfolio_colours
 from feeder.maps.model import build_model
 from feeder.plan import Plan
 
@@ -390,3 +391,21 @@ def test_pages_do_not_depend_on_the_process(make_district, tmp_path: Path) -> No
         subprocess.run(command, check=True, env={**os.environ, "PYTHONHASHSEED": seed})
     for page in (tmp_path / "1").iterdir():
         assert page.read_bytes() == (tmp_path / "2" / page.name).read_bytes(), page.name
+
+
+def test_each_portfolio_has_its_own_colour_while_the_palette_lasts(plan: Plan) -> None:
+    labels = np.array([f"P{i}" for i in range(len(PALETTE))], dtype=object)
+    edges = {(i, i + 1) for i in range(len(labels) - 1)}
+    assert sorted(portfolio_colours(labels, edges).values()) == sorted(PALETTE)
+    model = build_model(plan)
+    assert len(set(model.colours.values())) == len(model.colours)
+
+
+def test_more_portfolios_than_colours_use_every_colour_and_keep_neighbours_apart(sample_plan: Plan) -> None:
+    schools = sample_plan.district.schools
+    strips = np.argsort(np.argsort(schools["lat"].to_numpy(), kind="stable")) * 20 // len(schools)
+    labels = np.array([f"P{strip}" for strip in strips], dtype=object)  # 20 bands from south to north
+    edges = delaunay_edges(schools["lat"], schools["lon"])
+    colours = portfolio_colours(labels, edges)
+    assert set(colours.values()) == set(PALETTE)
+    assert all(colours[labels[a]] != colours[labels[b]] for a, b in edges if labels[a] != labels[b])

@@ -34,6 +34,35 @@ def edit_scripts(model: MapModel) -> list[Raw]:
     return [data_script(edit_data(model), variable="FEEDER_EDIT"), Raw(f"<script>{code}</script>")]
 
 
+def edit_section() -> str:
+    """The edit mode's tools, live scorecard and portfolio table; edit-ui.js brings them to life."""
+    button = '<button type="button" data-ref="{}">{}</button>'.format
+    return (
+        '<section class="feeder-edit"><h2>Edit this plan</h2>'
+        + button("toggle", "Edit this plan")
+        + '<div data-ref="tools" hidden>'
+        '<p class="feeder-note">Click schools to select them; Shift-drag draws a rectangle around several.</p>'
+        '<p><span data-ref="selection"></span> ' + button("clear", "Clear") + "</p>"
+        '<p>Move to <select data-ref="target"></select> '
+        '<input data-ref="newName" placeholder="new portfolio name" size="16"> '
+        + button("move", "Move")
+        + "</p><p>"
+        + button("lock", "Lock")
+        + button("unlock", "Unlock")
+        + button("undo", "Undo")
+        + button("redo", "Redo")
+        + "</p></div><p>"
+        + button("savePlan", "Download plan (portfolios.csv)")
+        + button("saveLocks", "Download locks (locks.csv)")
+        + '<button type="button" data-ref="redesign" hidden>Re-design around my locks</button></p>'
+        '<p class="feeder-note" data-ref="message" role="status"></p>'
+        '<h2>Scorecard</h2><table class="feeder-members feeder-scorecard"><tbody data-ref="scorecard"></tbody></table>'
+        '<table class="feeder-members"><thead><tr><th>Portfolio</th><th class=num>Schools</th>'
+        "<th class=num>Students</th><th>Meeting site</th><th class=num>Mean km</th><th class=num>Max km</th>"
+        '</tr></thead><tbody data-ref="portfolios"></tbody></table></section>'
+    )
+
+
 def edit_data(model: MapModel) -> dict[str, Any]:
     """The page's FEEDER_EDIT object: metric inputs, today's plan, sizes, colours and site cells."""
     plan = model.plan

@@ -17,6 +17,7 @@ import shapely
 
 from feeder.maps.counts import published_count
 from feeder.maps.model import MapModel
+from feeder.maps.words import program_name
 
 LEVEL_NAMES = {"elementary": "Elementary", "middle": "Middle", "high": "High", "span": "Span"}
 SHORT_LEVEL_NAMES = {"elementary": "ES", "middle": "MS", "high": "HS", "span": "Span"}
@@ -69,18 +70,18 @@ def school_kind(school: Mapping, *, short: bool = False) -> str:
 
 def popup_rows(school: Mapping, extra: list[str], today: str) -> list[list[str]]:
     """Label / value rows of a school's popup after its level, escaped; absent values are left out."""
-    rows = [["Portfolio", esc(school["portfolio"])]]
+    rows = [["School id", esc(school["school_id"])], ["Portfolio", esc(school["portfolio"])]]
     if today and today != school["portfolio"]:
         rows.append(["Portfolio today", esc(today)])
     if not pd.isna(school["enrollment"]):
         seats = "" if pd.isna(school["capacity"]) else f" of {number(school['capacity'])} seats"
-        rows.append(["Enrollment", number(school["enrollment"]) + seats])
+        rows.append(["Enrollment", number(school["enrollment"]) + " students" + seats])
     for column, label in (("principal", "Principal"), ("region", "Region")):
         if school[column]:
             rows.append([label, esc(school[column])])
     if school["programs"]:
         tags = [t.strip() for t in str(school["programs"]).split(";") if t.strip()]
-        rows.append(["Programs", "<br>".join(esc(t) for t in tags)])
+        rows.append(["Programs", "<br>".join(esc(program_name(t)) for t in tags)])
     if not pd.isna(school["need_index"]):
         rows.append(["Need index", number(school["need_index"], 2)])
     rows.append(["Meeting site", "this school" if school["medoid"] else f"{school['km']:.1f} km away"])
@@ -90,12 +91,14 @@ def popup_rows(school: Mapping, extra: list[str], today: str) -> list[list[str]]
 
 
 def flow_rows(school: Mapping) -> list[list[str]]:
-    """Where a school's students go next: share to other portfolios (split feeder) and out."""
+    """Where a school's students go next: share to other portfolios (a split school above 10 %) and out."""
     rows = []
     if school["sent"] > 0:
         share = school["crossing"] / school["sent"]
-        text = f"{share:.0%} of {number(published_count(school['sent']))} students to other portfolios"
-        rows.append(["Sends", f"<b>{text} (split feeder)</b>" if school["split"] else text])
+        text = (
+            f"{100 * share:.0f} % of {number(published_count(school['sent']))} students to other portfolios"
+        )
+        rows.append(["Sends", f"<b>{text} (split school)</b>" if school["split"] else text])
     if school["leaving"] > 0:
         rows.append(["Leaves district", f"{number(published_count(school['leaving']))} students"])
     return rows
