@@ -17,9 +17,9 @@ import numpy as np
 import shapely
 
 from feeder.geo import delaunay_edges
+from feeder.maps import counts
 from feeder.maps.assets import own_file
 from feeder.maps.colors import PALETTE
-from feeder.maps.counts import published_count
 from feeder.maps.elements import Raw, data_script
 from feeder.maps.model import DEGREES, MapModel, site_cells
 from feeder.metrics import flow_arrays
@@ -83,7 +83,8 @@ def edit_data(model: MapModel) -> dict[str, Any]:
         "today": schools["portfolio"].tolist(),
         "labels": [str(label) for label in plan.labels],
         "flows": [
-            [int(a), int(b), published_count(s)] for a, b, s in zip(sender, receiver, students, strict=True)
+            [int(a), int(b), counts.published_count(s)]
+            for a, b, s in zip(sender, receiver, students, strict=True)
         ],
         "edges": sorted([int(a), int(b)] for a, b in edges),
         "minSize": plan.min_size,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 import shapely
 
-from feeder.maps.counts import published_count
+from feeder.maps import counts
 from feeder.maps.model import MapModel
 from feeder.maps.words import program_name
 
@@ -95,12 +95,10 @@ def flow_rows(school: Mapping) -> list[list[str]]:
     rows = []
     if school["sent"] > 0:
         share = school["crossing"] / school["sent"]
-        text = (
-            f"{100 * share:.0f} % of {number(published_count(school['sent']))} students to other portfolios"
-        )
+        text = f"{100 * share:.0f} % of {number(counts.published_count(school['sent']))} students to other portfolios"
         rows.append(["Sends", f"<b>{text} (split school)</b>" if school["split"] else text])
     if school["leaving"] > 0:
-        rows.append(["Leaves district", f"{number(published_count(school['leaving']))} students"])
+        rows.append(["Leaves district", f"{number(counts.published_count(school['leaving']))} students"])
     return rows
 
 
@@ -190,7 +188,7 @@ def flow_features(model: MapModel) -> list[Feature]:
             "to": esc(flow["to_id"]),
             "a": int(position[flow["from_id"]]),  # school positions, for the edit mode
             "b": int(position[flow["to_id"]]),
-            "students": round(published_count(flow["students"]), 2),
+            "students": round(counts.published_count(flow["students"]), 2),
             "weight": float(flow["weight"]),
             "crossing": bool(flow["crossing"]),
         }
@@ -203,7 +201,7 @@ def broken_features(model: MapModel) -> tuple[list[Feature], pd.DataFrame]:
     ends = model.schools.set_index("school_id")[["lat", "lon"]]
     features, pairs = [], []
     for (sender, receiver), rows in model.broken.groupby(["from_id", "to_id"], sort=True):
-        stops = sorted({f"{esc(r.family)}: {esc(r.value_from)}" for r in rows.itertuples()})
+        stops = sorted({esc(program_name(f"{r.family}:{r.value_from}")) for r in rows.itertuples()})
         students = pd.to_numeric(rows["students"], errors="coerce").max()
         properties = {
             "from": esc(sender),
