@@ -138,6 +138,12 @@ def test_random_edits_score_like_python(browser, edited: tuple[Plan, Path], tmp_
         assert_same_scorecard(
             browser.execute_script("return feeder.scorecard()"), python_plan(plan, page_csv, tmp_path)
         )
+    assert (
+        browser.execute_script(
+            "return document.querySelectorAll('.feeder-edit b, .feeder-portfolios b').length"
+        )
+        == 0
+    )
     assert script_errors(browser) == []
 
 
@@ -239,3 +245,39 @@ def test_page_matching_is_optimal(browser, edited: tuple[Plan, Path], weights: l
     rows, cols = linear_sum_assignment(np.array(weights), maximize=True)
     best = int(np.array(weights)[rows, cols].sum())
     assert browser.execute_script("return feederScore.maxMatching(arguments[0])", weights) == best
+
+
+def test_a_design_server_can_add_its_redesign_button(browser, edited: tuple[Plan, Path]) -> None:  # noqa: F811
+    """The hook `feeder serve` will use: its proposal arrives as one undoable step, locks sent along."""
+    plan, folder = edited
+    first, locked = plan.district.ids[0], plan.district.ids[1]
+    fake = browser.execute_cdp_cmd(
+        "Page.addScriptToEvaluateOnNewDocument",
+        {
+            "source": "window.feederServer = {design: function (locks, options) {"
+            " window.asked = {locks: locks, options: options};"
+            f" return Promise.resolve({{plan: {{{first!r}: 'Proposal'}}}}); }}}};"
+        },
+    )
+    try:
+        load(browser, plan, folder)
+        before = browser.execute_script("return feeder.planCsv()")
+        browser.execute_script("feeder.lock(arguments[0])", locked)
+        button = browser.find_element("css selector", "[data-ref=redesign]")
+        assert button.is_displayed()
+        button.click()
+        deadline = time.monotonic() + 5
+        while "Proposal" not in browser.execute_script("return feeder.planCsv()"):
+            assert time.monotonic() < deadline, "the proposal never arrived"
+            time.sleep(0.05)
+        asked = browser.execute_script("return window.asked")
+        assert asked["locks"] == {locked: plan.assignment[locked]}
+        assert asked["options"] == {"min_size": plan.min_size, "max_size": plan.max_size}
+        browser.execute_script("feeder.undo()")
+        assert browser.execute_script("return feeder.locksCsv()").count("\n") == 2  # the lock stays
+        browser.execute_script("feeder.undo()")
+        assert browser.execute_script("return feeder.planCsv()") == before
+    finally:
+        browser.execute_cdp_cmd(
+            "Page.removeScriptToEvaluateOnNewDocument", {"identifier": fake["identifier"]}
+        )

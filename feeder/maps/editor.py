@@ -16,7 +16,6 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from feeder.geo import delaunay_edges
 from feeder.maps import counts
 from feeder.maps.assets import own_file
 from feeder.maps.colors import PALETTE
@@ -41,7 +40,8 @@ def edit_section() -> str:
         '<section class="feeder-edit"><h2>Edit this plan</h2>'
         + button("toggle", "Edit this plan")
         + '<div data-ref="tools" hidden>'
-        '<p class="feeder-note">Click schools to select them; Shift-drag draws a rectangle around several.</p>'
+        '<p class="feeder-note">Click schools to select them (blue outline); Shift-drag draws a '
+        "rectangle around several. Locked schools have a dashed black outline.</p>"
         '<p><span data-ref="selection"></span> ' + button("clear", "Clear") + "</p>"
         '<p>Move to <select data-ref="target"></select> '
         '<input data-ref="newName" placeholder="new portfolio name" size="16"> '
@@ -69,7 +69,6 @@ def edit_data(model: MapModel) -> dict[str, Any]:
     district = plan.district
     schools = district.schools
     sender, receiver, students = flow_arrays(district)
-    edges = delaunay_edges(schools["lat"], schools["lon"])
     return {
         "ids": schools["school_id"].tolist(),
         "names": schools["name"].tolist(),
@@ -86,7 +85,7 @@ def edit_data(model: MapModel) -> dict[str, Any]:
             [int(a), int(b), counts.published_count(s)]
             for a, b, s in zip(sender, receiver, students, strict=True)
         ],
-        "edges": sorted([int(a), int(b)] for a, b in edges),
+        "edges": sorted([int(a), int(b)] for a, b in model.edges),
         "minSize": plan.min_size,
         "maxSize": plan.max_size,
         "palette": list(PALETTE),

@@ -39,6 +39,7 @@ class MapModel:
     areas: one row per portfolio (see voronoi_areas).
     regions: the same for the district's regions (empty when it has none).
     broken: broken program pathways between district schools (may be empty).
+    edges: the Delaunay neighbours (school positions) metrics.contiguous uses, computed once.
     """
 
     plan: Plan
@@ -48,6 +49,7 @@ class MapModel:
     areas: gpd.GeoDataFrame
     regions: gpd.GeoDataFrame
     broken: pd.DataFrame
+    edges: set[tuple[int, int]]
 
 
 def build_model(plan: Plan, broken_edges: pd.DataFrame | None = None) -> MapModel:
@@ -65,6 +67,7 @@ def build_model(plan: Plan, broken_edges: pd.DataFrame | None = None) -> MapMode
         areas=voronoi_areas(schools, labels),
         regions=region_areas(schools) if district.has_regions else empty_areas(),
         broken=broken_table(broken_edges, set(district.ids)),
+        edges=edges,
     )
 
 
