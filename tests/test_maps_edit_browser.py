@@ -75,7 +75,7 @@ def load(browser, plan: Plan, folder: Path) -> None:  # noqa: F811
 def python_plan(plan: Plan, csv_text: str, tmp_path: Path) -> Plan:
     path = tmp_path / "portfolios.csv"
     path.write_text(csv_text, encoding="utf-8")
-    return Plan.from_csv(plan.district, path, min_size=plan.min_size, max_size=plan.max_size)
+    return Plan.from_csv(plan.district, path, spec=plan.spec)
 
 
 def broken_portfolios(plan: Plan) -> list[str]:

@@ -21,7 +21,6 @@ from feeder.maps.assets import own_file
 from feeder.maps.colors import PALETTE
 from feeder.maps.elements import Raw, data_script
 from feeder.maps.model import DEGREES, MapModel, site_cells
-from feeder.metrics import flow_arrays
 
 PLACES = 5
 SCRIPTS = ("edit-score.js", "edit-plan.js", "edit-panel.js", "edit-ui.js")
@@ -68,7 +67,7 @@ def edit_data(model: MapModel) -> dict[str, Any]:
     plan = model.plan
     district = plan.district
     schools = district.schools
-    sender, receiver, students = flow_arrays(district)
+    sender, receiver, students = district.flow_positions
     return {
         "ids": schools["school_id"].tolist(),
         "names": schools["name"].tolist(),

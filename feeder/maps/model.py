@@ -15,7 +15,6 @@ import shapely
 
 from feeder import metrics
 from feeder.district import OUTSIDE
-from feeder.geo import delaunay_edges
 from feeder.maps.colors import portfolio_colours
 from feeder.plan import Plan
 
@@ -57,7 +56,7 @@ def build_model(plan: Plan, broken_edges: pd.DataFrame | None = None) -> MapMode
     district = plan.district
     schools = district.schools
     labels = np.asarray(plan.labels).astype(str)
-    edges = delaunay_edges(schools["lat"], schools["lon"])
+    edges = {(a, b) for a, b in district.adjacency.tolist()}
     colours = portfolio_colours(labels, edges)
     return MapModel(
         plan=plan,
@@ -81,7 +80,7 @@ def school_facts(plan: Plan, labels: np.ndarray, colours: dict[str, str]) -> pd.
     facts["km"] = metrics.distances_to_medoid(district, labels)
     facts["medoid"] = False
     facts.loc[list(metrics.medoids(district, labels).values()), "medoid"] = True
-    sender, receiver, students = metrics.flow_arrays(district)
+    sender, receiver, students = district.flow_positions
     n = len(labels)
     facts["sent"] = np.bincount(sender, weights=students, minlength=n)
     facts["crossing"] = np.bincount(

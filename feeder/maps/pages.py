@@ -259,7 +259,7 @@ def member_table(model: MapModel, members: pd.DataFrame) -> str:
 
 def by_level_note(model: MapModel) -> str:
     """Why today's plan scores cohesion 0 and K-12 0 % when each portfolio holds one level only."""
-    if model.plan.options.get("plan") != "current":
+    if not model.plan.provenance.is_current:
         return ""
     levels = model.schools.loc[model.schools["level"] != "span"].groupby("portfolio")["level"].nunique()
     if levels.empty or levels.max() > 1:
