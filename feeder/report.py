@@ -79,3 +79,17 @@ def signed(change: float, fmt: str) -> str:
     """A change with its sign ('+2', '-0.0161'); counts stay whole numbers."""
     text = f"{round(change):d}" if fmt == "{}" else fmt.format(change)
     return text if change <= 0 or text.startswith("+") else f"+{text}"
+
+
+def print_problems(cards: dict[str, dict[str, Any]], console: Console | None = None) -> None:
+    """Under the scorecards: each plan's broken constraints and missed goals, naming the portfolios."""
+    console = console or Console()
+    for name, card in cards.items():
+        broken, missed = card.get("violations", []), card.get("unmet_goals", [])
+        if not broken and not missed:
+            console.print(f"[green]{name}[/green]: meets every constraint and goal")
+            continue
+        for line in broken:
+            console.print(f"[red]{name}, constraint broken[/red] — {line}")
+        for line in missed:
+            console.print(f"[yellow]{name}, goal missed[/yellow] — {line}")
