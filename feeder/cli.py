@@ -23,9 +23,22 @@ def feeder() -> None:
 
 def register() -> None:
     """Attach each command module's commands to the app (one module per command)."""
-    from feeder.commands import align, bound, design, graph, infer, map, nces, run, score, serve
+    from feeder.commands import (
+        align,
+        bound,
+        compare,
+        design,
+        explain,
+        graph,
+        infer,
+        map,
+        nces,
+        run,
+        score,
+        serve,
+    )
 
-    for module in (run, graph, design, score, align, infer, nces, map, bound, serve):
+    for module in (run, graph, design, score, compare, explain, align, infer, nces, map, bound, serve):
         module.register(app)
 
 

@@ -30,10 +30,11 @@ from feeder.commands.options import (
 )
 from feeder.design.certify import certify
 from feeder.design.designer import run_design
+from feeder.design.naming import renamed
 from feeder.district import load_district
 from feeder.errors import OptionError
 from feeder.output import write_files
-from feeder.plan import scorecard_json
+from feeder.plan import Plan, scorecard_json
 from feeder.spec import DesignSpec
 
 
@@ -65,6 +66,11 @@ def design(
     exact: bool = typer.Option(
         False, "--exact", help="Also run the exact solver: a proven cohesion bound, and its plan if better."
     ),
+    names_from: Path | None = typer.Option(
+        None,
+        "--names-from",
+        help="portfolios.csv whose names portfolios keep when they continue one (default: today's).",
+    ),
 ) -> None:
     """Design portfolios that keep students' feeder paths together."""
     spec = DesignSpec(
@@ -94,6 +100,9 @@ def design(
             "seconds": round(certificate.seconds, 3),
             "used_exact_plan": certificate.used_exact_plan,
         }
+    if names_from is not None:
+        reference = Plan.from_csv(loaded, names_from).labels
+        plan = replace(plan, labels=renamed(loaded, plan.labels, reference=reference))
     card = plan.score(cohesion_bound=bound)
     written = write_files(
         out,
