@@ -44,7 +44,7 @@ class District:
     schools: gpd.GeoDataFrame
     flows: pd.DataFrame
     path: Path
-    flows_source: str = "flows.csv"
+    flows_source: str = "flows.csv"  # or enrollment records, assignments, boundaries, sites (rough estimate)
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -85,7 +85,8 @@ def load_district(path: str | Path) -> District:
     else:
         from feeder.infer import infer_flows
 
-        flows, source = infer_flows(folder, schools, warnings)
+        inferred = infer_flows(folder, schools, warnings)
+        flows, source = inferred.flows, inferred.source
     return District(schools=schools, flows=flows, path=folder, flows_source=source, warnings=warnings)
 
 
