@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,26 +89,16 @@ def flows_from_records(
     path: Path, schools: pd.DataFrame, warnings: list[str]
 ) -> tuple[pd.DataFrame, RecordsReport]:
     """Return (flows, report) from an enrollment.csv, following the rule in the module docstring."""
-    records = read_records(path)
-    ids = schools["school_id"].to_numpy(dtype=object)
-    school = pd.Index(ids).get_indexer(records["school_id"])
-    known = school >= 0
+    records = read_records(path, schools["school_id"].to_numpy(dtype=object))
+    known = records["school"] >= 0
     outside = int((~known).sum())
     if outside:
-        unknown = pd.unique(records["school_id"][~known])
-        shown = ", ".join(str(s) for s in unknown[:8]) + (" ..." if len(unknown) > 8 else "")
+        unknown = records["unknown_ids"]
+        shown = ", ".join(unknown[:8]) + (" ..." if len(unknown) > 8 else "")
         warnings.append(
             f"{path.name}: {outside:,} record(s) name {len(unknown)} school(s) not in the schools table; "
             f"those students count as outside the district that year: {shown}"
         )
-    table = pd.DataFrame(
-        {
-            "student": records["student"][known],
-            "year": records["year"][known],
-            "school": school[known],
-            "grade": records["grade"][known],
-        }
-    )
     years = np.unique(records["year"])
     pairs = tuple((int(y), int(y) + 1) for y in years if y + 1 in set(years.tolist()))
     if not pairs:
@@ -117,7 +108,8 @@ def flows_from_records(
             "flows need records of at least two consecutive years",
             column="year",
         )
-    flows, used, ignored = classify(table, schools, {y for y, _ in pairs})
+    table = {name: records[name][known] for name in ("student", "year", "school", "grade")}
+    flows, used, ignored = classify(table, schools, np.array([y for y, _ in pairs]))
     report = RecordsReport(
         records=len(records["year"]),
         year_pairs=pairs,
@@ -125,38 +117,39 @@ def flows_from_records(
         ignored=ignored,
         outside_records=outside,
     )
-    flows = flows.assign(students=flows["students"] / len(pairs))
-    return flows, report
+    return flows.assign(students=flows["students"] / len(pairs)), report
 
 
 def classify(
-    table: pd.DataFrame, schools: pd.DataFrame, first_years: set[int]
+    table: dict[str, np.ndarray], schools: pd.DataFrame, first_years: np.ndarray
 ) -> tuple[pd.DataFrame, int, dict[str, int]]:
-    """Sort every student's year pair into a flow or a reason; return (summed flows, used, ignored)."""
+    """Sort every student's year pair into a flow or a reason; return (summed flows, used, ignored).
+
+    Records are sorted by student and year, so a student's next year is the next row.
+    """
+    order = np.lexsort((table["year"], table["student"]))
+    student, year, school, grade = (table[name][order] for name in ("student", "year", "school", "grade"))
+    follows = np.append((student[1:] == student[:-1]) & (year[1:] == year[:-1] + 1), False)
     lo = schools["grade_lo"].to_numpy(dtype=float, na_value=np.nan)
     hi = schools["grade_hi"].to_numpy(dtype=float, na_value=np.nan)
     ids = np.append(schools["school_id"].to_numpy(dtype=object), OUTSIDE)
-    later = table.assign(year=table["year"] - 1)
-    pairs = table[table["year"].isin(first_years)].merge(
-        later, on=["student", "year"], how="left", suffixes=("", "_next"), indicator=True
-    )
-    stayed_in = (pairs["_merge"] == "both").to_numpy()
-    s = pairs["school"].to_numpy()
-    g = pairs["grade"].to_numpy()
-    t = pairs["school_next"].fillna(-1).to_numpy(dtype=np.int64)
-    g_next = pairs["grade_next"].fillna(-99).to_numpy(dtype=np.int64)
+    sender = np.isin(year, first_years)
+    arrived = np.isin(year, first_years + 1) & ~np.insert(follows[:-1], 0, False)
+    stayed_in = follows[sender]
+    s, g = school[sender], grade[sender]
+    t = np.roll(school, -1)[sender]
+    g_next = np.roll(grade, -1)[sender]
     top = hi[s]
     is_top = g == top
     inner_exit = np.isin(g, TRANSITION_GRADES) & (lo[s] <= g) & (g < top)
-    exits = is_top | inner_exit
-    up = g_next == g + 1
+    up = stayed_in & (g_next == g + 1)
     takes = (hi[t] > top) | ((hi[t] == top) & (lo[t] > lo[s]))
     moved = stayed_in & (t != s)
-    flow = moved & up & exits & takes
+    flow = moved & up & (is_top | inner_exit) & takes
     out = ~stayed_in & is_top & (g < GRADUATION)
     ungraded = np.isnan(top) | (moved & np.isnan(hi[t]))
     reasons = {
-        STAYED: stayed_in & (t == s) & up,
+        STAYED: up & (t == s),
         REPEATED: stayed_in & (g_next <= g),
         SKIPPED: stayed_in & (g_next > g + 1),
         LATERAL: moved & up & ~flow,
@@ -165,29 +158,20 @@ def classify(
     }
     ignored = {reason: int((mask & ~ungraded).sum()) for reason, mask in reasons.items()}
     ignored[UNGRADED] = int(ungraded.sum())
-    ignored[ARRIVED] = arrivals(table, first_years)
-    receiver = np.where(flow, t, len(ids) - 1)
+    ignored[ARRIVED] = int(arrived.sum())
     chosen = flow | out
+    receiver = np.where(flow, t, len(ids) - 1)
     counted = pd.DataFrame({"from_id": ids[s[chosen]], "to_id": ids[receiver[chosen]]})
     flows = counted.groupby(["from_id", "to_id"], sort=True).size().rename("students").reset_index()
     return flows.astype({"students": float}), int(chosen.sum()), {r: ignored[r] for r in REASONS}
 
 
-def arrivals(table: pd.DataFrame, first_years: set[int]) -> int:
-    """Students enrolled in the second year of a pair who were not enrolled the year before."""
-    second = table.loc[table["year"].isin({y + 1 for y in first_years}), ["student", "year"]]
-    before = table.loc[table["year"].isin(first_years), ["student", "year"]].assign(
-        year=lambda f: f["year"] + 1
-    )
-    seen = second.merge(before, on=["student", "year"], how="left", indicator=True)["_merge"]
-    return int((seen == "left_only").sum())
-
-
 # Reading
 
 
-def read_records(path: Path) -> dict[str, np.ndarray]:
-    """Read enrollment.csv into arrays: student (int codes), year, school_id (text), grade.
+def read_records(path: Path, school_ids: np.ndarray) -> dict[str, np.ndarray]:
+    """Read enrollment.csv into integer arrays: student (codes), year, school (index into
+    school_ids, -1 when unknown), grade; and unknown_ids, the unknown school ids.
 
     Refuses blank cells, unreadable years and grades, and a student listed twice in one
     year, naming the first offending row.
@@ -197,18 +181,19 @@ def read_records(path: Path) -> dict[str, np.ndarray]:
     missing = [c for c in COLUMNS if c not in names]
     if missing:
         raise at(path, f"missing column(s) {', '.join(missing)}; expected {','.join(COLUMNS)}", row=1)
-    columns = {name: table.column(i) for i, name in enumerate(names) if name in COLUMNS}
-    cells = {name: pc.utf8_trim_whitespace(column) for name, column in columns.items()}
+    cells = {name: pc.utf8_trim_whitespace(table.column(name).combine_chunks()) for name in COLUMNS}
     for name in COLUMNS:
-        empty = pc.fill_null(pc.equal(cells[name], ""), True)
+        empty = pc.equal(cells[name], "")
         if pc.any(empty).as_py():
             raise at(path, f"{name} is empty", row=first_true(empty) + 2, column=name)
-    year = parse_years(path, cells["year"])
-    grade = parse_grades(path, cells["grade"])
-    student, _ = pd.factorize(cells["student_id"].to_numpy(zero_copy_only=False))
-    duplicated = pd.DataFrame({"student": student, "year": year}).duplicated().to_numpy()
-    if duplicated.any():
-        row = int(duplicated.argmax())
+    year = parse_codes(path, cells["year"], "year", school_year)
+    grade = parse_codes(path, cells["grade"], "grade", grade_number)
+    student = pc.dictionary_encode(cells["student_id"]).indices.to_numpy().astype(np.int64)
+    key = student * 4096 + (year - year.min())
+    _, first_seen, counts = np.unique(key, return_index=True, return_counts=True)
+    if (counts > 1).any():
+        again = np.setdiff1d(np.flatnonzero(np.isin(key, np.unique(key)[counts > 1])), first_seen)
+        row = int(again.min())
         raise at(
             path,
             f"student '{cells['student_id'][row].as_py()}' has a second row for {year[row]} "
@@ -216,11 +201,14 @@ def read_records(path: Path) -> dict[str, np.ndarray]:
             row=row + 2,
             column="student_id",
         )
+    school = pc.index_in(cells["school_id"], value_set=pa.array(school_ids.astype(str)))
+    unknown = pc.unique(pc.filter(cells["school_id"], pc.is_null(school)))
     return {
-        "student": student.astype(np.int64),
+        "student": student,
         "year": year,
-        "school_id": cells["school_id"].to_numpy(zero_copy_only=False).astype(object),
+        "school": pc.fill_null(school, -1).to_numpy().astype(np.int64),
         "grade": grade,
+        "unknown_ids": np.array(unknown.to_pylist(), dtype=object),
     }
 
 
@@ -248,31 +236,36 @@ def read_arrow(path: Path) -> pa.Table:
     raise at(path, f"not a readable CSV table ({str(last_error).strip()})")
 
 
-def parse_years(path: Path, cells: pa.Array) -> np.ndarray:
-    """School years as their first calendar year: 2023, or 2023-24 / 2023-2024 -> 2023."""
-    text = cells.to_numpy(zero_copy_only=False).astype(str)
-    codes, values = pd.factorize(text)
-    valid = np.array([YEAR.fullmatch(value) is not None for value in values], dtype=bool)
-    if not valid.all():
-        row = int(np.flatnonzero(~valid[codes])[0])
+def parse_codes(path: Path, cells: pa.Array, column: str, parse: Callable[[str], int | None]) -> np.ndarray:
+    """Parse a column of few distinct values once per value; refuse the first unparseable cell."""
+    encoded = pc.dictionary_encode(cells)
+    codes = encoded.indices.to_numpy()
+    values = [parse(text) for text in encoded.dictionary.to_pylist()]
+    bad = [i for i, value in enumerate(values) if value is None]
+    if bad:
+        row = int(np.flatnonzero(np.isin(codes, bad))[0])
+        hint = "2023 or 2023-24" if column == "year" else "K, PK, TK or 1-12"
         raise at(
-            path, f"'{text[row]}' is not a school year (use 2023 or 2023-24)", row=row + 2, column="year"
+            path,
+            f"'{cells[row].as_py()}' is not a {'school year' if column == 'year' else 'grade'} (use {hint})",
+            row=row + 2,
+            column=column,
         )
-    return np.array([int(value[:4]) for value in values], dtype=np.int64)[codes]
+    return np.array(values, dtype=np.int64)[codes]
 
 
-def parse_grades(path: Path, cells: pa.Array) -> np.ndarray:
-    """Grades as integers: K = 0, TK/PK = -1, 1-12 (13 for a fifth high-school year)."""
-    text = pd.Series(cells.to_numpy(zero_copy_only=False).astype(str)).str.upper()
-    codes, values = pd.factorize(text)
-    numbers = pd.to_numeric(pd.Series(values).replace(GRADE_WORDS), errors="coerce").to_numpy()
-    valid = ~np.isnan(numbers) & (numbers >= -1) & (numbers <= 13) & (numbers % 1 == 0)
-    if not valid.all():
-        bad = int(np.flatnonzero(~valid[codes])[0])
-        raise at(
-            path, f"'{text.iloc[bad]}' is not a grade (use K, PK, TK or 1-12)", row=bad + 2, column="grade"
-        )
-    return numbers.astype(np.int64)[codes]
+def school_year(text: str) -> int | None:
+    """A school year as its first calendar year: 2023, or 2023-24 / 2023-2024 -> 2023."""
+    return int(text[:4]) if YEAR.fullmatch(text) else None
+
+
+def grade_number(text: str) -> int | None:
+    """A grade as an integer: K = 0, TK/PK = -1, 1-12 (13 for a fifth high-school year)."""
+    word = GRADE_WORDS.get(text.upper())
+    if word is not None:
+        return word
+    number = int(text) if text.lstrip("-").isdigit() else None
+    return number if number is not None and -1 <= number <= 13 else None
 
 
 def first_true(mask: pa.Array) -> int:
