@@ -19,8 +19,7 @@ from pathlib import Path
 import pandas as pd
 import shapely
 from shapely.geometry import Polygon
-
-from feeder.synthetic import generate_boundaries, generate_district, write_district
+from synthetic import generate_boundaries, generate_district, write_district
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 SEED = 2026

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from synthetic import generate_district, write_district
 
 from feeder import metrics
 from feeder.cli import main
@@ -21,7 +22,6 @@ from feeder.design.naming import short_name
 from feeder.district import District, load_district
 from feeder.errors import FeederError
 from feeder.plan import Plan
-from feeder.synthetic import generate_district, write_district
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 

@@ -10,7 +10,10 @@ structure real feeder patterns have:
 - each school that ends at grade 5 or 8 sends its leaving cohort (enrollment ÷ grades served)
   mostly to the nearest school students enter at the next grade (70-90 % to the dominant one),
   the rest to the next nearest, sometimes a little to a third, and 5-15 % leave to ``OUT``.
-  Receivers in the sender's own region are preferred, so students rarely cross regions;
+  Receivers in the sender's own region are preferred, so students rarely cross regions.
+  The harder kind of district (``choice_share``, e.g. 5-14 %) also sends a share of each
+  cohort to a school that is none of its nearest ones (magnets, choice, transfers), anywhere
+  in the district: its feeder patterns are less clean, as in big-city districts;
 - a spatially smooth ``need_index`` in 0-1, program tags that continue along some feeder
   chains and break along others, and today's plan: portfolios of 12-24 schools of one level.
 
@@ -187,6 +190,7 @@ def generate_district(
     leave_share: tuple[float, float] = (0.05, 0.15),
     dominant_share: tuple[float, float] = (0.70, 0.90),
     need_mean: float = 0.5,
+    choice_share: tuple[float, float] = (0.0, 0.0),
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return (schools, flows) of a synthetic district in FORMAT.md columns.
 
@@ -205,6 +209,8 @@ def generate_district(
     leave_share: range of the share of a leaving cohort that goes to ``OUT``.
     dominant_share: range of the share of the staying cohort sent to the dominant receiver.
     need_mean: district mean of ``need_index`` (0-1).
+    choice_share: range of the share of the staying cohort that goes to a random school that
+        is none of the nearest ones (default none: every draw stays as without it).
     """
     rng = np.random.default_rng(seed)
     if regions is None:
@@ -231,7 +237,7 @@ def generate_district(
     size = np.rint(median * rng.lognormal(0.0, ENROLLMENT_SIGMA, len(kinds)))
     enrollment = np.maximum(size, MIN_ENROLLMENT).astype(int)
     flows, dominant = transition_flows(
-        xy, kinds, grade_lo, region, enrollment, rng, leave_share, dominant_share
+        xy, kinds, grade_lo, region, enrollment, rng, leave_share, dominant_share, choice_share
     )
     lonlat = plane.degrees(xy)
     schools = pd.DataFrame(
@@ -382,12 +388,14 @@ def transition_flows(
     rng: np.random.Generator,
     leave_share: tuple[float, float],
     dominant_share: tuple[float, float],
+    choice_share: tuple[float, float] = (0.0, 0.0),
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Flows (from, to, students; to = -1 for OUT) at grades 5->6 and 8->9, and each sender's
     dominant receiver (-1 for schools that send nobody).
 
     A school ending at grade g sends to schools students enter at g + 1 (grade_lo = g + 1),
-    nearest first, a receiver in another region counting CROSS_REGION_PENALTY times farther.
+    nearest first, a receiver in another region counting CROSS_REGION_PENALTY times farther;
+    with choice_share, part of the cohort goes to a random receiver that is none of those.
     """
     grade_hi = KINDS["grade_hi"].to_numpy()[kinds]
     entry = np.maximum(grade_lo, 0)
@@ -403,7 +411,13 @@ def transition_flows(
         shares = receiver_shares(len(senders), ranked.shape[1], dominant_share, rng)
         cohort = enrollment[senders] / (exit_grade - grade_lo[senders] + 1)
         leaving = rng.uniform(*leave_share, len(senders))
-        staying = np.rint((cohort * (1 - leaving))[:, None] * shares)
+        kept = cohort * (1 - leaving)
+        if choice_share[1] > 0 and len(receivers) > ranked.shape[1]:
+            choosing = rng.uniform(*choice_share, len(senders))
+            chosen = far_receivers(ranked, receivers, rng)
+            frames.append(pd.DataFrame({"from": senders, "to": chosen, "students": np.rint(kept * choosing)}))
+            kept = kept * (1 - choosing)
+        staying = np.rint(kept[:, None] * shares)
         repeated = senders.repeat(ranked.shape[1])
         frames.append(pd.DataFrame({"from": repeated, "to": ranked.ravel(), "students": staying.ravel()}))
         frames.append(pd.DataFrame({"from": senders, "to": -1, "students": np.rint(cohort * leaving)}))
@@ -411,6 +425,16 @@ def transition_flows(
     flows = pd.concat(frames, ignore_index=True)
     flows = flows[flows["students"] > 0].astype({"students": int})
     return flows.reset_index(drop=True), dominant
+
+
+def far_receivers(ranked: np.ndarray, receivers: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One random receiver per sender (row of ranked) that is not among its ranked nearest ones."""
+    chosen = rng.choice(receivers, len(ranked))
+    clash = (chosen[:, None] == ranked).any(axis=1)
+    while clash.any():
+        chosen[clash] = rng.choice(receivers, int(clash.sum()))
+        clash = (chosen[:, None] == ranked).any(axis=1)
+    return chosen
 
 
 def receiver_shares(
