@@ -16,6 +16,7 @@ import pandas as pd
 
 from feeder.errors import FeederError, at
 from feeder.geo import haversine_km
+from feeder.sites import outlying_sites
 from feeder.tables import clean_cells, parse_numbers, read_spatial_file, read_text_table, require_columns
 
 LEVELS = ("elementary", "middle", "high", "span")
@@ -77,7 +78,7 @@ def load_district(path: str | Path) -> District:
     if schools_path is None:
         raise FeederError(f"{folder}: no schools.csv (or schools.geojson/.gpkg/.shp) in this folder")
     schools = read_schools(schools_path)
-    warnings: list[str] = []
+    warnings: list[str] = outlying_sites(schools)
     flows_path = folder / "flows.csv"
     if flows_path.exists():
         flows = read_flows(flows_path, schools, warnings)
