@@ -23,6 +23,7 @@ LEVELS = ("elementary", "middle", "high", "span")
 DEFAULT_GRADES = {"elementary": (0, 5), "middle": (6, 8), "high": (9, 12)}
 GRADE_WORDS = {"K": 0, "KG": 0, "TK": -1, "PK": -1, "P": -1, "PREK": -1}
 OUTSIDE = "OUT"
+PROVENANCE = "provenance.txt"  # optional: one paragraph every output can repeat
 SCHOOL_FILES = ("schools.csv", "schools.geojson", "schools.gpkg", "schools.shp")
 TEXT_COLUMNS = ("region", "portfolio", "programs", "principal")
 NUMBER_COLUMNS = ("enrollment", "capacity", "need_index")
@@ -47,6 +48,7 @@ class District:
     path: Path
     flows_source: str = "flows.csv"  # or enrollment records, assignments, boundaries, sites (rough estimate)
     warnings: list[str] = field(default_factory=list)
+    provenance: str = ""  # the folder's provenance.txt: which data are real, which estimated
 
     @property
     def name(self) -> str:
@@ -88,7 +90,16 @@ def load_district(path: str | Path) -> District:
 
         inferred = infer_flows(folder, schools, warnings)
         flows, source = inferred.flows, inferred.source
-    return District(schools=schools, flows=flows, path=folder, flows_source=source, warnings=warnings)
+    provenance_path = folder / PROVENANCE
+    provenance = provenance_path.read_text(encoding="utf-8").strip() if provenance_path.exists() else ""
+    return District(
+        schools=schools,
+        flows=flows,
+        path=folder,
+        flows_source=source,
+        warnings=warnings,
+        provenance=provenance,
+    )
 
 
 def read_schools(path: Path) -> gpd.GeoDataFrame:

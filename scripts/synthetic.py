@@ -511,7 +511,8 @@ def program_tags(
     """
     n = len(grade_lo)
     entry = np.maximum(grade_lo, 0)
-    edges = pd.DataFrame({"sender": np.arange(n), "receiver": dominant, "exit": grade_hi})
+    exit_band = np.where(grade_hi <= 6, 5, 8)  # leaving elementary (K-5, K-6) or middle grades
+    edges = pd.DataFrame({"sender": np.arange(n), "receiver": dominant, "exit": exit_band})
     edges = edges[edges["receiver"] >= 0]
     language = rng.choice(LANGUAGES, n, p=LANGUAGE_ODDS)
     starts = np.flatnonzero((entry == 0) & (language != ""))
