@@ -34,6 +34,7 @@ FILES = ("README.md", "flows.csv", "provenance.txt", "schools.csv")
 SEED = 2026
 LEAVE_SHARE = (0.05, 0.15)
 DOMINANT_SHARE = (0.70, 0.90)
+CHOICE_SHARE = (0.03, 0.08)  # magnets and transfers: a school none of the nearest
 # Approximate Local District membership by ZIP code (public descriptions of the areas;
 # LAUSD publishes no ZIP list): South runs from South Los Angeles and Watts down to the
 # Harbor, East from Boyle Heights, El Sereno and East LA to the southeast cities.
@@ -117,7 +118,8 @@ California Department of Education data in `shared/data/lausd` (see its PROVENAN
   generator's choice model (scripts/synthetic.py) on the real sites and enrollment: each
   school's leaving cohort (enrollment / grades served) goes 70-90 % to the nearest school
   that takes its leavers (a receiver in the other region counts three times farther), the
-  rest to the next nearest and sometimes a third; 5-15 % leave the district (`OUT`). K-2
+  rest to the next nearest and sometimes a third; 3-8 % choose a school that is none of
+  those (magnets, transfers); 5-15 % leave the district (`OUT`). K-2
   primary centres send to elementary schools, K-6 schools at grade 6 to schools starting
   at 6 or 7.
 - `capacity`, `portfolio` (today's plan: schools grouped by the level they start at, within
@@ -262,7 +264,7 @@ def sample_flows(
         if len(receivers) == 0:
             continue
         sent, dominant[members] = send_cohorts(
-            xy, members, receivers, region, cohort[members], rng, LEAVE_SHARE, DOMINANT_SHARE
+            xy, members, receivers, region, cohort[members], rng, LEAVE_SHARE, DOMINANT_SHARE, CHOICE_SHARE
         )
         frames += sent
     flows = pd.concat(frames, ignore_index=True)
