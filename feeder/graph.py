@@ -138,7 +138,7 @@ class FeederGraph:
         chosen = edges[edges["from_id"].isin(split)].sort_values(
             ["students", "to_id"], ascending=[False, True]
         )
-        share = chosen["students"] / chosen["from_id"].map(self.nodes["students_sent"])
+        share = chosen["students"] / chosen["from_id"].map(self.nodes["students_sent"]).astype(float)
         by_school: dict[str, dict[str, float]] = {
             school: {} for school in self.nodes.index[self.nodes.index.isin(split)]
         }
@@ -212,7 +212,7 @@ def edge_table(flows: pd.DataFrame) -> pd.DataFrame:
     edges = flows[flows["to_id"] != OUTSIDE].reset_index(drop=True)
     intake = edges.groupby("to_id")["students"].transform("sum")
     return edges.assign(
-        share_out=edges["students"] / edges["from_id"].map(sent_anywhere),
+        share_out=edges["students"] / edges["from_id"].map(sent_anywhere).astype(float),
         share_in=edges["students"] / intake,
     )
 

@@ -521,6 +521,8 @@ def program_tags(
         step = edges[edges["exit"] == exit_grade]
         tags = carry(tags, step, "sender", "receiver", "dual_language", chance, rng)
     highs = np.flatnonzero(entry == 9)
+    fed = np.isin(highs, edges["receiver"])
+    highs = highs[fed] if fed.any() else highs  # IB runs at high schools with feeders
     ib = rng.choice(highs, max(1, round(IB_HIGH_SHARE * len(highs))), replace=False)
     tags = pd.concat([tags, tag_rows(ib, "ib")])
     for exit_grade, chance in IB_CARRIED.items():
