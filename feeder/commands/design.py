@@ -9,6 +9,7 @@ the --time-limit cap was hit, the exact solver's status — goes to run.json ins
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import typer
@@ -20,8 +21,11 @@ from feeder.design.designer import run_design
 from feeder.district import load_district
 from feeder.errors import FeederError
 from feeder.output import write_files
-from feeder.plan import DEFAULT_MAX_SIZE, DEFAULT_MIN_SIZE, scorecard_json
+from feeder.plan import DEFAULT_MAX_SIZE, DEFAULT_MIN_SIZE, Plan, scorecard_json
+from feeder.provenance import estimate_note, with_flows_source
 from feeder.sizes import check_size_range
+from feeder.tables_out import summary_csv
+from feeder.workbook import plan_workbook
 
 
 def register(app: typer.Typer) -> None:
@@ -31,7 +35,9 @@ def register(app: typer.Typer) -> None:
 def design(
     district: Path = typer.Argument(..., help="District folder (FORMAT.md)."),
     out: Path = typer.Option(
-        ..., "--out", help="Folder for portfolios.csv, portfolios.geojson, scorecard.json, run.json."
+        ...,
+        "--out",
+        help="Folder for portfolios.csv, summary.csv, plan.xlsx, portfolios.geojson, scorecard.json, run.json.",
     ),
     min_size: int = typer.Option(DEFAULT_MIN_SIZE, "--min-size", help="Fewest schools in a portfolio."),
     max_size: int = typer.Option(DEFAULT_MAX_SIZE, "--max-size", help="Most schools in a portfolio."),
@@ -60,7 +66,11 @@ def design(
         False, "--exact", help="Also run the exact solver: a proven cohesion bound, and its plan if better."
     ),
 ) -> None:
-    """Design portfolios that keep students' feeder paths together."""
+    """Design portfolios that keep students' feeder paths together.
+
+    Across regions unless --within-region (`feeder run` nests in regions by default).
+    """
+    started = time.perf_counter()
     check_size_range(min_size, max_size)
     if align_weight < 0:
         raise FeederError(f"--align-weight {align_weight:g} must be 0 or more")
@@ -88,17 +98,26 @@ def design(
             "seconds": round(certificate.seconds, 3),
             "used_exact_plan": certificate.used_exact_plan,
         }
-    card = plan.score()
-    written = write_files(
-        out,
-        {
-            "portfolios.csv": plan.to_csv(),
-            "portfolios.geojson": plan.to_geojson(),
-            "scorecard.json": scorecard_json(card),
-            "run.json": json.dumps(details, indent=2) + "\n",
-        },
-    )
+    card = with_flows_source(plan.score(), loaded)
+    files = plan_files(plan, card)
+    files["run.json"] = json.dumps(details, indent=2) + "\n"
+    written = write_files(out, files)
+    details["command_seconds"] = time.perf_counter() - started
     summarize(loaded.name, card, details, [path.name for path in written], out)
+    note = estimate_note(loaded)
+    if note:
+        Console().print(f"[yellow]note:[/yellow] {note}")
+
+
+def plan_files(plan: Plan, card: dict) -> dict[str, str | bytes]:
+    """The files a designed plan is shared as (shared with `feeder run`)."""
+    return {
+        "portfolios.csv": plan.to_csv(),
+        "summary.csv": summary_csv(plan),
+        "plan.xlsx": plan_workbook(plan),
+        "portfolios.geojson": plan.to_geojson(),
+        "scorecard.json": scorecard_json(card),
+    }
 
 
 def summarize(name: str, card: dict, details: dict, files: list[str], out: Path) -> None:
@@ -115,4 +134,4 @@ def summarize(name: str, card: dict, details: dict, files: list[str], out: Path)
         f"{card['k12_complete']:.0%} · {card['mean_km']:.2f} km to the meeting site on average"
     )
     late = " (stopped at --time-limit)" if details["time_limit_hit"] else ""
-    console.print(f"wrote {', '.join(files)} to {out} in {details['seconds']:.1f} s{late}")
+    console.print(f"wrote {', '.join(files)} to {out} in {details['command_seconds']:.1f} s{late}")

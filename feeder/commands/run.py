@@ -16,13 +16,15 @@ from rich.console import Console
 
 from feeder.alignment import broken_edges, check_alignment
 from feeder.alignment.report import alignment_csv, alignment_json, print_summary
+from feeder.commands.design import plan_files
 from feeder.design import design
 from feeder.district import District, load_district
 from feeder.errors import FeederError
 from feeder.graph import FeederGraph
-from feeder.maps import render_maps
+from feeder.map_folder import publish_maps
 from feeder.output import write_files
 from feeder.plan import DEFAULT_MAX_SIZE, DEFAULT_MIN_SIZE, Plan, scorecard_json
+from feeder.provenance import estimate_note, with_flows_source
 from feeder.report import print_scorecards
 from feeder.sample import sample_path
 from feeder.sizes import check_size_range
@@ -70,19 +72,18 @@ def run(
     print_summary(alignment, console)
     seconds = time.perf_counter() - started
     tables = {
-        "portfolios.csv": plan.to_csv(),
-        "portfolios.geojson": plan.to_geojson(),
-        "scorecard.json": scorecard_json(cards["designed plan"]),
+        **plan_files(plan, with_flows_source(cards["designed plan"], loaded)),
         "alignment.csv": alignment_csv(alignment),
         "alignment.json": alignment_json(alignment),
         "run.json": json.dumps({"district": str(loaded.path), "seconds": round(seconds, 2)}, indent=2) + "\n",
     }
     if "today's plan" in cards:
-        tables["scorecard-current.json"] = scorecard_json(cards["today's plan"])
+        tables["scorecard-current.json"] = scorecard_json(with_flows_source(cards["today's plan"], loaded))
     write_files(out, tables)
-    written = render_maps(plan, maps, broken_edges=broken_edges(alignment))
+    written = publish_maps(plan, maps, broken_edges=broken_edges(alignment), banner=estimate_note(loaded))
     console.print(
-        f"wrote {len(tables)} tables to [bold]{out}/[/bold] and {len(written)} maps to [bold]{maps}/[/bold]"
+        f"wrote {len(tables)} tables to [bold]{out}/[/bold] and {len(written)} maps to [bold]{maps}/[/bold] "
+        f"in {time.perf_counter() - started:.1f} s"
     )
     console.print(f"open {maps / 'index.html'} in a browser for the district overview")
 
