@@ -23,9 +23,9 @@ def feeder() -> None:
 
 def register() -> None:
     """Attach each command module's commands to the app (one module per command)."""
-    from feeder.commands import align, bound, design, graph, infer, map, nces, run, score
+    from feeder.commands import align, bound, design, graph, infer, map, nces, report, run, score
 
-    for module in (run, graph, design, score, align, infer, nces, map, bound):
+    for module in (run, graph, design, score, align, infer, nces, map, report, bound):
         module.register(app)
 
 
