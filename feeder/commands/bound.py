@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
 
 
 def bound(
-    district: Path = typer.Argument(..., help="District folder (FORMAT.md)."),
+    district: Path = typer.Argument(..., help="District folder (docs/FORMAT.md)."),
     min_size: int = typer.Option(DEFAULT_MIN_SIZE, "--min-size", help="Fewest schools in a portfolio."),
     max_size: int = typer.Option(DEFAULT_MAX_SIZE, "--max-size", help="Most schools in a portfolio."),
     within_region: bool = typer.Option(False, "--within-region", help="Every portfolio inside one region."),

@@ -33,7 +33,7 @@ def register(app: typer.Typer) -> None:
 
 
 def design(
-    district: Path = typer.Argument(..., help="District folder (FORMAT.md)."),
+    district: Path = typer.Argument(..., help="District folder (docs/FORMAT.md)."),
     out: Path = typer.Option(
         ...,
         "--out",
@@ -43,7 +43,10 @@ def design(
     max_size: int = typer.Option(DEFAULT_MAX_SIZE, "--max-size", help="Most schools in a portfolio."),
     k: int | None = typer.Option(None, "--k", help="Number of portfolios (default: whatever scores best)."),
     within_region: bool = typer.Option(
-        False, "--within-region", help="Keep every portfolio inside one region."
+        False,
+        "--within-region",
+        help="Keep every portfolio inside one region (default: off here; `feeder run` turns it on "
+        "when the district has regions).",
     ),
     contiguous: bool = typer.Option(
         True, "--contiguous/--no-contiguous", help="Portfolios must be connected on the map (Delaunay graph)."

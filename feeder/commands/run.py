@@ -39,7 +39,7 @@ def register(app: typer.Typer) -> None:
 
 def run(
     district: Path | None = typer.Argument(
-        None, help="District folder (FORMAT.md); default: the bundled LA South & East sample."
+        None, help="District folder (docs/FORMAT.md); default: the bundled LA South & East sample."
     ),
     out: Path = typer.Option(DEFAULT_OUT, "--out", help="Folder for portfolios, scorecards and alignment."),
     maps: Path = typer.Option(DEFAULT_MAPS, "--maps", help="Folder for the HTML maps."),
@@ -48,7 +48,8 @@ def run(
     within_region: bool | None = typer.Option(
         None,
         "--within-region/--across-regions",
-        help="Keep portfolios inside regions (default: yes when the district has regions).",
+        help="Keep portfolios inside regions (default: yes when the district has regions; "
+        "`feeder design` does not nest unless given --within-region).",
     ),
     seed: int = typer.Option(0, "--seed", help="Random seed of the search (same seed, same plan)."),
 ) -> None:

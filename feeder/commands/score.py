@@ -9,6 +9,7 @@ import typer
 
 from feeder.district import load_district
 from feeder.plan import DEFAULT_MAX_SIZE, DEFAULT_MIN_SIZE, Plan, rounded
+from feeder.provenance import with_flows_source
 from feeder.report import print_scorecards
 from feeder.sizes import check_size_range
 
@@ -18,7 +19,7 @@ def register(app: typer.Typer) -> None:
 
 
 def score(
-    district: Path = typer.Argument(..., help="District folder (FORMAT.md)."),
+    district: Path = typer.Argument(..., help="District folder (docs/FORMAT.md)."),
     plan: Path | None = typer.Option(
         None, "--plan", help="portfolios.csv (school_id,portfolio); default: the 'portfolio' column."
     ),
@@ -31,7 +32,7 @@ def score(
     loaded = load_district(district)
     sizes = {"min_size": min_size, "max_size": max_size}
     chosen = Plan.from_csv(loaded, plan, **sizes) if plan else Plan.current(loaded, **sizes)
-    card = chosen.score()
+    card = with_flows_source(chosen.score(), loaded)
     if as_json:
         typer.echo(json.dumps(rounded(card), indent=2))
     else:
