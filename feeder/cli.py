@@ -26,9 +26,37 @@ def register() -> None:
     from feeder.help_format import show_flags_as_flags
 
     show_flags_as_flags()
-    from feeder.commands import align, bound, design, graph, infer, map, nces, report, run, score
+    from feeder.commands import (
+        align,
+        bound,
+        compare,
+        design,
+        explain,
+        graph,
+        infer,
+        map,
+        nces,
+        report,
+        run,
+        score,
+        serve,
+    )
 
-    for module in (run, graph, design, score, align, infer, nces, map, report, bound):
+    for module in (
+        run,
+        graph,
+        design,
+        score,
+        compare,
+        explain,
+        align,
+        infer,
+        nces,
+        map,
+        report,
+        bound,
+        serve,
+    ):
         module.register(app)
 
 

@@ -91,7 +91,7 @@ def image(png: bytes, alt: str, css: str = "") -> str:
 def district_page(plan: Plan, drawn: Canvas, banner: str | None) -> str:
     """Overview map and scorecard."""
     district, card = plan.district, plan.score()
-    plan_name = plan.options.get("plan", "designed plan")
+    plan_name = plan.provenance.source
     figures = "".join(
         f"<div><span>{escape(label)}</span><b>{escape(cell(card.get(key), fmt))}</b></div>"
         for key, label, fmt in ROWS

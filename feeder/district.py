@@ -8,6 +8,7 @@ naming file, row and column, so nothing downstream has to re-check its input.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import geopandas as gpd
@@ -15,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from feeder.errors import FeederError, at
-from feeder.geo import haversine_km
+from feeder.geo import delaunay_edges, haversine_km, local_km
 from feeder.tables import clean_cells, parse_numbers, read_spatial_file, read_text_table, require_columns
 
 LEVELS = ("elementary", "middle", "high", "span")
@@ -66,6 +67,30 @@ class District:
     def internal_flows(self) -> pd.DataFrame:
         """Flows whose two ends are district schools (the ones cohesion counts)."""
         return self.flows[self.flows["to_id"] != OUTSIDE].reset_index(drop=True)
+
+    # Derived structures, computed once per district and shared by metrics, design and maps.
+
+    @cached_property
+    def adjacency(self) -> np.ndarray:
+        """Delaunay neighbours (METRICS.md `contiguous`) as sorted position pairs, shape (E, 2)."""
+        edges = sorted(delaunay_edges(self.schools["lat"], self.schools["lon"]))
+        return np.array(edges, dtype=int).reshape(-1, 2)
+
+    @cached_property
+    def flow_positions(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(sender position, receiver position, students) of the flows between district schools."""
+        flows = self.internal_flows()
+        position = pd.Series(np.arange(len(self.schools)), index=self.schools["school_id"])
+        return (
+            position.loc[flows["from_id"]].to_numpy(),
+            position.loc[flows["to_id"]].to_numpy(),
+            flows["students"].to_numpy(dtype=float),
+        )
+
+    @cached_property
+    def positions_km(self) -> np.ndarray:
+        """School sites in a local planar frame (km, centred on the district), shape (n, 2)."""
+        return local_km(self.schools["lat"].to_numpy(dtype=float), self.schools["lon"].to_numpy(dtype=float))
 
 
 def load_district(path: str | Path) -> District:

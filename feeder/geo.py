@@ -26,6 +26,19 @@ def distance_matrix_km(lat: ArrayLike, lon: ArrayLike) -> np.ndarray:
     return haversine_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
 
 
+def local_km(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Equirectangular projection around the sites' mean latitude, in km, centred on their mean.
+
+    Accurate to well under 1 % across a school district; used where planar geometry is
+    needed (compactness, tree costs), never for reported distances (those are haversine).
+    """
+    if len(lat) == 0:
+        return np.empty((0, 2))
+    x = np.radians(lon) * np.cos(np.radians(lat.mean())) * EARTH_RADIUS_KM
+    y = np.radians(lat) * EARTH_RADIUS_KM
+    return np.column_stack([x - x.mean(), y - y.mean()])
+
+
 def delaunay_edges(lat: ArrayLike, lon: ArrayLike) -> set[tuple[int, int]]:
     """Index pairs (i < j) that are Delaunay neighbours, per METRICS.md.
 

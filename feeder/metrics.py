@@ -10,11 +10,10 @@ from collections.abc import Callable
 
 import networkx as nx
 import numpy as np
-import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
 from feeder.district import District
-from feeder.geo import delaunay_edges, distance_matrix_km, haversine_km
+from feeder.geo import distance_matrix_km, haversine_km
 
 SPLIT_SHARE = 0.10
 K12_GRADES = (3, 7, 10)
@@ -30,13 +29,7 @@ def groups(labels: np.ndarray) -> dict[str, np.ndarray]:
 
 def flow_arrays(district: District) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(sender position, receiver position, students) of flows between district schools."""
-    flows = district.internal_flows()
-    position = pd.Series(np.arange(len(district.schools)), index=district.schools["school_id"])
-    return (
-        position.loc[flows["from_id"]].to_numpy(),
-        position.loc[flows["to_id"]].to_numpy(),
-        flows["students"].to_numpy(dtype=float),
-    )
+    return district.flow_positions
 
 
 def cohesion(district: District, labels: np.ndarray) -> float | None:
@@ -81,16 +74,24 @@ def distances_to_medoid(district: District, labels: np.ndarray) -> np.ndarray:
     return haversine_km(lat, lon, lat[centre], lon[centre])
 
 
-def contiguous(district: District, labels: np.ndarray, edges: set[tuple[int, int]] | None = None) -> float:
-    """Share of portfolios whose schools induce a connected Delaunay subgraph."""
-    if edges is None:
-        edges = delaunay_edges(district.schools["lat"], district.schools["lon"])
+def broken_portfolios(district: District, labels: np.ndarray) -> list[str]:
+    """Portfolios whose schools do not induce a connected Delaunay subgraph, by name."""
+    edges = district.adjacency
+    inside = labels[edges[:, 0]] == labels[edges[:, 1]]
     graph = nx.Graph()
     graph.add_nodes_from(range(len(labels)))
-    graph.add_edges_from((a, b) for a, b in edges if labels[a] == labels[b])
-    parts = groups(labels)
-    connected = sum(nx.is_connected(graph.subgraph(members.tolist())) for members in parts.values())
-    return connected / len(parts)
+    graph.add_edges_from(edges[inside].tolist())
+    return [
+        name
+        for name, members in groups(labels).items()
+        if not nx.is_connected(graph.subgraph(members.tolist()))
+    ]
+
+
+def contiguous(district: District, labels: np.ndarray) -> float:
+    """Share of portfolios whose schools induce a connected Delaunay subgraph."""
+    count = len(groups(labels))
+    return (count - len(broken_portfolios(district, labels))) / count
 
 
 def k12_complete(district: District, labels: np.ndarray) -> float:

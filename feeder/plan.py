@@ -15,57 +15,113 @@ import numpy as np
 import pandas as pd
 
 from feeder import metrics
+from feeder.constraints import violations
 from feeder.district import District
-from feeder.errors import FeederError, InternalError, at
+from feeder.errors import InputError, InternalError, at, first_bad_row
 from feeder.idmatch import restore_leading_zeros
+from feeder.spec import DesignSpec
 from feeder.tables import read_text_table, require_columns
 from feeder.tables_out import portfolios_table, table_csv
 
-DEFAULT_MIN_SIZE = 12
-DEFAULT_MAX_SIZE = 24
+CURRENT = "current"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Provenance:
+    """Where a plan came from: today's `portfolio` column, a file, or a design run.
+
+    Parameters
+    ----------
+    source : str
+        "current" (today's plan), a plan file's name, or "designed".
+    method : str
+        The designer or peer that made it ("" for a given plan).
+    seed : int or None
+        The search's seed, when one was used.
+    settings : tuple of (name, value)
+        Search settings that do not change the problem (time limit, align weight, exact).
+    objective : tuple of (name, weight)
+        The objective weights the designer used.
+    """
+
+    source: str
+    method: str = ""
+    seed: int | None = None
+    settings: tuple[tuple[str, Any], ...] = ()
+    objective: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def is_current(self) -> bool:
+        return self.source == CURRENT
+
+    def as_dict(self) -> dict[str, Any]:
+        section: dict[str, Any] = {"source": self.source}
+        if self.method:
+            section["method"] = self.method
+        if self.seed is not None:
+            section["seed"] = self.seed
+        section.update(dict(self.settings))
+        return section
+
+
+GIVEN = Provenance(source="given")
 
 
 @dataclass(frozen=True)
 class Plan:
-    """An assignment of every school (in district order) to a named portfolio.
-
-    `options` records how the plan was made (design options, seed, cohesion_bound, ...)
-    and is copied into the scorecard.
-    """
+    """An assignment of every school (in district order) to a named portfolio, with the
+    spec it is judged against and where it came from."""
 
     district: District
     labels: np.ndarray
-    min_size: int = DEFAULT_MIN_SIZE
-    max_size: int = DEFAULT_MAX_SIZE
-    options: dict[str, Any] = field(default_factory=dict)
+    spec: DesignSpec = field(default_factory=DesignSpec, kw_only=True)
+    provenance: Provenance = field(default=GIVEN, kw_only=True)
 
     def __post_init__(self) -> None:
         # Portfolio names are text everywhere (files, maps, metrics); 3 and "3" are one portfolio.
-        object.__setattr__(self, "labels", np.asarray(self.labels).astype(str).astype(object))
+        labels = np.asarray(self.labels).astype(str).astype(object)
+        labels.setflags(write=False)
+        object.__setattr__(self, "labels", labels)
         if len(self.labels) != len(self.district.schools):
             raise InternalError(
                 f"a plan of {len(self.labels)} schools for a district of {len(self.district.schools)}"
             )
 
+    @property
+    def min_size(self) -> int:
+        return self.spec.min_size
+
+    @property
+    def max_size(self) -> int:
+        return self.spec.max_size
+
     @classmethod
-    def current(cls, district: District, **sizes: int) -> Plan:
+    def current(cls, district: District, *, spec: DesignSpec | None = None) -> Plan:
         """Today's plan from the `portfolio` column; refused when any school lacks one."""
         column = district.schools["portfolio"]
         if (column == "").all():
-            raise FeederError(
+            raise InputError(
                 f"{district.name}: schools.csv has no 'portfolio' column, so there is no current plan "
                 "to score; pass one with --plan PORTFOLIOS_CSV"
             )
-        if (column == "").any():
-            row = int((column == "").to_numpy().argmax())
-            raise FeederError(
-                f"schools.csv, row {row + 2}, column 'portfolio': school "
-                f"'{district.schools['school_id'].iloc[row]}' has no portfolio; give every school one"
-            )
-        return cls(district, column.to_numpy(dtype=object), options={"plan": "current"}, **sizes)
+        error = first_bad_row(
+            "schools.csv",
+            column == "",
+            column="portfolio",
+            message="school '{cell}' has no portfolio; give every school one",
+            cells=district.schools["school_id"],
+        )
+        if error is not None:
+            raise error
+        return cls(
+            district,
+            column.to_numpy(dtype=object),
+            spec=spec or DesignSpec(),
+            provenance=Provenance(source=CURRENT),
+        )
 
     @classmethod
-    def from_csv(cls, district: District, path: Path, **sizes: int) -> Plan:
+    def from_csv(cls, district: District, path: Path, *, spec: DesignSpec | None = None) -> Plan:
         """Read a `school_id,portfolio` CSV (other columns ignored); every district school exactly once.
 
         Ids that lost their leading zeros are matched back with a warning (feeder.idmatch).
@@ -81,14 +137,12 @@ class Plan:
                 "does) and were matched to the district's ids"
             )
         for column, bad, message in (
-            ("school_id", table["school_id"].duplicated(), "appears twice"),
-            ("portfolio", table["portfolio"] == "", "has no portfolio"),
+            ("school_id", table["school_id"].duplicated(), "school '{cell}' appears twice"),
+            ("portfolio", table["portfolio"] == "", "school '{cell}' has no portfolio"),
         ):
-            if bad.any():
-                row = int(bad.to_numpy().argmax())
-                raise at(
-                    path, f"school '{table['school_id'].iloc[row]}' {message}", row=row + 2, column=column
-                )
+            error = first_bad_row(path, bad, column=column, message=message, cells=table["school_id"])
+            if error is not None:
+                raise error
         missing = [school for school in district.ids if school not in set(table["school_id"])]
         if missing:
             raise at(
@@ -98,7 +152,7 @@ class Plan:
                 column="school_id",
             )
         labels = table.set_index("school_id").loc[district.ids, "portfolio"].to_numpy(dtype=object)
-        return cls(district, labels, options={"plan": Path(path).name}, **sizes)
+        return cls(district, labels, spec=spec or DesignSpec(), provenance=Provenance(source=Path(path).name))
 
     @property
     def assignment(self) -> pd.Series:
@@ -118,8 +172,15 @@ class Plan:
         ids = self.district.schools["school_id"].to_numpy()
         return {name: str(ids[i]) for name, i in metrics.medoids(self.district, self.labels).items()}
 
-    def score(self) -> dict[str, Any]:
-        """The scorecard: every METRICS.md metric plus the sizes and options used."""
+    def violations(self) -> list[str]:
+        """The spec's hard constraints this plan breaks, each naming the portfolios at fault."""
+        return violations(self.district, self.labels, self.spec)
+
+    def score(self, *, cohesion_bound: float | None = None) -> dict[str, Any]:
+        """The scorecard: every METRICS.md metric, then the spec, provenance and objective.
+
+        `cohesion_bound` (from the exact solver) adds the bound and the plan's gap to it.
+        """
         district, labels = self.district, self.labels
         sizes = np.array(list(self.sizes().values()))
         distance = metrics.distances_to_medoid(district, labels)
@@ -142,11 +203,14 @@ class Plan:
             "in_region": metrics.in_region(district, labels),
             "moved": metrics.moved(district, labels),
         }
-        bound = self.options.get("cohesion_bound")
-        if bound is not None and card["cohesion"] is not None:
-            card["cohesion_bound"] = bound
-            card["gap"] = max(0.0, bound - card["cohesion"])
-        card["options"] = {k: v for k, v in self.options.items() if k != "cohesion_bound"}
+        if cohesion_bound is not None and card["cohesion"] is not None:
+            card["cohesion_bound"] = cohesion_bound
+            card["gap"] = cohesion_bound - card["cohesion"]
+        card["violations"] = self.violations()
+        card["spec"] = self.spec.as_dict()
+        card["provenance"] = self.provenance.as_dict()
+        if self.provenance.objective:
+            card["objective"] = dict(self.provenance.objective)
         return card
 
     def to_csv(self) -> str:

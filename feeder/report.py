@@ -51,3 +51,45 @@ def cell(value: Any, fmt: str) -> str:
     if isinstance(value, bool):
         return "yes" if value else "NO"
     return fmt.format(value)
+
+
+def print_comparison(
+    district: District,
+    cards: dict[str, dict[str, Any]],
+    deltas: dict[str, float | None],
+    console: Console | None = None,
+) -> None:
+    """Two scorecards side by side and B minus A, so a planner sees what a change costs and buys."""
+    console = console or Console()
+    table = Table(title=f"{district.name}: {len(district.schools)} schools", title_justify="left")
+    table.add_column("metric")
+    for name in cards:
+        table.add_column(name, justify="right")
+    table.add_column("change", justify="right")
+    for key, label, fmt in ROWS:
+        if all(card.get(key) is None for card in cards.values()):
+            continue
+        change = deltas.get(key)
+        shown = "" if change is None else signed(change, fmt)
+        table.add_row(label, *(cell(card.get(key), fmt) for card in cards.values()), shown)
+    console.print(table)
+
+
+def signed(change: float, fmt: str) -> str:
+    """A change with its sign ('+2', '-0.0161'); counts stay whole numbers."""
+    text = f"{round(change):d}" if fmt == "{}" else fmt.format(change)
+    return text if change <= 0 or text.startswith("+") else f"+{text}"
+
+
+def print_problems(cards: dict[str, dict[str, Any]], console: Console | None = None) -> None:
+    """Under the scorecards: each plan's broken constraints and missed goals, naming the portfolios."""
+    console = console or Console()
+    for name, card in cards.items():
+        broken, missed = card.get("violations", []), card.get("unmet_goals", [])
+        if not broken and not missed:
+            console.print(f"[green]{name}[/green]: meets every constraint and goal")
+            continue
+        for line in broken:
+            console.print(f"[red]{name}, constraint broken[/red] — {line}")
+        for line in missed:
+            console.print(f"[yellow]{name}, goal missed[/yellow] — {line}")

@@ -34,6 +34,7 @@ from rich.table import Table
 from feeder import load_district
 from feeder.district import District
 from feeder.plan import Plan
+from feeder.spec import DesignSpec
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from peers import PEERS
@@ -43,6 +44,7 @@ LCPS = ROOT.parent / "shared" / "data" / "lcps"
 SAMPLE = ROOT / "data" / "sample"
 OUTPUT = ROOT / "docs" / "benchmark.md"
 MIN_SIZE, MAX_SIZE = 12, 24
+SPEC = DesignSpec(min_size=MIN_SIZE, max_size=MAX_SIZE)
 SIZES = (1_000, 5_000, 20_000)
 QUICK_SIZES = (1_000,)
 EXACT = "exact"
@@ -94,7 +96,7 @@ def design_child(folder: str, seed: int) -> tuple[np.ndarray, float, float, floa
     started = time.perf_counter()
     district = load_district(folder)
     loaded = time.perf_counter()
-    plan = design(district, min_size=MIN_SIZE, max_size=MAX_SIZE, seed=seed)
+    plan = design(district, seed=seed, spec=SPEC)
     finished = time.perf_counter()
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return np.asarray(plan.labels), loaded - started, finished - loaded, peak_kib / 1024
@@ -124,7 +126,7 @@ def run_peer(name: str, district: District, seed: int) -> Row:
     except Exception as error:
         return Row(label, name, None, None, f"failed: {type(error).__name__}: {error}"[:120])
     seconds = time.perf_counter() - started
-    return Row(label, name, Plan(district, labels, MIN_SIZE, MAX_SIZE).score(), seconds, peer.note)
+    return Row(label, name, Plan(district, labels, spec=SPEC).score(), seconds, peer.note)
 
 
 def run_exact(district: District, warm: np.ndarray) -> tuple[Row, float | None]:
@@ -135,7 +137,7 @@ def run_exact(district: District, warm: np.ndarray) -> tuple[Row, float | None]:
     result = solve_exact(
         district, min_size=MIN_SIZE, max_size=MAX_SIZE, time_limit=EXACT_TIME_LIMIT, warm_start=warm
     )
-    card = Plan(district, np.asarray(result.labels), MIN_SIZE, MAX_SIZE).score()
+    card = Plan(district, np.asarray(result.labels), spec=SPEC).score()
     note = f"bound {result.bound:.4f} ({result.status})" if result.bound is not None else result.status
     return Row(label, EXACT, card, result.seconds, note), result.bound
 
@@ -153,7 +155,7 @@ def benchmark_district(
     n = len(district.schools)
     console.log(f"{district.name}: {n:,} schools, feeder")
     run = run_feeder(folder, n, seed)
-    card = Plan(district, run.labels, MIN_SIZE, MAX_SIZE).score()
+    card = Plan(district, run.labels, spec=SPEC).score()
     rows = [Row(district_label(district), "feeder", card, run.seconds)]
     if EXACT in peers and n <= EXACT_MAX_SCHOOLS:
         console.log(f"{district.name}: exact bound")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-LCPS = Path(__file__).resolve().parents[2] / "shared" / "data" / "lcps"
+# FEEDER_LCPS points elsewhere, e.g. from a git worktree
+LCPS = Path(os.environ.get("FEEDER_LCPS", Path(__file__).resolve().parents[2] / "shared" / "data" / "lcps"))
 
 MakeDistrict = Callable[..., Path]
 

@@ -9,6 +9,7 @@ from feeder.alignment import pathway_weights
 from feeder.cli import main
 from feeder.design import design
 from feeder.district import load_district
+from feeder.spec import DesignSpec
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 
@@ -23,8 +24,8 @@ def pathway_students_inside(district, plan) -> float:
 def test_align_weight_keeps_more_pathway_students_together() -> None:
     district = load_district(SAMPLE)
     weights = pathway_weights(district)
-    plain = design(district, within_region=True)
-    aligned = design(district, within_region=True, flow_weights=5.0 * weights)
+    plain = design(district, spec=DesignSpec(within_region=True))
+    aligned = design(district, flow_weights=5.0 * weights, spec=DesignSpec(within_region=True))
     assert weights.sum() > 0
     assert pathway_students_inside(district, aligned) >= pathway_students_inside(district, plain)
 
@@ -32,7 +33,10 @@ def test_align_weight_keeps_more_pathway_students_together() -> None:
 def test_cli_records_align_weight_and_refuses_negative(tmp_path: Path, capsys) -> None:
     assert main(["design", str(SAMPLE), "--out", str(tmp_path / "a"), "--align-weight", "2"]) == 0
     card = json.loads((tmp_path / "a" / "scorecard.json").read_text())
-    assert card["options"]["align_weight"] == 2.0
+    assert card["provenance"]["align_weight"] == 2.0
     assert main(["design", str(SAMPLE), "--out", str(tmp_path / "b"), "--align-weight", "-1"]) == 2
-    assert capsys.readouterr().err.strip().splitlines()[-1] == "error: --align-weight -1 must be 0 or more"
+    assert (
+        capsys.readouterr().err.strip().splitlines()[-1]
+        == "error: --align-weight -1 must be a number, 0 or more"
+    )
     assert not (tmp_path / "b").exists()

@@ -204,7 +204,7 @@ def test_family_totals_and_rates(result):
 
 
 def test_per_portfolio_summary_uses_the_current_portfolio_column(result):
-    assert result.plan is not None and result.plan.options["plan"] == "current"
+    assert result.plan is not None and result.plan.provenance.is_current
     portfolios = {entry["portfolio"]: entry for entry in result.portfolios}
     assert set(portfolios) == {"P1", "P2"}
     # P1 sends E1 (184 + 20 spanish), E2 (50 korean); P2 sends E3, E4, M2, M3.

@@ -20,6 +20,7 @@ from feeder.cli import main
 from feeder.design import design
 from feeder.district import load_district
 from feeder.errors import FeederError
+from feeder.spec import DesignSpec
 from feeder.synthetic import generate_district, write_district
 
 LEVEL_GRADES = {"elementary": (0, 5), "middle": (6, 8), "high": (9, 12), "span": (0, 8)}
@@ -142,6 +143,7 @@ def test_cli_designs_a_valid_plan_or_refuses_in_one_line(
     code = main(args)
     captured = capsys.readouterr()
     assert "Traceback" not in captured.err
+    assert "internal error" not in captured.err, captured.err
     if code == 0:
         assert_plan_keeps_invariants(folder, root / "out", 12, 24)
     else:
@@ -193,7 +195,7 @@ def test_uneven_region_too_small_is_refused_with_a_fix(tmp_path: Path) -> None:
     schools["region"] = np.where(southernmost, "Tiny", "Big")
     district = load_district(write_district(tmp_path / "d", schools, flows))
     with pytest.raises(FeederError, match=r"region Tiny has 11 schools.*--min-size 11"):
-        design(district, within_region=True)
+        design(district, spec=DesignSpec(within_region=True))
 
 
 @pytest.mark.slow

@@ -27,7 +27,7 @@ def alignment_json(result: AlignmentResult) -> str:
     document = {
         "district": result.district.name,
         "rules": result.rules.source,
-        "plan": result.plan.options.get("plan") if result.plan is not None else None,
+        "plan": result.plan.provenance.source if result.plan is not None else None,
         "flows_checked": int(result.table[["from_id", "to_id"]].drop_duplicates().shape[0]),
         "families": result.families,
         "patterns": result.patterns,

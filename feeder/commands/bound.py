@@ -10,16 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import typer
 
 from feeder import metrics
+from feeder.commands.options import DISTRICT_HELP, MAX_SIZE, MIN_SIZE, WITHIN_REGION, K
 from feeder.design.exact import ExactResult, solve_exact
 from feeder.district import District, load_district
-from feeder.errors import FeederError
 from feeder.output import write_files
-from feeder.plan import DEFAULT_MAX_SIZE, DEFAULT_MIN_SIZE, Plan, scorecard_json
-from feeder.sizes import check_size_range
+from feeder.plan import Plan, scorecard_json
+from feeder.spec import DesignSpec
 
 LARGE_DISTRICT = 200  # schools beyond which a proof within a minute is unlikely
 
@@ -29,11 +28,11 @@ def register(app: typer.Typer) -> None:
 
 
 def bound(
-    district: Path = typer.Argument(..., help="District folder (docs/FORMAT.md)."),
-    min_size: int = typer.Option(DEFAULT_MIN_SIZE, "--min-size", help="Fewest schools in a portfolio."),
-    max_size: int = typer.Option(DEFAULT_MAX_SIZE, "--max-size", help="Most schools in a portfolio."),
-    within_region: bool = typer.Option(False, "--within-region", help="Every portfolio inside one region."),
-    k: int | None = typer.Option(None, "--k", help="Number of portfolios (default: any)."),
+    district: Path = typer.Argument(..., help=DISTRICT_HELP),
+    min_size: int = MIN_SIZE,
+    max_size: int = MAX_SIZE,
+    within_region: bool = WITHIN_REGION,
+    k: int | None = K,
     time_limit: float = typer.Option(60.0, "--time-limit", help="Seconds to spend on the proof."),
     plan: Path | None = typer.Option(
         None,
@@ -43,14 +42,13 @@ def bound(
     out: Path | None = typer.Option(None, "--out", help="Folder to write bound.json into."),
 ) -> None:
     """Prove the best cohesion any plan with portfolios in the size range can reach (contiguity ignored)."""
-    check_size_range(min_size, max_size)
-    if k is not None and k < 1:
-        raise FeederError(f"--k {k} must be at least 1")
+    spec = DesignSpec(
+        min_size=min_size, max_size=max_size, within_region=within_region, k=k, contiguous=False
+    )
     loaded = load_district(district)
-    sizes = {"min_size": min_size, "max_size": max_size}
-    compared = Plan.from_csv(loaded, plan, **sizes) if plan else None
+    compared = Plan.from_csv(loaded, plan, spec=spec) if plan else None
     if compared is None and loaded.has_current_plan:
-        compared = Plan.current(loaded, **sizes)
+        compared = Plan.current(loaded, spec=spec)
     if len(loaded.schools) > LARGE_DISTRICT:
         typer.echo(
             f"note: {len(loaded.schools)} schools; the bound may not be proven within {time_limit:g} s, "
@@ -88,22 +86,19 @@ def bound_report(
         "best_found_gap": result.gap,
     }
     if compared is not None:
-        report["plan"] = plan_report(compared, result, options["within_region"], options["k"])
+        report["plan"] = plan_report(compared, result)
     return report
 
 
-def plan_report(plan: Plan, result: ExactResult, within_region: bool, k: int | None) -> dict[str, Any]:
-    """A plan's cohesion and its gap to the bound; the gap only when the bound covers the plan."""
-    district, labels = plan.district, plan.labels
-    sizes = np.array(list(plan.sizes().values()))
-    covered = bool(((sizes >= plan.min_size) & (sizes <= plan.max_size)).all())
-    covered = covered and (k is None or len(sizes) == k)
-    covered = covered and (not within_region or metrics.in_region(district, labels) == 1.0)
-    cohesion = metrics.cohesion(district, labels)
+def plan_report(plan: Plan, result: ExactResult) -> dict[str, Any]:
+    """A plan's cohesion and its gap to the bound; the gap only when the bound covers the plan
+    (it meets the spec the bound was computed for: sizes, k, regions; contiguity aside)."""
+    covered = not plan.violations()
+    cohesion = metrics.cohesion(plan.district, plan.labels)
     gap = None
     if covered and cohesion is not None and result.bound is not None:
-        gap = max(0.0, result.bound - cohesion)
-    name = "current plan" if plan.options.get("plan") == "current" else str(plan.options.get("plan"))
+        gap = result.bound - cohesion
+    name = "current plan" if plan.provenance.is_current else plan.provenance.source
     return {"name": name, "cohesion": cohesion, "meets_options": covered, "gap": gap}
 
 

@@ -9,21 +9,35 @@ the --time-limit cap was hit, the exact solver's status — goes to run.json ins
 from __future__ import annotations
 
 import json
+import math
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import typer
 from rich.console import Console
 
 from feeder.alignment import pathway_weights
+from feeder.commands.options import (
+    BALANCE,
+    CONTIGUOUS,
+    DISTRICT_HELP,
+    MAX_SIZE,
+    MIN_SIZE,
+    SEED,
+    STABILITY,
+    WITHIN_REGION,
+    K,
+)
 from feeder.design.certify import certify
 from feeder.design.designer import run_design
+from feeder.design.naming import renamed
 from feeder.district import load_district
-from feeder.errors import FeederError
+from feeder.errors import OptionError
 from feeder.output import write_files
-from feeder.plan import DEFAULT_MAX_SIZE, DEFAULT_MIN_SIZE, Plan, scorecard_json
+from feeder.plan import Plan, scorecard_json
 from feeder.provenance import estimate_note, with_flows_source
-from feeder.sizes import check_size_range
+from feeder.spec import DesignSpec
 from feeder.tables_out import summary_csv
 from feeder.workbook import plan_workbook
 
@@ -33,33 +47,23 @@ def register(app: typer.Typer) -> None:
 
 
 def design(
-    district: Path = typer.Argument(..., help="District folder (docs/FORMAT.md)."),
+    district: Path = typer.Argument(..., help=DISTRICT_HELP),
     out: Path = typer.Option(
         ...,
         "--out",
         help="Folder for portfolios.csv, summary.csv, plan.xlsx, portfolios.geojson, scorecard.json, run.json.",
     ),
-    min_size: int = typer.Option(DEFAULT_MIN_SIZE, "--min-size", help="Fewest schools in a portfolio."),
-    max_size: int = typer.Option(DEFAULT_MAX_SIZE, "--max-size", help="Most schools in a portfolio."),
-    k: int | None = typer.Option(None, "--k", help="Number of portfolios (default: whatever scores best)."),
-    within_region: bool = typer.Option(
-        False,
-        "--within-region",
-        help="Keep every portfolio inside one region (default: off here; `feeder run` turns it on "
-        "when the district has regions).",
-    ),
-    contiguous: bool = typer.Option(
-        True, "--contiguous/--no-contiguous", help="Portfolios must be connected on the map (Delaunay graph)."
-    ),
-    seed: int = typer.Option(0, "--seed", help="Random seed of the search (same input and seed, same plan)."),
+    min_size: int = MIN_SIZE,
+    max_size: int = MAX_SIZE,
+    k: int | None = K,
+    within_region: bool = WITHIN_REGION,
+    contiguous: bool = CONTIGUOUS,
+    seed: int = SEED,
     time_limit: float | None = typer.Option(
         None, "--time-limit", help="Safety cap in seconds (the search normally stops on its own budget)."
     ),
-    stability: float = typer.Option(
-        0.0,
-        "--stability",
-        help="W: moving 1 percent of the schools from today's portfolios costs W points of cohesion.",
-    ),
+    stability: float = STABILITY,
+    balance: float = BALANCE,
     align_weight: float = typer.Option(
         0.0,
         "--align-weight",
@@ -68,40 +72,48 @@ def design(
     exact: bool = typer.Option(
         False, "--exact", help="Also run the exact solver: a proven cohesion bound, and its plan if better."
     ),
+    names_from: Path | None = typer.Option(
+        None,
+        "--names-from",
+        help="portfolios.csv whose names portfolios keep when they continue one (default: today's).",
+    ),
 ) -> None:
     """Design portfolios that keep students' feeder paths together.
 
     Across regions unless --within-region (`feeder run` nests in regions by default).
     """
     started = time.perf_counter()
-    check_size_range(min_size, max_size)
-    if align_weight < 0:
-        raise FeederError(f"--align-weight {align_weight:g} must be 0 or more")
-    loaded = load_district(district)
-    weights = align_weight * pathway_weights(loaded) if align_weight > 0 else None
-    run = run_design(
-        loaded,
+    spec = DesignSpec(
         min_size=min_size,
         max_size=max_size,
         k=k,
         within_region=within_region,
         contiguous=contiguous,
-        seed=seed,
-        time_limit=time_limit,
         stability=stability,
-        flow_weights=weights,
+        balance=balance,
     )
+    if not (math.isfinite(align_weight) and align_weight >= 0):
+        raise OptionError(f"--align-weight {align_weight:g} must be a number, 0 or more")
+    loaded = load_district(district)
+    weights = align_weight * pathway_weights(loaded) if align_weight > 0 else None
+    run = run_design(loaded, spec=spec, seed=seed, time_limit=time_limit, flow_weights=weights)
     plan, details = run.plan, {"seconds": round(run.seconds, 3), "time_limit_hit": run.timed_out}
     if align_weight > 0:
-        plan.options["align_weight"] = align_weight
+        settings = (*plan.provenance.settings, ("align_weight", align_weight))
+        plan = replace(plan, provenance=replace(plan.provenance, settings=settings))
+    bound = None
     if exact:
         plan, certificate = certify(plan, time_limit=time_limit)
+        bound = certificate.bound
         details["exact"] = {
             "status": certificate.status,
             "seconds": round(certificate.seconds, 3),
             "used_exact_plan": certificate.used_exact_plan,
         }
-    card = with_flows_source(plan.score(), loaded)
+    if names_from is not None:
+        reference = Plan.from_csv(loaded, names_from).labels
+        plan = replace(plan, labels=renamed(loaded, plan.labels, reference=reference))
+    card = with_flows_source(plan.score(cohesion_bound=bound), loaded)
     files = plan_files(plan, card)
     files["run.json"] = json.dumps(details, indent=2) + "\n"
     written = write_files(out, files)

@@ -12,10 +12,11 @@ from pathlib import Path
 import typer
 
 from feeder.alignment import broken_edges, check_alignment
+from feeder.commands.options import DISTRICT_HELP
 from feeder.district import District, load_district
 from feeder.graph import FeederGraph
 from feeder.map_folder import publish_maps
-from feeder.plan import Plan
+from feeder.plan import Plan, Provenance
 from feeder.provenance import estimate_note
 
 UNATTACHED = "no feeder pattern"
@@ -26,7 +27,7 @@ def register(app: typer.Typer) -> None:
 
 
 def map_command(
-    district: Path = typer.Argument(..., help="District folder (docs/FORMAT.md)."),
+    district: Path = typer.Argument(..., help=DISTRICT_HELP),
     out: Path = typer.Option(
         ..., "--out", help="Folder for index.html and one cohort-<portfolio>.html each."
     ),
@@ -72,4 +73,4 @@ def pattern_plan(district: District) -> Plan:
     }
     pattern = graph.pattern_of()
     labels = [label[pattern[school]] if pattern[school] else UNATTACHED for school in district.ids]
-    return Plan(district, labels, options={"plan": "feeder patterns"})
+    return Plan(district, labels, provenance=Provenance(source="feeder patterns"))

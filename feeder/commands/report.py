@@ -10,6 +10,7 @@ import typer
 
 from feeder.alignment import check_alignment
 from feeder.cohort_report import REPORT, report_files
+from feeder.commands.options import DISTRICT_HELP
 from feeder.district import load_district
 from feeder.output import write_files
 from feeder.pdf import find_browser, print_to_pdf
@@ -21,7 +22,7 @@ def register(app: typer.Typer) -> None:
 
 
 def report(
-    district: Path = typer.Argument(..., help="District folder (docs/FORMAT.md)."),
+    district: Path = typer.Argument(..., help=DISTRICT_HELP),
     out: Path = typer.Option(..., "--out", help="Folder for report.html, plotly.min.js and report.pdf."),
     plan: Path | None = typer.Option(
         None, "--plan", help="portfolios.csv (school_id,portfolio); default: the 'portfolio' column."

@@ -17,17 +17,17 @@ from rich.console import Console
 from feeder.alignment import broken_edges, check_alignment
 from feeder.alignment.report import alignment_csv, alignment_json, print_summary
 from feeder.commands.design import plan_files
+from feeder.commands.options import MAX_SIZE, MIN_SIZE, SEED
 from feeder.design import design
 from feeder.district import District, load_district
-from feeder.errors import FeederError
 from feeder.graph import FeederGraph
 from feeder.map_folder import publish_maps
 from feeder.output import write_files
-from feeder.plan import DEFAULT_MAX_SIZE, DEFAULT_MIN_SIZE, Plan, scorecard_json
+from feeder.plan import Plan, scorecard_json
 from feeder.provenance import estimate_note, with_flows_source
 from feeder.report import print_scorecards
 from feeder.sample import sample_path
-from feeder.sizes import check_size_range
+from feeder.spec import DesignSpec
 
 DEFAULT_OUT = Path("feeder-output")
 DEFAULT_MAPS = Path("maps")
@@ -43,18 +43,18 @@ def run(
     ),
     out: Path = typer.Option(DEFAULT_OUT, "--out", help="Folder for portfolios, scorecards and alignment."),
     maps: Path = typer.Option(DEFAULT_MAPS, "--maps", help="Folder for the HTML maps."),
-    min_size: int = typer.Option(DEFAULT_MIN_SIZE, "--min-size", help="Smallest allowed portfolio."),
-    max_size: int = typer.Option(DEFAULT_MAX_SIZE, "--max-size", help="Largest allowed portfolio."),
+    min_size: int = MIN_SIZE,
+    max_size: int = MAX_SIZE,
     within_region: bool | None = typer.Option(
         None,
         "--within-region/--across-regions",
         help="Keep portfolios inside regions (default: yes when the district has regions; "
         "`feeder design` does not nest unless given --within-region).",
     ),
-    seed: int = typer.Option(0, "--seed", help="Random seed of the search (same seed, same plan)."),
+    seed: int = SEED,
 ) -> None:
     """Design portfolios, score them beside today's plan, check alignment and draw the maps."""
-    check_size_range(min_size, max_size)
+    DesignSpec(min_size=min_size, max_size=max_size)  # refuse bad sizes before loading
     console = Console()
     started = time.perf_counter()
     loaded = load_district(district if district is not None else sample_path())
@@ -64,8 +64,9 @@ def run(
     )
     describe_graph(loaded, console)
 
-    plan = design(loaded, min_size=min_size, max_size=max_size, within_region=nested, seed=seed)
-    cards = {"today's plan": current_card(loaded, min_size, max_size), "designed plan": plan.score()}
+    spec = DesignSpec(min_size=min_size, max_size=max_size, within_region=nested)
+    plan = design(loaded, spec=spec, seed=seed)
+    cards = {"today's plan": current_card(loaded, spec), "designed plan": plan.score()}
     cards = {name: card for name, card in cards.items() if card is not None}
     print_scorecards(loaded, cards, console)
 
@@ -102,9 +103,8 @@ def describe_graph(district: District, console: Console) -> None:
         console.print(f"[yellow]warning:[/yellow] {warning}")
 
 
-def current_card(district: District, min_size: int, max_size: int) -> dict | None:
+def current_card(district: District, spec: DesignSpec) -> dict | None:
     """Today's plan's scorecard, or None when the district has no complete `portfolio` column."""
-    try:
-        return Plan.current(district, min_size=min_size, max_size=max_size).score()
-    except FeederError:
+    if not district.has_current_plan:
         return None
+    return Plan.current(district, spec=spec).score()

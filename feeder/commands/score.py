@@ -7,11 +7,12 @@ from pathlib import Path
 
 import typer
 
+from feeder.commands.options import DISTRICT_HELP, MAX_SIZE, MIN_SIZE, size_spec
 from feeder.district import load_district
-from feeder.plan import DEFAULT_MAX_SIZE, DEFAULT_MIN_SIZE, Plan, rounded
+from feeder.goals import unmet_goals
+from feeder.plan import Plan, rounded
 from feeder.provenance import with_flows_source
-from feeder.report import print_scorecards
-from feeder.sizes import check_size_range
+from feeder.report import print_problems, print_scorecards
 
 
 def register(app: typer.Typer) -> None:
@@ -19,21 +20,37 @@ def register(app: typer.Typer) -> None:
 
 
 def score(
-    district: Path = typer.Argument(..., help="District folder (docs/FORMAT.md)."),
-    plan: Path | None = typer.Option(
-        None, "--plan", help="portfolios.csv (school_id,portfolio); default: the 'portfolio' column."
+    district: Path = typer.Argument(..., help=DISTRICT_HELP),
+    plan: list[Path] | None = typer.Option(
+        None,
+        "--plan",
+        help="portfolios.csv (school_id,portfolio), repeat to score several side by side; "
+        "default: the 'portfolio' column.",
     ),
-    min_size: int = typer.Option(DEFAULT_MIN_SIZE, "--min-size", help="Smallest allowed portfolio."),
-    max_size: int = typer.Option(DEFAULT_MAX_SIZE, "--max-size", help="Largest allowed portfolio."),
+    min_size: int = MIN_SIZE,
+    max_size: int = MAX_SIZE,
     as_json: bool = typer.Option(False, "--json", help="Print the scorecard as JSON."),
 ) -> None:
-    """Print the scorecard of today's plan, a designed plan or one drawn by hand."""
-    check_size_range(min_size, max_size)
+    """Print the scorecard of today's plan, a designed plan or one drawn by hand, and what it breaks."""
+    spec = size_spec(min_size, max_size)
     loaded = load_district(district)
-    sizes = {"min_size": min_size, "max_size": max_size}
-    chosen = Plan.from_csv(loaded, plan, **sizes) if plan else Plan.current(loaded, **sizes)
-    card = with_flows_source(chosen.score(), loaded)
+    chosen = (
+        {plan_name(path, plan): Plan.from_csv(loaded, path, spec=spec) for path in plan}
+        if plan
+        else {"current plan": Plan.current(loaded, spec=spec)}
+    )
+    cards = {}
+    for name, each in chosen.items():
+        cards[name] = with_flows_source(each.score(), loaded)
+        cards[name]["unmet_goals"] = unmet_goals(loaded, each.labels)
     if as_json:
-        typer.echo(json.dumps(rounded(card), indent=2))
+        typer.echo(json.dumps(rounded(next(iter(cards.values())) if len(cards) == 1 else cards), indent=2))
     else:
-        print_scorecards(loaded, {plan.name if plan else "current plan": card})
+        print_scorecards(loaded, cards)
+        print_problems(cards)
+
+
+def plan_name(path: Path, others: list[Path]) -> str:
+    """A plan file's name, with its folder when several plans share the file name."""
+    clash = sum(other.name == path.name for other in others) > 1
+    return f"{path.parent.name}/{path.name}" if clash else path.name

@@ -41,9 +41,8 @@ from scipy import sparse
 
 from feeder import metrics
 from feeder.district import District
-from feeder.errors import FeederError
-from feeder.plan import DEFAULT_MAX_SIZE, DEFAULT_MIN_SIZE
-from feeder.sizes import check_size_range
+from feeder.errors import FeederError, OptionError
+from feeder.spec import DEFAULT_MAX_SIZE, DEFAULT_MIN_SIZE, DesignSpec
 
 SEED = 0
 DEFAULT_TIME_LIMIT = 60.0
@@ -185,13 +184,11 @@ def check_options(
     k: int | None,
 ) -> None:
     """Refuse options no solve could honour, naming the option."""
-    check_size_range(min_size, max_size)
-    if k is not None and k < 1:
-        raise FeederError(f"--k {k} must be at least 1")
+    DesignSpec(min_size=min_size, max_size=max_size, k=k, within_region=within_region)
     if time_limit is not None and not time_limit > 0:
-        raise FeederError(f"--time-limit {time_limit:g} must be more than 0 seconds")
+        raise OptionError(f"--time-limit {time_limit:g} must be more than 0 seconds")
     if within_region and not district.has_regions:
-        raise FeederError(f"{district.name}: --within-region needs a 'region' column in schools.csv")
+        raise OptionError(f"{district.name}: --within-region needs a 'region' column in schools.csv")
 
 
 def flow_problem(

@@ -1,8 +1,14 @@
-"""Portfolio names: stable, readable, deterministic.
+"""Portfolio names: stable, readable, deterministic, and meaningful across plans.
 
-With regions, `<region>-<nn>` numbered north to south inside each region (by the mean
-latitude of the members); otherwise the shortened name of the portfolio's largest high
-school ("Jordan HS"), falling back to its largest school when it has no high school.
+A portfolio that clearly continues one of a reference plan (today's `portfolio` column by
+default, or another plan) keeps that portfolio's name, so "South-05" means the same place
+in every plan. "Clearly": it is the old portfolio's partner in the one-to-one matching of
+new to old portfolios by most shared schools, and more than half of its schools come from it.
+
+Other portfolios get fresh names that clash with none kept: with regions, `<region>-<nn>`
+numbered north to south inside each region (by the mean latitude of the members);
+otherwise the shortened name of the portfolio's largest high school ("Jordan HS"),
+falling back to its largest school when it has no high school.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import re
 from collections import Counter
 
 import numpy as np
+from scipy.optimize import linear_sum_assignment
 
 from feeder.district import District
 
@@ -21,11 +28,77 @@ SUFFIXES = (
 )
 
 
-def portfolio_names(district: District, part: np.ndarray) -> np.ndarray:
-    """A name for each school's portfolio, given part numbers 0..k-1."""
+CONTINUES = 0.5
+NUMBERED = re.compile(r"^(?P<stem>.*-)(?P<number>\d+)$")
+
+
+def portfolio_names(
+    district: District, part: np.ndarray, *, reference: np.ndarray | None = None
+) -> np.ndarray:
+    """A name for each school's portfolio, given part numbers 0..k-1.
+
+    reference: portfolio names of a plan to carry names over from (aligned with the
+    district's schools); default today's `portfolio` column when the district has one.
+    """
     groups = [np.flatnonzero(part == p) for p in range(int(part.max()) + 1)]
-    names = regional_names(district, groups) if district.has_regions else school_names(district, groups)
+    if reference is None:
+        reference = district.schools["portfolio"].to_numpy(dtype=object)
+    reference = np.asarray(reference, dtype=object)
+    kept = continued_names(groups, reference)
+    new = [members for members, old in zip(groups, kept, strict=True) if old is None]
+    fresh = iter(regional_names(district, new) if district.has_regions else school_names(district, new))
+    names = unclashed([old if old is not None else next(fresh) for old in kept], kept, avoid=set(reference))
     return np.array(names, dtype=object)[part]
+
+
+def renamed(district: District, labels: np.ndarray, *, reference: np.ndarray) -> np.ndarray:
+    """`labels` with their portfolios named after the `reference` plan's where they continue one."""
+    names, part = np.unique(np.asarray(labels, dtype=object), return_inverse=True)
+    groups = [np.flatnonzero(part == p) for p in range(len(names))]
+    reference = np.asarray(reference, dtype=object)
+    kept = continued_names(groups, reference)
+    chosen = [old if old is not None else str(name) for name, old in zip(names, kept, strict=True)]
+    return np.array(unclashed(chosen, kept, avoid=set(reference)), dtype=object)[part]
+
+
+def continued_names(groups: list[np.ndarray], reference: np.ndarray) -> list[str | None]:
+    """For each new portfolio, the reference portfolio it clearly continues (None: none does)."""
+    known = reference != ""
+    if not known.any():
+        return [None] * len(groups)
+    old_names, old_index = np.unique(reference[known], return_inverse=True)
+    position = np.full(len(reference), -1)
+    position[known] = old_index
+    overlap = np.zeros((len(groups), len(old_names)))
+    for p, members in enumerate(groups):
+        mine = position[members]
+        np.add.at(overlap[p], mine[mine >= 0], 1)
+    rows, cols = linear_sum_assignment(overlap, maximize=True)
+    kept: list[str | None] = [None] * len(groups)
+    for p, o in zip(rows, cols, strict=True):
+        if overlap[p, o] > CONTINUES * len(groups[p]):
+            kept[p] = str(old_names[o])
+    return kept
+
+
+def unclashed(names: list[str], kept: list[str | None], *, avoid: set[str]) -> list[str]:
+    """Kept names as they are; the others renumbered or suffixed away from kept names and from
+    `avoid` (the reference plan's names: one name, one place)."""
+    taken = {name for name in kept if name is not None} | avoid
+    result = []
+    for new, old in zip(names, kept, strict=True):
+        if old is not None:
+            result.append(old)
+            continue
+        name = new
+        match = NUMBERED.match(new)
+        number = int(match["number"]) if match else 1
+        while name in taken:
+            number += 1
+            name = f"{match['stem']}{number:0{len(match['number'])}d}" if match else f"{new} {number}"
+        taken.add(name)
+        result.append(name)
+    return result
 
 
 def regional_names(district: District, groups: list[np.ndarray]) -> list[str]:

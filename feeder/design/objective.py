@@ -21,7 +21,8 @@ Weights (recorded in the scorecard under options.objective) make it lexicographi
 3. compactness, w_compact = 0.1: plans differ by a few hundredths of SSE_0, so this is
    worth a few tenths of a point of cohesion: it decides between plans that keep about
    the same students together;
-4. balance, w_enrollment = w_need = 0.001: tie-breakers;
+4. balance, w_enrollment = w_need = 0.001: tie-breakers; `--balance W` adds W to
+   w_enrollment, so an enrollment CV of 0.3 costs about 9 W points of cohesion;
 5. stability W (default 0): moving 1 % of the schools costs W points (W/100) of cohesion.
 
 T, SSE_0 and n are district-wide, so blocks are solved independently on one scale; E,
@@ -37,6 +38,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from feeder.spec import DesignSpec
 
 COUNT, ENROLLMENT, NEED_WEIGHT, NEED_SUM, X, Y, R2, G3, G7, G10 = range(10)
 N_COLUMNS = 10
@@ -56,9 +59,13 @@ class Weights:
     stability: float = 0.0
 
     @classmethod
-    def for_district(cls, n_schools: int, max_size: int, stability: float) -> Weights:
-        """Default weights; the K-12 penalty scales with the fewest portfolios possible."""
-        return cls(k12=K12_SHARE / max(1, math.ceil(n_schools / max_size)), stability=stability)
+    def for_district(cls, n_schools: int, spec: DesignSpec) -> Weights:
+        """The spec's weights; the K-12 penalty scales with the fewest portfolios possible."""
+        return cls(
+            k12=K12_SHARE / max(1, math.ceil(n_schools / spec.max_size)),
+            enrollment=BALANCE + spec.balance,
+            stability=spec.stability,
+        )
 
     def as_options(self) -> dict[str, Any]:
         """The weights as they appear in the scorecard options."""

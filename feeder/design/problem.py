@@ -36,8 +36,8 @@ from feeder.design.objective import (
 )
 from feeder.design.trees import Edges
 from feeder.district import District
-from feeder.errors import FeederError
-from feeder.geo import EARTH_RADIUS_KM, delaunay_edges
+from feeder.errors import InputError, OptionError
+from feeder.geo import delaunay_edges
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ def district_inputs(district: District, flow_weights: pd.Series | None) -> Input
     """Flows (students plus optional extra weights), site coordinates and school attributes."""
     schools = district.schools
     n = len(schools)
-    sender, receiver, students = metrics.flow_arrays(district)
+    sender, receiver, students = district.flow_positions
     weight = students + extra_weights(district, flow_weights)
     flows = sparse.coo_matrix(
         (np.concatenate([weight, weight]), (np.r_[sender, receiver], np.r_[receiver, sender])), shape=(n, n)
@@ -129,11 +129,9 @@ def district_inputs(district: District, flow_weights: pd.Series | None) -> Input
     flows.sum_duplicates()
     lat = schools["lat"].to_numpy(dtype=float)
     lon = schools["lon"].to_numpy(dtype=float)
-    x = np.radians(lon) * np.cos(np.radians(lat.mean())) * EARTH_RADIUS_KM
-    y = np.radians(lat) * EARTH_RADIUS_KM
-    x, y = x - x.mean(), y - y.mean()  # centred, so squared sums do not cancel badly
+    x, y = district.positions_km.T  # centred, so squared sums do not cancel badly
     spread = float((x**2 + y**2).sum())
-    edges = np.array(sorted(delaunay_edges(lat, lon)), dtype=int).reshape(-1, 2)
+    edges = district.adjacency
     current = schools["portfolio"].to_numpy(dtype=object)
     codes = pd.factorize(current)[0]
     codes[current == ""] = -1
@@ -159,15 +157,15 @@ def extra_weights(district: District, flow_weights: pd.Series | None) -> np.ndar
         return np.zeros(count)
     values = np.asarray(flow_weights, dtype=float)
     if values.shape != (count,):
-        raise FeederError(
+        raise OptionError(
             f"flow_weights has {values.size} values but the district has {count} internal flows; "
             "align it with district.internal_flows()"
         )
     if not np.isfinite(values).all():
-        raise FeederError("flow_weights must be finite numbers")
+        raise OptionError("flow_weights must be finite numbers")
     students = district.internal_flows()["students"].to_numpy(dtype=float)
     if (students + values < 0).any():
-        raise FeederError("flow_weights may not make a flow's total weight negative")
+        raise OptionError("flow_weights may not make a flow's total weight negative")
     return values
 
 
@@ -199,14 +197,14 @@ def school_groups(
     if not within_region:
         return [("", everyone)]
     if not district.has_regions:
-        raise FeederError(
+        raise OptionError(
             "--within-region needs a 'region' column in schools.csv; add one or drop --within-region"
         )
     missing = inputs.regions == ""
     if missing.any():
         school = district.schools["school_id"].iloc[int(np.argmax(missing))]
-        raise FeederError(
-            f"school '{school}' has no region; give every school a region or drop --within-region"
+        raise InputError(
+            f"schools.csv: school '{school}' has no region; give every school a region or drop --within-region"
         )
     groups = []
     for region in sorted(set(inputs.regions)):

@@ -1,0 +1,54 @@
+"""`feeder compare DISTRICT A.csv B.csv --out DIR`: what changes from plan A to plan B."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from feeder.commands.options import DISTRICT_HELP, MAX_SIZE, MIN_SIZE, size_spec
+from feeder.compare import compare
+from feeder.compare_map import compare_page
+from feeder.district import load_district
+from feeder.output import write_files
+from feeder.plan import Plan, rounded
+from feeder.report import print_comparison
+
+
+def register(app: typer.Typer) -> None:
+    app.command("compare")(compare_plans)
+
+
+def compare_plans(
+    district: Path = typer.Argument(..., help=DISTRICT_HELP),
+    plan_a: Path = typer.Argument(..., metavar="A.csv", help="The first plan (school_id,portfolio)."),
+    plan_b: Path = typer.Argument(..., metavar="B.csv", help="The second plan (school_id,portfolio)."),
+    out: Path = typer.Option(..., "--out", help="Folder for compare.json, moved.csv and compare.html."),
+    min_size: int = MIN_SIZE,
+    max_size: int = MAX_SIZE,
+) -> None:
+    """Both scorecards side by side with the change, the schools that move, and a map of them."""
+    spec = size_spec(min_size, max_size)
+    loaded = load_district(district)
+    a, b = Plan.from_csv(loaded, plan_a, spec=spec), Plan.from_csv(loaded, plan_b, spec=spec)
+    name_a, name_b = label(plan_a, plan_b), label(plan_b, plan_a)
+    result = compare(a, b)
+    files = {
+        "compare.json": json.dumps(rounded(result.as_dict(name_a, name_b)), indent=2, ensure_ascii=False)
+        + "\n",
+        "moved.csv": result.moved.to_csv(index=False, lineterminator="\n"),
+        "compare.html": compare_page(a, b, result, name_a=name_a, name_b=name_b),
+    }
+    written = write_files(out, files)
+    console = Console()
+    print_comparison(loaded, {name_a: result.card_a, name_b: result.card_b}, result.deltas(), console)
+    console.print(
+        f"{len(result.moved)} schools change portfolio; wrote {', '.join(p.name for p in written)} to {out}"
+    )
+
+
+def label(path: Path, other: Path) -> str:
+    """A short name for a plan file: its folder's name when both files are called the same."""
+    return f"{path.parent.name}/{path.name}" if path.name == other.name else path.name

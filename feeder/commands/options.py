@@ -1,0 +1,32 @@
+"""Command-line options shared by several commands, defined once, and the spec they build."""
+
+from __future__ import annotations
+
+import typer
+
+from feeder.spec import DEFAULT_MAX_SIZE, DEFAULT_MIN_SIZE, DesignSpec
+
+DISTRICT_HELP = "District folder (see docs/FORMAT.md)."
+MIN_SIZE = typer.Option(DEFAULT_MIN_SIZE, "--min-size", help="Fewest schools in a portfolio.")
+MAX_SIZE = typer.Option(DEFAULT_MAX_SIZE, "--max-size", help="Most schools in a portfolio.")
+K = typer.Option(None, "--k", help="Number of portfolios (default: whatever scores best).")
+WITHIN_REGION = typer.Option(False, "--within-region", help="Keep every portfolio inside one region.")
+CONTIGUOUS = typer.Option(
+    True, "--contiguous/--no-contiguous", help="Portfolios must be connected on the map (Delaunay graph)."
+)
+STABILITY = typer.Option(
+    0.0,
+    "--stability",
+    help="W: moving 1 percent of the schools from today's portfolios costs W points of cohesion.",
+)
+BALANCE = typer.Option(
+    0.0,
+    "--balance",
+    help="W: W x (enrollment CV squared + 1) is subtracted from cohesion (0: tie-breaker only).",
+)
+SEED = typer.Option(0, "--seed", help="Random seed of the search (same input and seed, same plan).")
+
+
+def size_spec(min_size: int, max_size: int) -> DesignSpec:
+    """The spec a plan is scored against when only the size range is given."""
+    return DesignSpec(min_size=min_size, max_size=max_size)

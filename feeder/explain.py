@@ -1,0 +1,148 @@
+"""Why a school sits in its portfolio: where its students come from and go, and how far it is.
+
+Plain data for the terminal (`feeder explain`) and for map popups: for one school of a
+plan, its flows with district schools by portfolio (students and shares, in and out),
+how many of its students stay inside its portfolio against the pull of each other one,
+and the distance to its meeting site against the nearest other portfolio's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from feeder import metrics
+from feeder.errors import InputError
+from feeder.geo import haversine_km
+from feeder.plan import Plan
+
+
+@dataclass(frozen=True, kw_only=True)
+class PortfolioFlow:
+    """A school's flows with the schools of one portfolio (students in district flows)."""
+
+    portfolio: str
+    students_in: float
+    students_out: float
+    share_in: float
+    share_out: float
+
+    @property
+    def students(self) -> float:
+        return self.students_in + self.students_out
+
+
+@dataclass(frozen=True, kw_only=True)
+class SchoolExplanation:
+    """One school's place in a plan; `as_dict()` is JSON-ready for a map popup."""
+
+    school_id: str
+    name: str
+    portfolio: str
+    students_in: float
+    students_out: float
+    flows: list[PortfolioFlow]
+    meeting_site: str
+    km_to_meeting_site: float
+    nearest_other_portfolio: str | None
+    nearest_other_site: str | None
+    km_to_nearest_other_site: float | None
+    reasons: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def explain_school(plan: Plan, school_id: str) -> SchoolExplanation:
+    """The explanation of one school; refused in one line when the id is not a school of the district."""
+    if school_id not in set(plan.district.ids):
+        raise InputError(
+            f"school '{school_id}' is not a school of {plan.district.name}; use a school_id of schools.csv"
+        )
+    return explain_schools(plan, only=[school_id])[school_id]
+
+
+def explain_schools(plan: Plan, *, only: list[str] | None = None) -> dict[str, SchoolExplanation]:
+    """Explanations of every school (or of `only`), sharing the plan-wide work (meeting sites)."""
+    district, labels = plan.district, plan.labels
+    ids = np.asarray(district.ids, dtype=object)
+    names = district.schools["name"].to_numpy(dtype=object)
+    lat, lon = district.schools["lat"].to_numpy(dtype=float), district.schools["lon"].to_numpy(dtype=float)
+    sender, receiver, students = metrics.flow_arrays(district)
+    sites = metrics.medoids(district, labels)
+    site_list = sorted(sites)
+    site_positions = np.array([sites[name] for name in site_list])
+    wanted = range(len(ids)) if only is None else [district.ids.index(school) for school in only]
+    result = {}
+    for i in wanted:
+        own = str(labels[i])
+        incoming = by_portfolio(labels[sender[receiver == i]], students[receiver == i])
+        outgoing = by_portfolio(labels[receiver[sender == i]], students[sender == i])
+        total_in, total_out = sum(incoming.values()), sum(outgoing.values())
+        flows = [
+            PortfolioFlow(
+                portfolio=name,
+                students_in=incoming.get(name, 0.0),
+                students_out=outgoing.get(name, 0.0),
+                share_in=incoming.get(name, 0.0) / total_in if total_in else 0.0,
+                share_out=outgoing.get(name, 0.0) / total_out if total_out else 0.0,
+            )
+            for name in sorted(set(incoming) | set(outgoing))
+        ]
+        flows.sort(key=lambda flow: (flow.portfolio != own, -flow.students, flow.portfolio))
+        distance = haversine_km(lat[i], lon[i], lat[site_positions], lon[site_positions])
+        others = [j for j, name in enumerate(site_list) if name != own]
+        nearest = min(others, key=lambda j: (distance[j], j)) if others else None
+        explanation = SchoolExplanation(
+            school_id=str(ids[i]),
+            name=str(names[i]),
+            portfolio=own,
+            students_in=total_in,
+            students_out=total_out,
+            flows=flows,
+            meeting_site=str(ids[sites[own]]),
+            km_to_meeting_site=float(distance[site_list.index(own)]),
+            nearest_other_portfolio=None if nearest is None else site_list[nearest],
+            nearest_other_site=None if nearest is None else str(ids[site_positions[nearest]]),
+            km_to_nearest_other_site=None if nearest is None else float(distance[nearest]),
+        )
+        result[str(ids[i])] = with_reasons(explanation)
+    return result
+
+
+def by_portfolio(portfolios: np.ndarray, students: np.ndarray) -> dict[str, float]:
+    """Students summed per portfolio name."""
+    totals: dict[str, float] = {}
+    for name, count in zip(portfolios, students, strict=True):
+        totals[str(name)] = totals.get(str(name), 0.0) + float(count)
+    return totals
+
+
+def with_reasons(explanation: SchoolExplanation) -> SchoolExplanation:
+    """Add the one or two sentences a planner reads first."""
+    own = explanation.portfolio
+    total = explanation.students_in + explanation.students_out
+    reasons = []
+    if total == 0:
+        reasons.append("it has no student flows with district schools: only distance and sizes place it")
+    else:
+        inside = sum(flow.students for flow in explanation.flows if flow.portfolio == own)
+        others = [flow for flow in explanation.flows if flow.portfolio != own]
+        line = f"{inside:,.0f} of its {total:,.0f} flow students ({inside / total:.0%}) stay inside {own}"
+        if others:
+            line += f"; the strongest pull elsewhere is {others[0].portfolio} ({others[0].students:,.0f})"
+        reasons.append(line)
+        if others and others[0].students > inside:
+            reasons.append(
+                f"more of its students flow to {others[0].portfolio} than inside {own}: moving it there "
+                "would break a size, region or contiguity rule, or split more students elsewhere"
+            )
+    if explanation.nearest_other_portfolio is not None:
+        reasons.append(
+            f"its meeting site ({explanation.meeting_site}) is {explanation.km_to_meeting_site:.1f} km away; "
+            f"the nearest other one ({explanation.nearest_other_site}, {explanation.nearest_other_portfolio}) "
+            f"is {explanation.km_to_nearest_other_site:.1f} km"
+        )
+    return SchoolExplanation(**{**explanation.__dict__, "reasons": reasons})

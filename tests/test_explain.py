@@ -1,0 +1,130 @@
+"""Explanations add up to the school's flows; `feeder score` names the portfolios at fault."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from feeder.cli import main
+from feeder.district import load_district
+from feeder.explain import explain_schools
+from feeder.geo import haversine_km
+from feeder.plan import Plan
+from feeder.sample import sample_path
+
+
+def pyramid_plan(lcps_path, tmp_path) -> pd.DataFrame:
+    schools = pd.read_csv(lcps_path / "schools.csv", dtype=str)
+    return schools[["school_id", "pyramid"]].rename(columns={"pyramid": "portfolio"})
+
+
+def district_flows(folder) -> pd.DataFrame:
+    """flows.csv summed per pair, only between schools of the district (as METRICS.md counts them)."""
+    ids = set(pd.read_csv(folder / "schools.csv", dtype=str)["school_id"])
+    flows = pd.read_csv(folder / "flows.csv", dtype={"from_id": str, "to_id": str})
+    flows = flows[flows["from_id"].isin(ids) & flows["to_id"].isin(ids)]
+    return flows.groupby(["from_id", "to_id"], as_index=False)["students"].sum()
+
+
+@pytest.mark.parametrize("where", ["sample", "lcps"])
+def test_explanations_sum_to_each_schools_flows(where, lcps_path, tmp_path) -> None:
+    folder = sample_path() if where == "sample" else lcps_path
+    district = load_district(folder)
+    if where == "sample":
+        plan = Plan.current(district)
+    else:
+        path = tmp_path / "pyramids.csv"
+        pyramid_plan(lcps_path, tmp_path).to_csv(path, index=False)
+        plan = Plan.from_csv(district, path)
+    portfolio = plan.assignment
+    flows = district_flows(folder)
+    flows["from_p"] = portfolio.loc[flows["from_id"]].to_numpy()
+    flows["to_p"] = portfolio.loc[flows["to_id"]].to_numpy()
+    explained = explain_schools(plan)
+    for school_id, explanation in explained.items():
+        into = flows[flows["to_id"] == school_id].groupby("from_p")["students"].sum()
+        out = flows[flows["from_id"] == school_id].groupby("to_p")["students"].sum()
+        assert explanation.students_in == pytest.approx(into.sum())
+        assert explanation.students_out == pytest.approx(out.sum())
+        got_in = {f.portfolio: f.students_in for f in explanation.flows if f.students_in}
+        got_out = {f.portfolio: f.students_out for f in explanation.flows if f.students_out}
+        assert got_in == pytest.approx(into[into > 0].to_dict())
+        assert got_out == pytest.approx(out[out > 0].to_dict())
+        if into.sum() > 0:
+            assert sum(f.share_in for f in explanation.flows) == pytest.approx(1.0)
+        assert explanation.portfolio == portfolio[school_id]
+
+
+def test_nearest_other_meeting_site_is_the_nearest(lcps_path, tmp_path) -> None:
+    district = load_district(lcps_path)
+    path = tmp_path / "pyramids.csv"
+    pyramid_plan(lcps_path, tmp_path).to_csv(path, index=False)
+    plan = Plan.from_csv(district, path)
+    sites = plan.medoids()
+    where = district.schools.set_index("school_id")[["lat", "lon"]]
+    for school_id, explanation in list(explain_schools(plan).items())[::7]:
+        here = where.loc[school_id]
+        km = {
+            name: float(haversine_km(here.lat, here.lon, where.loc[site].lat, where.loc[site].lon))
+            for name, site in sites.items()
+        }
+        assert explanation.km_to_meeting_site == pytest.approx(km.pop(explanation.portfolio))
+        assert explanation.km_to_nearest_other_site == pytest.approx(min(km.values()))
+
+
+def test_explain_command_prints_flows_and_refuses_unknown_schools(lcps_path, tmp_path, capsys) -> None:
+    path = tmp_path / "pyramids.csv"
+    pyramid_plan(lcps_path, tmp_path).to_csv(path, index=False)
+    assert main(["explain", str(lcps_path), "MSE", "--plan", str(path), "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["name"] == "Moorefield Station Es" and shown["portfolio"] == "RRH"
+    assert shown["reasons"]
+    assert main(["explain", str(lcps_path), "NOPE", "--plan", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "NOPE" in err
+
+
+def test_score_names_the_portfolios_that_break_a_constraint_or_miss_a_goal(
+    lcps_path, tmp_path, capsys
+) -> None:
+    plan = pyramid_plan(lcps_path, tmp_path)
+    schools = pd.read_csv(lcps_path / "schools.csv", dtype=str)
+    elementary = schools["school_id"][(schools["level"] == "elementary") & (schools["pyramid"] == "JCH")]
+    plan.loc[plan["school_id"].isin(elementary.iloc[:4]), "portfolio"] = "Lonely"
+    # one school far from its pyramid: a far elementary joins BRH
+    lat = schools["lat"].astype(float)
+    plan.loc[lat.idxmin(), "portfolio"] = "BRH" if plan.loc[lat.idxmin(), "portfolio"] != "BRH" else "WHS"
+    path = tmp_path / "edited.csv"
+    plan.to_csv(path, index=False)
+    pyramids = tmp_path / "pyramids.csv"
+    pyramid_plan(lcps_path, tmp_path).to_csv(pyramids, index=False)
+    assert (
+        main(
+            [
+                "score",
+                str(lcps_path),
+                "--plan",
+                str(pyramids),
+                "--plan",
+                str(path),
+                "--min-size",
+                "4",
+                "--max-size",
+                "8",
+                "--json",
+            ]
+        )
+        == 0
+    )
+    cards = json.loads(capsys.readouterr().out)
+    edited, before = cards["edited.csv"], cards["pyramids.csv"]
+    assert any("lacking a high school: Lonely" in line for line in edited["unmet_goals"])
+    assert any("Lonely (no grade 7, 10)" in line for line in edited["unmet_goals"])
+    assert not any("Lonely" in line for line in before["unmet_goals"])
+    broken = [line for line in edited["violations"] if line.startswith("contiguous")]
+    assert broken and ("BRH" in broken[0] or "WHS" in broken[0])
+    assert main(["score", str(lcps_path), "--plan", str(path), "--min-size", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "Lonely (4)" in out and "lacking a high school" in out

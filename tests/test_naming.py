@@ -1,0 +1,79 @@
+"""Names across plans: a portfolio that continues an old one keeps its name; others get fresh ones."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from feeder.cli import main
+from feeder.design import design
+from feeder.design.naming import renamed
+from feeder.district import load_district
+from feeder.plan import Plan
+from feeder.sample import sample_path
+from feeder.spec import DesignSpec
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return load_district(sample_path())
+
+
+def carried_names_continue(labels: np.ndarray, reference: np.ndarray) -> list[str]:
+    """Names shared with the reference; each must hold mostly schools of that reference portfolio."""
+    shared = sorted(set(labels) & set(reference))
+    for name in shared:
+        members = labels == name
+        assert (reference[members] == name).sum() > members.sum() / 2, name
+    return shared
+
+
+def test_stability_plan_keeps_most_of_todays_names(sample) -> None:
+    today = sample.schools["portfolio"].to_numpy(dtype=object)
+    plan = design(sample, spec=DesignSpec(stability=0.5))
+    shared = carried_names_continue(plan.labels, today)
+    assert len(shared) > len(plan.portfolios()) / 2
+
+
+def test_renamed_restores_swapped_names_and_freshens_a_merged_portfolio(sample) -> None:
+    today = sample.schools["portfolio"].to_numpy(dtype=object)
+    first, second, third = sorted(set(today))[:3]
+    swapped = np.where(today == first, second, np.where(today == second, first, today))
+    assert list(renamed(sample, swapped, reference=today)) == list(today)
+    # half of `third` joins `first` under the name `third`: it continues `first`, not `third`
+    third_members = np.flatnonzero(today == third)
+    mixed = today.copy()
+    mixed[third_members[: len(third_members) // 2]] = first
+    mixed = np.where(mixed == first, "Zed", mixed)
+    mixed = np.where((today == third) & (mixed != "Zed"), first, mixed)
+    names = renamed(sample, mixed, reference=today)
+    carried_names_continue(names, today)
+    assert len(set(names)) == len(set(mixed))
+
+
+def test_design_names_from_another_plan(tmp_path, lcps_path) -> None:
+    first, second = tmp_path / "k6", tmp_path / "default"
+    assert main(["design", str(lcps_path), "--out", str(first), "--k", "6"]) == 0
+    assert (
+        main(["design", str(lcps_path), "--out", str(second), "--names-from", str(first / "portfolios.csv")])
+        == 0
+    )
+    reference = pd.read_csv(first / "portfolios.csv", dtype=str).set_index("school_id")["portfolio"]
+    labels = pd.read_csv(second / "portfolios.csv", dtype=str).set_index("school_id")["portfolio"]
+    reference = reference.loc[labels.index].to_numpy(dtype=object)
+    shared = carried_names_continue(labels.to_numpy(dtype=object), reference)
+    assert shared, "the default Loudoun plan continues some of the k=6 plan's portfolios"
+    # every portfolio whose schools mostly come from one k=6 portfolio, alone in doing so, keeps its name
+    for name in set(labels):
+        source, count = Counter(reference[labels.to_numpy() == name]).most_common(1)[0]
+        rivals = [
+            other
+            for other in set(labels) - {name}
+            if Counter(reference[labels.to_numpy() == other])[source] > (labels == other).sum() / 2
+        ]
+        if count > (labels == name).sum() / 2 and not rivals:
+            assert name == source
+    assert Plan.from_csv(load_district(lcps_path), second / "portfolios.csv").violations() == []
