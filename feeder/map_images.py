@@ -46,17 +46,23 @@ def canvas(plan: Plan) -> Canvas:
 
 
 def portfolio_areas(schools: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Each portfolio's area: its schools' Voronoi cells, clipped to the buffered hull of all sites."""
+    """Each portfolio's area: its schools' Voronoi cells, clipped to the buffered hull of all sites.
+
+    Schools sharing one site share its cell, so each of their portfolios gets it.
+    """
     points = shapely.multipoints(np.column_stack([schools.geometry.x, schools.geometry.y]))
     outline = points.convex_hull.buffer(MARGIN_M)
-    cells = shapely.voronoi_polygons(points, extend_to=outline)
-    cells = gpd.GeoDataFrame(geometry=list(cells.geoms), crs=schools.crs)
-    joined = gpd.sjoin(schools[["portfolio", "geometry"]], cells, predicate="within")
-    cells["portfolio"] = None
-    cells.loc[joined["index_right"].to_numpy(), "portfolio"] = joined["portfolio"].to_numpy()
-    cells = cells.dropna(subset=["portfolio"])
-    cells["geometry"] = cells.geometry.intersection(outline)
-    return cells.dissolve(by="portfolio", as_index=False)
+    cells = gpd.GeoDataFrame(
+        geometry=list(shapely.voronoi_polygons(points, extend_to=outline).geoms), crs=schools.crs
+    )
+    joined = gpd.sjoin(schools[["portfolio", "geometry"]], cells, predicate="intersects")
+    joined = joined[~joined.index.duplicated()]  # a site on the edge of two cells takes the first
+    pieces = gpd.GeoDataFrame(
+        {"portfolio": joined["portfolio"].to_numpy()},
+        geometry=cells.geometry.iloc[joined["index_right"].to_numpy()].intersection(outline).to_numpy(),
+        crs=schools.crs,
+    )
+    return pieces.dissolve(by="portfolio", as_index=False)
 
 
 def overview_png(drawn: Canvas) -> bytes:

@@ -143,3 +143,23 @@ def test_report_in_a_browser_draws_maps_and_diagrams(browser, report: Path, tmp_
     pixels = np.asarray(Image.open(shot).convert("L"), dtype=float)
     assert pixels.std() > 20, "the screenshot should show a page, not a blank window"
     assert (pixels < 100).mean() > 0.01, "text, schools and bands draw dark pixels"
+
+
+def test_schools_sharing_a_site_each_give_their_portfolio_an_area() -> None:
+    import geopandas as gpd
+
+    from feeder.map_images import portfolio_areas
+
+    xs, ys = [0, 0, 3000, 0, 3000], [0, 0, 0, 3000, 3000]
+    schools = gpd.GeoDataFrame(
+        {"portfolio": ["A", "B", "A", "B", "A"]},
+        geometry=gpd.points_from_xy(xs, ys),
+        crs="EPSG:32611",
+    )
+    areas = portfolio_areas(schools).set_index("portfolio")
+    assert set(areas.index) == {"A", "B"}
+    assert (areas.area > 0).all()
+    assert all(
+        areas.geometry[p].covers(point)
+        for p, point in zip(schools["portfolio"], schools.geometry, strict=True)
+    )

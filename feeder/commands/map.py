@@ -13,13 +13,10 @@ import typer
 
 from feeder.alignment import broken_edges, check_alignment
 from feeder.commands.options import DISTRICT_HELP
-from feeder.district import District, load_district
-from feeder.graph import FeederGraph
+from feeder.district import load_district
 from feeder.map_folder import publish_maps
-from feeder.plan import Plan, Provenance
+from feeder.pattern_plan import SOURCE, plan_to_show
 from feeder.provenance import estimate_note
-
-UNATTACHED = "no feeder pattern"
 
 
 def register(app: typer.Typer) -> None:
@@ -44,12 +41,8 @@ def map_command(
     Cohort pages an earlier run wrote into the folder for another plan are removed.
     """
     loaded = load_district(district)
-    if plan:
-        chosen = Plan.from_csv(loaded, plan)
-    elif (loaded.schools["portfolio"] != "").any():
-        chosen = Plan.current(loaded)
-    else:
-        chosen = pattern_plan(loaded)
+    chosen = plan_to_show(loaded, plan)
+    if chosen.provenance.source == SOURCE:
         typer.echo(
             f"{loaded.name} has no plan yet (no --plan, no 'portfolio' column): drawing its "
             f"{len(set(chosen.labels))} feeder patterns as groups"
@@ -59,18 +52,3 @@ def map_command(
     for warning in loaded.warnings:
         typer.echo(f"warning: {warning}", err=True)
     typer.echo(f"wrote {len(written)} maps to {out}; open {out / 'index.html'}")
-
-
-def pattern_plan(district: District) -> Plan:
-    """Each school grouped with its feeder pattern, named after the pattern's high school."""
-    graph = FeederGraph(district)
-    names = dict(zip(district.schools["school_id"], district.schools["name"], strict=True))
-    heads = [head for head in graph.heads if graph.pattern_of()[head] is not None]
-    taken = [names[head] for head in heads]
-    label = {
-        head: f"{names[head]} pattern" + (f" ({head})" if taken.count(names[head]) > 1 else "")
-        for head in heads
-    }
-    pattern = graph.pattern_of()
-    labels = [label[pattern[school]] if pattern[school] else UNATTACHED for school in district.ids]
-    return Plan(district, labels, provenance=Provenance(source="feeder patterns"))

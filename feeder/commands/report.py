@@ -13,8 +13,8 @@ from feeder.cohort_report import REPORT, report_files
 from feeder.commands.options import DISTRICT_HELP
 from feeder.district import load_district
 from feeder.output import write_files
+from feeder.pattern_plan import plan_to_show
 from feeder.pdf import find_browser, print_to_pdf
-from feeder.plan import Plan
 
 
 def register(app: typer.Typer) -> None:
@@ -25,7 +25,10 @@ def report(
     district: Path = typer.Argument(..., help=DISTRICT_HELP),
     out: Path = typer.Option(..., "--out", help="Folder for report.html, plotly.min.js and report.pdf."),
     plan: Path | None = typer.Option(
-        None, "--plan", help="portfolios.csv (school_id,portfolio); default: the 'portfolio' column."
+        None,
+        "--plan",
+        help="portfolios.csv (school_id,portfolio); default: the 'portfolio' column, "
+        "else the feeder patterns.",
     ),
     pdf: bool = typer.Option(
         False,
@@ -38,7 +41,7 @@ def report(
     started = time.perf_counter()
     browser = find_browser() if pdf else None
     loaded = load_district(district)
-    chosen = Plan.from_csv(loaded, plan) if plan else Plan.current(loaded)
+    chosen = plan_to_show(loaded, plan)
     files = report_files(chosen, check_alignment(loaded, chosen))
     if browser is not None:
         with tempfile.TemporaryDirectory(prefix="feeder-report-") as scratch:
