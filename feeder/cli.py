@@ -9,7 +9,7 @@ import typer
 from feeder.errors import FeederError, InternalError
 
 app = typer.Typer(
-    help="Feeder-pattern portfolios for school districts.",
+    help="Feeder-pattern portfolios for school districts. Input files: docs/FORMAT.md in the feeder project.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -23,6 +23,9 @@ def feeder() -> None:
 
 def register() -> None:
     """Attach each command module's commands to the app (one module per command)."""
+    from feeder.help_format import show_flags_as_flags
+
+    show_flags_as_flags()
     from feeder.commands import (
         align,
         bound,
@@ -33,12 +36,27 @@ def register() -> None:
         infer,
         map,
         nces,
+        report,
         run,
         score,
         serve,
     )
 
-    for module in (run, graph, design, score, compare, explain, align, infer, nces, map, bound, serve):
+    for module in (
+        run,
+        graph,
+        design,
+        score,
+        compare,
+        explain,
+        align,
+        infer,
+        nces,
+        map,
+        report,
+        bound,
+        serve,
+    ):
         module.register(app)
 
 

@@ -18,8 +18,10 @@ from feeder import metrics
 from feeder.constraints import violations
 from feeder.district import District
 from feeder.errors import InputError, InternalError, at, first_bad_row
+from feeder.idmatch import restore_leading_zeros
 from feeder.spec import DesignSpec
 from feeder.tables import read_text_table, require_columns
+from feeder.tables_out import portfolios_table, table_csv
 
 CURRENT = "current"
 
@@ -120,12 +122,21 @@ class Plan:
 
     @classmethod
     def from_csv(cls, district: District, path: Path, *, spec: DesignSpec | None = None) -> Plan:
-        """Read a `school_id,portfolio` CSV; every district school exactly once, no unknown ids."""
+        """Read a `school_id,portfolio` CSV (other columns ignored); every district school exactly once.
+
+        Ids that lost their leading zeros are matched back with a warning (feeder.idmatch).
+        """
         table = read_text_table(Path(path))
         require_columns(table, Path(path), ("school_id", "portfolio"))
-        known = set(district.ids)
+        table["school_id"], restored = restore_leading_zeros(
+            table["school_id"], district.ids, path=Path(path)
+        )
+        if restored:
+            district.warnings.append(
+                f"{Path(path).name}: {restored} school id(s) had lost their leading zeros (as a spreadsheet "
+                "does) and were matched to the district's ids"
+            )
         for column, bad, message in (
-            ("school_id", ~table["school_id"].isin(known), "school '{cell}' is not a school of the district"),
             ("school_id", table["school_id"].duplicated(), "school '{cell}' appears twice"),
             ("portfolio", table["portfolio"] == "", "school '{cell}' has no portfolio"),
         ):
@@ -203,8 +214,8 @@ class Plan:
         return card
 
     def to_csv(self) -> str:
-        """portfolios.csv: `school_id,portfolio` in schools.csv order."""
-        return self.assignment.reset_index().to_csv(index=False, lineterminator="\n")
+        """portfolios.csv: `school_id,portfolio`, then name, level, grades, enrollment, region; schools.csv order."""
+        return table_csv(portfolios_table(self))
 
     def to_geojson(self) -> str:
         """portfolios.geojson: one point per school with its portfolio and distance to the meeting site."""

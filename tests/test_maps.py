@@ -300,12 +300,6 @@ def test_cli_writes_the_maps(make_district, tmp_path: Path) -> None:
     assert "Plan: plan.csv" in (tmp_path / "other" / "index.html").read_text(encoding="utf-8")
 
 
-def test_cli_without_a_plan_explains(make_district, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    folder = make_district([{k: v for k, v in s.items() if k != "portfolio"} for s in SCHOOLS], FLOWS)
-    assert main(["map", str(folder), "--out", str(tmp_path)]) == 2
-    assert "--plan" in capsys.readouterr().err
-
-
 def test_lcps_maps(lcps_path: Path, tmp_path: Path) -> None:
     district = load_district(lcps_path)
     plan = Plan(district, district.schools["pyramid"].to_numpy(dtype=object))

@@ -18,7 +18,7 @@ def register(app: typer.Typer) -> None:
 
 
 def align(
-    district: Path = typer.Argument(..., help="District folder (FORMAT.md)."),
+    district: Path = typer.Argument(..., help="District folder (docs/FORMAT.md)."),
     out: Path = typer.Option(..., "--out", help="Folder for alignment.csv and alignment.json."),
     plan: Path | None = typer.Option(
         None,

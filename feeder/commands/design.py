@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -35,7 +36,10 @@ from feeder.district import load_district
 from feeder.errors import OptionError
 from feeder.output import write_files
 from feeder.plan import Plan, scorecard_json
+from feeder.provenance import estimate_note, with_flows_source
 from feeder.spec import DesignSpec
+from feeder.tables_out import summary_csv
+from feeder.workbook import plan_workbook
 
 
 def register(app: typer.Typer) -> None:
@@ -45,7 +49,9 @@ def register(app: typer.Typer) -> None:
 def design(
     district: Path = typer.Argument(..., help=DISTRICT_HELP),
     out: Path = typer.Option(
-        ..., "--out", help="Folder for portfolios.csv, portfolios.geojson, scorecard.json, run.json."
+        ...,
+        "--out",
+        help="Folder for portfolios.csv, summary.csv, plan.xlsx, portfolios.geojson, scorecard.json, run.json.",
     ),
     min_size: int = MIN_SIZE,
     max_size: int = MAX_SIZE,
@@ -72,7 +78,11 @@ def design(
         help="portfolios.csv whose names portfolios keep when they continue one (default: today's).",
     ),
 ) -> None:
-    """Design portfolios that keep students' feeder paths together."""
+    """Design portfolios that keep students' feeder paths together.
+
+    Across regions unless --within-region (`feeder run` nests in regions by default).
+    """
+    started = time.perf_counter()
     spec = DesignSpec(
         min_size=min_size,
         max_size=max_size,
@@ -103,17 +113,26 @@ def design(
     if names_from is not None:
         reference = Plan.from_csv(loaded, names_from).labels
         plan = replace(plan, labels=renamed(loaded, plan.labels, reference=reference))
-    card = plan.score(cohesion_bound=bound)
-    written = write_files(
-        out,
-        {
-            "portfolios.csv": plan.to_csv(),
-            "portfolios.geojson": plan.to_geojson(),
-            "scorecard.json": scorecard_json(card),
-            "run.json": json.dumps(details, indent=2) + "\n",
-        },
-    )
+    card = with_flows_source(plan.score(cohesion_bound=bound), loaded)
+    files = plan_files(plan, card)
+    files["run.json"] = json.dumps(details, indent=2) + "\n"
+    written = write_files(out, files)
+    details["command_seconds"] = time.perf_counter() - started
     summarize(loaded.name, card, details, [path.name for path in written], out)
+    note = estimate_note(loaded)
+    if note:
+        Console().print(f"[yellow]note:[/yellow] {note}")
+
+
+def plan_files(plan: Plan, card: dict) -> dict[str, str | bytes]:
+    """The files a designed plan is shared as (shared with `feeder run`)."""
+    return {
+        "portfolios.csv": plan.to_csv(),
+        "summary.csv": summary_csv(plan),
+        "plan.xlsx": plan_workbook(plan),
+        "portfolios.geojson": plan.to_geojson(),
+        "scorecard.json": scorecard_json(card),
+    }
 
 
 def summarize(name: str, card: dict, details: dict, files: list[str], out: Path) -> None:
@@ -130,4 +149,4 @@ def summarize(name: str, card: dict, details: dict, files: list[str], out: Path)
         f"{card['k12_complete']:.0%} · {card['mean_km']:.2f} km to the meeting site on average"
     )
     late = " (stopped at --time-limit)" if details["time_limit_hit"] else ""
-    console.print(f"wrote {', '.join(files)} to {out} in {details['seconds']:.1f} s{late}")
+    console.print(f"wrote {', '.join(files)} to {out} in {details['command_seconds']:.1f} s{late}")

@@ -18,7 +18,7 @@ def register(app: typer.Typer) -> None:
 
 
 def graph(
-    district: Path = typer.Argument(..., help="District folder (FORMAT.md)."),
+    district: Path = typer.Argument(..., help="District folder (docs/FORMAT.md)."),
     as_json: bool = typer.Option(
         False, "--json", help="Print machine-readable JSON to stdout instead of tables."
     ),

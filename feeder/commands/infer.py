@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
 
 
 def infer(
-    district: Annotated[Path, typer.Argument(help="District folder (FORMAT.md).")],
+    district: Annotated[Path, typer.Argument(help="District folder (docs/FORMAT.md).")],
     out: Annotated[Path, typer.Option("--out", help="Folder to write flows.csv into.")],
     force: Annotated[bool, typer.Option("--force", help="Replace a flows.csv already in --out.")] = False,
 ) -> None:

@@ -1,4 +1,9 @@
-"""`feeder map DISTRICT [--plan CSV] --out DIR`: the overview and cohort maps of a plan."""
+"""`feeder map DISTRICT [--plan CSV] --out DIR`: the overview and cohort maps of a plan.
+
+A district with no plan yet (no --plan, no `portfolio` column) gets its feeder network
+drawn instead: each feeder pattern (a high school and the schools whose students end up
+there) is shown as one group, so planners can see the patterns before designing.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,11 @@ from pathlib import Path
 import typer
 
 from feeder.alignment import broken_edges, check_alignment
+from feeder.commands.options import DISTRICT_HELP
 from feeder.district import load_district
-from feeder.maps import render_maps
-from feeder.plan import Plan
+from feeder.map_folder import publish_maps
+from feeder.pattern_plan import SOURCE, plan_to_show
+from feeder.provenance import estimate_note
 
 
 def register(app: typer.Typer) -> None:
@@ -17,22 +24,31 @@ def register(app: typer.Typer) -> None:
 
 
 def map_command(
-    district: Path = typer.Argument(..., help="District folder (FORMAT.md)."),
+    district: Path = typer.Argument(..., help=DISTRICT_HELP),
     out: Path = typer.Option(
         ..., "--out", help="Folder for index.html and one cohort-<portfolio>.html each."
     ),
     plan: Path | None = typer.Option(
-        None, "--plan", help="portfolios.csv (school_id,portfolio); default: the 'portfolio' column."
+        None,
+        "--plan",
+        help="portfolios.csv (school_id,portfolio); default: the 'portfolio' column, "
+        "else the feeder patterns.",
     ),
 ) -> None:
     """Draw a plan: a district overview and one map per cohort, each one self-contained HTML file.
 
     Broken program pathways (from the default alignment rules) are a layer of every map.
+    Cohort pages an earlier run wrote into the folder for another plan are removed.
     """
     loaded = load_district(district)
-    chosen = Plan.from_csv(loaded, plan) if plan else Plan.current(loaded)
+    chosen = plan_to_show(loaded, plan)
+    if chosen.provenance.source == SOURCE:
+        typer.echo(
+            f"{loaded.name} has no plan yet (no --plan, no 'portfolio' column): drawing its "
+            f"{len(set(chosen.labels))} feeder patterns as groups"
+        )
     broken = broken_edges(check_alignment(loaded, chosen))
-    written = render_maps(chosen, out, broken_edges=broken)
+    written = publish_maps(chosen, out, broken_edges=broken, banner=estimate_note(loaded))
     for warning in loaded.warnings:
         typer.echo(f"warning: {warning}", err=True)
     typer.echo(f"wrote {len(written)} maps to {out}; open {out / 'index.html'}")

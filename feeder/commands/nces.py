@@ -21,7 +21,9 @@ def import_nces_command(
         Path, typer.Argument(dir_okay=False, help="CCD school directory CSV (ccd_sch_029_*.csv).")
     ],
     district: Annotated[str, typer.Option("--district", help="NCES LEAID of the district.")],
-    out: Annotated[Path, typer.Option("--out", help="Folder to write schools.csv into.")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder to write schools.csv into (columns: docs/FORMAT.md).")
+    ],
     geocodes: Annotated[
         Path | None,
         typer.Option(dir_okay=False, help="EDGE public school geocodes CSV (NCESSCH, LAT, LON)."),

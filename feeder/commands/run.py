@@ -16,13 +16,15 @@ from rich.console import Console
 
 from feeder.alignment import broken_edges, check_alignment
 from feeder.alignment.report import alignment_csv, alignment_json, print_summary
+from feeder.commands.design import plan_files
 from feeder.commands.options import MAX_SIZE, MIN_SIZE, SEED
 from feeder.design import design
 from feeder.district import District, load_district
 from feeder.graph import FeederGraph
-from feeder.maps import render_maps
+from feeder.map_folder import publish_maps
 from feeder.output import write_files
 from feeder.plan import Plan, scorecard_json
+from feeder.provenance import estimate_note, with_flows_source
 from feeder.report import print_scorecards
 from feeder.sample import sample_path
 from feeder.spec import DesignSpec
@@ -37,7 +39,7 @@ def register(app: typer.Typer) -> None:
 
 def run(
     district: Path | None = typer.Argument(
-        None, help="District folder (FORMAT.md); default: the bundled LA South & East sample."
+        None, help="District folder (docs/FORMAT.md); default: the bundled LA South & East sample."
     ),
     out: Path = typer.Option(DEFAULT_OUT, "--out", help="Folder for portfolios, scorecards and alignment."),
     maps: Path = typer.Option(DEFAULT_MAPS, "--maps", help="Folder for the HTML maps."),
@@ -46,7 +48,8 @@ def run(
     within_region: bool | None = typer.Option(
         None,
         "--within-region/--across-regions",
-        help="Keep portfolios inside regions (default: yes when the district has regions).",
+        help="Keep portfolios inside regions (default: yes when the district has regions; "
+        "`feeder design` does not nest unless given --within-region).",
     ),
     seed: int = SEED,
 ) -> None:
@@ -73,19 +76,18 @@ def run(
     print_summary(alignment, console)
     seconds = time.perf_counter() - started
     tables = {
-        "portfolios.csv": plan.to_csv(),
-        "portfolios.geojson": plan.to_geojson(),
-        "scorecard.json": scorecard_json(cards["designed plan"]),
+        **plan_files(plan, with_flows_source(cards["designed plan"], loaded)),
         "alignment.csv": alignment_csv(alignment),
         "alignment.json": alignment_json(alignment),
         "run.json": json.dumps({"district": str(loaded.path), "seconds": round(seconds, 2)}, indent=2) + "\n",
     }
     if "today's plan" in cards:
-        tables["scorecard-current.json"] = scorecard_json(cards["today's plan"])
+        tables["scorecard-current.json"] = scorecard_json(with_flows_source(cards["today's plan"], loaded))
     write_files(out, tables)
-    written = render_maps(plan, maps, broken_edges=broken_edges(alignment))
+    written = publish_maps(plan, maps, broken_edges=broken_edges(alignment), banner=estimate_note(loaded))
     console.print(
-        f"wrote {len(tables)} tables to [bold]{out}/[/bold] and {len(written)} maps to [bold]{maps}/[/bold]"
+        f"wrote {len(tables)} tables to [bold]{out}/[/bold] and {len(written)} maps to [bold]{maps}/[/bold] "
+        f"in {time.perf_counter() - started:.1f} s"
     )
     console.print(f"open {maps / 'index.html'} in a browser for the district overview")
 

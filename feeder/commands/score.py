@@ -11,6 +11,7 @@ from feeder.commands.options import DISTRICT_HELP, MAX_SIZE, MIN_SIZE, size_spec
 from feeder.district import load_district
 from feeder.goals import unmet_goals
 from feeder.plan import Plan, rounded
+from feeder.provenance import with_flows_source
 from feeder.report import print_problems, print_scorecards
 
 
@@ -40,7 +41,7 @@ def score(
     )
     cards = {}
     for name, each in chosen.items():
-        cards[name] = each.score()
+        cards[name] = with_flows_source(each.score(), loaded)
         cards[name]["unmet_goals"] = unmet_goals(loaded, each.labels)
     if as_json:
         typer.echo(json.dumps(rounded(next(iter(cards.values())) if len(cards) == 1 else cards), indent=2))

@@ -16,6 +16,7 @@ import pandas as pd
 from feeder.maps.features import draw
 from feeder.maps.model import build_model
 from feeder.maps.pages import INDEX, cohort_page, overview_page
+from feeder.maps.stamp import stamp
 from feeder.output import write_files
 from feeder.plan import Plan
 
@@ -24,18 +25,21 @@ __all__ = ["cohort_file_names", "render_maps"]
 SLUG_LENGTH = 60
 
 
-def render_maps(plan: Plan, out_dir: str | Path, *, broken_edges: pd.DataFrame | None = None) -> list[Path]:
+def render_maps(
+    plan: Plan, out_dir: str | Path, *, broken_edges: pd.DataFrame | None = None, banner: str | None = None
+) -> list[Path]:
     """Write the overview and every cohort map of `plan` into `out_dir`; return the paths written.
 
     broken_edges: feeder edges where a program stops (from_id, to_id, students, family,
-    value_from), drawn as the "Broken program pathways" layer when given.
+    value_from), drawn as the "Broken program pathways" layer when given. banner: a note
+    shown on every page (estimated flows).
     """
     model = build_model(plan, broken_edges)
     drawing = draw(model)
     links = cohort_file_names(sorted(model.colours))
     pages = {INDEX: overview_page(model, drawing, links)}
     pages.update({links[name]: cohort_page(model, drawing, name) for name in sorted(links)})
-    return write_files(Path(out_dir), pages)
+    return write_files(Path(out_dir), {name: stamp(page, banner=banner) for name, page in pages.items()})
 
 
 def cohort_file_names(portfolios: list[str]) -> dict[str, str]:

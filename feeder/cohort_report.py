@@ -1,0 +1,215 @@
+"""report.html: the printed cohort report — a district page, the district's feeder diagram,
+then one page per cohort (map, diagram, roster with principals and distances, program breaks).
+
+Print styles put every section on its own sheet; maps are PNG images inside the page,
+the diagrams use the plotly.min.js written beside it, so the report opens and prints
+with no network. Every text from the input is escaped.
+"""
+
+from __future__ import annotations
+
+import base64
+from html import escape
+
+import numpy as np
+import pandas as pd
+from plotly.offline import get_plotlyjs
+
+from feeder import metrics
+from feeder.alignment import AlignmentResult
+from feeder.alignment.report import break_line
+from feeder.diagrams import cohort_sankey, district_sankey, figure_div
+from feeder.map_images import Canvas, canvas, cohort_png, overview_png
+from feeder.maps import slug
+from feeder.plan import Plan
+from feeder.provenance import estimate_note, flows_label
+from feeder.report import ROWS, cell
+from feeder.tables_out import grades_served, summary_table
+
+PLOTLY_JS = "plotly.min.js"
+REPORT = "report.html"
+LEVEL_ORDER = {"high": 0, "span": 1, "middle": 2, "elementary": 3}
+MAX_BREAKS = 4
+STYLE = """
+@page { size: letter portrait; margin: 10mm; }
+body { font: 10px/1.35 Helvetica, Arial, sans-serif; color: #222; margin: 0; }
+.page { padding: 10px 14px; box-sizing: border-box; }
+h1 { font-size: 19px; margin: 0 0 4px; } h2 { font-size: 16px; margin: 0 0 2px; }
+h3 { font-size: 11px; margin: 8px 0 3px; text-transform: uppercase; letter-spacing: .04em; color: #555; }
+.subtitle { color: #555; margin: 0 0 6px; }
+.banner { background: #fff4c2; border: 1px solid #d9a400; border-radius: 4px; padding: 4px 8px; margin: 4px 0 6px; }
+table { border-collapse: collapse; width: 100%; }
+th { text-align: left; border-bottom: 1.5px solid #999; padding: 2px 4px; font-weight: 600; }
+td { border-bottom: 1px solid #e4e4e4; padding: 1.5px 4px; vertical-align: top; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+tr.meeting td { background: #fff7d6; }
+.overview { display: block; max-width: 100%; max-height: 470px; margin: 0 auto; }
+.scorecard { display: grid; grid-template-columns: repeat(3, 1fr); gap: 2px 16px; margin: 4px 0; }
+.scorecard div { display: flex; justify-content: space-between; border-bottom: 1px solid #eee; }
+.pair { display: grid; grid-template-columns: 44% 56%; gap: 8px; align-items: start; }
+.pair img { width: 100%; max-height: 300px; object-fit: contain; }
+.cohort td { padding: 0.5px 4px; font-size: 9.5px; }
+ul.breaks li { font-size: 9.5px; }
+ul.breaks { margin: 2px 0; padding-left: 16px; }
+.muted { color: #666; }
+@media screen { .page { max-width: 8in; margin: 12px auto; border: 1px solid #ddd; box-shadow: 0 1px 4px #ccc; } }
+@media print { .page { break-after: page; } .page:last-child { break-after: auto; } }
+"""
+
+
+def report_files(plan: Plan, alignment: AlignmentResult) -> dict[str, str | bytes]:
+    """report.html and the plotly.min.js it loads, by file name."""
+    return {REPORT: report_html(plan, alignment), PLOTLY_JS: get_plotlyjs()}
+
+
+def report_html(plan: Plan, alignment: AlignmentResult) -> str:
+    """The whole report as one HTML document."""
+    district = plan.district
+    banner = estimate_note(district)
+    drawn = canvas(plan)
+    sections = [district_page(plan, drawn, banner), table_page(plan, banner), diagram_page(plan, banner)]
+    sections += [cohort_section(plan, drawn, name, alignment, banner) for name in sorted(set(plan.labels))]
+    title = escape(f"{district.name}: portfolio report")
+    return (
+        f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{title}</title>\n'
+        f'<meta name="generator" content="feeder">\n<style>{STYLE}</style>\n'
+        f'<script src="{PLOTLY_JS}"></script>\n</head>\n<body>\n'
+        + "\n".join(sections)
+        + "\n</body>\n</html>\n"
+    )
+
+
+def banner_html(banner: str | None) -> str:
+    return f'<p class="banner"><b>Estimated flows.</b> {escape(banner)}</p>' if banner else ""
+
+
+def image(png: bytes, alt: str, css: str = "") -> str:
+    data = base64.b64encode(png).decode("ascii")
+    return f'<img class="{css}" alt="{escape(alt)}" src="data:image/png;base64,{data}">'
+
+
+def district_page(plan: Plan, drawn: Canvas, banner: str | None) -> str:
+    """Overview map and scorecard."""
+    district, card = plan.district, plan.score()
+    plan_name = plan.provenance.source
+    figures = "".join(
+        f"<div><span>{escape(label)}</span><b>{escape(cell(card.get(key), fmt))}</b></div>"
+        for key, label, fmt in ROWS
+        if card.get(key) is not None
+    )
+    figures += f"<div><span>flows from</span><b>{escape(flows_label(district))}</b></div>"
+    return (
+        '<section class="page district">'
+        f"<h1>{escape(district.name)}: {card['n_portfolios']} portfolios of {card['smallest']}-{card['largest']} "
+        "schools</h1>"
+        f'<p class="subtitle">{len(plan.labels)} schools · plan: {escape(str(plan_name))}</p>'
+        f"{banner_html(banner)}"
+        f"{image(overview_png(drawn), 'Map of the portfolios', 'overview')}"
+        f'<h3>Scorecard</h3><div class="scorecard">{figures}</div></section>'
+    )
+
+
+def table_page(plan: Plan, banner: str | None) -> str:
+    """One row per portfolio (summary.csv), on its own sheet so long tables of large districts can run on."""
+    return (
+        '<section class="page portfolios">'
+        f"<h2>{escape(plan.district.name)}: portfolios</h2>"
+        '<p class="subtitle">Schools by level (elementary/middle/high/span), students, enrollment-weighted '
+        "need, the meeting site (the member with the least total distance to the others), distances to it, "
+        "and the share of the students on flows touching the portfolio that stay inside it.</p>"
+        f"{banner_html(banner)}{portfolio_table(summary_table(plan))}</section>"
+    )
+
+
+def portfolio_table(summary: pd.DataFrame) -> str:
+    """The summary table with readable headers."""
+    header = (
+        "<tr><th>portfolio</th><th class=num>schools</th><th class=num>ES/MS/HS/span</th><th>high schools</th>"
+        "<th class=num>students</th><th class=num>need</th><th>meeting site</th><th class=num>mean km</th>"
+        "<th class=num>max km</th><th class=num>flows kept</th><th>K-12</th><th>contiguous</th></tr>"
+    )
+    rows = [
+        f"<tr><td>{escape(r.portfolio)}</td><td class=num>{r.schools}</td>"
+        f"<td class=num>{r.elementary}/{r.middle}/{r.high}/{r.span}</td><td>{escape(r.high_schools)}</td>"
+        f"<td class=num>{r.students:,}</td><td class=num>{number(r.need, '{:.2f}')}</td>"
+        f"<td>{escape(r.meeting_site)}</td><td class=num>{r.mean_km:.1f}</td><td class=num>{r.max_km:.1f}</td>"
+        f"<td class=num>{number(r.flows_kept, '{:.0%}')}</td><td>{r.k12}</td><td>{r.contiguous}</td></tr>"
+        for r in summary.itertuples()
+    ]
+    return f"<table>{header}{''.join(rows)}</table>"
+
+
+def number(value: object, fmt: str) -> str:
+    return "—" if value is None or pd.isna(value) else fmt.format(value)
+
+
+def diagram_page(plan: Plan, banner: str | None) -> str:
+    """The district's feeder diagram by portfolio and level."""
+    return (
+        '<section class="page diagram">'
+        f"<h2>{escape(plan.district.name)}: where students go next</h2>"
+        '<p class="subtitle">Bands are as wide as the students moving from one school level to the next; '
+        "a band between two colours crosses a portfolio line.</p>"
+        f"{banner_html(banner)}{figure_div(district_sankey(plan), 'sankey-district')}</section>"
+    )
+
+
+def cohort_section(
+    plan: Plan, drawn: Canvas, name: str, alignment: AlignmentResult, banner: str | None
+) -> str:
+    """One cohort's page: map and diagram side by side, roster, program breaks."""
+    schools = plan.district.schools
+    members = np.flatnonzero(plan.labels == name)
+    medoid = metrics.medoids(plan.district, plan.labels)[name]
+    km = metrics.distances_to_medoid(plan.district, plan.labels)
+    students = schools["enrollment"].iloc[members].fillna(0).sum()
+    return (
+        f'<section class="page cohort" id="cohort-{slug(name)}">'
+        f"<h2>{escape(name)}</h2>"
+        f'<p class="subtitle">{len(members)} schools · {students:,.0f} students · meeting site: '
+        f"{escape(schools['name'].iloc[medoid])} (★)</p>{banner_html(banner)}"
+        f'<div class="pair">{image(cohort_png(drawn, name), f"Map of {name}")}'
+        f"{figure_div(cohort_sankey(plan, name), f'sankey-{slug(name)}')}</div>"
+        f"<h3>Roster</h3>{roster(schools, members, medoid, km)}"
+        f"<h3>Program pathways that break</h3>{breaks(alignment, set(schools['school_id'].iloc[members]))}"
+        "</section>"
+    )
+
+
+def roster(schools: pd.DataFrame, members: np.ndarray, medoid: int, km: np.ndarray) -> str:
+    """Members by level (high first), with principal and distance to the meeting site."""
+    grades = grades_served(schools.iloc[members])
+    order = sorted(
+        range(len(members)),
+        key=lambda i: (
+            LEVEL_ORDER.get(schools["level"].iloc[members[i]], 9),
+            schools["name"].iloc[members[i]],
+        ),
+    )
+    header = (
+        "<tr><th>school</th><th>id</th><th>level</th><th>grades</th><th class=num>students</th>"
+        "<th>principal</th><th class=num>km to meeting site</th></tr>"
+    )
+    rows = []
+    for i in order:
+        row = schools.iloc[members[i]]
+        enrollment = "—" if pd.isna(row["enrollment"]) else f"{row['enrollment']:,.0f}"
+        meeting = ' class="meeting"' if members[i] == medoid else ""
+        rows.append(
+            f"<tr{meeting}><td>{escape(row['name'])}{' ★' if meeting else ''}</td><td>{escape(row['school_id'])}</td>"
+            f"<td>{escape(row['level'])}</td><td>{escape(grades[i])}</td><td class=num>{enrollment}</td>"
+            f"<td>{escape(row['principal']) or '—'}</td><td class=num>{km[members[i]]:.1f}</td></tr>"
+        )
+    return f"<table>{header}{''.join(rows)}</table>"
+
+
+def breaks(alignment: AlignmentResult, ids: set[str]) -> str:
+    """The largest program breaks starting at a member school (default alignment rules)."""
+    found = [s for s in alignment.suggestions if s["from_id"] in ids]
+    if not found:
+        return '<p class="muted">None: every program here continues at the next school.</p>'
+    items = "".join(f"<li>{escape(break_line(alignment, s))}</li>" for s in found[:MAX_BREAKS])
+    more = (
+        f'<p class="muted">and {len(found) - MAX_BREAKS} smaller ones.</p>' if len(found) > MAX_BREAKS else ""
+    )
+    return f'<ul class="breaks">{items}</ul>{more}'

@@ -1,0 +1,54 @@
+"""`feeder report DISTRICT [--plan P] --out DIR [--pdf]`: the printed cohort report."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import typer
+
+from feeder.alignment import check_alignment
+from feeder.cohort_report import REPORT, report_files
+from feeder.commands.options import DISTRICT_HELP
+from feeder.district import load_district
+from feeder.output import write_files
+from feeder.pattern_plan import plan_to_show
+from feeder.pdf import find_browser, print_to_pdf
+
+
+def register(app: typer.Typer) -> None:
+    app.command("report")(report)
+
+
+def report(
+    district: Path = typer.Argument(..., help=DISTRICT_HELP),
+    out: Path = typer.Option(..., "--out", help="Folder for report.html, plotly.min.js and report.pdf."),
+    plan: Path | None = typer.Option(
+        None,
+        "--plan",
+        help="portfolios.csv (school_id,portfolio); default: the 'portfolio' column, "
+        "else the feeder patterns.",
+    ),
+    pdf: bool = typer.Option(
+        False,
+        "--pdf",
+        metavar="",
+        help="Also print report.pdf with a headless Chromium/Chrome on this machine.",
+    ),
+) -> None:
+    """A report to print: district page, portfolio table, feeder diagram, then one page per cohort."""
+    started = time.perf_counter()
+    browser = find_browser() if pdf else None
+    loaded = load_district(district)
+    chosen = plan_to_show(loaded, plan)
+    files = report_files(chosen, check_alignment(loaded, chosen))
+    if browser is not None:
+        with tempfile.TemporaryDirectory(prefix="feeder-report-") as scratch:
+            write_files(Path(scratch), files)
+            files["report.pdf"] = print_to_pdf(browser, Path(scratch) / REPORT)
+    written = write_files(out, files)
+    for warning in loaded.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    seconds = time.perf_counter() - started
+    typer.echo(f"wrote {', '.join(path.name for path in written)} to {out} in {seconds:.1f} s")

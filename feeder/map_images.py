@@ -1,0 +1,143 @@
+"""Static map images for the printed report, drawn with matplotlib and no network.
+
+matplotlib's object API (no pyplot) keeps it free of GUI backends and global state.
+Portfolio areas are the union of each school's nearest-school (Voronoi) cell, clipped
+to the district's outline, in the district's UTM zone so distances look right.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from matplotlib import colormaps
+from matplotlib.figure import Figure
+
+from feeder import metrics
+from feeder.plan import Plan
+
+MARKERS = {"elementary": "o", "middle": "s", "high": "^", "span": "D"}
+MARGIN_M = 800.0
+DPI = 110
+
+
+@dataclass(frozen=True)
+class Canvas:
+    """What every image of one plan shares: projected schools, portfolio areas, colours, meeting sites."""
+
+    schools: gpd.GeoDataFrame
+    areas: gpd.GeoDataFrame
+    colours: dict[str, tuple]
+    medoids: dict[str, int]
+
+
+def canvas(plan: Plan) -> Canvas:
+    """Project the schools to their UTM zone and build the portfolio areas once per plan."""
+    schools = plan.district.schools[["school_id", "name", "level", "geometry"]].copy()
+    schools["portfolio"] = plan.labels
+    schools = schools.to_crs(schools.estimate_utm_crs())
+    palette = colormaps["tab20"]
+    colours = {name: palette(i % 20) for i, name in enumerate(sorted(set(plan.labels)))}
+    medoids = metrics.medoids(plan.district, plan.labels)
+    return Canvas(schools=schools, areas=portfolio_areas(schools), colours=colours, medoids=medoids)
+
+
+def portfolio_areas(schools: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Each portfolio's area: its schools' Voronoi cells, clipped to the buffered hull of all sites.
+
+    Schools sharing one site share its cell, so each of their portfolios gets it.
+    """
+    points = shapely.multipoints(np.column_stack([schools.geometry.x, schools.geometry.y]))
+    outline = points.convex_hull.buffer(MARGIN_M)
+    cells = gpd.GeoDataFrame(
+        geometry=list(shapely.voronoi_polygons(points, extend_to=outline).geoms), crs=schools.crs
+    )
+    joined = gpd.sjoin(schools[["portfolio", "geometry"]], cells, predicate="intersects")
+    joined = joined[~joined.index.duplicated()]  # a site on the edge of two cells takes the first
+    pieces = gpd.GeoDataFrame(
+        {"portfolio": joined["portfolio"].to_numpy()},
+        geometry=cells.geometry.iloc[joined["index_right"].to_numpy()].intersection(outline).to_numpy(),
+        crs=schools.crs,
+    )
+    return pieces.dissolve(by="portfolio", as_index=False)
+
+
+def overview_png(drawn: Canvas) -> bytes:
+    """Every portfolio's area in its colour, its name at its meeting site, schools by level."""
+    schools, areas, colours = drawn.schools, drawn.areas, drawn.colours
+    figure = Figure(figsize=(7.2, 5.2), dpi=DPI)
+    axes = figure.subplots()
+    areas.plot(
+        ax=axes, color=[colours[p] for p in areas["portfolio"]], alpha=0.55, edgecolor="white", linewidth=1
+    )
+    draw_schools(axes, schools, colour="#333333", size=6)
+    for name, medoid in drawn.medoids.items():
+        site = schools.geometry.iloc[medoid]
+        axes.annotate(
+            name,
+            (site.x, site.y),
+            fontsize=6.5,
+            ha="center",
+            va="center",
+            weight="bold",
+            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.75},
+        )
+    return finish(figure, axes)
+
+
+def cohort_png(drawn: Canvas, portfolio: str) -> bytes:
+    """One portfolio's area and schools (by level), its meeting site as a star, neighbours in grey."""
+    schools, areas = drawn.schools, drawn.areas
+    members = schools["portfolio"] == portfolio
+    figure = Figure(figsize=(4.6, 3.9), dpi=DPI)
+    axes = figure.subplots()
+    mine = areas["portfolio"] == portfolio
+    areas[~mine].plot(ax=axes, color="#eeeeee", edgecolor="white", linewidth=0.8)
+    areas[mine].plot(ax=axes, color=drawn.colours[portfolio], alpha=0.5, edgecolor="#333333", linewidth=1)
+    draw_schools(axes, schools[~members], colour="#aaaaaa", size=5)
+    draw_schools(axes, schools[members], colour="#111111", size=16)
+    site = schools.geometry.iloc[drawn.medoids[portfolio]]
+    axes.scatter([site.x], [site.y], marker="*", s=170, color="#ffd400", edgecolor="#111111", zorder=5)
+    west, south, east, north = areas[mine].total_bounds
+    pad = max(east - west, north - south) * 0.08 + MARGIN_M / 2
+    axes.set_xlim(west - pad, east + pad)
+    axes.set_ylim(south - pad, north + pad)
+    return finish(figure, axes)
+
+
+def draw_schools(axes, schools: gpd.GeoDataFrame, *, colour: str, size: float) -> None:
+    for level, marker in MARKERS.items():
+        chosen = schools[schools["level"] == level]
+        if len(chosen):
+            axes.scatter(
+                chosen.geometry.x,
+                chosen.geometry.y,
+                marker=marker,
+                s=size,
+                color=colour,
+                zorder=3,
+                linewidths=0,
+            )
+
+
+def finish(figure, axes) -> bytes:
+    """The figure as PNG bytes (no axes, no timestamp in the file)."""
+    axes.set_aspect("equal")
+    axes.set_axis_off()
+    add_scale(axes)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", bbox_inches="tight", pad_inches=0.05, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def add_scale(axes) -> None:
+    """A scale bar of a round number of km in the lower left corner."""
+    west, east = axes.get_xlim()
+    south, north = axes.get_ylim()
+    length_km = next(k for k in (0.5, 1, 2, 5, 10, 20, 50, 100) if k * 1000 >= (east - west) / 6)
+    x, y = west + (east - west) * 0.04, south + (north - south) * 0.04
+    axes.plot([x, x + length_km * 1000], [y, y], color="#111111", linewidth=2)
+    axes.text(x, y + (north - south) * 0.015, f"{length_km:g} km", fontsize=7)

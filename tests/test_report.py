@@ -1,0 +1,165 @@
+"""The printed cohort report: one page per cohort, feeder diagrams, offline, PDF through Chromium."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from feeder.cli import main
+from feeder.diagrams import cohort_sankey, district_sankey
+from feeder.district import load_district
+from feeder.plan import Plan
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+SECTION = re.compile(r'<section class="page ([a-z]+)"')
+PDF_PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("report")
+    pdf = ["--pdf"] if CHROMIUM.exists() else []
+    assert main(["report", str(SAMPLE), "--out", str(out), *pdf]) == 0
+    return out
+
+
+def test_one_section_per_cohort_after_the_district_pages(report: Path) -> None:
+    html = (report / "report.html").read_text(encoding="utf-8")
+    kinds = SECTION.findall(html)
+    portfolios = sorted(set(Plan.current(load_district(SAMPLE)).labels))
+    assert kinds == ["district", "portfolios", "diagram"] + ["cohort"] * len(portfolios)
+    headings = re.findall(r'<section class="page cohort" id="[^"]+"><h2>([^<]+)</h2>', html)
+    assert headings == portfolios
+    assert len(re.findall(r"Plotly.newPlot\(", html)) == 1 + len(portfolios)
+    assert '<script src="plotly.min.js"></script>' in html
+    assert (report / "plotly.min.js").stat().st_size > 1_000_000
+    assert "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html
+
+
+def test_roster_names_principals_and_distances(report: Path) -> None:
+    html = (report / "report.html").read_text(encoding="utf-8")
+    district = load_district(SAMPLE)
+    principals = [p for p in district.schools["principal"] if p]
+    assert principals and all(p in html for p in principals[:20])
+    assert "km to meeting site" in html and "Estimated flows" not in html
+
+
+@pytest.mark.browser
+def test_the_pdf_has_one_sheet_per_section(report: Path) -> None:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not found (apt-get install -y chromium chromium-driver)")
+    sections = len(SECTION.findall((report / "report.html").read_text(encoding="utf-8")))
+    assert len(PDF_PAGE.findall((report / "report.pdf").read_bytes())) == sections
+
+
+def test_without_a_browser_pdf_is_refused_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.delenv("FEEDER_CHROME", raising=False)
+    assert main(["report", str(SAMPLE), "--out", str(tmp_path / "out"), "--pdf"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("error: --pdf: no Chromium or Chrome found") and "\n" not in error
+    assert not (tmp_path / "out").exists()
+
+
+def test_estimated_flows_put_a_banner_on_every_page(tmp_path: Path) -> None:
+    folder = tmp_path / "district"
+    folder.mkdir()
+    shutil.copy(SAMPLE / "schools.csv", folder / "schools.csv")
+    assert main(["report", str(folder), "--out", str(tmp_path / "out")]) == 0
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    sections = html.split("<section")[1:]
+    assert sections and all("Estimated flows." in section for section in sections)
+    assert "sites (rough estimate)" in html
+
+
+def test_diagram_bands_carry_every_student() -> None:
+    district = load_district(SAMPLE)
+    plan = Plan.current(district)
+    assert sum(district_sankey(plan).data[0].link.value) == pytest.approx(
+        district.flows["students"].sum(), rel=1e-3
+    )
+    name = plan.labels[0]
+    ids = set(district.schools.loc[plan.labels == name, "school_id"])
+    touching = district.flows[district.flows["from_id"].isin(ids) | district.flows["to_id"].isin(ids)]
+    sankey = cohort_sankey(plan, name).data[0]
+    assert sum(sankey.link.value) == pytest.approx(touching["students"].sum(), rel=1e-3)
+    labels = list(sankey.node.label)
+    members = set(district.schools.loc[plan.labels == name, "name"])
+    assert members & set(labels)
+    assert np.all(np.array(sankey.link.value) > 0)
+
+
+webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chrome]:
+    for path in (CHROMIUM, CHROMEDRIVER):
+        if not path.exists():
+            pytest.skip(f"{path} not found (apt-get install -y chromium chromium-driver)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    profile = tmp_path_factory.mktemp("profile")
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--window-size=900,1100",
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        f"--user-data-dir={profile}",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=webdriver.ChromeService(str(CHROMEDRIVER)), options=options)
+    yield driver
+    driver.quit()
+
+
+@pytest.mark.browser
+def test_report_in_a_browser_draws_maps_and_diagrams(browser, report: Path, tmp_path: Path) -> None:
+    browser.get((report / "report.html").as_uri())
+    images = browser.execute_script(
+        "return Array.from(document.images).map(i => i.complete && i.naturalWidth > 100)"
+    )
+    assert images and all(images)
+    nodes = browser.execute_script("return document.querySelectorAll('g.sankey-node').length")
+    plots = browser.execute_script("return document.querySelectorAll('.js-plotly-plot').length")
+    cohorts = browser.execute_script("return document.querySelectorAll('section.cohort').length")
+    assert plots == cohorts + 1 and nodes > 3 * cohorts
+    browser.execute_script("document.querySelector('section.cohort').scrollIntoView()")
+    shot = tmp_path / "cohort.png"
+    assert browser.save_screenshot(str(shot))
+    from PIL import Image
+
+    pixels = np.asarray(Image.open(shot).convert("L"), dtype=float)
+    assert pixels.std() > 20, "the screenshot should show a page, not a blank window"
+    assert (pixels < 100).mean() > 0.01, "text, schools and bands draw dark pixels"
+
+
+def test_schools_sharing_a_site_each_give_their_portfolio_an_area() -> None:
+    import geopandas as gpd
+
+    from feeder.map_images import portfolio_areas
+
+    xs, ys = [0, 0, 3000, 0, 3000], [0, 0, 0, 3000, 3000]
+    schools = gpd.GeoDataFrame(
+        {"portfolio": ["A", "B", "A", "B", "A"]},
+        geometry=gpd.points_from_xy(xs, ys),
+        crs="EPSG:32611",
+    )
+    areas = portfolio_areas(schools).set_index("portfolio")
+    assert set(areas.index) == {"A", "B"}
+    assert (areas.area > 0).all()
+    assert all(
+        areas.geometry[p].covers(point)
+        for p, point in zip(schools["portfolio"], schools.geometry, strict=True)
+    )
