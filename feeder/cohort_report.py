@@ -30,6 +30,7 @@ PLOTLY_JS = "plotly.min.js"
 REPORT = "report.html"
 LEVEL_ORDER = {"high": 0, "span": 1, "middle": 2, "elementary": 3}
 MAX_BREAKS = 4
+HIGH_SCHOOLS_SHOWN = 3  # the full list is in summary.csv; more would push the table past one page
 STYLE = """
 @page { size: letter portrait; margin: 10mm; }
 body { font: 10px/1.35 Helvetica, Arial, sans-serif; color: #222; margin: 0; }
@@ -130,13 +131,21 @@ def portfolio_table(summary: pd.DataFrame) -> str:
     )
     rows = [
         f"<tr><td>{escape(r.portfolio)}</td><td class=num>{r.schools}</td>"
-        f"<td class=num>{r.elementary}/{r.middle}/{r.high}/{r.span}</td><td>{escape(r.high_schools)}</td>"
+        f"<td class=num>{r.elementary}/{r.middle}/{r.high}/{r.span}</td><td>{escape(first_names(r.high_schools))}</td>"
         f"<td class=num>{r.students:,}</td><td class=num>{number(r.need, '{:.2f}')}</td>"
         f"<td>{escape(r.meeting_site)}</td><td class=num>{r.mean_km:.1f}</td><td class=num>{r.max_km:.1f}</td>"
         f"<td class=num>{number(r.flows_kept, '{:.0%}')}</td><td>{r.k12}</td><td>{r.contiguous}</td></tr>"
         for r in summary.itertuples()
     ]
     return f"<table>{header}{''.join(rows)}</table>"
+
+
+def first_names(names: str) -> str:
+    """At most HIGH_SCHOOLS_SHOWN of a '; '-joined list, so the table fits one printed page."""
+    parts = [name for name in names.split("; ") if name]
+    if len(parts) <= HIGH_SCHOOLS_SHOWN:
+        return "; ".join(parts)
+    return "; ".join(parts[:HIGH_SCHOOLS_SHOWN]) + f" and {len(parts) - HIGH_SCHOOLS_SHOWN} more"
 
 
 def number(value: object, fmt: str) -> str:

@@ -23,11 +23,10 @@ BANNER = 'class="feeder-banner"'
 
 @pytest.fixture(scope="module")
 def no_flows(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sample without flows.csv: flows are inferred from its attendance boundaries."""
+    """The sample without flows.csv: flows are roughly estimated from its school sites."""
     folder = tmp_path_factory.mktemp("sample") / "no-flows"
     folder.mkdir()
-    for name in ("schools.csv", "boundaries.geojson"):
-        shutil.copy(SAMPLE / name, folder / name)
+    shutil.copy(SAMPLE / "schools.csv", folder / "schools.csv")
     return folder
 
 
@@ -40,12 +39,12 @@ def designed(no_flows: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_scorecard_names_the_estimated_source(designed: Path) -> None:
     card = json.loads((designed / "scorecard.json").read_text())
-    assert card["flows_source"] == "boundaries"
+    assert card["flows_source"] == "sites (rough estimate)"
 
 
 def test_summary_and_workbook_carry_the_estimate_line(designed: Path) -> None:
     first = (designed / "summary.csv").read_text(encoding="utf-8").splitlines()[0]
-    assert first.startswith("# Flows are estimated from boundaries")
+    assert first.startswith("# Flows are estimated from sites (rough estimate)")
     assert (
         len(pd.read_csv(designed / "summary.csv", comment="#"))
         == json.loads((designed / "scorecard.json").read_text())["n_portfolios"]
@@ -53,7 +52,7 @@ def test_summary_and_workbook_carry_the_estimate_line(designed: Path) -> None:
     book = openpyxl.load_workbook(io.BytesIO((designed / "plan.xlsx").read_bytes()))
     assert book.sheetnames[0] == "about", "the note must be the first thing a planner sees"
     cells = [value for row in book["about"].iter_rows(values_only=True) for value in row]
-    assert "boundaries" in cells
+    assert "sites (rough estimate)" in cells
     assert any(isinstance(v, str) and v.startswith("Flows are estimated") for v in cells)
 
 
