@@ -448,9 +448,11 @@ def test_key_scales_flow_width_in_students(pages: dict[str, str], plan: Plan) ->
     assert scale[0][1] > scale[1][1] > scale[2][1] >= 1.0
 
 
-def test_todays_plan_by_level_is_explained(sample_plan: Plan, plan: Plan, tmp_path: Path) -> None:
-    render_maps(sample_plan, tmp_path / "sample")
-    assert "organized by level" in (tmp_path / "sample" / "index.html").read_text(encoding="utf-8")
+def test_todays_plan_by_level_is_explained(plan: Plan, tmp_path: Path) -> None:
+    levels = plan.district.schools["level"].replace({"span": "elementary"}).to_numpy(dtype=object)
+    by_level = Plan(plan.district, levels, options={"plan": "current"})
+    render_maps(by_level, tmp_path / "by-level")
+    assert "organized by level" in (tmp_path / "by-level" / "index.html").read_text(encoding="utf-8")
     render_maps(plan, tmp_path / "mixed")
     assert "organized by level" not in (tmp_path / "mixed" / "index.html").read_text(encoding="utf-8")
 
