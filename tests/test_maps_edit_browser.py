@@ -281,3 +281,38 @@ def test_a_design_server_can_add_its_redesign_button(browser, edited: tuple[Plan
         browser.execute_cdp_cmd(
             "Page.removeScriptToEvaluateOnNewDocument", {"identifier": fake["identifier"]}
         )
+
+
+def test_shift_drag_selects_the_schools_inside_the_rectangle(browser, edited: tuple[Plan, Path]) -> None:  # noqa: F811
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    plan, folder = edited
+    load(browser, plan, folder)
+    browser.find_element("css selector", "[data-ref=toggle]").click()
+    box = browser.execute_script(
+        "var r = document.querySelector('.folium-map').getBoundingClientRect();"
+        "return [r.left + r.width * 0.3, r.top + r.height * 0.3, r.width * 0.3, r.height * 0.3]"
+    )
+    left, top, width, height = box
+    inside = browser.execute_script(
+        "var m = feeder.layers.schools._map, n = 0, a = arguments;"
+        "FEEDER_EDIT.ids.forEach(function (_, i) {"
+        "  var p = m.latLngToContainerPoint([FEEDER_EDIT.lat[i], FEEDER_EDIT.lon[i]]),"
+        "      c = m.getContainer().getBoundingClientRect();"
+        "  var x = p.x + c.left, y = p.y + c.top;"
+        "  if (x >= a[0] && x <= a[0] + a[2] && y >= a[1] && y <= a[1] + a[3]) { n++; } });"
+        "return n",
+        left,
+        top,
+        width,
+        height,
+    )
+    assert inside > 0
+    body = browser.find_element("css selector", "body")
+    actions = ActionChains(browser)
+    actions.key_down(Keys.SHIFT).move_to_element_with_offset(body, 0, 0)
+    actions.move_by_offset(int(left) - body.size["width"] // 2, int(top) - body.size["height"] // 2)
+    actions.click_and_hold().move_by_offset(int(width), int(height)).release().key_up(Keys.SHIFT).perform()
+    text = browser.find_element("css selector", "[data-ref=selection]").text
+    assert abs(int(text.split()[0]) - inside) <= 1  # a school on the rectangle's edge may fall either way
