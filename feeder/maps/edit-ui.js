@@ -188,11 +188,10 @@ var feederEdit = (function () {
           site: sites[labels[i]] === i ? "this school" : details.km[i].toFixed(1) + " km away",
           sent: details.sent[i], crossing: details.crossing[i], split: p.split
         });
-        var style = feeder.school(marker.feature, marker.getLatLng()).options;
+        var style = feeder.schoolStyle(p);
         if (plan.locked(i)) { style.color = LOCKED; style.weight = 3.5; style.dashArray = "3 2"; }
         if (selected.has(i)) { style.color = SELECTED; style.weight = 4; style.dashArray = null; }
-        marker.setStyle({fillColor: style.fillColor, color: style.color, weight: style.weight,
-          dashArray: style.dashArray || null});
+        marker.setStyle(style);
       });
     }
 
