@@ -24,6 +24,7 @@ from feeder.geo import delaunay_edges
 from feeder.maps import cohort_file_names, render_maps, slug
 from feeder.maps.colors import PALETTE, portfolio_colours
 from feeder.maps.model import build_model
+from feeder.maps.words import program_name
 from feeder.plan import Plan
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
@@ -484,3 +485,19 @@ def test_edit_data_holds_what_the_metrics_read(plan: Plan, pages: dict[str, str]
         zip(flows["from_id"], flows["to_id"], flows["students"].astype(float), strict=True)
     )
     assert sorted(owner for owner, _ in edit["cells"]) == sorted(set(range(len(schools))))
+
+
+@pytest.mark.parametrize(
+    ("tag", "words"),
+    [
+        ("dual_language:spanish", "Dual language: Spanish"),
+        ("magnet:stem", "STEM magnet"),
+        ("Magnet:Law", "Law magnet"),
+        ("ib", "International Baccalaureate (IB)"),
+        ("linked_learning:arts_media", "Linked Learning: Arts media"),
+        ("gate", "GATE"),
+        ("cte:it", "CTE: IT"),
+    ],
+)
+def test_programs_read_as_words(tag: str, words: str) -> None:
+    assert program_name(tag) == words

@@ -7,6 +7,7 @@ planCsv is read back with Plan.from_csv and every METRICS.md metric compared to 
 from __future__ import annotations
 
 import io
+import json
 import random
 import shutil
 import time
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 from scipy.optimize import linear_sum_assignment
 from test_maps_browser import browser, open_page, script_errors  # noqa: F401 (browser is a fixture)
 
+from feeder.cli import main
 from feeder.district import load_district
 from feeder.geo import delaunay_edges
 from feeder.maps import render_maps
@@ -225,6 +227,36 @@ def test_clicks_select_move_and_download(browser, edited: tuple[Plan, Path], tmp
     assert (edited_plan.labels == "Harbor").sum() == 2
     assert saved.read_text(encoding="utf-8") == browser.execute_script("return feeder.planCsv()")
     assert script_errors(browser) == []
+
+
+def test_feeder_score_prints_the_numbers_the_page_shows(
+    browser,  # noqa: F811
+    edited: tuple[Plan, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,
+) -> None:
+    """The issue's finish line: move three schools, save the plan, `feeder score --plan` agrees."""
+    plan, folder = edited
+    load(browser, plan, folder)
+    before = browser.execute_script("return feeder.scorecard()")
+    schools = plan.district.schools
+    edges = sorted(delaunay_edges(schools["lat"], schools["lon"]))
+    across = [(a, b) for a, b in edges if plan.labels[a] != plan.labels[b]][:3]
+    for a, b in across:  # three border schools join their neighbour's portfolio
+        browser.execute_script(
+            "feeder.assign(arguments[0], arguments[1])", plan.district.ids[a], plan.labels[b]
+        )
+    page = browser.execute_script("return feeder.scorecard()")
+    assert page["details"]["portfolios"] != before["details"]["portfolios"]  # sizes changed
+    saved = tmp_path / "portfolios.csv"
+    saved.write_text(browser.execute_script("return feeder.planCsv()"), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["score", str(plan.district.path), "--plan", str(saved), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    for key in METRICS:
+        assert page[key] == (
+            pytest.approx(printed[key], abs=1e-6) if isinstance(printed[key], float) else printed[key]
+        )
 
 
 @settings(max_examples=40, deadline=None)
