@@ -198,8 +198,8 @@ def overview_panel(model: MapModel, links: Mapping[str, str]) -> str:
         f"<h1>{esc(district.name)}</h1>"
         f'<p class="feeder-subtitle">{esc(plan_title(model))}</p>'
         f"{stat_boxes(stats)}{by_level_note(model)}"
-        f'<h2>Portfolios</h2><ul class="feeder-key feeder-portfolios">{entries}</ul>'
         f"{edit_section()}"
+        f'<h2>Portfolios</h2><ul class="feeder-key feeder-portfolios">{entries}</ul>'
         f"{area_note()}"
         "</div>"
     )
