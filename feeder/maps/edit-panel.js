@@ -26,7 +26,7 @@ var feederPanel = (function () {
   }
 
   function plural(n, word) {
-    return n.toLocaleString("en-US") + " " + word + (n === 1 ? "" : "s");
+    return feeder.count(n) + " " + word + (n === 1 ? "" : "s");
   }
 
   function list(names) {
@@ -69,7 +69,7 @@ var feederPanel = (function () {
       var size = cell("td", String(p.schools), "num");
       if (p.schools < card.min_size || p.schools > card.max_size) { size.className += " feeder-bad"; }
       if (card.details.non_contiguous.indexOf(p.name) >= 0) { name.className = "feeder-bad"; }
-      return row([name, size, cell("td", Math.round(p.students).toLocaleString("en-US"), "num"),
+      return row([name, size, cell("td", feeder.count(p.students), "num"),
         cell("td", data.names[p.meetingSite]), cell("td", p.meanKm.toFixed(1), "num"),
         cell("td", p.maxKm.toFixed(1), "num")]);
     });
@@ -112,7 +112,7 @@ var feederPanel = (function () {
       }
       li.querySelector(".feeder-swatch").style.background = context.colourOf(p.name);
       li.querySelector(".feeder-count").textContent = plural(p.schools, "school") + " · " +
-        Math.round(p.students).toLocaleString("en-US") + " students";
+        feeder.count(p.students) + " students";
       list.appendChild(li);
     });
   }
