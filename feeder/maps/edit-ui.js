@@ -17,17 +17,10 @@ var feederEdit = (function () {
     });
   }
 
-  function element(tag, attributes, children) {
-    var node = document.createElement(tag);
-    Object.keys(attributes || {}).forEach(function (key) {
-      if (key === "text") { node.textContent = attributes[key]; } else { node.setAttribute(key, attributes[key]); }
-    });
-    (children || []).forEach(function (child) { node.appendChild(child); });
-    return node;
-  }
-
   function download(name, text) {
-    var link = element("a", {href: URL.createObjectURL(new Blob([text], {type: "text/csv"})), download: name});
+    var link = document.createElement("a");
+    link.href = URL.createObjectURL(new Blob([text], {type: "text/csv"}));
+    link.download = name;
     document.body.appendChild(link);
     link.click();
     link.remove();
@@ -238,7 +231,9 @@ var feederEdit = (function () {
       });
       cells.names.clearLayers();
       card.details.portfolios.forEach(function (p) {
-        var icon = L.divIcon({className: "feeder-area-label", html: "<span>" + escapeHtml(p.name) + "</span>", iconSize: null});
+        var icon = L.divIcon({
+          className: "feeder-area-label", html: "<span>" + escapeHtml(p.name) + "</span>", iconSize: null
+        });
         cells.names.addLayer(L.marker([data.lat[p.meetingSite], data.lon[p.meetingSite]],
           {icon: icon, interactive: false, keyboard: false}));
       });
