@@ -24,6 +24,7 @@ from feeder.geo import delaunay_edges
 from feeder.maps import cohort_file_names, render_maps, slug
 from feeder.maps.colors import PALETTE, portfolio_colours
 from feeder.maps.model import build_model
+from feeder.maps.words import program_name
 from feeder.plan import Plan
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
@@ -442,9 +443,11 @@ def test_key_scales_flow_width_in_students(pages: dict[str, str], plan: Plan) ->
     assert scale[0][1] > scale[1][1] > scale[2][1] >= 1.0
 
 
-def test_todays_plan_by_level_is_explained(sample_plan: Plan, plan: Plan, tmp_path: Path) -> None:
-    render_maps(sample_plan, tmp_path / "sample")
-    assert "organized by level" in (tmp_path / "sample" / "index.html").read_text(encoding="utf-8")
+def test_todays_plan_by_level_is_explained(plan: Plan, tmp_path: Path) -> None:
+    levels = plan.district.schools["level"].replace({"span": "elementary"}).to_numpy(dtype=object)
+    by_level = Plan(plan.district, levels, options={"plan": "current"})
+    render_maps(by_level, tmp_path / "by-level")
+    assert "organized by level" in (tmp_path / "by-level" / "index.html").read_text(encoding="utf-8")
     render_maps(plan, tmp_path / "mixed")
     assert "organized by level" not in (tmp_path / "mixed" / "index.html").read_text(encoding="utf-8")
 
@@ -476,3 +479,19 @@ def test_edit_data_holds_what_the_metrics_read(plan: Plan, pages: dict[str, str]
         zip(flows["from_id"], flows["to_id"], flows["students"].astype(float), strict=True)
     )
     assert sorted(owner for owner, _ in edit["cells"]) == sorted(set(range(len(schools))))
+
+
+@pytest.mark.parametrize(
+    ("tag", "words"),
+    [
+        ("dual_language:spanish", "Dual language: Spanish"),
+        ("magnet:stem", "STEM magnet"),
+        ("Magnet:Law", "Law magnet"),
+        ("ib", "International Baccalaureate (IB)"),
+        ("linked_learning:arts_media", "Linked Learning: Arts media"),
+        ("gate", "GATE"),
+        ("cte:it", "CTE: IT"),
+    ],
+)
+def test_programs_read_as_words(tag: str, words: str) -> None:
+    assert program_name(tag) == words

@@ -7,6 +7,7 @@ planCsv is read back with Plan.from_csv and every METRICS.md metric compared to 
 from __future__ import annotations
 
 import io
+import json
 import random
 import shutil
 import time
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 from scipy.optimize import linear_sum_assignment
 from test_maps_browser import browser, open_page, script_errors  # noqa: F401 (browser is a fixture)
 
+from feeder.cli import main
 from feeder.district import load_district
 from feeder.geo import delaunay_edges
 from feeder.maps import render_maps
@@ -51,13 +53,20 @@ def lcps_with_pyramids(folder: Path) -> Path:
     return folder
 
 
+def latitude_bands(district) -> Plan:
+    """A plan for a district without one today: about 18 schools per band from south to north."""
+    rank = np.argsort(np.argsort(district.schools["lat"].to_numpy(), kind="stable"))
+    bands = max(1, len(rank) // 18)
+    return Plan(district, np.array([f"Band {r * bands // len(rank)}" for r in rank], dtype=object))
+
+
 @pytest.fixture(scope="module", params=["sample", "lcps"])
 def edited(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Plan, Path]:
     if request.param == "sample":
         district = load_district(SAMPLE)
     else:
         district = load_district(lcps_with_pyramids(tmp_path_factory.mktemp("lcps") / "lcps"))
-    plan = Plan.current(district)
+    plan = Plan.current(district) if district.has_current_plan else latitude_bands(district)
     folder = tmp_path_factory.mktemp("maps")
     render_maps(plan, folder)
     return plan, folder
@@ -227,6 +236,36 @@ def test_clicks_select_move_and_download(browser, edited: tuple[Plan, Path], tmp
     assert script_errors(browser) == []
 
 
+def test_feeder_score_prints_the_numbers_the_page_shows(
+    browser,  # noqa: F811
+    edited: tuple[Plan, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,
+) -> None:
+    """The issue's finish line: move three schools, save the plan, `feeder score --plan` agrees."""
+    plan, folder = edited
+    load(browser, plan, folder)
+    before = browser.execute_script("return feeder.scorecard()")
+    schools = plan.district.schools
+    edges = sorted(delaunay_edges(schools["lat"], schools["lon"]))
+    across = [(a, b) for a, b in edges if plan.labels[a] != plan.labels[b]][:3]
+    for a, b in across:  # three border schools join their neighbour's portfolio
+        browser.execute_script(
+            "feeder.assign(arguments[0], arguments[1])", plan.district.ids[a], plan.labels[b]
+        )
+    page = browser.execute_script("return feeder.scorecard()")
+    assert page["details"]["portfolios"] != before["details"]["portfolios"]  # sizes changed
+    saved = tmp_path / "portfolios.csv"
+    saved.write_text(browser.execute_script("return feeder.planCsv()"), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["score", str(plan.district.path), "--plan", str(saved), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    for key in METRICS:
+        assert page[key] == (
+            pytest.approx(printed[key], abs=1e-6) if isinstance(printed[key], float) else printed[key]
+        )
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     st.integers(1, 7).flatmap(
@@ -281,3 +320,38 @@ def test_a_design_server_can_add_its_redesign_button(browser, edited: tuple[Plan
         browser.execute_cdp_cmd(
             "Page.removeScriptToEvaluateOnNewDocument", {"identifier": fake["identifier"]}
         )
+
+
+def test_shift_drag_selects_the_schools_inside_the_rectangle(browser, edited: tuple[Plan, Path]) -> None:  # noqa: F811
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    plan, folder = edited
+    load(browser, plan, folder)
+    browser.find_element("css selector", "[data-ref=toggle]").click()
+    box = browser.execute_script(
+        "var r = document.querySelector('.folium-map').getBoundingClientRect();"
+        "return [r.left + r.width * 0.3, r.top + r.height * 0.3, r.width * 0.3, r.height * 0.3]"
+    )
+    left, top, width, height = box
+    inside = browser.execute_script(
+        "var m = feeder.layers.schools._map, n = 0, a = arguments;"
+        "FEEDER_EDIT.ids.forEach(function (_, i) {"
+        "  var p = m.latLngToContainerPoint([FEEDER_EDIT.lat[i], FEEDER_EDIT.lon[i]]),"
+        "      c = m.getContainer().getBoundingClientRect();"
+        "  var x = p.x + c.left, y = p.y + c.top;"
+        "  if (x >= a[0] && x <= a[0] + a[2] && y >= a[1] && y <= a[1] + a[3]) { n++; } });"
+        "return n",
+        left,
+        top,
+        width,
+        height,
+    )
+    assert inside > 0
+    body = browser.find_element("css selector", "body")
+    actions = ActionChains(browser)
+    actions.key_down(Keys.SHIFT).move_to_element_with_offset(body, 0, 0)
+    actions.move_by_offset(int(left) - body.size["width"] // 2, int(top) - body.size["height"] // 2)
+    actions.click_and_hold().move_by_offset(int(width), int(height)).release().key_up(Keys.SHIFT).perform()
+    text = browser.find_element("css selector", "[data-ref=selection]").text
+    assert abs(int(text.split()[0]) - inside) <= 1  # a school on the rectangle's edge may fall either way

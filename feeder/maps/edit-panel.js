@@ -26,7 +26,7 @@ var feederPanel = (function () {
   }
 
   function plural(n, word) {
-    return n.toLocaleString("en-US") + " " + word + (n === 1 ? "" : "s");
+    return feeder.count(n) + " " + word + (n === 1 ? "" : "s");
   }
 
   function list(names) {
@@ -34,7 +34,7 @@ var feederPanel = (function () {
   }
 
   // Metric, value (with unit) and what it means or which portfolios fail it, in METRICS.md order.
-  function metricRows(card, data) {
+  function metricRows(card) {
     var rows = [
       ["n_portfolios", plural(card.n_portfolios, "portfolio"), plural(card.n_schools, "school") + " in all"],
       ["size_ok", card.size_ok ? "yes" : "no", card.size_ok
@@ -48,8 +48,10 @@ var feederPanel = (function () {
         ? "in pieces: " + list(card.details.non_contiguous) : "every portfolio is one connected area"],
       ["k12_complete", percent(card.k12_complete), "of portfolios hold grades 3, 7 and 10"],
       ["enrollment_cv", decimal(card.enrollment_cv, 3), "spread of students per portfolio (std ÷ mean)"],
-      ["need_cv", decimal(card.need_cv, 3), card.need_cv === null ? "no need index given" : "spread of mean need index"],
-      ["in_region", percent(card.in_region), card.in_region === null ? "no regions given" : "of portfolios inside one region"],
+      ["need_cv", decimal(card.need_cv, 3),
+        card.need_cv === null ? "no need index given" : "spread of mean need index"],
+      ["in_region", percent(card.in_region),
+        card.in_region === null ? "no regions given" : "of portfolios inside one region"],
       ["moved", card.moved === null ? "—" : plural(card.moved, "school"),
         card.moved === null ? "no plan today to compare with" : "in another portfolio than today"]
     ];
@@ -69,7 +71,7 @@ var feederPanel = (function () {
       var size = cell("td", String(p.schools), "num");
       if (p.schools < card.min_size || p.schools > card.max_size) { size.className += " feeder-bad"; }
       if (card.details.non_contiguous.indexOf(p.name) >= 0) { name.className = "feeder-bad"; }
-      return row([name, size, cell("td", Math.round(p.students).toLocaleString("en-US"), "num"),
+      return row([name, size, cell("td", feeder.count(p.students), "num"),
         cell("td", data.names[p.meetingSite]), cell("td", p.meanKm.toFixed(1), "num"),
         cell("td", p.maxKm.toFixed(1), "num")]);
     });
@@ -112,14 +114,14 @@ var feederPanel = (function () {
       }
       li.querySelector(".feeder-swatch").style.background = context.colourOf(p.name);
       li.querySelector(".feeder-count").textContent = plural(p.schools, "school") + " · " +
-        Math.round(p.students).toLocaleString("en-US") + " students";
+        feeder.count(p.students) + " students";
       list.appendChild(li);
     });
   }
 
   function show(ui, card, context) {
     legend(card, context);
-    replaceRows(ui.scorecard, metricRows(card, context.data));
+    replaceRows(ui.scorecard, metricRows(card));
     replaceRows(ui.portfolios, portfolioRows(card, context));
     targetOptions(ui.target, card.details.portfolios.map(function (p) { return p.name; }));
     ui.newName.hidden = ui.target.value !== "";

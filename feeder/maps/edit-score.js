@@ -264,5 +264,5 @@ var feederScore = (function () {
     };
   }
 
-  return {scorecard: scorecard, groups: groups, maxMatching: maxMatching, haversineKm: haversineKm};
+  return {scorecard: scorecard, maxMatching: maxMatching};
 })();

@@ -17,17 +17,10 @@ var feederEdit = (function () {
     });
   }
 
-  function element(tag, attributes, children) {
-    var node = document.createElement(tag);
-    Object.keys(attributes || {}).forEach(function (key) {
-      if (key === "text") { node.textContent = attributes[key]; } else { node.setAttribute(key, attributes[key]); }
-    });
-    (children || []).forEach(function (child) { node.appendChild(child); });
-    return node;
-  }
-
   function download(name, text) {
-    var link = element("a", {href: URL.createObjectURL(new Blob([text], {type: "text/csv"})), download: name});
+    var link = document.createElement("a");
+    link.href = URL.createObjectURL(new Blob([text], {type: "text/csv"}));
+    link.download = name;
     document.body.appendChild(link);
     link.click();
     link.remove();
@@ -167,8 +160,8 @@ var feederEdit = (function () {
       layers.flows.eachLayer(function (line) {
         var p = line.feature.properties;
         p.crossing = labels[p.a] !== labels[p.b];
+        restyle(line, feeder.flowStyle(line.feature));
       });
-      layers.flows.setStyle(feeder.flowStyle);
       drawMeetingSites();
       if (labels.some(function (label, i) { return label !== data.labels[i]; }) || cells) { drawAreas(labels); }
       feederPanel.show(ui, card, {colourOf: function (name) { return colourOf(name, labels); }, data: data,
@@ -188,12 +181,20 @@ var feederEdit = (function () {
           site: sites[labels[i]] === i ? "this school" : details.km[i].toFixed(1) + " km away",
           sent: details.sent[i], crossing: details.crossing[i], split: p.split
         });
-        var style = feeder.school(marker.feature, marker.getLatLng()).options;
+        var style = feeder.schoolStyle(p);
         if (plan.locked(i)) { style.color = LOCKED; style.weight = 3.5; style.dashArray = "3 2"; }
         if (selected.has(i)) { style.color = SELECTED; style.weight = 4; style.dashArray = null; }
-        marker.setStyle({fillColor: style.fillColor, color: style.color, weight: style.weight,
-          dashArray: style.dashArray || null});
+        restyle(marker, style);
       });
+    }
+
+    // setStyle only where the style changed: a 700-school district redraws in a few milliseconds.
+    function restyle(layer, style) {
+      var key = JSON.stringify(style);
+      if (layer.feederStyle !== key) {
+        layer.feederStyle = key;
+        layer.setStyle(style);
+      }
     }
 
     function drawMeetingSites() {
@@ -215,19 +216,25 @@ var feederEdit = (function () {
           layers.areas.addLayer(polygon);
           return {owner: cell[0], polygon: polygon};
         });
-        cells.extra = L.layerGroup().addTo(layers.areas);
+        cells.borders = data.borders.map(function (border) {
+          return L.polyline(border[2].map(function (c) { return [c[1], c[0]]; }),
+            {color: "#333333", weight: 1.5, opacity: 0.8, interactive: false});
+        });
+        cells.names = L.layerGroup().addTo(layers.areas);
       }
-      cells.forEach(function (cell) { cell.polygon.setStyle({fillColor: colourOf(labels[cell.owner], labels)}); });
-      cells.extra.clearLayers();
-      data.borders.forEach(function (border) {
-        if (labels[border[0]] !== labels[border[1]]) {
-          cells.extra.addLayer(L.polyline(border[2].map(function (c) { return [c[1], c[0]]; }),
-            {color: "#333333", weight: 1.5, opacity: 0.8, interactive: false}));
+      cells.forEach(function (cell) { restyle(cell.polygon, {fillColor: colourOf(labels[cell.owner], labels)}); });
+      data.borders.forEach(function (border, k) {
+        var line = cells.borders[k], shown = layers.areas.hasLayer(line);
+        if ((labels[border[0]] !== labels[border[1]]) !== shown) {
+          layers.areas[shown ? "removeLayer" : "addLayer"](line);
         }
       });
+      cells.names.clearLayers();
       card.details.portfolios.forEach(function (p) {
-        var icon = L.divIcon({className: "feeder-area-label", html: "<span>" + escapeHtml(p.name) + "</span>", iconSize: null});
-        cells.extra.addLayer(L.marker([data.lat[p.meetingSite], data.lon[p.meetingSite]],
+        var icon = L.divIcon({
+          className: "feeder-area-label", html: "<span>" + escapeHtml(p.name) + "</span>", iconSize: null
+        });
+        cells.names.addLayer(L.marker([data.lat[p.meetingSite], data.lon[p.meetingSite]],
           {icon: icon, interactive: false, keyboard: false}));
       });
     }

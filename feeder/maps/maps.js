@@ -27,8 +27,9 @@ var feeder = (function () {
   // School properties by id, filled as the school layers load; line tooltips name their ends from it.
   var schools = Object.create(null);
 
+  // 12,345: thousands separated (toLocaleString is slow enough to show when 700 popups are refreshed).
   function count(students) {
-    return Math.round(students).toLocaleString("en-US");
+    return String(Math.round(students)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
   }
 
   function table(rows) {
@@ -37,18 +38,25 @@ var feeder = (function () {
     }).join("") + "</table>";
   }
 
-  function school(feature, latlng) {
-    var p = feature.properties;
-    return new Symbol(latlng, {
-      level: p.level,
-      radius: p.radius,
+  // Outline and fill of a school symbol; the edit mode restyles with it when the plan changes.
+  function schoolStyle(p) {
+    return {
       color: p.split ? COLOURS.split : "#222222",
       weight: p.split ? 2.5 : 1,
+      dashArray: null,
       fillColor: p.colour,
       fillOpacity: p.context ? 0.35 : 0.95,
-      opacity: p.context ? 0.6 : 1,
+      opacity: p.context ? 0.6 : 1
+    };
+  }
+
+  function school(feature, latlng) {
+    var p = feature.properties;
+    return new Symbol(latlng, L.extend(schoolStyle(p), {
+      level: p.level,
+      radius: p.radius,
       className: p.context ? "feeder-other" : "feeder-school"
-    });
+    }));
   }
 
   // Read when opened, so the edit mode can change a school's rows in place.
@@ -149,7 +157,7 @@ var feeder = (function () {
   }
 
   return {
-    layers: layers, register: register, schoolPopup: schoolPopup, count: count,
+    layers: layers, register: register, schoolPopup: schoolPopup, schoolStyle: schoolStyle, count: count,
     school: school, bindSchool: bindSchool, meetingSite: meetingSite,
     area: area, areaStyle: areaStyle, bindArea: bindArea, regionStyle: regionStyle,
     flowStyle: flowStyle, brokenStyle: brokenStyle, bindFlow: bindFlow, bindBroken: bindBroken

@@ -177,7 +177,7 @@ def overview_panel(model: MapModel, links: Mapping[str, str]) -> str:
         (len(schools), "schools"),
         (number(schools["enrollment"].sum()), "students"),
         (
-            metric("cohesion", "—" if cohesion is None else f"{cohesion:.0%}"),
+            metric("cohesion", "—" if cohesion is None else f"{100 * cohesion:.0f} %"),
             "of flow students stay in their portfolio",
         ),
         (
@@ -198,8 +198,8 @@ def overview_panel(model: MapModel, links: Mapping[str, str]) -> str:
         f"<h1>{esc(district.name)}</h1>"
         f'<p class="feeder-subtitle">{esc(plan_title(model))}</p>'
         f"{stat_boxes(stats)}{by_level_note(model)}"
-        f'<h2>Portfolios</h2><ul class="feeder-key feeder-portfolios">{entries}</ul>'
         f"{edit_section()}"
+        f'<h2>Portfolios</h2><ul class="feeder-key feeder-portfolios">{entries}</ul>'
         f"{area_note()}"
         "</div>"
     )
@@ -217,7 +217,7 @@ def cohort_panel(model: MapModel, name: str, members: pd.DataFrame) -> str:
     stats = [
         (len(members), "schools"),
         (number(members["enrollment"].sum()), "students"),
-        ("—" if sent == 0 else f"{1 - crossing / sent:.0%}", "of students sent stay in the cohort"),
+        ("—" if sent == 0 else f"{100 * (1 - crossing / sent):.0f} %", "of students sent stay in the cohort"),
         (int(members["split"].sum()), "split schools (send >10 % to other portfolios)"),
         (f"{members['km'].mean():.1f} km", "mean distance to meeting site"),
         (f"{members['km'].max():.1f} km", "farthest school"),
