@@ -14,10 +14,12 @@ from hypothesis import strategies as st
 
 from feeder import metrics
 from feeder.cli import main
-from feeder.design import exact
-from feeder.design.exact import solve_exact
 from feeder.district import District, load_district
 from feeder.errors import FeederError
+from feeder.exact import solve as exact_solve
+from feeder.exact import solve_exact
+from feeder.exact.pieces import relax
+from feeder.exact.problem import flow_problem, loss
 from feeder.sample import sample_path
 
 LEVELS = ("elementary", "middle", "high")
@@ -181,7 +183,7 @@ def test_pieces_that_do_not_pack_go_to_the_full_model(make_district):
 def test_pieces_that_do_not_pack_without_the_full_model_still_give_a_plan(make_district, monkeypatch):
     district = load_district(make_district(*chains([3, 3, 3], [10, 1, 7, 3, 5])))
     best = max(feasible_cohesions(district, 4, 5))
-    monkeypatch.setattr(exact, "FULL_LIMIT", 0)  # as if the district were too large for it
+    monkeypatch.setattr(exact_solve, "FULL_LIMIT", 0)  # as if the district were too large for it
     result = solve_exact(district, min_size=4, max_size=5)
     assert result.status == "not proven"
     assert result.bound >= best - 1e-9 >= result.cohesion - 2e-9
@@ -192,7 +194,7 @@ def test_clusters_of_a_long_chain_still_bound(make_district, monkeypatch):
     # one chain of 9 schools, portfolios of 1-2: the chain is cut in clusters of 3 * 2 schools
     district = load_district(make_district(*chains([9], [4, 9, 2, 8, 1, 6, 3, 5])))
     best = max(feasible_cohesions(district, 1, 2))
-    monkeypatch.setattr(exact, "FULL_LIMIT", 0)  # leave the bound to the clusters alone
+    monkeypatch.setattr(exact_solve, "FULL_LIMIT", 0)  # leave the bound to the clusters alone
     result = solve_exact(district, min_size=1, max_size=2)
     assert result.bound >= best - 1e-9 >= result.cohesion - 2e-9
     assert result.gap == pytest.approx(result.bound - result.cohesion)
@@ -240,10 +242,10 @@ def test_bound_is_never_below_a_feasible_plan_and_is_the_optimum(make_district, 
 def test_stage_one_floor_is_the_least_cut_into_small_pieces(make_district, case, max_size):
     # small pieces make components larger than CLUSTER_PIECES portfolios: the cluster rounds run
     district = load_district(make_district(case[0], case[1]))
-    problem = exact.flow_problem(district, False, 1, max_size, None)
-    pieces, floor, closed = exact.relax(problem, max_size, None, time.monotonic() + 30)
+    problem = flow_problem(district, False, 1, max_size, None)
+    pieces, floor, closed = relax(problem, max_size, None, time.monotonic() + 30)
     least = min(
-        exact.loss(
+        loss(
             problem, np.repeat(np.arange(len(plan)), [len(g) for g in plan])[np.argsort(np.concatenate(plan))]
         )
         for plan in partitions(list(range(len(district.schools))))
@@ -253,7 +255,7 @@ def test_stage_one_floor_is_the_least_cut_into_small_pieces(make_district, case,
     assert floor <= least + 1e-6
     assert (
         closed
-        and exact.loss(problem, pieces) == pytest.approx(least)
+        and loss(problem, pieces) == pytest.approx(least)
         and floor == pytest.approx(least, rel=1e-5, abs=1e-5)
     )
 

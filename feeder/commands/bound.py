@@ -14,9 +14,9 @@ import numpy as np
 import typer
 
 from feeder import metrics
-from feeder.design.exact import ExactResult, solve_exact
 from feeder.district import District, load_district
 from feeder.errors import FeederError
+from feeder.exact import ExactResult, solve_exact
 from feeder.output import write_files
 from feeder.plan import DEFAULT_MAX_SIZE, DEFAULT_MIN_SIZE, Plan, scorecard_json
 from feeder.sizes import check_size_range

@@ -11,6 +11,7 @@ import numpy as np
 from feeder import metrics
 from feeder.design.checks import first_problem
 from feeder.design.naming import portfolio_names
+from feeder.exact import solve_exact
 from feeder.geo import delaunay_edges
 from feeder.plan import Plan
 
@@ -27,8 +28,6 @@ class Certificate:
 
 def certify(plan: Plan, *, time_limit: float | None) -> tuple[Plan, Certificate]:
     """The better of the plan and the exact solver's, with `cohesion_bound` in its options."""
-    from feeder.design.exact import solve_exact
-
     district, options = plan.district, plan.options
     result = solve_exact(
         district,
