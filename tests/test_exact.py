@@ -14,12 +14,14 @@ from hypothesis import strategies as st
 
 from feeder import metrics
 from feeder.cli import main
+from feeder.design import design
 from feeder.district import District, load_district
-from feeder.errors import FeederError
+from feeder.errors import FeederError, InfeasibleError
 from feeder.exact import solve as exact_solve
-from feeder.exact import solve_exact
+from feeder.exact import solve_contiguous, solve_exact
 from feeder.exact.pieces import relax
 from feeder.exact.problem import flow_problem, loss
+from feeder.geo import delaunay_edges
 from feeder.sample import sample_path
 
 LEVELS = ("elementary", "middle", "high")
@@ -311,7 +313,7 @@ def test_large_district_stops_at_the_time_limit_with_a_valid_bound():
 def test_cli_prints_the_bound_and_writes_bound_json(lcps_path, tmp_path, capsys):
     assert main(["bound", str(lcps_path), "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
-    assert "cohesion bound 0.9939 (optimal" in printed
+    assert "cohesion bound 0.9939 (proven)" in printed
     written = json.loads((tmp_path / "bound.json").read_text())
     assert written["status"] == "optimal" and 0.9935 <= written["cohesion_bound"] <= 0.9945
 
@@ -340,3 +342,167 @@ def test_cli_bad_options_exit_2_with_one_line(lcps_path, capsys, arguments):
     assert main(["bound", str(lcps_path), *arguments]) == 2
     error = capsys.readouterr().err.strip()
     assert error.startswith("error:") and "\n" not in error
+
+
+# contiguous plans --------------------------------------------------------------------------------
+
+
+def contiguous_cohesions(
+    district: District, min_size: int, max_size: int, within_region: bool = False, k: int | None = None
+) -> list[float]:
+    """Cohesion of every contiguous plan with every portfolio in range, by enumeration (METRICS.md's check)."""
+    sender, receiver, students = metrics.flow_arrays(district)
+    region = district.schools["region"].to_numpy()
+    edges = delaunay_edges(district.schools["lat"], district.schools["lon"])
+    found = []
+    for plan in partitions(list(range(len(district.schools)))):
+        if any(not min_size <= len(group) <= max_size for group in plan) or (
+            k is not None and len(plan) != k
+        ):
+            continue
+        if within_region and any(len(set(region[group])) > 1 for group in plan):
+            continue
+        labels = np.empty(len(district.schools), dtype=int)
+        for number, group in enumerate(plan):
+            labels[group] = number
+        if metrics.contiguous(district, labels, edges) == 1.0:
+            found.append(float(students[labels[sender] == labels[receiver]].sum() / students.sum()))
+    return found
+
+
+def placed(name: str, level: str, lat: float, lon: float, region: str = "") -> dict:
+    return {**school(name, level, region), "lat": f"{lat:.5f}", "lon": f"{lon:.5f}"}
+
+
+def split_by_geography() -> tuple[list[dict], list[tuple]]:
+    """Two feeder patterns whose middle schools sit on the wrong side of the map: keeping either
+    pattern whole leaves a portfolio in two pieces, so contiguity costs students."""
+    schools = [
+        placed("E1", "elementary", 39.00, -77.00),
+        placed("E2", "elementary", 39.00, -76.90),
+        placed("M2", "middle", 39.00, -76.80),
+        placed("E3", "elementary", 39.10, -77.00),
+        placed("E4", "elementary", 39.10, -76.90),
+        placed("M1", "middle", 39.10, -76.80),
+    ]
+    flows = [("E1", "M1", 50), ("E2", "M1", 40), ("E3", "M2", 45), ("E4", "M2", 35), ("E2", "M2", 5)]
+    return schools, flows
+
+
+def test_contiguity_costs_students_and_both_bounds_match_brute_force(make_district):
+    district = load_district(make_district(*split_by_geography()))
+    result = solve_contiguous(district, min_size=3, max_size=3, time_limit=30)
+    assert result.free.status == "optimal" and result.status == "optimal"
+    assert result.free.bound == pytest.approx(max(feasible_cohesions(district, 3, 3)), abs=1e-9)
+    assert result.bound == pytest.approx(max(contiguous_cohesions(district, 3, 3)), abs=1e-9)
+    assert result.bound < result.free.bound - 0.1
+    assert metrics.contiguous(district, result.labels) == 1.0
+    assert result.cohesion == pytest.approx(result.bound) and result.gap == pytest.approx(0.0)
+
+
+def test_a_contiguous_warm_start_at_the_free_bound_is_proven_without_rounds(lcps_path):
+    district = load_district(lcps_path)
+    heuristic = design(district, min_size=12, max_size=24)
+    result = solve_contiguous(district, min_size=12, max_size=24, warm_start=heuristic.labels, time_limit=60)
+    assert result.status == "optimal" and result.rounds == 0
+    assert result.bound == pytest.approx(result.free.bound) and 0.9935 <= result.bound <= 0.9945
+
+
+def test_no_contiguous_plan_is_infeasible_in_one_line(make_district):
+    # two sites far apart in different regions; within regions each portfolio must be one region,
+    # and region A's two schools are not Delaunay neighbours (B's school sits between them)
+    schools = [
+        placed("E1", "elementary", 39.0, -77.0, "A"),
+        placed("M1", "middle", 39.0, -76.9, "B"),
+        placed("H1", "high", 39.0, -76.8, "A"),
+    ]
+    district = load_district(make_district(schools, [("E1", "M1", 10), ("M1", "H1", 10)]))
+    with pytest.raises(InfeasibleError, match="contiguous") as error:
+        solve_contiguous(district, min_size=1, max_size=2, within_region=True, k=2)
+    assert "\n" not in str(error.value)
+
+
+@st.composite
+def small_maps(draw: st.DrawFn) -> tuple[list[dict], list[tuple], int, int, bool, int | None]:
+    """4-8 schools at random sites in one or two regions, random flows up the levels, a size range."""
+    n = draw(st.integers(4, 8))
+    levels = draw(st.lists(st.integers(0, 2), min_size=n, max_size=n))
+    levels[0], levels[1] = 0, 2
+    regions = draw(st.lists(st.sampled_from(["A", "B"]), min_size=n, max_size=n))
+    coordinates = st.integers(0, 40).map(lambda step: step / 100)
+    sites = draw(st.lists(st.tuples(coordinates, coordinates), min_size=n, max_size=n, unique=True))
+    schools = [
+        placed(f"S{i}", LEVELS[levels[i]], 39 + y, -77.5 + x, regions[i]) for i, (x, y) in enumerate(sites)
+    ]
+    pairs = [(a, b) for a in range(n) for b in range(n) if levels[a] < levels[b]]
+    chosen = draw(st.lists(st.sampled_from(pairs), min_size=1, max_size=12, unique=True))
+    flows = [(f"S{a}", f"S{b}", draw(st.sampled_from([1, 2.5, 10, 40]))) for a, b in chosen]
+    min_size = draw(st.integers(1, 3))
+    max_size = draw(st.integers(min_size, 5))
+    return schools, flows, min_size, max_size, draw(st.booleans()), draw(st.none() | st.integers(1, 4))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=small_maps())
+def test_contiguous_bound_is_the_brute_force_optimum(make_district, case):
+    schools, flows, min_size, max_size, within_region, k = case
+    district = load_district(make_district(schools, flows))
+    options = {"min_size": min_size, "max_size": max_size, "within_region": within_region, "k": k}
+    if not feasible_cohesions(district, **options):
+        with pytest.raises(FeederError):
+            solve_contiguous(district, **options, time_limit=30)
+        return
+    cohesions = contiguous_cohesions(district, **options)
+    if not cohesions:
+        with pytest.raises(InfeasibleError):
+            solve_contiguous(district, **options, time_limit=30)
+        return
+    result = solve_contiguous(district, **options, time_limit=30)
+    assert result.status == "optimal"
+    assert result.bound == pytest.approx(max(cohesions), abs=1e-9)
+    assert result.bound <= result.free.bound + 1e-12
+    assert metrics.contiguous(district, result.labels) == 1.0
+    assert_plan_fits(district, result.labels, min_size, max_size, k)
+
+
+def test_cli_contiguous_bound_on_lcps_is_proven(lcps_path, tmp_path, capsys):
+    assert main(["bound", str(lcps_path), "--contiguous", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "contiguous plans: cohesion bound 0.9939 (proven)" in printed
+    assert "any plan in range (contiguity ignored): cohesion bound 0.9939 (proven)" in printed
+    written = json.loads((tmp_path / "bound.json").read_text())
+    assert written["contiguous"]["status"] == "optimal"
+    assert written["contiguous"]["cohesion_bound"] <= written["cohesion_bound"] + 1e-12
+
+
+def test_cli_says_upper_bound_when_the_proof_is_cut_short(capfd):
+    assert main(["bound", str(sample_path()), "--contiguous", "--time-limit", "4"]) == 0
+    printed = capfd.readouterr().out
+    lines = [line for line in printed.splitlines() if "cohesion bound" in line]
+    assert len(lines) == 2
+    for line in lines:
+        assert "(proven)" in line or "(upper bound, not proven" in line
+    assert "contiguous plans" in lines[0] and "(upper bound, not proven within --time-limit)" in lines[0]
+    assert "Running HiGHS" not in printed
+
+
+def test_cli_contiguous_gaps_of_a_plan(make_district, tmp_path, capsys):
+    folder = make_district(*split_by_geography())
+    plan = tmp_path / "plan.csv"
+    plan.write_text("school_id,portfolio\nE1,a\nE2,a\nM2,a\nE3,b\nE4,b\nM1,b\n")
+    arguments = [
+        "bound",
+        str(folder),
+        "--min-size",
+        "3",
+        "--max-size",
+        "3",
+        "--contiguous",
+        "--plan",
+        str(plan),
+    ]
+    assert main(arguments) == 0
+    printed = capsys.readouterr().out
+    best = max(contiguous_cohesions(load_district(folder), 3, 3))
+    assert f"contiguous plans: cohesion bound {best:.4f} (proven)" in printed
+    assert "plan.csv: cohesion" in printed and "to the contiguous bound and" in printed

@@ -28,7 +28,9 @@ class Model:
 
     Items are sorted by block and ranked by their order within it (that order breaks symmetry,
     so put hubs and large items first). filler: schools per block that carry no edge and may
-    go to any slot.
+    go to any slot. floor: a proven floor on the loss (a row that tightens the LP). neighbours: each item's neighbours on the map, when portfolios must be
+    contiguous (then every school is an item of size 1); separators: (a, b, C) where the items C
+    separate a from b on the map, so a portfolio holding a and b holds one of C.
     """
 
     sizes: np.ndarray
@@ -40,6 +42,9 @@ class Model:
     min_size: int
     max_size: int
     k: int | None = None
+    neighbours: tuple[tuple[int, ...], ...] = ()
+    separators: tuple[tuple[int, int, tuple[int, ...]], ...] = ()
+    floor: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -153,7 +158,26 @@ def constraints(model: Model, cols: Columns) -> Rows:
                     other = cols.index.get((b, p))
                     term = [(cols.z + e, 1.0), (cols.index[a, p], -1.0)]
                     rows.add(term + ([(other, 1.0)] if other is not None else []), 0.0, inf)
+    contiguity(model, cols, rows)
+    if model.floor > 0:
+        rows.add([(cols.z + e, float(w)) for e, w in enumerate(model.weights.tolist())], model.floor, inf)
     return rows
+
+
+def contiguity(model: Model, cols: Columns, rows: Rows) -> None:
+    """Separator rows x[a,p] + x[b,p] - sum(x[c,p], c in C) <= 1 for every slot p; and, with
+    portfolios of 2 or more, x[i,p] <= sum(x[j,p], j next to i): no school sits alone in one."""
+    offsets = np.concatenate([[0], np.cumsum(model.slots)])
+    for i, near in enumerate(model.neighbours if model.min_size >= 2 else ()):
+        for p in range(offsets[model.block[i]], offsets[model.block[i] + 1]):
+            if (i, p) in cols.index:
+                terms = [(cols.index[j, p], -1.0) for j in near if (j, p) in cols.index]
+                rows.add([(cols.index[i, p], 1.0), *terms], -highspy.kHighsInf, 0.0)
+    for a, b, separator in model.separators:
+        for p in range(offsets[model.block[a]], offsets[model.block[a] + 1]):
+            if (a, p) in cols.index and (b, p) in cols.index:
+                terms = [(cols.index[c, p], -1.0) for c in separator if (c, p) in cols.index]
+                rows.add([(cols.index[a, p], 1.0), (cols.index[b, p], 1.0), *terms], -highspy.kHighsInf, 1.0)
 
 
 def highs_model(model: Model, cols: Columns) -> highspy.HighsLp:
@@ -187,7 +211,8 @@ def solve(model: Model, deadline: float, start: Start | None) -> Solved:
     if remaining <= 0:
         return Solved("time limit", None, None, math.inf, 0.0)
     cols = columns(model)
-    highs = highspy.Highs()
+    # the core class: highspy.Highs() prints a banner on stdout before output_flag can be set
+    highs = highspy._Highs()
     options = {"output_flag": False, "random_seed": SEED, "time_limit": remaining, "mip_rel_gap": 0.0}
     for option, value in options.items():
         highs.setOptionValue(option, value)
@@ -203,8 +228,10 @@ def solve(model: Model, deadline: float, start: Start | None) -> Solved:
     floor = 0.0
     if math.isfinite(info.mip_dual_bound):
         floor = max(floor, info.mip_dual_bound - DUAL_SLACK * (1.0 + abs(info.mip_dual_bound)))
-    optimal = highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
-    status = "optimal" if optimal else "time limit"
+    model_status = highs.getModelStatus()
+    if model_status == highspy.HighsModelStatus.kInfeasible:
+        return Solved("infeasible", None, None, math.inf, math.inf)
+    status = "optimal" if model_status == highspy.HighsModelStatus.kOptimal else "time limit"
     if info.primal_solution_status != highspy.SolutionStatus.kSolutionStatusFeasible.value:
         return Solved(status, None, None, math.inf, floor)
     slot, filler = decode(cols, np.asarray(highs.getSolution().col_value))
