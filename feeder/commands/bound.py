@@ -69,16 +69,37 @@ def bound(
             f"note: {len(loaded.schools)} schools; the bound may not be proven within {time_limit:g} s, "
             "and the best bound found by then is reported (it is valid either way)"
         )
-    options = {"min_size": min_size, "max_size": max_size, "within_region": within_region, "k": k}
-    warm = None if compared is None else compared.labels
     together: ContiguousResult | None = None
     if contiguous:
-        heuristic = run_design(loaded, **options, contiguous=True, time_limit=time_limit)
-        remaining = max(time_limit - (time.monotonic() - started), 0.1 * time_limit)
-        together = solve_contiguous(loaded, **options, time_limit=remaining, warm_start=heuristic.plan.labels)
+        heuristic = run_design(
+            loaded,
+            min_size=min_size,
+            max_size=max_size,
+            k=k,
+            within_region=within_region,
+            time_limit=time_limit,
+        )
+        together = solve_contiguous(
+            loaded,
+            min_size=min_size,
+            max_size=max_size,
+            within_region=within_region,
+            k=k,
+            time_limit=max(time_limit - (time.monotonic() - started), 0.1 * time_limit),
+            warm_start=heuristic.plan.labels,
+        )
         result = together.free
     else:
-        result = solve_exact(loaded, **options, time_limit=time_limit, warm_start=warm)
+        result = solve_exact(
+            loaded,
+            min_size=min_size,
+            max_size=max_size,
+            within_region=within_region,
+            k=k,
+            time_limit=time_limit,
+            warm_start=None if compared is None else compared.labels,
+        )
+    options = {"min_size": min_size, "max_size": max_size, "within_region": within_region, "k": k}
     report = bound_report(loaded, result, together, compared, options | {"time_limit": time_limit})
     for line in summary(report, time.monotonic() - started):
         typer.echo(line)

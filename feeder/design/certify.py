@@ -36,16 +36,18 @@ class Certificate:
 def certify(plan: Plan, *, time_limit: float | None) -> tuple[Plan, Certificate]:
     """The better of the plan and the exact solver's, with `cohesion_bound` in its options."""
     district, options = plan.district, plan.options
-    settings = {
-        "min_size": plan.min_size,
-        "max_size": plan.max_size,
-        "within_region": bool(options.get("within_region")),
-        "time_limit": time_limit,
-        "warm_start": plan.labels,
-        "k": options.get("k"),
-    }
+    min_size, max_size, k = plan.min_size, plan.max_size, options.get("k")
+    within_region = bool(options.get("within_region"))
     if bool(options.get("contiguous", True)):
-        together = solve_contiguous(district, **settings)
+        together = solve_contiguous(
+            district,
+            min_size=min_size,
+            max_size=max_size,
+            within_region=within_region,
+            k=k,
+            time_limit=time_limit,
+            warm_start=plan.labels,
+        )
         free = together.free
         status, bound, labels_found, seconds = (
             together.status,
@@ -54,7 +56,15 @@ def certify(plan: Plan, *, time_limit: float | None) -> tuple[Plan, Certificate]
             together.seconds,
         )
     else:
-        free = solve_exact(district, **settings)
+        free = solve_exact(
+            district,
+            min_size=min_size,
+            max_size=max_size,
+            within_region=within_region,
+            k=k,
+            time_limit=time_limit,
+            warm_start=plan.labels,
+        )
         status, bound, labels_found, seconds = free.status, free.bound, free.labels, free.seconds
     labels = plan.labels
     used = False

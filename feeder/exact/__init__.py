@@ -7,6 +7,7 @@ One module per stage, data flowing down the list:
 - pieces.py      stage 1: least cut of each flow component into pieces (a floor on the loss)
 - packing.py     stage 2: pieces packed into portfolios (optimal when the floor is met)
 - solve.py       stage 3 and `solve_exact`: the contiguity-free bound
+- connectivity.py  the map (Delaunay) inside blocks, connected pieces, minimal separators
 - contiguous.py  `solve_contiguous`: the bound for contiguous plans (separator cuts in rounds)
 - result.py      ExactResult: bound, best plan, gap, status
 """

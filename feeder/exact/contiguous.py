@@ -20,12 +20,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, replace
 
-import networkx as nx
 import numpy as np
 
 from feeder import metrics
 from feeder.district import District
 from feeder.errors import InfeasibleError
+from feeder.exact.connectivity import connected, disconnected_parts, map_neighbours, separators
 from feeder.exact.model import Model, Start, solve
 from feeder.exact.problem import (
     FlowProblem,
@@ -39,7 +39,6 @@ from feeder.exact.problem import (
 )
 from feeder.exact.result import ExactResult, portfolio_names
 from feeder.exact.solve import DEFAULT_TIME_LIMIT, solve_exact
-from feeder.geo import delaunay_edges
 from feeder.plan import DEFAULT_MAX_SIZE, DEFAULT_MIN_SIZE
 
 FREE_SHARE = 0.3  # share of the time the contiguity-free bound may take before the contiguous rounds
@@ -112,35 +111,6 @@ def solve_contiguous(
     return finish(
         district, problem, best, floor, "optimal" if proven else "time limit", free, rounds, started
     )
-
-
-def map_neighbours(district: District, problem: FlowProblem) -> list[set[int]]:
-    """Delaunay neighbours of each school inside its block (a portfolio never leaves its block)."""
-    neighbours: list[set[int]] = [set() for _ in range(len(problem.block))]
-    for a, b in delaunay_edges(district.schools["lat"], district.schools["lon"]):
-        if problem.block[a] == problem.block[b]:
-            neighbours[a].add(b)
-            neighbours[b].add(a)
-    return neighbours
-
-
-def connected(portfolio: np.ndarray, neighbours: list[set[int]]) -> bool:
-    """Whether every portfolio induces a connected subgraph of the map."""
-    return not disconnected_parts(portfolio, neighbours)
-
-
-def disconnected_parts(portfolio: np.ndarray, neighbours: list[set[int]]) -> list[list[list[int]]]:
-    """For each disconnected portfolio, its connected pieces on the map, largest first."""
-    found = []
-    for group in np.unique(portfolio):
-        members = set(np.flatnonzero(portfolio == group).tolist())
-        graph = nx.Graph()
-        graph.add_nodes_from(members)
-        graph.add_edges_from((a, b) for a in members for b in neighbours[a] & members)
-        pieces = [sorted(piece) for piece in nx.connected_components(graph)]
-        if len(pieces) > 1:
-            found.append(sorted(pieces, key=lambda piece: (-len(piece), piece[0])))
-    return found
 
 
 def free_floor(problem: FlowProblem, free: ExactResult) -> float:
@@ -222,29 +192,6 @@ def start(item_block: np.ndarray, groups: np.ndarray) -> Start:
     block = np.zeros(int(groups.max()) + 1, dtype=int)
     block[groups] = item_block
     return Start(groups, np.zeros(len(block), dtype=int), block)
-
-
-def separators(
-    pieces_per_portfolio: list[list[list[int]]], neighbours: list[set[int]]
-) -> tuple[tuple[int, int, tuple[int, ...]], ...]:
-    """Minimal separators between each small piece of a portfolio and its largest piece.
-
-    The neighbours C of a piece separate it from everything outside; only the schools of C next to
-    what the largest piece's school b reaches without C are needed (a minimal (a, b)-separator),
-    and they separate every school a of the small piece from b.
-    """
-    found = []
-    graph = nx.Graph()
-    graph.add_edges_from((a, b) for a, near in enumerate(neighbours) for b in near)
-    graph.add_nodes_from(range(len(neighbours)))
-    for pieces in pieces_per_portfolio:
-        b = pieces[0][0]
-        for piece in pieces[1:]:
-            border = set().union(*(neighbours[a] for a in piece)) - set(piece)
-            reach = nx.node_connected_component(graph.subgraph(set(graph) - border), b)
-            minimal = tuple(sorted(c for c in border if neighbours[c] & reach))
-            found.extend((a, b, minimal) for a in piece)
-    return tuple(found)
 
 
 def finish(

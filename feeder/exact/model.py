@@ -97,14 +97,14 @@ class Columns:
 def columns(model: Model) -> Columns:
     """The allowed (item, slot) pairs: the item of rank r in its block uses only the block's first r + 1 slots."""
     offsets = np.concatenate([[0], np.cumsum(model.slots)])
-    pairs = []
+    pairs: list[tuple[int, int]] = []
     for block in range(len(model.slots)):
-        for rank, item in enumerate(np.flatnonzero(model.block == block).tolist()):
-            pairs.extend((item, offsets[block] + p) for p in range(min(rank + 1, model.slots[block])))
-    item = np.array([a for a, _ in pairs], dtype=int)
-    slot = np.array([b for _, b in pairs], dtype=int)
-    index = {(int(a), int(b)): n for n, (a, b) in enumerate(pairs)}
-    return Columns(item, slot, index, int(offsets[-1]), len(model.edges))
+        for rank, member in enumerate(np.flatnonzero(model.block == block).tolist()):
+            pairs.extend((member, int(offsets[block]) + p) for p in range(min(rank + 1, model.slots[block])))
+    items = np.array([a for a, _ in pairs], dtype=int)
+    slots = np.array([b for _, b in pairs], dtype=int)
+    index = {(a, b): n for n, (a, b) in enumerate(pairs)}
+    return Columns(items, slots, index, int(offsets[-1]), len(model.edges))
 
 
 class Rows:
@@ -212,7 +212,7 @@ def solve(model: Model, deadline: float, start: Start | None) -> Solved:
         return Solved("time limit", None, None, math.inf, 0.0)
     cols = columns(model)
     # the core class: highspy.Highs() prints a banner on stdout before output_flag can be set
-    highs = highspy._Highs()
+    highs = highspy._Highs()  # type: ignore[attr-defined]
     options = {"output_flag": False, "random_seed": SEED, "time_limit": remaining, "mip_rel_gap": 0.0}
     for option, value in options.items():
         highs.setOptionValue(option, value)
