@@ -105,8 +105,9 @@ def solve_contiguous(
     floor = free_floor(problem, free)
     if best is not None and loss(problem, best) - floor <= tolerance(problem):
         return finish(district, problem, best, floor, "optimal", free, 0, started)
+    hints = [plan for plan in known if plan is not None]
     best, floor, proven, rounds = cut_rounds(
-        problem, neighbours, min_size, max_size, k, best, floor, deadline
+        problem, neighbours, min_size, max_size, k, best, floor, deadline, hints
     )
     return finish(
         district, problem, best, floor, "optimal" if proven else "time limit", free, rounds, started
@@ -129,8 +130,12 @@ def cut_rounds(
     best: np.ndarray | None,
     floor: float,
     deadline: float,
+    hints: list[np.ndarray],
 ) -> tuple[np.ndarray | None, float, bool, int]:
     """Rounds of the MIP with separator cuts until a round's plan is contiguous or time is up.
+
+    hints: plans (portfolio number per school) whose disconnected portfolios give the first
+    round its cuts, e.g. the contiguity-free optimum the MIP would otherwise find again.
 
     Returns the best contiguous plan (portfolio number per school, or None), the floor on loss,
     whether the optimum is proven, and the number of rounds run.
@@ -149,10 +154,11 @@ def cut_rounds(
         min_size=min_size,
         max_size=max_size,
         k=k,
-        floor=floor,
         neighbours=tuple(tuple(sorted(position[list(neighbours[i])].tolist())) for i in order),
     )
     item_neighbours = [set(near) for near in model.neighbours]
+    first = [separators(disconnected_parts(hint[order], item_neighbours), item_neighbours) for hint in hints]
+    model = replace(model, separators=tuple(cut for cuts in first for cut in cuts))
     rounds = 0
     while time.monotonic() < deadline:
         rounds += 1
@@ -173,7 +179,8 @@ def cut_rounds(
             if solved.status == "optimal":
                 floor = max(floor, loss(problem, best) - tolerance(problem) / 2)
             break
-        model = replace(model, separators=model.separators + separators(pieces, item_neighbours))
+        cuts = separators(pieces, item_neighbours)
+        model = replace(model, separators=model.separators + cuts)
     proven = best is not None and loss(problem, best) - floor <= tolerance(problem)
     return best, floor, proven, rounds
 

@@ -28,7 +28,7 @@ class Model:
 
     Items are sorted by block and ranked by their order within it (that order breaks symmetry,
     so put hubs and large items first). filler: schools per block that carry no edge and may
-    go to any slot. floor: a proven floor on the loss (a row that tightens the LP). neighbours: each item's neighbours on the map, when portfolios must be
+    go to any slot. neighbours: each item's neighbours on the map, when portfolios must be
     contiguous (then every school is an item of size 1); separators: (a, b, C) where the items C
     separate a from b on the map, so a portfolio holding a and b holds one of C.
     """
@@ -44,7 +44,6 @@ class Model:
     k: int | None = None
     neighbours: tuple[tuple[int, ...], ...] = ()
     separators: tuple[tuple[int, int, tuple[int, ...]], ...] = ()
-    floor: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -159,8 +158,6 @@ def constraints(model: Model, cols: Columns) -> Rows:
                     term = [(cols.z + e, 1.0), (cols.index[a, p], -1.0)]
                     rows.add(term + ([(other, 1.0)] if other is not None else []), 0.0, inf)
     contiguity(model, cols, rows)
-    if model.floor > 0:
-        rows.add([(cols.z + e, float(w)) for e, w in enumerate(model.weights.tolist())], model.floor, inf)
     return rows
 
 
