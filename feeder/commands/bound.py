@@ -21,6 +21,7 @@ from feeder.design.designer import run_design
 from feeder.district import District, load_district
 from feeder.errors import FeederError
 from feeder.exact import ContiguousResult, ExactResult, solve_contiguous, solve_exact
+from feeder.exact.contiguous import ROUNDS_LIMIT
 from feeder.output import write_files
 from feeder.plan import DEFAULT_MAX_SIZE, DEFAULT_MIN_SIZE, Plan, scorecard_json
 from feeder.sizes import check_size_range
@@ -30,6 +31,7 @@ WORDING = {
     "optimal": "proven",
     "time limit": "upper bound, not proven within --time-limit",
     "not proven": "upper bound, not proven: the relaxation's pieces do not pack into portfolios",
+    "too large": f"upper bound: the one ignoring contiguity; over {ROUNDS_LIMIT} schools, contiguity is not modelled",
 }
 
 

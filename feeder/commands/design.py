@@ -132,4 +132,4 @@ def exact_note(card: dict, exact: dict | None) -> str:
     shape = "contiguous plans" if card["options"].get("contiguous", True) else "plans in range"
     if exact["status"] == "optimal":
         return f" (proven best of {shape} {card['cohesion_bound']:.4f})"
-    return f" (upper bound for {shape} {card['cohesion_bound']:.4f}, not proven within the time limit)"
+    return f" (upper bound for {shape} {card['cohesion_bound']:.4f}, not proven)"

@@ -42,6 +42,8 @@ from feeder.exact.solve import DEFAULT_TIME_LIMIT, solve_exact
 from feeder.plan import DEFAULT_MAX_SIZE, DEFAULT_MIN_SIZE
 
 FREE_SHARE = 0.3  # share of the time the contiguity-free bound may take before the contiguous rounds
+ROUNDS_LIMIT = 150  # schools beyond which the rounds are not tried and the contiguity-free bound gets all
+# the time (measured: on Loudoun's 90 schools with portfolios of 8-14 the first round does not finish in 120 s)
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,8 @@ class ContiguousResult:
     plan in range has a higher cohesion (at most free.bound); None when the district has no
     flows. labels/cohesion: the best contiguous plan found (None if none was found in time);
     gap: bound minus cohesion. status: "optimal" (proven), "time limit" (an upper bound: the
-    proof did not finish) or "no flows"; rounds: contiguity rounds run; seconds: wall time.
+    proof did not finish), "too large" (an upper bound: more than ROUNDS_LIMIT schools, so only
+    the contiguity-free bound was computed) or "no flows"; rounds: contiguity rounds run; seconds: wall time.
     """
 
     free: ExactResult
@@ -88,13 +91,14 @@ def solve_contiguous(
     deadline = started + limit
     problem = flow_problem(district, within_region, min_size, max_size, k)
     neighbours = map_neighbours(district, problem)
+    rounds_fit = len(problem.block) <= ROUNDS_LIMIT
     free = solve_exact(
         district,
         min_size=min_size,
         max_size=max_size,
         within_region=within_region,
         k=k,
-        time_limit=limit * FREE_SHARE,
+        time_limit=limit * FREE_SHARE if rounds_fit else limit,
         warm_start=warm_start,
     )
     known = [portfolio_numbers(problem, plan, min_size, max_size, k) for plan in (warm_start, free.labels)]
@@ -105,6 +109,8 @@ def solve_contiguous(
     floor = free_floor(problem, free)
     if best is not None and loss(problem, best) - floor <= tolerance(problem):
         return finish(district, problem, best, floor, "optimal", free, 0, started)
+    if not rounds_fit:
+        return finish(district, problem, best, floor, "too large", free, 0, started)
     hints = [plan for plan in known if plan is not None]
     best, floor, proven, rounds = cut_rounds(
         problem, neighbours, min_size, max_size, k, best, floor, deadline, hints
