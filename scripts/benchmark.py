@@ -131,7 +131,7 @@ def run_peer(name: str, district: District, seed: int) -> Row:
 
 def run_exact(district: District, warm: np.ndarray) -> tuple[Row, float | None]:
     """feeder's exact cohesion bound (and the best plan found proving it), warm-started from feeder's plan."""
-    from feeder.design.exact import solve_exact
+    from feeder.exact import solve_exact
 
     label = district_label(district)
     result = solve_exact(

@@ -7,6 +7,7 @@ import json
 import time
 from collections.abc import Iterator
 
+import networkx as nx
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -14,11 +15,16 @@ from hypothesis import strategies as st
 
 from feeder import metrics
 from feeder.cli import main
-from feeder.design import exact
-from feeder.design.exact import solve_exact
+from feeder.design import design
 from feeder.district import District, load_district
-from feeder.errors import FeederError
+from feeder.errors import FeederError, InfeasibleError
+from feeder.exact import solve as exact_solve
+from feeder.exact import solve_contiguous, solve_exact
+from feeder.exact.pieces import relax
+from feeder.exact.problem import flow_problem, loss
+from feeder.geo import delaunay_edges
 from feeder.sample import sample_path
+from feeder.spec import DesignSpec
 
 LEVELS = ("elementary", "middle", "high")
 
@@ -76,7 +82,7 @@ def feasible_cohesions(
     district: District, min_size: int, max_size: int, within_region: bool = False, k: int | None = None
 ) -> list[float]:
     """Cohesion of every plan with every portfolio in range, by enumeration."""
-    sender, receiver, students = metrics.flow_arrays(district)
+    sender, receiver, students = district.flow_positions
     region = district.schools["region"].to_numpy()
     found = []
     for plan in partitions(list(range(len(district.schools)))):
@@ -104,7 +110,7 @@ def assert_plan_fits(
 
 def test_lcps_bound_is_proven(lcps_path):
     district = load_district(lcps_path)
-    result = solve_exact(district, min_size=12, max_size=24, time_limit=60)
+    result = solve_exact(district, time_limit=60, spec=DesignSpec(min_size=12, max_size=24))
     assert result.status == "optimal"
     assert 0.9935 <= result.bound <= 0.9945
     assert result.cohesion == pytest.approx(result.bound, abs=1e-9)
@@ -114,14 +120,14 @@ def test_lcps_bound_is_proven(lcps_path):
 
 def test_lcps_bound_is_deterministic(lcps_path):
     district = load_district(lcps_path)
-    first, second = solve_exact(district), solve_exact(district)
+    first, second = solve_exact(district, spec=DesignSpec()), solve_exact(district, spec=DesignSpec())
     assert (first.labels == second.labels).all() and first.bound == second.bound
 
 
 def test_lcps_warm_start_from_the_optimum_and_a_narrower_range(lcps_path):
     district = load_district(lcps_path)
-    wide = solve_exact(district, min_size=12, max_size=24)
-    narrow = solve_exact(district, min_size=10, max_size=20, warm_start=wide.labels)
+    wide = solve_exact(district, spec=DesignSpec(min_size=12, max_size=24))
+    narrow = solve_exact(district, warm_start=wide.labels, spec=DesignSpec(min_size=10, max_size=20))
     assert narrow.status == "optimal"
     assert narrow.bound < wide.bound  # a 20-school cap splits more feeder patterns
     assert_plan_fits(district, narrow.labels, 10, 20)
@@ -129,7 +135,7 @@ def test_lcps_warm_start_from_the_optimum_and_a_narrower_range(lcps_path):
 
 def test_two_pyramids_lose_only_the_split_feeder(make_district):
     district = load_district(make_district(*two_pyramids(split=5.0)))
-    result = solve_exact(district, min_size=4, max_size=4)
+    result = solve_exact(district, spec=DesignSpec(min_size=4, max_size=4))
     assert result.status == "optimal"
     assert result.bound == pytest.approx(1 - 5 / 400)
     assert set(result.labels[:4]) != set(result.labels[4:])
@@ -149,7 +155,9 @@ def test_two_pyramids_lose_only_the_split_feeder(make_district):
 def test_two_pyramids_match_brute_force(make_district, min_size, max_size, within_region, k):
     district = load_district(make_district(*two_pyramids(split=30.0)))
     best = max(feasible_cohesions(district, min_size, max_size, within_region, k))
-    result = solve_exact(district, min_size=min_size, max_size=max_size, within_region=within_region, k=k)
+    result = solve_exact(
+        district, spec=DesignSpec(min_size=min_size, max_size=max_size, within_region=within_region, k=k)
+    )
     assert result.status == "optimal"
     assert result.bound == pytest.approx(best, abs=1e-9)
     assert_plan_fits(district, result.labels, min_size, max_size, k)
@@ -172,7 +180,7 @@ def test_pieces_that_do_not_pack_go_to_the_full_model(make_district):
     # three patterns of three schools; portfolios of 4-5 must split one of them
     district = load_district(make_district(*chains([3, 3, 3], [10, 1, 7, 3, 5])))
     best = max(feasible_cohesions(district, 4, 5))
-    result = solve_exact(district, min_size=4, max_size=5)
+    result = solve_exact(district, spec=DesignSpec(min_size=4, max_size=5))
     assert result.status == "optimal"
     assert result.bound == pytest.approx(best, abs=1e-9)
     assert_plan_fits(district, result.labels, 4, 5)
@@ -181,8 +189,8 @@ def test_pieces_that_do_not_pack_go_to_the_full_model(make_district):
 def test_pieces_that_do_not_pack_without_the_full_model_still_give_a_plan(make_district, monkeypatch):
     district = load_district(make_district(*chains([3, 3, 3], [10, 1, 7, 3, 5])))
     best = max(feasible_cohesions(district, 4, 5))
-    monkeypatch.setattr(exact, "FULL_LIMIT", 0)  # as if the district were too large for it
-    result = solve_exact(district, min_size=4, max_size=5)
+    monkeypatch.setattr(exact_solve, "FULL_LIMIT", 0)  # as if the district were too large for it
+    result = solve_exact(district, spec=DesignSpec(min_size=4, max_size=5))
     assert result.status == "not proven"
     assert result.bound >= best - 1e-9 >= result.cohesion - 2e-9
     assert_plan_fits(district, result.labels, 4, 5)
@@ -192,13 +200,15 @@ def test_clusters_of_a_long_chain_still_bound(make_district, monkeypatch):
     # one chain of 9 schools, portfolios of 1-2: the chain is cut in clusters of 3 * 2 schools
     district = load_district(make_district(*chains([9], [4, 9, 2, 8, 1, 6, 3, 5])))
     best = max(feasible_cohesions(district, 1, 2))
-    monkeypatch.setattr(exact, "FULL_LIMIT", 0)  # leave the bound to the clusters alone
-    result = solve_exact(district, min_size=1, max_size=2)
+    monkeypatch.setattr(exact_solve, "FULL_LIMIT", 0)  # leave the bound to the clusters alone
+    result = solve_exact(district, spec=DesignSpec(min_size=1, max_size=2))
     assert result.bound >= best - 1e-9 >= result.cohesion - 2e-9
     assert result.gap == pytest.approx(result.bound - result.cohesion)
     assert_plan_fits(district, result.labels, 1, 2)
     monkeypatch.undo()
-    assert solve_exact(district, min_size=1, max_size=2).bound == pytest.approx(best, abs=1e-9)
+    assert solve_exact(district, spec=DesignSpec(min_size=1, max_size=2)).bound == pytest.approx(
+        best, abs=1e-9
+    )
 
 
 @st.composite
@@ -226,9 +236,9 @@ def test_bound_is_never_below_a_feasible_plan_and_is_the_optimum(make_district, 
     options = {"min_size": min_size, "max_size": max_size, "within_region": within_region, "k": k}
     if not cohesions:
         with pytest.raises(FeederError):
-            solve_exact(district, **options)
+            solve_exact(district, spec=DesignSpec(**options))
         return
-    result = solve_exact(district, **options)
+    result = solve_exact(district, spec=DesignSpec(**options))
     assert result.bound >= max(cohesions) - 1e-9
     assert min(abs(np.array(cohesions) - result.cohesion)) < 1e-9  # the plan found is a feasible plan
     if result.status == "optimal":
@@ -240,10 +250,10 @@ def test_bound_is_never_below_a_feasible_plan_and_is_the_optimum(make_district, 
 def test_stage_one_floor_is_the_least_cut_into_small_pieces(make_district, case, max_size):
     # small pieces make components larger than CLUSTER_PIECES portfolios: the cluster rounds run
     district = load_district(make_district(case[0], case[1]))
-    problem = exact.flow_problem(district, False, 1, max_size, None)
-    pieces, floor, closed = exact.relax(problem, max_size, None, time.monotonic() + 30)
+    problem = flow_problem(district, DesignSpec(min_size=1, max_size=max_size))
+    pieces, floor, closed = relax(problem, max_size, None, time.monotonic() + 30)
     least = min(
-        exact.loss(
+        loss(
             problem, np.repeat(np.arange(len(plan)), [len(g) for g in plan])[np.argsort(np.concatenate(plan))]
         )
         for plan in partitions(list(range(len(district.schools))))
@@ -253,7 +263,7 @@ def test_stage_one_floor_is_the_least_cut_into_small_pieces(make_district, case,
     assert floor <= least + 1e-6
     assert (
         closed
-        and exact.loss(problem, pieces) == pytest.approx(least)
+        and loss(problem, pieces) == pytest.approx(least)
         and floor == pytest.approx(least, rel=1e-5, abs=1e-5)
     )
 
@@ -261,45 +271,59 @@ def test_stage_one_floor_is_the_least_cut_into_small_pieces(make_district, case,
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"min_size": 5, "max_size": 7}, "8 schools cannot form portfolios of 5-7 schools"),
-        ({"min_size": 9, "max_size": 12}, "fewer than --min-size 9"),
-        ({"min_size": 3, "max_size": 2}, "--min-size 3 is above --max-size 2"),
-        ({"min_size": 2, "max_size": 4, "k": 5}, "--k 5: 8 schools form 2-4 portfolios"),
-        ({"min_size": 3, "max_size": 3, "within_region": True}, "region 'North': 4 schools cannot form"),
-        ({"time_limit": 0}, "--time-limit 0 must be more than 0 seconds"),
+        ({"min_size": 5, "max_size": 7}, "the district has 8 schools, which cannot form portfolios of 5-7"),
+        ({"min_size": 9, "max_size": 12}, r"cannot form portfolios of 9-12 schools \(use --min-size 8\)"),
+        ({"min_size": 2, "max_size": 4, "k": 5}, "--k 5 with 8 schools needs portfolios of 1"),
+        (
+            {"min_size": 3, "max_size": 3, "within_region": True, "contiguous": False},
+            "region North has 4 schools, which cannot form",
+        ),
     ],
 )
-def test_impossible_options_are_refused_in_one_line(make_district, options, message):
+def test_impossible_options_are_refused_in_one_line_as_the_designer_words_them(
+    make_district, options, message
+):
     district = load_district(make_district(*two_pyramids()))
-    with pytest.raises(FeederError, match=message) as error:
-        solve_exact(district, **options)
-    assert "\n" not in str(error.value)
+    with pytest.raises(FeederError, match=message) as exact_error:
+        solve_exact(district, spec=DesignSpec(**options))
+    with pytest.raises(FeederError) as design_error:
+        design(district, spec=DesignSpec(**options))
+    assert str(exact_error.value) == str(design_error.value)
+    assert "\n" not in str(exact_error.value)
+
+
+def test_a_time_limit_of_zero_is_refused(make_district):
+    district = load_district(make_district(*two_pyramids()))
+    with pytest.raises(FeederError, match="--time-limit 0 must be a number of seconds above 0"):
+        solve_exact(district, spec=DesignSpec(min_size=4, max_size=4), time_limit=0)
 
 
 def test_within_region_needs_regions(make_district):
     schools, flows = two_pyramids()
     district = load_district(make_district([{**s, "region": ""} for s in schools], flows))
     with pytest.raises(FeederError, match="--within-region needs a 'region' column"):
-        solve_exact(district, min_size=4, max_size=4, within_region=True)
+        solve_exact(district, spec=DesignSpec(min_size=4, max_size=4, within_region=True))
 
 
 def test_no_flows_between_schools_gives_no_bound(make_district):
     schools, _ = two_pyramids()
     district = load_district(make_district(schools, [("E1", "OUT", 10), ("M1", "OUT", 5)]))
-    result = solve_exact(district, min_size=4, max_size=4)
+    result = solve_exact(district, spec=DesignSpec(min_size=4, max_size=4))
     assert result.status == "no flows" and result.bound is None
     assert_plan_fits(district, result.labels, 4, 4)
 
 
 def test_a_warm_start_outside_the_range_is_ignored(make_district):
     district = load_district(make_district(*two_pyramids()))
-    result = solve_exact(district, min_size=4, max_size=4, warm_start=np.array(["a"] * 8, dtype=object))
+    result = solve_exact(
+        district, warm_start=np.array(["a"] * 8, dtype=object), spec=DesignSpec(min_size=4, max_size=4)
+    )
     assert result.status == "optimal" and result.bound == pytest.approx(1 - 5 / 400)
 
 
 def test_large_district_stops_at_the_time_limit_with_a_valid_bound():
     district = load_district(sample_path())
-    result = solve_exact(district, time_limit=3)
+    result = solve_exact(district, time_limit=3, spec=DesignSpec())
     assert result.seconds < 6
     assert result.cohesion <= result.bound <= 1.0
     assert result.gap == pytest.approx(result.bound - result.cohesion)
@@ -309,7 +333,7 @@ def test_large_district_stops_at_the_time_limit_with_a_valid_bound():
 def test_cli_prints_the_bound_and_writes_bound_json(lcps_path, tmp_path, capsys):
     assert main(["bound", str(lcps_path), "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
-    assert "cohesion bound 0.9939 (optimal" in printed
+    assert "cohesion bound 0.9939 (proven)" in printed
     written = json.loads((tmp_path / "bound.json").read_text())
     assert written["status"] == "optimal" and 0.9935 <= written["cohesion_bound"] <= 0.9945
 
@@ -338,3 +362,169 @@ def test_cli_bad_options_exit_2_with_one_line(lcps_path, capsys, arguments):
     assert main(["bound", str(lcps_path), *arguments]) == 2
     error = capsys.readouterr().err.strip()
     assert error.startswith("error:") and "\n" not in error
+
+
+# contiguous plans --------------------------------------------------------------------------------
+
+
+def contiguous_cohesions(
+    district: District, min_size: int, max_size: int, within_region: bool = False, k: int | None = None
+) -> list[float]:
+    """Cohesion of every contiguous plan with every portfolio in range, by enumeration (METRICS.md's check)."""
+    sender, receiver, students = district.flow_positions
+    region = district.schools["region"].to_numpy()
+    graph = nx.Graph(delaunay_edges(district.schools["lat"], district.schools["lon"]))
+    graph.add_nodes_from(range(len(district.schools)))
+    found = []
+    for plan in partitions(list(range(len(district.schools)))):
+        if any(not min_size <= len(group) <= max_size for group in plan) or (
+            k is not None and len(plan) != k
+        ):
+            continue
+        if within_region and any(len(set(region[group])) > 1 for group in plan):
+            continue
+        labels = np.empty(len(district.schools), dtype=int)
+        for number, group in enumerate(plan):
+            labels[group] = number
+        if all(nx.is_connected(graph.subgraph(group)) for group in plan):
+            found.append(float(students[labels[sender] == labels[receiver]].sum() / students.sum()))
+    return found
+
+
+def placed(name: str, level: str, lat: float, lon: float, region: str = "") -> dict:
+    return {**school(name, level, region), "lat": f"{lat:.5f}", "lon": f"{lon:.5f}"}
+
+
+def split_by_geography() -> tuple[list[dict], list[tuple]]:
+    """Two feeder patterns whose middle schools sit on the wrong side of the map: keeping either
+    pattern whole leaves a portfolio in two pieces, so contiguity costs students."""
+    schools = [
+        placed("E1", "elementary", 39.00, -77.00),
+        placed("E2", "elementary", 39.00, -76.90),
+        placed("M2", "middle", 39.00, -76.80),
+        placed("E3", "elementary", 39.10, -77.00),
+        placed("E4", "elementary", 39.10, -76.90),
+        placed("M1", "middle", 39.10, -76.80),
+    ]
+    flows = [("E1", "M1", 50), ("E2", "M1", 40), ("E3", "M2", 45), ("E4", "M2", 35), ("E2", "M2", 5)]
+    return schools, flows
+
+
+def test_contiguity_costs_students_and_both_bounds_match_brute_force(make_district):
+    district = load_district(make_district(*split_by_geography()))
+    result = solve_contiguous(district, time_limit=30, spec=DesignSpec(min_size=3, max_size=3))
+    assert result.free.status == "optimal" and result.status == "optimal"
+    assert result.free.bound == pytest.approx(max(feasible_cohesions(district, 3, 3)), abs=1e-9)
+    assert result.bound == pytest.approx(max(contiguous_cohesions(district, 3, 3)), abs=1e-9)
+    assert result.bound < result.free.bound - 0.1
+    assert metrics.contiguous(district, result.labels) == 1.0
+    assert result.cohesion == pytest.approx(result.bound) and result.gap == pytest.approx(0.0)
+
+
+def test_a_contiguous_warm_start_at_the_free_bound_is_proven_without_rounds(lcps_path):
+    district = load_district(lcps_path)
+    heuristic = design(district, spec=DesignSpec(min_size=12, max_size=24))
+    result = solve_contiguous(
+        district, warm_start=heuristic.labels, time_limit=60, spec=DesignSpec(min_size=12, max_size=24)
+    )
+    assert result.status == "optimal" and result.rounds == 0
+    assert result.bound == pytest.approx(result.free.bound) and 0.9935 <= result.bound <= 0.9945
+
+
+def test_no_contiguous_plan_is_infeasible_in_one_line(make_district):
+    # two sites far apart in different regions; within regions each portfolio must be one region,
+    # and region A's two schools are not Delaunay neighbours (B's school sits between them)
+    schools = [
+        placed("E1", "elementary", 39.0, -77.0, "A"),
+        placed("M1", "middle", 39.0, -76.9, "B"),
+        placed("H1", "high", 39.0, -76.8, "A"),
+    ]
+    district = load_district(make_district(schools, [("E1", "M1", 10), ("M1", "H1", 10)]))
+    with pytest.raises(InfeasibleError, match="contiguous") as error:
+        solve_contiguous(district, spec=DesignSpec(min_size=1, max_size=2, within_region=True, k=2))
+    assert "\n" not in str(error.value)
+
+
+@st.composite
+def small_maps(draw: st.DrawFn) -> tuple[list[dict], list[tuple], int, int, bool, int | None]:
+    """4-8 schools at random sites in one or two regions, random flows up the levels, a size range."""
+    n = draw(st.integers(4, 8))
+    levels = draw(st.lists(st.integers(0, 2), min_size=n, max_size=n))
+    levels[0], levels[1] = 0, 2
+    regions = draw(st.lists(st.sampled_from(["A", "B"]), min_size=n, max_size=n))
+    coordinates = st.integers(0, 40).map(lambda step: step / 100)
+    sites = draw(st.lists(st.tuples(coordinates, coordinates), min_size=n, max_size=n, unique=True))
+    schools = [
+        placed(f"S{i}", LEVELS[levels[i]], 39 + y, -77.5 + x, regions[i]) for i, (x, y) in enumerate(sites)
+    ]
+    pairs = [(a, b) for a in range(n) for b in range(n) if levels[a] < levels[b]]
+    chosen = draw(st.lists(st.sampled_from(pairs), min_size=1, max_size=12, unique=True))
+    flows = [(f"S{a}", f"S{b}", draw(st.sampled_from([1, 2.5, 10, 40]))) for a, b in chosen]
+    min_size = draw(st.integers(1, 3))
+    max_size = draw(st.integers(min_size, 5))
+    return schools, flows, min_size, max_size, draw(st.booleans()), draw(st.none() | st.integers(1, 4))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=small_maps())
+def test_contiguous_bound_is_the_brute_force_optimum(make_district, case):
+    schools, flows, min_size, max_size, within_region, k = case
+    district = load_district(make_district(schools, flows))
+    options = {"min_size": min_size, "max_size": max_size, "within_region": within_region, "k": k}
+    if not feasible_cohesions(district, **options):
+        with pytest.raises(FeederError):
+            solve_contiguous(district, time_limit=30, spec=DesignSpec(**options))
+        return
+    cohesions = contiguous_cohesions(district, **options)
+    if not cohesions:
+        with pytest.raises(InfeasibleError):
+            solve_contiguous(district, time_limit=30, spec=DesignSpec(**options))
+        return
+    result = solve_contiguous(district, time_limit=30, spec=DesignSpec(**options))
+    assert result.status == "optimal"
+    assert result.bound == pytest.approx(max(cohesions), abs=1e-9)
+    assert result.bound <= result.free.bound + 1e-12
+    assert metrics.contiguous(district, result.labels) == 1.0
+    assert_plan_fits(district, result.labels, min_size, max_size, k)
+
+
+def test_cli_contiguous_bound_on_lcps_is_proven(lcps_path, tmp_path, capsys):
+    assert main(["bound", str(lcps_path), "--contiguous", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "contiguous plans: cohesion bound 0.9939 (proven)" in printed
+    assert "any plan in range (contiguity ignored): cohesion bound 0.9939 (proven)" in printed
+    written = json.loads((tmp_path / "bound.json").read_text())
+    assert written["contiguous"]["status"] == "optimal"
+    assert written["contiguous"]["cohesion_bound"] <= written["cohesion_bound"] + 1e-12
+
+
+def test_cli_says_upper_bound_when_the_proof_is_cut_short(capfd):
+    assert main(["bound", str(sample_path()), "--contiguous", "--time-limit", "4"]) == 0
+    printed = capfd.readouterr().out
+    lines = [line for line in printed.splitlines() if "cohesion bound" in line]
+    assert len(lines) == 2 and "contiguous plans" in lines[0]
+    assert all("(upper bound" in line and "proven)" not in line for line in lines)
+    assert "not proven within --time-limit" in lines[1]
+    assert "Running HiGHS" not in printed
+
+
+def test_cli_contiguous_gaps_of_a_plan(make_district, tmp_path, capsys):
+    folder = make_district(*split_by_geography())
+    plan = tmp_path / "plan.csv"
+    plan.write_text("school_id,portfolio\nE1,a\nE2,a\nM2,a\nE3,b\nE4,b\nM1,b\n")
+    arguments = [
+        "bound",
+        str(folder),
+        "--min-size",
+        "3",
+        "--max-size",
+        "3",
+        "--contiguous",
+        "--plan",
+        str(plan),
+    ]
+    assert main(arguments) == 0
+    printed = capsys.readouterr().out
+    best = max(contiguous_cohesions(load_district(folder), 3, 3))
+    assert f"contiguous plans: cohesion bound {best:.4f} (proven)" in printed
+    assert "plan.csv: cohesion" in printed and "to the contiguous bound and" in printed

@@ -70,7 +70,10 @@ def design(
         help="W: students on flows where a program continues (alignment rules) count 1 + W times.",
     ),
     exact: bool = typer.Option(
-        False, "--exact", help="Also run the exact solver: a proven cohesion bound, and its plan if better."
+        False,
+        "--exact",
+        help="Also run the exact solver: a cohesion bound (for contiguous plans unless --no-contiguous), "
+        "proven when time allows, and its plan if better.",
     ),
     names_from: Path | None = typer.Option(
         None,
@@ -109,6 +112,9 @@ def design(
             "status": certificate.status,
             "seconds": round(certificate.seconds, 3),
             "used_exact_plan": certificate.used_exact_plan,
+            "bound": certificate.bound,
+            "bound_ignoring_contiguity": certificate.free_bound,
+            "status_ignoring_contiguity": certificate.free_status,
         }
     if names_from is not None:
         reference = Plan.from_csv(loaded, names_from).labels
@@ -143,10 +149,20 @@ def summarize(name: str, card: dict, details: dict, files: list[str], out: Path)
         f"({card['min_size']}-{card['max_size']} allowed)"
     )
     cohesion = "—" if card["cohesion"] is None else f"{card['cohesion']:.4f}"
-    bound = f" (proven best {card['cohesion_bound']:.4f})" if "cohesion_bound" in card else ""
+    bound = exact_note(card, details.get("exact"))
     console.print(
         f"cohesion {cohesion}{bound} · contiguous {card['contiguous']:.0%} · K-12 complete "
         f"{card['k12_complete']:.0%} · {card['mean_km']:.2f} km to the meeting site on average"
     )
     late = " (stopped at --time-limit)" if details["time_limit_hit"] else ""
     console.print(f"wrote {', '.join(files)} to {out} in {details['command_seconds']:.1f} s{late}")
+
+
+def exact_note(card: dict, exact: dict | None) -> str:
+    """The bound beside the cohesion: "proven best" only when the solver proved it."""
+    if exact is None or "cohesion_bound" not in card:
+        return ""
+    shape = "contiguous plans" if card["spec"]["contiguous"] else "plans in range"
+    if exact["status"] == "optimal":
+        return f" (proven best of {shape} {card['cohesion_bound']:.4f})"
+    return f" (upper bound for {shape} {card['cohesion_bound']:.4f}, not proven)"

@@ -13,7 +13,7 @@
 - search.py       local search, then ruin-and-recreate steps on groups of three portfolios
 - naming.py       stable, readable portfolio names
 - checks.py       hard constraints re-checked before a plan is returned
-- certify.py      --exact: the exact solver's proven bound (exact.py) and, if better, its plan
+- certify.py      --exact: the exact solver's proven bound (feeder.exact) and, if better, its plan
 - designer.py     the entry point tying these together
 """
 

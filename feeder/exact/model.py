@@ -1,0 +1,269 @@
+"""The one MIP family every stage solves with HiGHS: items of given sizes go to portfolio slots
+of their block; z[e] >= |x[i,p] - x[j,p]| marks a cut edge; the loss sum(w[e] z[e]) is minimised.
+
+Symmetry is broken by ordering slots by their first item: the item of rank r in its block may
+only use the first r + 1 slots, and used slots come first. `extra` rows (e.g. contiguity cuts)
+are linear constraints on the x columns.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+from scipy import sparse
+
+from feeder.exact.problem import DUAL_SLACK, cut_weight
+
+SEED = 0
+
+
+@dataclass(frozen=True)
+class Model:
+    """One MIP of the family: items of given sizes into slots of their block, cutting little.
+
+    Items are sorted by block and ranked by their order within it (that order breaks symmetry,
+    so put hubs and large items first). filler: schools per block that carry no edge and may
+    go to any slot. neighbours: each item's neighbours on the map, when portfolios must be
+    contiguous (then every school is an item of size 1); separators: (a, b, C) where the items C
+    separate a from b on the map, so a portfolio holding a and b holds one of C.
+    """
+
+    sizes: np.ndarray
+    block: np.ndarray
+    slots: np.ndarray
+    filler: np.ndarray
+    edges: np.ndarray
+    weights: np.ndarray
+    min_size: int
+    max_size: int
+    k: int | None = None
+    neighbours: tuple[tuple[int, ...], ...] = ()
+    separators: tuple[tuple[int, int, tuple[int, ...]], ...] = ()
+
+
+@dataclass(frozen=True)
+class Start:
+    """A known plan to start a Model from: group of each item, filler schools and block of each group."""
+
+    groups: np.ndarray
+    filler: np.ndarray
+    block: np.ndarray
+
+
+@dataclass(frozen=True)
+class Solved:
+    """A MIP's outcome: slot of each item and filler per slot (None if no solution), its cut and a proven floor."""
+
+    status: str
+    slot: np.ndarray | None
+    filler: np.ndarray | None
+    cut: float
+    floor: float
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Where each variable of a Model sits: x per allowed (item, slot), then u, f per slot, z per edge."""
+
+    item: np.ndarray
+    slot: np.ndarray
+    index: dict[tuple[int, int], int]
+    n_slots: int
+    n_edges: int
+
+    @property
+    def u(self) -> int:
+        return len(self.item)
+
+    @property
+    def f(self) -> int:
+        return self.u + self.n_slots
+
+    @property
+    def z(self) -> int:
+        return self.f + self.n_slots
+
+    @property
+    def count(self) -> int:
+        return self.z + self.n_edges
+
+
+def columns(model: Model) -> Columns:
+    """The allowed (item, slot) pairs: the item of rank r in its block uses only the block's first r + 1 slots."""
+    offsets = np.concatenate([[0], np.cumsum(model.slots)])
+    pairs: list[tuple[int, int]] = []
+    for block in range(len(model.slots)):
+        for rank, member in enumerate(np.flatnonzero(model.block == block).tolist()):
+            pairs.extend((member, int(offsets[block]) + p) for p in range(min(rank + 1, model.slots[block])))
+    items = np.array([a for a, _ in pairs], dtype=int)
+    slots = np.array([b for _, b in pairs], dtype=int)
+    index = {(a, b): n for n, (a, b) in enumerate(pairs)}
+    return Columns(items, slots, index, int(offsets[-1]), len(model.edges))
+
+
+class Rows:
+    """Sparse constraint rows, collected for one passModel call."""
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[int, int, float]] = []
+        self.lower: list[float] = []
+        self.upper: list[float] = []
+
+    def add(self, terms: list[tuple[int, float]], lower: float, upper: float) -> None:
+        row = len(self.lower)
+        self.entries.extend((row, col, val) for col, val in terms)
+        self.lower.append(lower)
+        self.upper.append(upper)
+
+    def matrix(self, n_cols: int) -> sparse.csc_matrix:
+        rows, cols, vals = zip(*self.entries, strict=True) if self.entries else ((), (), ())
+        return sparse.csc_matrix((vals, (rows, cols)), shape=(len(self.lower), n_cols))
+
+
+def constraints(model: Model, cols: Columns) -> Rows:
+    """Assignment, portfolio sizes, filler, slot order, k and cut edges."""
+    rows = Rows()
+    inf = highspy.kHighsInf
+    by_item: dict[int, list[int]] = {}
+    by_slot: dict[int, list[int]] = {}
+    for n, (item, slot) in enumerate(zip(cols.item.tolist(), cols.slot.tolist(), strict=True)):
+        by_item.setdefault(item, []).append(n)
+        by_slot.setdefault(slot, []).append(n)
+    for item in range(len(model.sizes)):
+        rows.add([(n, 1.0) for n in by_item[item]], 1.0, 1.0)
+    offsets = np.concatenate([[0], np.cumsum(model.slots)])
+    for block, (first, last) in enumerate(itertools.pairwise(offsets.tolist())):
+        for p in range(first, last):
+            content = [(n, float(model.sizes[cols.item[n]])) for n in by_slot.get(p, [])]
+            content.append((cols.f + p, 1.0))
+            rows.add([*content, (cols.u + p, -float(model.max_size))], -inf, 0.0)
+            if model.min_size > 0:
+                rows.add([*content, (cols.u + p, -float(model.min_size))], 0.0, inf)
+            if p + 1 < last:
+                rows.add([(cols.u + p, 1.0), (cols.u + p + 1, -1.0)], 0.0, inf)
+        filler = float(model.filler[block])
+        rows.add([(cols.f + p, 1.0) for p in range(first, last)], filler, filler)
+    if model.k is not None:
+        rows.add([(cols.u + p, 1.0) for p in range(cols.n_slots)], model.k, model.k)
+    for e, (i, j) in enumerate(model.edges.tolist()):
+        for a, b in ((i, j), (j, i)):
+            for p in range(offsets[model.block[a]], offsets[model.block[a] + 1]):
+                if (a, p) in cols.index:
+                    other = cols.index.get((b, p))
+                    term = [(cols.z + e, 1.0), (cols.index[a, p], -1.0)]
+                    rows.add(term + ([(other, 1.0)] if other is not None else []), 0.0, inf)
+    contiguity(model, cols, rows)
+    return rows
+
+
+def contiguity(model: Model, cols: Columns, rows: Rows) -> None:
+    """Separator rows x[a,p] + x[b,p] - sum(x[c,p], c in C) <= 1 for every slot p; and, with
+    portfolios of 2 or more, x[i,p] <= sum(x[j,p], j next to i): no school sits alone in one."""
+    offsets = np.concatenate([[0], np.cumsum(model.slots)])
+    for i, near in enumerate(model.neighbours if model.min_size >= 2 else ()):
+        for p in range(offsets[model.block[i]], offsets[model.block[i] + 1]):
+            if (i, p) in cols.index:
+                terms = [(cols.index[j, p], -1.0) for j in near if (j, p) in cols.index]
+                rows.add([(cols.index[i, p], 1.0), *terms], -highspy.kHighsInf, 0.0)
+    for a, b, separator in model.separators:
+        for p in range(offsets[model.block[a]], offsets[model.block[a] + 1]):
+            if (a, p) in cols.index and (b, p) in cols.index:
+                terms = [(cols.index[c, p], -1.0) for c in separator if (c, p) in cols.index]
+                rows.add([(cols.index[a, p], 1.0), (cols.index[b, p], 1.0), *terms], -highspy.kHighsInf, 1.0)
+
+
+def highs_model(model: Model, cols: Columns) -> highspy.HighsLp:
+    """The Model as a HighsLp: binary x and u, integer filler f, continuous z in [0, 1]."""
+    rows = constraints(model, cols)
+    matrix = rows.matrix(cols.count)
+    upper = np.ones(cols.count)
+    offsets = np.concatenate([[0], np.cumsum(model.slots)])
+    for block in range(len(model.slots)):
+        upper[cols.f + offsets[block] : cols.f + offsets[block + 1]] = model.filler[block]
+    lp = highspy.HighsLp()
+    lp.num_col_ = cols.count
+    lp.num_row_ = len(rows.lower)
+    lp.col_cost_ = np.concatenate([np.zeros(cols.z), model.weights.astype(float)])
+    lp.col_lower_ = np.zeros(cols.count)
+    lp.col_upper_ = upper
+    lp.row_lower_ = np.array(rows.lower, dtype=float)
+    lp.row_upper_ = np.array(rows.upper, dtype=float)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = matrix.indptr
+    lp.a_matrix_.index_ = matrix.indices
+    lp.a_matrix_.value_ = matrix.data
+    integer, continuous = highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous
+    lp.integrality_ = [integer] * cols.z + [continuous] * cols.n_edges
+    return lp
+
+
+def solve(model: Model, deadline: float, start: Start | None) -> Solved:
+    """Run HiGHS on a Model until optimal or the deadline; deterministic (fixed seed, one thread)."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        return Solved("time limit", None, None, math.inf, 0.0)
+    cols = columns(model)
+    # the core class: highspy.Highs() prints a banner on stdout before output_flag can be set
+    highs = highspy._Highs()  # type: ignore[attr-defined]
+    options = {"output_flag": False, "random_seed": SEED, "time_limit": remaining, "mip_rel_gap": 0.0}
+    for option, value in options.items():
+        highs.setOptionValue(option, value)
+    highs.passModel(highs_model(model, cols))
+    values = None if start is None else encode(model, cols, start)
+    if values is not None:
+        solution = highspy.HighsSolution()
+        solution.col_value = values
+        solution.value_valid = True
+        highs.setSolution(solution)
+    highs.run()
+    info = highs.getInfo()
+    floor = 0.0
+    if math.isfinite(info.mip_dual_bound):
+        floor = max(floor, info.mip_dual_bound - DUAL_SLACK * (1.0 + abs(info.mip_dual_bound)))
+    model_status = highs.getModelStatus()
+    if model_status == highspy.HighsModelStatus.kInfeasible:
+        return Solved("infeasible", None, None, math.inf, math.inf)
+    status = "optimal" if model_status == highspy.HighsModelStatus.kOptimal else "time limit"
+    if info.primal_solution_status != highspy.SolutionStatus.kSolutionStatusFeasible.value:
+        return Solved(status, None, None, math.inf, floor)
+    slot, filler = decode(cols, np.asarray(highs.getSolution().col_value))
+    return Solved(status, slot, filler, cut_weight(model.edges, model.weights, slot), floor)
+
+
+def decode(cols: Columns, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Slot of each item and filler schools per slot from a solution vector."""
+    chosen = values[: cols.u] > 0.5
+    slot = np.empty(int(cols.item.max(initial=-1)) + 1, dtype=int)
+    slot[cols.item[chosen]] = cols.slot[chosen]
+    return slot, np.rint(values[cols.f : cols.z]).astype(int)
+
+
+def encode(model: Model, cols: Columns, start: Start) -> np.ndarray | None:
+    """A Start as a solution vector that respects the slot order; None when it does not fit the model."""
+    values = np.zeros(cols.count)
+    offsets = np.concatenate([[0], np.cumsum(model.slots)])
+    n_items, n_groups = len(model.sizes), len(start.filler)
+    first = np.full(n_groups, n_items)
+    np.minimum.at(first, start.groups, np.arange(n_items))
+    slot_of = np.full(n_groups, -1)
+    for block in range(len(model.slots)):
+        used = [
+            g for g in range(n_groups) if start.block[g] == block and (first[g] < n_items or start.filler[g])
+        ]
+        used.sort(key=lambda g: (first[g], g))
+        if len(used) > model.slots[block]:
+            return None
+        slot_of[used] = offsets[block] + np.arange(len(used))
+    slots = slot_of[start.groups]
+    for item, slot in enumerate(slots.tolist()):
+        values[cols.index[item, slot]] = 1.0
+    for group in np.flatnonzero(slot_of >= 0):
+        values[cols.u + slot_of[group]] = 1.0
+        values[cols.f + slot_of[group]] = start.filler[group]
+    values[cols.z :] = slots[model.edges[:, 0]] != slots[model.edges[:, 1]]
+    return values
