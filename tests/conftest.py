@@ -8,7 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-LCPS = Path(__file__).resolve().parents[2] / "shared" / "data" / "lcps"
+LCPS = next(
+    (p / "shared/data/lcps" for p in Path(__file__).resolve().parents if (p / "shared/data/lcps").is_dir()),
+    Path(__file__).resolve().parents[2] / "shared" / "data" / "lcps",
+)
 
 MakeDistrict = Callable[..., Path]
 
