@@ -1,56 +1,121 @@
-"""The `feeder` command. Every FeederError becomes one line on stderr and exit code 2."""
+"""The `feeder` command. Every FeederError becomes one line on stderr and exit code 2.
+
+Ctrl-C at any moment, even while the libraries are still importing, is one line and exit
+code 130: that is why nothing but the standard library is imported at the top of this module.
+"""
 
 from __future__ import annotations
 
+import math
 import sys
+import typing
+from typing import Any
 
-import typer
-
-from feeder.errors import FeederError, InternalError
-
-app = typer.Typer(
-    help="Feeder-pattern portfolios for school districts.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-
-
-@app.callback()
-def feeder() -> None:
-    """Feeder-pattern portfolios for school districts."""
-
-
-def register() -> None:
-    """Attach each command module's commands to the app (one module per command)."""
-    from feeder.commands import align, bound, design, graph, infer, map, nces, run, score
-
-    for module in (run, graph, design, score, align, infer, nces, map, bound):
-        module.register(app)
+INTERRUPTED = "interrupted: outputs already on disk are complete; nothing half-written"
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the console script; returns the exit code (usage errors exit 2 via typer)."""
-    register()
+    """Entry point of the console script; returns the exit code (usage errors exit 2)."""
     try:
-        app(args=argv, prog_name="feeder")
-    except FeederError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        return run(sys.argv[1:] if argv is None else list(argv))
     except KeyboardInterrupt:
-        print("interrupted: outputs already on disk are complete; nothing half-written", file=sys.stderr)
+        print(INTERRUPTED, file=sys.stderr)
         return 130
+
+
+def run(argv: list[str]) -> int:
+    import typer
+    from typer._click.exceptions import ClickException  # typer vendors click; its errors live here
+
+    from feeder.errors import FeederError, InputError, InternalError
+    from feeder.terminal import printable
+
+    try:
+        refuse_empty_arguments(argv)
+        command = build_command()
+        command.main(args=argv, prog_name="feeder", standalone_mode=False)
+    except FeederError as error:
+        more = (
+            "; run `feeder check` on the district for the full list" if isinstance(error, InputError) else ""
+        )
+        print(f"error: {printable(str(error))}{more}", file=sys.stderr)
+        return 2
+    except typer.Abort:
+        print(INTERRUPTED, file=sys.stderr)
+        return 130
+    except ClickException as error:
+        error.show()
+        return error.exit_code
+    except typer.Exit as done:
+        return done.exit_code
     except SystemExit as done:
         return done.code if isinstance(done.code, int) else 0
+    except KeyboardInterrupt:
+        raise
+    except RecursionError:
+        print("error: an input file is nested too deeply to read; flatten it", file=sys.stderr)
+        return 2
     except Exception as error:  # InternalError or any other: a bug, not bad input
         kind = "" if isinstance(error, InternalError) else f"{type(error).__name__}: "
         print(
-            f"internal error (a bug in feeder, not in your data): {kind}{error}; please report it "
-            "with the command and the district folder",
+            f"internal error (a bug in feeder, not in your data): {kind}{printable(str(error))}; please report "
+            "it with the command and the district folder",
             file=sys.stderr,
         )
         return 1
     return 0
+
+
+def build_command() -> Any:
+    """The click command of the typer app, with every float option refusing nan and inf."""
+    import typer
+
+    from feeder.commands import align, bound, check, design, graph, infer, map, nces, run, score
+
+    app = typer.Typer(
+        help="Feeder-pattern portfolios for school districts.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    app.callback()(feeder)
+    for module in (run, graph, design, score, align, infer, nces, map, bound, check):
+        module.register(app)
+    command = typer.main.get_command(app)
+    for sub in getattr(command, "commands", {}).values():
+        for param in sub.params:
+            annotation = getattr(getattr(param, "type_descriptor", None), "annotation", None)
+            if annotation is float or float in typing.get_args(annotation):
+                param.callback = finite(param.callback)
+    return command
+
+
+def feeder() -> None:
+    """Feeder-pattern portfolios for school districts."""
+
+
+def finite(callback: Any) -> Any:
+    """A float option's callback that first refuses nan and inf (they would poison every sum)."""
+    import typer
+
+    def check(ctx: Any, param: Any, value: Any) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            raise typer.BadParameter(f"{value} is not a finite number", ctx=ctx, param=param)
+        return value if callback is None else callback(ctx, param, value)
+
+    return check
+
+
+def refuse_empty_arguments(argv: list[str]) -> None:
+    """`--out ''` would silently mean the current folder; no feeder argument may be empty."""
+    from feeder.errors import OptionError
+
+    for index, argument in enumerate(argv):
+        if argument.startswith("--") and argument.endswith("=") and "=" in argument:
+            raise OptionError(f"{argument[:-1]} is empty; give it a value")
+        if argument.strip() == "":
+            flag = argv[index - 1] if index and argv[index - 1].startswith("--") else "an argument"
+            raise OptionError(f"{flag} is empty; give it a value (e.g. a folder name)")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from feeder.errors import FeederError
 from feeder.output import write_files
 from feeder.plan import DEFAULT_MAX_SIZE, DEFAULT_MIN_SIZE, Plan, scorecard_json
 from feeder.sizes import check_size_range
+from feeder.terminal import show_warnings
 
 LARGE_DISTRICT = 200  # schools beyond which a proof within a minute is unlikely
 
@@ -47,6 +48,7 @@ def bound(
     if k is not None and k < 1:
         raise FeederError(f"--k {k} must be at least 1")
     loaded = load_district(district)
+    show_warnings(loaded.warnings)
     sizes = {"min_size": min_size, "max_size": max_size}
     compared = Plan.from_csv(loaded, plan, **sizes) if plan else None
     if compared is None and loaded.has_current_plan:

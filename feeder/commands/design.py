@@ -22,6 +22,7 @@ from feeder.errors import FeederError
 from feeder.output import write_files
 from feeder.plan import DEFAULT_MAX_SIZE, DEFAULT_MIN_SIZE, scorecard_json
 from feeder.sizes import check_size_range
+from feeder.terminal import markup_safe, show_warnings
 
 
 def register(app: typer.Typer) -> None:
@@ -65,6 +66,7 @@ def design(
     if align_weight < 0:
         raise FeederError(f"--align-weight {align_weight:g} must be 0 or more")
     loaded = load_district(district)
+    show_warnings(loaded.warnings)
     weights = align_weight * pathway_weights(loaded) if align_weight > 0 else None
     run = run_design(
         loaded,
@@ -81,6 +83,7 @@ def design(
     plan, details = run.plan, {"seconds": round(run.seconds, 3), "time_limit_hit": run.timed_out}
     if align_weight > 0:
         plan.options["align_weight"] = align_weight
+    plan.options["flows_source"] = loaded.flows_source
     if exact:
         plan, certificate = certify(plan, time_limit=time_limit)
         details["exact"] = {
@@ -105,7 +108,7 @@ def summarize(name: str, card: dict, details: dict, files: list[str], out: Path)
     """A few lines a planner reads at a glance; the full scorecard is in scorecard.json."""
     console = Console()
     console.print(
-        f"[bold]{name}[/bold]: {card['n_portfolios']} portfolios of {card['smallest']}-{card['largest']} schools "
+        f"[bold]{markup_safe(name)}[/bold]: {card['n_portfolios']} portfolios of {card['smallest']}-{card['largest']} schools "
         f"({card['min_size']}-{card['max_size']} allowed)"
     )
     cohesion = "—" if card["cohesion"] is None else f"{card['cohesion']:.4f}"
@@ -115,4 +118,6 @@ def summarize(name: str, card: dict, details: dict, files: list[str], out: Path)
         f"{card['k12_complete']:.0%} · {card['mean_km']:.2f} km to the meeting site on average"
     )
     late = " (stopped at --time-limit)" if details["time_limit_hit"] else ""
-    console.print(f"wrote {', '.join(files)} to {out} in {details['seconds']:.1f} s{late}")
+    console.print(
+        f"wrote {markup_safe(', '.join(files))} to {markup_safe(str(out))} in {details['seconds']:.1f} s{late}"
+    )

@@ -10,6 +10,7 @@ import typer
 from feeder.errors import FeederError
 from feeder.infer import flows_csv, infer_district
 from feeder.output import write_files
+from feeder.terminal import show_warnings
 
 
 def register(app: typer.Typer) -> None:
@@ -31,7 +32,6 @@ def infer(
         raise FeederError(f"{target} already exists; pass --force to replace it")
     flows, source, warnings = infer_district(district)
     typer.echo(f"source: {source}")
-    for warning in warnings:
-        typer.echo(f"warning: {warning}")
+    show_warnings(warnings)
     write_files(out, {"flows.csv": flows_csv(flows)})
     typer.echo(f"wrote {target} ({len(flows)} flows, {flows['students'].sum():,.0f} students)")

@@ -10,6 +10,7 @@ from feeder.alignment import broken_edges, check_alignment
 from feeder.district import load_district
 from feeder.maps import render_maps
 from feeder.plan import Plan
+from feeder.terminal import show_warnings
 
 
 def register(app: typer.Typer) -> None:
@@ -33,6 +34,5 @@ def map_command(
     chosen = Plan.from_csv(loaded, plan) if plan else Plan.current(loaded)
     broken = broken_edges(check_alignment(loaded, chosen))
     written = render_maps(chosen, out, broken_edges=broken)
-    for warning in loaded.warnings:
-        typer.echo(f"warning: {warning}", err=True)
+    show_warnings(loaded.warnings)
     typer.echo(f"wrote {len(written)} maps to {out}; open {out / 'index.html'}")

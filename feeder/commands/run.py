@@ -21,11 +21,12 @@ from feeder.district import District, load_district
 from feeder.errors import FeederError
 from feeder.graph import FeederGraph
 from feeder.maps import render_maps
-from feeder.output import write_files
+from feeder.output import one_publication, write_files
 from feeder.plan import DEFAULT_MAX_SIZE, DEFAULT_MIN_SIZE, Plan, scorecard_json
 from feeder.report import print_scorecards
 from feeder.sample import sample_path
 from feeder.sizes import check_size_range
+from feeder.terminal import markup_safe
 
 DEFAULT_OUT = Path("feeder-output")
 DEFAULT_MAPS = Path("maps")
@@ -57,11 +58,13 @@ def run(
     loaded = load_district(district if district is not None else sample_path())
     nested = loaded.has_regions if within_region is None else within_region
     console.rule(
-        f"[bold]{loaded.name}[/bold]: {len(loaded.schools)} schools, flows from {loaded.flows_source}"
+        f"[bold]{markup_safe(loaded.name)}[/bold]: {len(loaded.schools)} schools, "
+        f"flows from {markup_safe(loaded.flows_source)}"
     )
     describe_graph(loaded, console)
 
     plan = design(loaded, min_size=min_size, max_size=max_size, within_region=nested, seed=seed)
+    plan.options["flows_source"] = loaded.flows_source
     cards = {"today's plan": current_card(loaded, min_size, max_size), "designed plan": plan.score()}
     cards = {name: card for name, card in cards.items() if card is not None}
     print_scorecards(loaded, cards, console)
@@ -79,12 +82,14 @@ def run(
     }
     if "today's plan" in cards:
         tables["scorecard-current.json"] = scorecard_json(cards["today's plan"])
-    write_files(out, tables)
-    written = render_maps(plan, maps, broken_edges=broken_edges(alignment))
+    with one_publication():
+        write_files(out, tables)
+        written = render_maps(plan, maps, broken_edges=broken_edges(alignment))
     console.print(
-        f"wrote {len(tables)} tables to [bold]{out}/[/bold] and {len(written)} maps to [bold]{maps}/[/bold]"
+        f"wrote {len(tables)} tables to [bold]{markup_safe(str(out))}/[/bold] and {len(written)} maps to "
+        f"[bold]{markup_safe(str(maps))}/[/bold]"
     )
-    console.print(f"open {maps / 'index.html'} in a browser for the district overview")
+    console.print(f"open {markup_safe(str(maps / 'index.html'))} in a browser for the district overview")
 
 
 def describe_graph(district: District, console: Console) -> None:
@@ -97,7 +102,7 @@ def describe_graph(district: District, console: Console) -> None:
         f"({summary['leakage']['share']:.1%})"
     )
     for warning in district.warnings:
-        console.print(f"[yellow]warning:[/yellow] {warning}")
+        console.print(f"[yellow]warning:[/yellow] {markup_safe(warning)}")
 
 
 def current_card(district: District, min_size: int, max_size: int) -> dict | None:

@@ -11,6 +11,7 @@ from feeder.district import load_district
 from feeder.plan import DEFAULT_MAX_SIZE, DEFAULT_MIN_SIZE, Plan, rounded
 from feeder.report import print_scorecards
 from feeder.sizes import check_size_range
+from feeder.terminal import show_warnings
 
 
 def register(app: typer.Typer) -> None:
@@ -33,6 +34,7 @@ def score(
     chosen = Plan.from_csv(loaded, plan, **sizes) if plan else Plan.current(loaded, **sizes)
     card = chosen.score()
     if as_json:
+        show_warnings(loaded.warnings)
         typer.echo(json.dumps(rounded(card), indent=2))
     else:
         print_scorecards(loaded, {plan.name if plan else "current plan": card})
