@@ -35,9 +35,8 @@ def run(argv: list[str]) -> int:
         command = build_command()
         command.main(args=argv, prog_name="feeder", standalone_mode=False)
     except FeederError as error:
-        more = (
-            "; run `feeder check` on the district for the full list" if isinstance(error, InputError) else ""
-        )
+        district_data = isinstance(error, InputError) and argv[:1] not in (["check"], ["import-nces"])
+        more = "; run `feeder check` on the district for the full list" if district_data else ""
         print(f"error: {printable(str(error))}{more}", file=sys.stderr)
         return 2
     except typer.Abort:

@@ -131,7 +131,7 @@ def test_bad_membership_count_names_its_row(tmp_path: Path) -> None:
     membership.to_csv(tmp_path / "membership.csv", index=False)
     with pytest.raises(
         FeederError,
-        match=rf"^membership\.csv, row {row + 2}, column 'student_count': 'lots' is not a number$",
+        match=rf"^membership\.csv, row {row + 2}, column 'student_count': 'lots' is not a number \(write digits",
     ):
         import_nces(DIRECTORY, LEAID, geocodes=GEOCODES, membership=tmp_path / "membership.csv")
 
