@@ -33,7 +33,7 @@ def run(argv: list[str]) -> int:
     try:
         refuse_empty_arguments(argv)
         command = build_command()
-        command.main(args=argv, prog_name="feeder", standalone_mode=False)
+        code = command.main(args=argv, prog_name="feeder", standalone_mode=False)
     except FeederError as error:
         district_data = isinstance(error, InputError) and argv[:1] not in (["check"], ["import-nces"])
         more = "; run `feeder check` on the district for the full list" if district_data else ""
@@ -62,7 +62,7 @@ def run(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 1
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 def build_command() -> Any:
