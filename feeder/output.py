@@ -108,6 +108,8 @@ def resolved_sets(sets: Mapping[Path, Contents]) -> dict[Path, dict[str, str | b
         real = make_folder(Path(folder))
         merged = targets.setdefault(real, {})
         for name, content in files.items():
+            if name.lower().endswith((".json", ".geojson")):
+                refuse_non_finite_json(name, content)
             merged[name] = guard_csv(content) if name.lower().endswith(".csv") else content
     return targets
 
@@ -259,6 +261,18 @@ def guard_csv(content: str | bytes) -> str | bytes:
     writer.writerows([["'" + cell if formula_like(cell) else cell for cell in row] for row in rows])
     guarded = buffer.getvalue()
     return guarded.encode("utf-8") if isinstance(content, bytes) else guarded
+
+
+def refuse_non_finite_json(name: str, content: str | bytes) -> None:
+    """Strict JSON only: a NaN or Infinity reaching an output is a bug, never written."""
+
+    def reject(token: str) -> None:
+        raise InternalError(f"{name} would hold {token}; a computation produced a non-finite number")
+
+    try:
+        json.loads(content, parse_constant=reject)
+    except ValueError as error:
+        raise InternalError(f"{name} is not valid JSON ({error})") from None
 
 
 def formula_like(cell: str) -> bool:

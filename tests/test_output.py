@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -15,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feeder.errors import FeederError
+from feeder.errors import FeederError, InternalError
 from feeder.output import COMMIT, MANIFEST, STAGING_PREFIX, guard_csv, one_publication, recover, write_files
 from feeder.tables import read_text_table
 
@@ -137,6 +138,12 @@ def test_formula_cells_are_defused_and_read_back_unchanged(tmp_path_factory, cel
         assert not line.startswith(("=", "+", "@")), f"formula reaches a spreadsheet: {line!r}"
     back = read_text_table(folder / "t.csv")
     assert back["school_id"].tolist() == [c.strip() for c in cells]
+
+
+def test_nan_never_reaches_a_json_output(tmp_path: Path) -> None:
+    with pytest.raises(InternalError, match="NaN"):
+        write_files(tmp_path, {"scorecard.json": json.dumps({"cohesion": float("nan")})})
+    assert visible(tmp_path) == []
 
 
 def test_numbers_are_not_mistaken_for_formulas() -> None:
