@@ -17,7 +17,14 @@ import pandas as pd
 
 from feeder.errors import FeederError, at, first_bad_row
 from feeder.geo import haversine_km
-from feeder.tables import clean_cells, parse_numbers, read_spatial_file, read_text_table, require_columns
+from feeder.tables import (
+    clean_cells,
+    parse_numbers,
+    read_spatial_file,
+    read_text_table,
+    refuse_bad_headers,
+    require_columns,
+)
 
 LEVELS = ("elementary", "middle", "high", "span")
 DEFAULT_GRADES = {"elementary": (0, 5), "middle": (6, 8), "high": (9, 12)}
@@ -150,6 +157,7 @@ def read_point_file(path: Path) -> pd.DataFrame:
         raise at(path, "school sites must be points", row=first(bad) + 2, column="geometry")
     table = pd.DataFrame(frame.drop(columns="geometry"))
     table.columns = [str(c).strip().lower() for c in table.columns]
+    refuse_bad_headers(path, list(table.columns))
     table = table.astype(object).where(table.notna(), "").astype(str)
     table["lon"] = frame.geometry.x.map(repr).to_numpy()
     table["lat"] = frame.geometry.y.map(repr).to_numpy()

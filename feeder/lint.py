@@ -286,6 +286,8 @@ def check_flows(table: pd.DataFrame, file: str, facts: SchoolFacts, problems: li
                 f"'{cell}' students (a flow carries 1..{MOST_STUDENTS:,})",
             )
         )
+    for row in np.flatnonzero((table["students"] == "").to_numpy()):
+        problems.append(Problem(ERROR, file, int(row) + 2, "students", "students is empty (give the count)"))
     known = set(facts.ids)
     for row, (sender, receiver) in enumerate(zip(table["from_id"], table["to_id"], strict=True), start=2):
         for column, school in (("from_id", sender), ("to_id", receiver)):

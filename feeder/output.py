@@ -35,6 +35,7 @@ import re
 import secrets
 import shutil
 import signal
+import sys
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from pathlib import Path
@@ -135,7 +136,11 @@ def locked(folders: list[Path]) -> Iterator[None]:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                print(f"waiting for another feeder command writing into {folder} ...", flush=True)
+                print(
+                    f"waiting for another feeder command writing into {folder} ...",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 fcntl.flock(handle, fcntl.LOCK_EX)
         yield
 

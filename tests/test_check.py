@@ -7,8 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from feeder.cli import main
+from feeder.district import load_district
+from feeder.errors import FeederError
 from feeder.lint import ERROR, WARNING, lint_district
 from feeder.sample import sample_path
 
@@ -85,3 +89,32 @@ def test_clean_districts_pass(lcps_path, capsys, clean) -> None:
     folder = lcps_path if clean == "lcps" else sample_path()
     assert main(["check", str(folder)]) == 0
     assert "0 error(s)" in capsys.readouterr().out
+
+
+HOSTILE = st.one_of(
+    st.text(max_size=10),
+    st.sampled_from(
+        ["25,5", "1,234", "inf", "-inf", "nan", "1e400", "-999", "=cmd()", "[/x]", "\x1b[2J", ";", '"']
+    ),
+)
+
+
+@given(cell=HOSTILE, column=st.sampled_from(["school_id", "lat", "lon", "enrollment", "grade_hi", "level"]),
+       flow_cell=HOSTILE)  # fmt: skip
+@settings(max_examples=60, deadline=None)
+def test_the_linter_reports_hostile_cells_and_never_crashes(make_district, cell, column, flow_cell) -> None:
+    schools = [
+        {"school_id": "E1", "name": "E", "level": "elementary", "grade_hi": "5", "lat": "39.0", "lon": "-77.5",
+         "enrollment": "500"},
+        {"school_id": "M1", "name": "M", "level": "middle", "grade_hi": "8", "lat": "39.1", "lon": "-77.4",
+         "enrollment": "700"},
+    ]  # fmt: skip
+    schools[0][column] = cell
+    folder = make_district(schools, [("E1", "M1", flow_cell)])
+    problems = lint_district(folder)
+    for problem in problems:
+        assert "\n" not in problem.line()
+    try:
+        load_district(folder)
+    except FeederError as error:
+        assert any(p.severity == ERROR for p in problems), f"load refused ({error}) but check found no error"
