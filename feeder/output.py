@@ -75,12 +75,16 @@ def publish(sets: Mapping[Path, Contents], *, force: bool = False) -> list[Path]
         for folder, files in targets.items():
             collected.setdefault(folder, {}).update(files)
         return [folder / name for folder, files in targets.items() for name in files]
-    with locked(sorted(targets)):
-        for folder in targets:
-            recover(folder)
-        for folder, files in targets.items():
-            refuse_foreign(folder, files, force=force)
-        commit(stage(targets))
+    try:
+        with locked(sorted(targets)):
+            for folder in targets:
+                recover(folder)
+            for folder, files in targets.items():
+                refuse_foreign(folder, files, force=force)
+            commit(stage(targets))
+    except OSError as error:
+        where = error.filename or ", ".join(str(folder) for folder in targets)
+        raise FeederError(f"{where}: cannot write outputs ({error.strerror})") from None
     return [folder / name for folder, files in targets.items() for name in files]
 
 
