@@ -41,6 +41,7 @@ from contextvars import ContextVar
 from pathlib import Path
 
 from feeder.errors import FeederError, InternalError
+from feeder.tables import PLAIN_NUMBER
 
 PUBLIC_MODE = 0o666
 MANIFEST = ".feeder-manifest.json"
@@ -286,13 +287,7 @@ def refuse_non_finite_json(name: str, content: str | bytes) -> None:
 
 def formula_like(cell: str) -> bool:
     """A text cell starting like a formula; numbers such as -3.5 are numbers, not formulas."""
-    if not cell.startswith(FORMULA_START):
-        return False
-    try:
-        float(cell)
-    except ValueError:
-        return True
-    return False
+    return cell.startswith(FORMULA_START) and not PLAIN_NUMBER.match(cell)
 
 
 def write_bytes(path: Path, data: bytes, mode: int) -> None:
