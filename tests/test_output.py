@@ -238,15 +238,12 @@ def test_kill_9_during_feeder_run_keeps_tables_and_maps_together(tmp_path: Path,
         return [sys.executable, "-m", "feeder.cli", "run", str(lcps_path), "--seed", str(seed),
                 "--out", "tables", "--maps", "maps"]  # fmt: skip
 
-    references = []
-    for seed in (1, 2):
-        (tmp_path / f"ref{seed}").mkdir()
-        subprocess.run(command(seed), cwd=tmp_path / f"ref{seed}", env=env, check=True, capture_output=True)
-        references.append(snapshot(tmp_path / f"ref{seed}"))
+    work, other = tmp_path / "work", tmp_path / "other"
+    for folder, seed in ((work, 1), (other, 2)):
+        folder.mkdir()
+        subprocess.run(command(seed), cwd=folder, env=env, check=True, capture_output=True)
+    references = [snapshot(work), snapshot(other)]
     assert references[0] != references[1]
-    work = tmp_path / "work"
-    work.mkdir()
-    subprocess.run(command(1), cwd=work, env=env, check=True, capture_output=True)
     for trial in range(3):
         process = subprocess.Popen(command(2 - trial % 2), cwd=work, env=env, stdout=subprocess.DEVNULL)
         time.sleep(rng.uniform(0.5, 4.0))

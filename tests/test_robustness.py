@@ -304,7 +304,7 @@ def test_a_decimal_comma_column_is_refused_even_at_a_thousands_looking_cell(tmp_
         ["lat", "lon", "enrollment", "capacity", "need_index", "grade_lo", "name", "students"]
     ),
 )
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 def test_hostile_cells_are_read_correctly_or_refused_in_one_line(make_district, cell, column) -> None:
     """Any cell in any column: a finite, plausible district or one FeederError naming the cell's column."""
     schools = [
@@ -507,13 +507,13 @@ def test_concurrent_runs_into_one_folder_are_serialized(tmp_path, lcps_path) -> 
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
-        for seed in (1, 2, 3)
+        for seed in (1, 2)
     ]
     assert all(run.wait() == 0 for run in runs), [run.stderr.read() for run in runs]
     card = (tmp_path / "out" / "scorecard.json").read_text()
     plan = read_text_table(tmp_path / "out" / "portfolios.csv")
     seed = int(card.split('"seed": ')[1].split(",")[0].split("\n")[0])
-    assert len(plan) == 90 and seed in (1, 2, 3)
+    assert len(plan) == 90 and seed in (1, 2)
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         MANIFEST, "portfolios.csv", "portfolios.geojson", "run.json", "scorecard.json"
     ]  # fmt: skip
