@@ -153,9 +153,13 @@ def id_problems(ids: pd.Series, file: str) -> Iterator[Problem]:
             yield Problem(
                 ERROR, file, row, "school_id", f"'{OUTSIDE}' is reserved for flows leaving the district"
             )
-    for row in np.flatnonzero(ids.duplicated().to_numpy()):
+    for index in np.flatnonzero(ids.duplicated().to_numpy()):
         yield Problem(
-            ERROR, file, int(row) + 2, "school_id", f"duplicate school_id '{ids.iloc[row]}' (ids are unique)"
+            ERROR,
+            file,
+            int(index) + 2,
+            "school_id",
+            f"duplicate school_id '{ids.iloc[index]}' (ids are unique)",
         )
 
 
@@ -176,9 +180,13 @@ def site_problems(table: pd.DataFrame, lat: pd.Series, lon: pd.Series, file: str
                     ERROR, file, row, column, f"'{cell}' is in Antarctica (are lat and lon swapped?)"
                 )
     valid = lat.notna() & lon.notna() & (lat.abs() <= 90) & (lon.abs() <= 180)
-    for row in np.flatnonzero((valid & (lat == 0) & (lon == 0)).to_numpy()):
+    for index in np.flatnonzero((valid & (lat == 0) & (lon == 0)).to_numpy()):
         yield Problem(
-            ERROR, file, int(row) + 2, "lat", "0, 0 is a placeholder for a missing site (give the real site)"
+            ERROR,
+            file,
+            int(index) + 2,
+            "lat",
+            "0, 0 is a placeholder for a missing site (give the real site)",
         )
     sites = pd.DataFrame({"lat": lat.round(6), "lon": lon.round(6)})[valid]
     first_at = sites.drop_duplicates().reset_index().set_index(["lat", "lon"])["index"]
@@ -275,19 +283,21 @@ def check_flows(table: pd.DataFrame, file: str, facts: SchoolFacts, problems: li
     if missing:
         return
     students = numbers(table, file, "students", problems)
-    for row in np.flatnonzero(((students <= 0) | (students > MOST_STUDENTS)).to_numpy()):
-        cell = table["students"].iloc[row]
+    for index in np.flatnonzero(((students <= 0) | (students > MOST_STUDENTS)).to_numpy()):
+        cell = table["students"].iloc[index]
         problems.append(
             Problem(
                 ERROR,
                 file,
-                int(row) + 2,
+                int(index) + 2,
                 "students",
                 f"'{cell}' students (a flow carries 1..{MOST_STUDENTS:,})",
             )
         )
-    for row in np.flatnonzero((table["students"] == "").to_numpy()):
-        problems.append(Problem(ERROR, file, int(row) + 2, "students", "students is empty (give the count)"))
+    for index in np.flatnonzero((table["students"] == "").to_numpy()):
+        problems.append(
+            Problem(ERROR, file, int(index) + 2, "students", "students is empty (give the count)")
+        )
     known = set(facts.ids)
     for row, (sender, receiver) in enumerate(zip(table["from_id"], table["to_id"], strict=True), start=2):
         for column, school in (("from_id", sender), ("to_id", receiver)):
@@ -351,7 +361,7 @@ def silent_senders(table: pd.DataFrame, facts: SchoolFacts, file: str, known: se
     """Schools below the top grade that send nobody anywhere: a missing or mistyped row."""
     sending = set(table["from_id"])
     for row, school in enumerate(facts.ids, start=2):
-        top = facts.grade_hi.get(school)
+        top = facts.grade_hi.get(school, np.nan)
         if school in sending or school == "" or pd.isna(top) or top >= 12:
             continue
         yield Problem(
@@ -370,9 +380,9 @@ def cohort_mismatches(
     sent = students.groupby(table["from_id"]).sum()
     for row, school in enumerate(facts.ids, start=2):
         enrolled, low, high = (
-            facts.enrollment.get(school),
-            facts.grade_lo.get(school),
-            facts.grade_hi.get(school),
+            facts.enrollment.get(school, np.nan),
+            facts.grade_lo.get(school, np.nan),
+            facts.grade_hi.get(school, np.nan),
         )
         if school not in sent.index or pd.isna(enrolled) or enrolled <= 0 or pd.isna(low) or pd.isna(high):
             continue
