@@ -378,13 +378,21 @@ def cohort_mismatches(
 ) -> Iterator[Problem]:
     """A school whose flows out are far from one grade of its enrollment (a misread number?)."""
     sent = students.groupby(table["from_id"]).sum()
+    unreadable = set(table["from_id"][students.isna()])  # already an error; no second guess on its total
     for row, school in enumerate(facts.ids, start=2):
         enrolled, low, high = (
             facts.enrollment.get(school, np.nan),
             facts.grade_lo.get(school, np.nan),
             facts.grade_hi.get(school, np.nan),
         )
-        if school not in sent.index or pd.isna(enrolled) or enrolled <= 0 or pd.isna(low) or pd.isna(high):
+        if (
+            school not in sent.index
+            or school in unreadable
+            or pd.isna(enrolled)
+            or enrolled <= 0
+            or pd.isna(low)
+            or pd.isna(high)
+        ):
             continue
         cohort = enrolled / max(1.0, high - low + 1)
         if not cohort / COHORT_RATIO <= sent[school] <= cohort * COHORT_RATIO:
