@@ -11,15 +11,21 @@ The public API, in the order data flows::
     feeder.check_alignment(district, plan)                   # program continuity along feeders
 """
 
-from feeder.alignment import check_alignment
-from feeder.constraints import violations
-from feeder.design import design
-from feeder.district import District, load_district
-from feeder.errors import FeederError, InfeasibleError, InputError, InternalError, OptionError
-from feeder.graph import FeederGraph
-from feeder.maps import render_maps
-from feeder.plan import Plan, Provenance
-from feeder.spec import DesignSpec
+try:
+    from feeder.alignment import check_alignment
+    from feeder.constraints import violations
+    from feeder.design import design
+    from feeder.district import District, load_district
+    from feeder.errors import FeederError, InfeasibleError, InputError, InternalError, OptionError
+    from feeder.graph import FeederGraph
+    from feeder.maps import render_maps
+    from feeder.plan import Plan, Provenance
+    from feeder.spec import DesignSpec
+except KeyboardInterrupt:  # Ctrl-C while the libraries load: one line and exit 130, as anywhere else
+    import sys
+
+    print("interrupted: nothing was written", file=sys.stderr)
+    raise SystemExit(130) from None
 
 __all__ = [
     "DesignSpec",

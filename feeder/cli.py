@@ -1,34 +1,78 @@
-"""The `feeder` command. Every FeederError becomes one line on stderr and exit code 2."""
+"""The `feeder` command. Every FeederError becomes one line on stderr and exit code 2.
+
+Ctrl-C at any moment, even while the libraries are still importing, is one line and exit
+code 130: that is why nothing but the standard library is imported at the top of this module.
+"""
 
 from __future__ import annotations
 
+import math
 import sys
+import typing
+from typing import Any
 
-import typer
-
-from feeder.errors import FeederError, InternalError
-
-app = typer.Typer(
-    help="Feeder-pattern portfolios for school districts. Input files: docs/FORMAT.md in the feeder project.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+INTERRUPTED = "interrupted: outputs already on disk are complete; nothing half-written"
 
 
-@app.callback()
-def feeder() -> None:
-    """Feeder-pattern portfolios for school districts."""
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code (usage errors exit 2)."""
+    try:
+        return run(sys.argv[1:] if argv is None else list(argv))
+    except KeyboardInterrupt:
+        print(INTERRUPTED, file=sys.stderr)
+        return 130
 
 
-def register() -> None:
-    """Attach each command module's commands to the app (one module per command)."""
-    from feeder.help_format import show_flags_as_flags
+def run(argv: list[str]) -> int:
+    import typer
+    from typer._click.exceptions import ClickException  # typer vendors click; its errors live here
 
-    show_flags_as_flags()
+    from feeder.errors import FeederError, InputError, InternalError
+    from feeder.terminal import printable
+
+    try:
+        refuse_empty_arguments(argv)
+        command = build_command()
+        code = command.main(args=argv, prog_name="feeder", standalone_mode=False)
+    except FeederError as error:
+        district_data = isinstance(error, InputError) and argv[:1] not in (["check"], ["import-nces"])
+        more = "; run `feeder check` on the district for the full list" if district_data else ""
+        print(f"error: {printable(str(error))}{more}", file=sys.stderr)
+        return 2
+    except typer.Abort:
+        print(INTERRUPTED, file=sys.stderr)
+        return 130
+    except ClickException as error:
+        error.show()
+        return error.exit_code
+    except typer.Exit as done:
+        return done.exit_code
+    except SystemExit as done:
+        return done.code if isinstance(done.code, int) else 0
+    except KeyboardInterrupt:
+        raise
+    except RecursionError:
+        print("error: an input file is nested too deeply to read; flatten it", file=sys.stderr)
+        return 2
+    except Exception as error:  # InternalError or any other: a bug, not bad input
+        kind = "" if isinstance(error, InternalError) else f"{type(error).__name__}: "
+        print(
+            f"internal error (a bug in feeder, not in your data): {kind}{printable(str(error))}; please report "
+            "it with the command and the district folder",
+            file=sys.stderr,
+        )
+        return 1
+    return code if isinstance(code, int) else 0
+
+
+def build_command() -> Any:
+    """The click command of the typer app, with every float option refusing nan and inf."""
+    import typer
+
     from feeder.commands import (
         align,
         bound,
+        check,
         compare,
         design,
         explain,
@@ -41,8 +85,17 @@ def register() -> None:
         score,
         serve,
     )
+    from feeder.help_format import show_flags_as_flags
 
-    for module in (
+    show_flags_as_flags()
+    app = typer.Typer(
+        help="Feeder-pattern portfolios for school districts. Input files: docs/FORMAT.md in the feeder project.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    app.callback()(feeder)
+    commands = (
         run,
         graph,
         design,
@@ -56,32 +109,45 @@ def register() -> None:
         report,
         bound,
         serve,
-    ):
+        check,
+    )
+    for module in commands:
         module.register(app)
+    command = typer.main.get_command(app)
+    for sub in getattr(command, "commands", {}).values():
+        for param in sub.params:
+            annotation = getattr(getattr(param, "type_descriptor", None), "annotation", None)
+            if annotation is float or float in typing.get_args(annotation):
+                param.callback = finite(param.callback)
+    return command
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the console script; returns the exit code (usage errors exit 2 via typer)."""
-    register()
-    try:
-        app(args=argv, prog_name="feeder")
-    except FeederError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted: outputs already on disk are complete; nothing half-written", file=sys.stderr)
-        return 130
-    except SystemExit as done:
-        return done.code if isinstance(done.code, int) else 0
-    except Exception as error:  # InternalError or any other: a bug, not bad input
-        kind = "" if isinstance(error, InternalError) else f"{type(error).__name__}: "
-        print(
-            f"internal error (a bug in feeder, not in your data): {kind}{error}; please report it "
-            "with the command and the district folder",
-            file=sys.stderr,
-        )
-        return 1
-    return 0
+def feeder() -> None:
+    """Feeder-pattern portfolios for school districts."""
+
+
+def finite(callback: Any) -> Any:
+    """A float option's callback that first refuses nan and inf (they would poison every sum)."""
+    import typer
+
+    def check(ctx: Any, param: Any, value: Any) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            raise typer.BadParameter(f"{value} is not a finite number", ctx=ctx, param=param)
+        return value if callback is None else callback(ctx, param, value)
+
+    return check
+
+
+def refuse_empty_arguments(argv: list[str]) -> None:
+    """`--out ''` would silently mean the current folder; no feeder argument may be empty."""
+    from feeder.errors import OptionError
+
+    for index, argument in enumerate(argv):
+        if argument.startswith("--") and argument.endswith("=") and "=" in argument:
+            raise OptionError(f"{argument[:-1]} is empty; give it a value")
+        if argument.strip() == "":
+            flag = argv[index - 1] if index and argv[index - 1].startswith("--") else "an argument"
+            raise OptionError(f"{flag} is empty; give it a value (e.g. a folder name)")
 
 
 if __name__ == "__main__":

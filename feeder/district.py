@@ -12,13 +12,21 @@ from functools import cached_property
 from pathlib import Path
 
 import geopandas as gpd
+import networkx as nx
 import numpy as np
 import pandas as pd
 
-from feeder.errors import FeederError, at
+from feeder.errors import FeederError, at, first_bad_row
 from feeder.geo import delaunay_edges, haversine_km, local_km
 from feeder.sites import outlying_sites
-from feeder.tables import clean_cells, parse_numbers, read_spatial_file, read_text_table, require_columns
+from feeder.tables import (
+    clean_cells,
+    parse_numbers,
+    read_spatial_file,
+    read_text_table,
+    refuse_bad_headers,
+    require_columns,
+)
 
 LEVELS = ("elementary", "middle", "high", "span")
 DEFAULT_GRADES = {"elementary": (0, 5), "middle": (6, 8), "high": (9, 12)}
@@ -30,6 +38,10 @@ TEXT_COLUMNS = ("region", "portfolio", "programs", "principal")
 NUMBER_COLUMNS = ("enrollment", "capacity", "need_index")
 FAR_SITE_KM = 300.0
 FAR_SITE_SPREAD = 4.0
+MOST_STUDENTS = 100_000  # more than any one school enrolls or any one flow carries
+NEED_LIMIT = 1e6
+PLACEHOLDER_COORDINATES = (-999.0, -9999.0, 999.0, 9999.0, -99.0)
+SOUTHERNMOST_SCHOOL = -60.0  # no school lies further south (Antarctica)
 
 
 @dataclass(frozen=True)
@@ -148,6 +160,7 @@ def read_schools(path: Path) -> gpd.GeoDataFrame:
     schools = pd.DataFrame({"school_id": ids, "name": table["name"]})
     schools["lat"] = coordinate(table, path, "lat", 90.0)
     schools["lon"] = coordinate(table, path, "lon", 180.0)
+    refuse_null_island(schools, path)
     check_far_sites(schools, path)
     grade_lo, grade_hi = grades(table, path)
     schools["level"] = levels(table, path, grade_lo, grade_hi)
@@ -155,9 +168,11 @@ def read_schools(path: Path) -> gpd.GeoDataFrame:
         default = schools["level"].map({level: span[end] for level, span in DEFAULT_GRADES.items()})
         schools[column] = given.fillna(default.astype(float)).astype("Int64")
     for column in NUMBER_COLUMNS:
-        if column in table.columns:
+        if column == "need_index" and column in table.columns:
+            schools[column] = parse_numbers(table, path, column, minimum=-NEED_LIMIT, maximum=NEED_LIMIT)
+        elif column in table.columns:
             schools[column] = parse_numbers(
-                table, path, column, minimum=None if column == "need_index" else 0
+                table, path, column, minimum=0, maximum=MOST_STUDENTS, integer=True
             )
         else:
             schools[column] = np.nan
@@ -180,6 +195,7 @@ def read_point_file(path: Path) -> pd.DataFrame:
         raise at(path, "school sites must be points", row=first(bad) + 2, column="geometry")
     table = pd.DataFrame(frame.drop(columns="geometry"))
     table.columns = [str(c).strip().lower() for c in table.columns]
+    refuse_bad_headers(path, list(table.columns))
     table = table.astype(object).where(table.notna(), "").astype(str)
     table["lon"] = frame.geometry.x.map(repr).to_numpy()
     table["lat"] = frame.geometry.y.map(repr).to_numpy()
@@ -187,16 +203,41 @@ def read_point_file(path: Path) -> pd.DataFrame:
 
 
 def coordinate(table: pd.DataFrame, path: Path, column: str, limit: float) -> pd.Series:
-    """Parse lat or lon, refusing blanks and values outside ±limit."""
-    values = parse_numbers(table, path, column)
-    missing = values.isna()
-    if missing.any():
-        raise at(path, f"{column} is empty", row=first(missing) + 2, column=column)
-    outside = values.abs() > limit
-    if outside.any():
-        row = first(outside)
-        raise at(path, f"{values.iloc[row]:g} is outside -{limit:g}..{limit:g}", row=row + 2, column=column)
+    """Parse lat or lon, refusing blanks, placeholders, values outside ±limit and sites in Antarctica."""
+    values = parse_numbers(table, path, column, thousands=False)
+    cells = table[column]
+    for bad, message in (
+        (values.isna(), f"{column} is empty; give the school's site in WGS84 degrees"),
+        (
+            values.isin(PLACEHOLDER_COORDINATES),
+            "'{cell}' is a placeholder for a missing coordinate; give the school's real site",
+        ),
+        (
+            values.abs() > limit,
+            f"'{{cell}}' is outside -{limit:g}..{limit:g}"
+            + ("; are lat and lon swapped?" if column == "lat" else "; check the value"),
+        ),
+        (
+            (values < SOUTHERNMOST_SCHOOL) if column == "lat" else values != values,
+            "'{cell}' puts the school in Antarctica; are lat and lon swapped?",
+        ),
+    ):
+        error = first_bad_row(path, bad, column=column, message=message, cells=cells)
+        if error is not None:
+            raise error
     return values
+
+
+def refuse_null_island(schools: pd.DataFrame, path: Path) -> None:
+    """lat 0, lon 0 is what a geocoder writes when it found nothing."""
+    zero = (schools["lat"] == 0) & (schools["lon"] == 0)
+    if zero.any():
+        raise at(
+            path,
+            "0, 0 is a placeholder for a missing site (in the Gulf of Guinea); give the school's real site",
+            row=first(zero) + 2,
+            column="lat",
+        )
 
 
 def check_far_sites(schools: pd.DataFrame, path: Path) -> None:
@@ -269,12 +310,36 @@ def levels(table: pd.DataFrame, path: Path, grade_lo: pd.Series, grade_hi: pd.Se
     derived = pd.Series(
         [level_of(lo, hi) for lo, hi in zip(grade_lo, grade_hi, strict=True)], index=table.index
     )
+    refuse_contradicting_levels(table, path, given, grade_lo, grade_hi)
     result = given.where(given != "", derived)
     missing = result == ""
     if missing.any():
         row = first(missing)
         raise at(path, "neither level nor grade_lo/grade_hi is given", row=row + 2, column="level")
     return result
+
+
+def refuse_contradicting_levels(
+    table: pd.DataFrame, path: Path, given: pd.Series, grade_lo: pd.Series, grade_hi: pd.Series
+) -> None:
+    """A level whose grade band the school's grades do not touch (elementary with 9-12), at its own row."""
+    for row, (level, lo, hi) in enumerate(zip(given, grade_lo, grade_hi, strict=True)):
+        if level not in DEFAULT_GRADES or pd.isna(lo) or pd.isna(hi):
+            continue
+        band_lo, band_hi = DEFAULT_GRADES[level]
+        if lo > band_hi or hi < band_lo:
+            raise at(
+                path,
+                f"school '{table['school_id'].iloc[row]}' is '{table['level'].iloc[row]}' but serves grades "
+                f"{grade_name(lo)}-{grade_name(hi)} ({level} is {grade_name(band_lo)}-{band_hi}); "
+                "fix the level or the grades",
+                row=row + 2,
+                column="level",
+            )
+
+
+def grade_name(grade: float) -> str:
+    return {-1: "PK", 0: "K"}.get(int(grade), str(int(grade)))
 
 
 def level_of(grade_lo: float, grade_hi: float) -> str:
@@ -291,7 +356,7 @@ def read_flows(path: Path, schools: gpd.GeoDataFrame, warnings: list[str]) -> pd
     """Read flows.csv: positive students, lower level to higher, unknown ids dropped with a warning."""
     table = read_text_table(path)
     require_columns(table, path, ("from_id", "to_id", "students"))
-    students = parse_numbers(table, path, "students")
+    students = parse_numbers(table, path, "students", maximum=MOST_STUDENTS)
     for column in ("from_id", "to_id"):
         empty = table[column] == ""
         if empty.any():
@@ -320,10 +385,46 @@ def read_flows(path: Path, schools: gpd.GeoDataFrame, warnings: list[str]) -> pd
             + ", ".join(names[:10])
             + (" ..." if len(names) > 10 else "")
         )
+    refuse_self_loops(flows, path)
     check_directions(flows, unknown, schools, path)
+    refuse_cycles(flows, unknown, path)
     flows = flows[~unknown]
-    flows = flows[flows["from_id"] != flows["to_id"]]
     return flows.groupby(["from_id", "to_id"], sort=False, as_index=False)["students"].sum()
+
+
+def refuse_self_loops(flows: pd.DataFrame, path: Path) -> None:
+    """A flow from a school to itself is not a move between schools."""
+    error = first_bad_row(
+        path,
+        flows["from_id"] == flows["to_id"],
+        column="to_id",
+        message="flow from '{cell}' to itself; a flow moves students to another school, so remove this row",
+        cells=flows["from_id"],
+    )
+    if error is not None:
+        raise error
+
+
+def refuse_cycles(flows: pd.DataFrame, unknown: pd.Series, path: Path) -> None:
+    """Students cannot come back to a school they left (checked even where grades are unknown)."""
+    kept = (~unknown & (flows["to_id"] != OUTSIDE)).to_numpy()
+    graph = nx.DiGraph(list(zip(flows["from_id"][kept], flows["to_id"][kept], strict=True)))
+    try:
+        cycle = nx.find_cycle(graph)
+    except nx.NetworkXNoCycle:
+        return
+    closing = cycle[-1]
+    rows = np.flatnonzero(
+        ((flows["from_id"] == closing[0]) & (flows["to_id"] == closing[1])).to_numpy() & kept
+    )
+    path_text = " → ".join([edge[0] for edge in cycle] + [cycle[0][0]])
+    raise at(
+        path,
+        f"flows go round in a cycle ({path_text}); students cannot return to a school they left: "
+        "fix the levels/grades of these schools or remove one of these flows",
+        row=int(rows[0]) + 2,
+        column="to_id",
+    )
 
 
 def check_directions(flows: pd.DataFrame, unknown: pd.Series, schools: gpd.GeoDataFrame, path: Path) -> None:

@@ -33,9 +33,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from feeder.district import level_of
+from feeder.district import PLACEHOLDER_COORDINATES, SOUTHERNMOST_SCHOOL, level_of
 from feeder.errors import FeederError, at
-from feeder.tables import parse_numbers, read_text_table, require_columns
+from feeder.tables import parse_cell, parse_numbers, read_text_table, require_columns
 
 SCHOOL_DIGITS = 12
 DISTRICT_DIGITS = 7
@@ -175,6 +175,7 @@ def coordinates(table: pd.DataFrame, path: Path, geocodes: Path | None) -> tuple
     own = coordinate_columns(table)
     if own is not None:
         lat, lon = numbers(table, path, own[0]), numbers(table, path, own[1])
+    lat, lon = real_sites(lat, lon)
     missing = lat.isna() | lon.isna()
     if missing.any() and geocodes is not None:
         found = read_geocodes(geocodes)
@@ -195,6 +196,19 @@ def coordinates(table: pd.DataFrame, path: Path, geocodes: Path | None) -> tuple
     return lat, lon
 
 
+def real_sites(lat: pd.Series, lon: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Coordinates with CCD's placeholders (-999, -1, 0 and 0, out of range) turned into missing ones."""
+    placeholder = (
+        lat.isin(PLACEHOLDER_COORDINATES)
+        | lon.isin(PLACEHOLDER_COORDINATES)
+        | (lat.abs() > 90)
+        | (lon.abs() > 180)
+        | (lat < SOUTHERNMOST_SCHOOL)
+        | ((lat == 0) & (lon == 0))
+    )
+    return lat.mask(placeholder), lon.mask(placeholder)
+
+
 def coordinate_columns(table: pd.DataFrame) -> tuple[str, str] | None:
     return next((pair for pair in COORDINATES if set(pair) <= set(table.columns)), None)
 
@@ -210,6 +224,7 @@ def read_geocodes(path: Path) -> pd.DataFrame:
         {"lat": parse_numbers(table, path, pair[0]), "lon": parse_numbers(table, path, pair[1])}
     )
     found.index = pad(table["ncessch"], SCHOOL_DIGITS)
+    found["lat"], found["lon"] = real_sites(found["lat"], found["lon"])
     found = found.dropna()
     return found[~found.index.duplicated()]
 
@@ -277,10 +292,8 @@ def program_tags(table: pd.DataFrame, magnet: pd.Series) -> pd.Series:
 
 def numbers(table: pd.DataFrame, path: Path, column: str) -> pd.Series:
     """Parse a text column of a filtered table; a bad cell is reported at its row in the file."""
-    text = table[column]
-    values = pd.to_numeric(text.where(text != ""), errors="coerce")
-    bad = values.isna() & (text != "")
-    if bad.any():
-        label = bad.idxmax()
-        raise at(path, f"'{text[label]}' is not a number", row=int(label) + 2, column=column)
-    return values.astype(float)
+    values = [
+        parse_cell(cell, path, int(label) + 2, column, integer=False, separators=True, example=None)
+        for label, cell in table[column].items()
+    ]
+    return pd.Series(values, index=table.index, dtype=float)

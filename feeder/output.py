@@ -1,57 +1,326 @@
-"""Writing outputs atomically: a run leaves either the old files or the complete new ones.
+"""Publishing outputs as one set: a run leaves the complete old files or the complete new ones.
 
-Each file is written to a temporary name in the same folder and renamed into place
-(rename is atomic on one filesystem). Files feeder did not create are never touched.
+`write_files` (one folder) and `publish` (several folders at once) are the only way feeder
+writes. A publication:
+
+1. locks every target folder (flock on the folder itself, so a killed run never leaves a
+   stale lock) — two runs into one folder are serialized, never interleaved;
+2. finishes or discards what an earlier, killed publication left (see `recover`);
+3. refuses to replace a file feeder did not write: each folder keeps `.feeder-manifest.json`
+   (name → SHA-256 of what feeder wrote); a same-named file missing from it, or changed
+   since, is the planner's and stays untouched unless `force`;
+4. stages every new file in a hidden folder inside its target (same filesystem), then
+   commits by one atomic rename of a journal, and only then renames the staged files into
+   place (with Ctrl-C held back). A kill before the journal leaves the old set; a kill after
+   it is rolled forward by the next publication into any of the folders.
+
+Inside `one_publication()`, writes are collected and published together when the block
+ends (how `feeder run` commits its tables and maps as one set).
+
+CSV outputs are guarded against spreadsheet formula injection: a text cell starting with
+= + - @ (or a tab / carriage return) is written with a leading apostrophe, which
+`feeder.tables.read_text_table` removes again, so ids survive a round trip.
 """
 
 from __future__ import annotations
 
+import contextlib
+import csv
+import fcntl
+import hashlib
+import io
+import json
 import os
-import tempfile
-from collections.abc import Mapping
+import re
+import secrets
+import shutil
+import signal
+import sys
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from pathlib import Path
 
-from feeder.errors import FeederError
+from feeder.errors import FeederError, InternalError
+from feeder.tables import PLAIN_NUMBER
 
 PUBLIC_MODE = 0o666
+MANIFEST = ".feeder-manifest.json"
+COMMIT = ".feeder-commit.json"
+STAGING_PREFIX = ".feeder-staging-"
+JOURNAL = "journal.json"
+LEGACY_TEMPORARY = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+MAYBE_FORMULA = re.compile(r'(^|,|\n)"?[=+\-@\t\r]')
+
+Contents = Mapping[str, str | bytes]
+
+pending: ContextVar[dict[Path, dict[str, str | bytes]] | None] = ContextVar("pending", default=None)
 
 
-def current_umask() -> int:
-    """The process umask (mkstemp creates 0600 files; outputs should be as readable as any other)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def write_files(folder: Path | str, files: Contents, *, force: bool = False) -> list[Path]:
+    """Publish `files` (plain file name → content) into `folder` as one set; return the paths."""
+    if str(folder).strip() == "":
+        raise FeederError("the output folder is empty; name a folder (e.g. --out plan)")
+    return publish({Path(folder): files}, force=force)
 
 
-def write_files(folder: Path, files: Mapping[str, str | bytes]) -> list[Path]:
-    """Write every file of `files` (name → content) into `folder`, all-or-nothing.
+def publish(sets: Mapping[Path, Contents], *, force: bool = False) -> list[Path]:
+    """Publish several folders' files as one set (all old or all new, even under kill -9).
 
-    All contents are rendered by the caller before this is called, so a failure while
-    computing never leaves a partial set. Names must be plain file names: a name that
-    would escape the folder is refused.
+    All contents are rendered by the caller first, so a failure while computing never
+    leaves a partial set. Inside `one_publication()` the files are only collected.
     """
-    folder = Path(folder)
-    for name in files:
-        if Path(name).name != name or name in ("", ".", ".."):
-            raise FeederError(f"refusing to write '{name}': output names must be plain file names")
+    targets = resolved_sets(sets)
+    collected = pending.get()
+    if collected is not None:
+        for folder, files in targets.items():
+            collected.setdefault(folder, {}).update(files)
+        return [folder / name for folder, files in targets.items() for name in files]
+    try:
+        with locked(sorted(targets)):
+            for folder in targets:
+                recover(folder)
+            for folder, files in targets.items():
+                refuse_foreign(folder, files, force=force)
+            commit(stage(targets))
+    except OSError as error:
+        where = error.filename or ", ".join(str(folder) for folder in targets)
+        raise FeederError(f"{where}: cannot write outputs ({error.strerror})") from None
+    return [folder / name for folder, files in targets.items() for name in files]
+
+
+@contextlib.contextmanager
+def one_publication(*, force: bool = False) -> Iterator[None]:
+    """Collect every write inside the block and publish them together when it ends without error."""
+    if pending.get() is not None:
+        raise InternalError("one_publication() blocks do not nest")
+    collected: dict[Path, dict[str, str | bytes]] = {}
+    token = pending.set(collected)
+    try:
+        yield
+    finally:
+        pending.reset(token)
+    if collected:
+        publish(collected, force=force)
+
+
+def resolved_sets(sets: Mapping[Path, Contents]) -> dict[Path, dict[str, str | bytes]]:
+    """Check names and folders; key by the real folder path so symlinked folders merge."""
+    targets: dict[Path, dict[str, str | bytes]] = {}
+    for folder, files in sets.items():
+        for name in files:
+            if Path(name).name != name or name in ("", ".", "..") or name.startswith(".feeder"):
+                raise FeederError(f"refusing to write '{name}': output names must be plain file names")
+        real = make_folder(Path(folder))
+        merged = targets.setdefault(real, {})
+        for name, content in files.items():
+            if name.lower().endswith((".json", ".geojson")):
+                refuse_non_finite_json(name, content)
+            merged[name] = guard_csv(content) if name.lower().endswith(".csv") else content
+    return targets
+
+
+def make_folder(folder: Path) -> Path:
+    """Create the folder if needed and return its real path."""
+    if folder.exists() and not folder.is_dir():
+        raise FeederError(f"{folder}: exists and is not a folder; choose a folder for the outputs")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise FeederError(f"{folder}: cannot create the output folder ({error.strerror})") from None
-    staged: list[tuple[Path, Path]] = []
+    return folder.resolve()
+
+
+@contextlib.contextmanager
+def locked(folders: list[Path]) -> Iterator[None]:
+    """Hold an exclusive lock on each folder (sorted, so two runs never deadlock)."""
+    with contextlib.ExitStack() as stack:
+        for folder in folders:
+            handle = os.open(folder, os.O_RDONLY)
+            stack.callback(os.close, handle)
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                print(
+                    f"waiting for another feeder command writing into {folder} ...",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def recover(folder: Path) -> None:
+    """Finish a committed publication a kill interrupted; discard uncommitted staging and old temp files."""
+    journal = folder / COMMIT
+    if journal.exists():
+        roll_forward(journal)
+    for entry in folder.iterdir():
+        if entry.name.startswith(STAGING_PREFIX) and entry.is_dir():
+            reference = read_json(entry / JOURNAL)
+            commit_file = Path(str(reference.get("commit", ""))) if reference else None
+            if commit_file is not None and commit_file.is_file():
+                roll_forward(commit_file)
+            shutil.rmtree(entry, ignore_errors=True)
+        elif LEGACY_TEMPORARY.match(entry.name) and entry.is_file():
+            entry.unlink(missing_ok=True)
+
+
+def roll_forward(journal: Path) -> None:
+    """Apply a committed journal's remaining renames, then remove its staging folders and itself."""
+    record = read_json(journal) or {}
+    moves = [(Path(staged), Path(target)) for staged, target in record.get("moves", [])]
+    with sigint_held():
+        for staged, target in moves:
+            if staged.exists():
+                os.replace(staged, target)
+        for staging in dict.fromkeys(staged.parent for staged, _ in moves):
+            if staging.parent != journal.parent:
+                shutil.rmtree(staging, ignore_errors=True)
+        for staging in dict.fromkeys(staged.parent for staged, _ in moves):
+            shutil.rmtree(staging, ignore_errors=True)
+        journal.unlink(missing_ok=True)
+
+
+def refuse_foreign(folder: Path, files: Contents, *, force: bool) -> None:
+    """Refuse to replace a file feeder did not write (absent from the manifest, or changed since)."""
+    if force:
+        return
+    manifest = read_manifest(folder)
+    for name in sorted(files):
+        target = folder / name
+        if target.is_dir():
+            raise FeederError(f"{target}: is a folder; feeder will not replace it with a file")
+        if target.exists() and manifest.get(name) != digest(target.read_bytes()):
+            raise FeederError(
+                f"{target}: this file was not written by feeder (or was changed since); "
+                "refusing to replace it: move it away or choose another output folder"
+            )
+
+
+def stage(targets: Mapping[Path, Mapping[str, str | bytes]]) -> Path:
+    """Write every file and each folder's new manifest into hidden staging folders; return the journal."""
+    token = secrets.token_hex(6)
+    folders = sorted(targets)
+    commit_file = folders[0] / COMMIT
+    moves: list[tuple[str, str]] = []
+    stagings: list[Path] = []
+    mode = PUBLIC_MODE & ~current_umask()
     try:
-        for name, content in files.items():
-            handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
-            data = content.encode("utf-8") if isinstance(content, str) else content
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-            os.chmod(temporary, PUBLIC_MODE & ~current_umask())
-            staged.append((Path(temporary), folder / name))
-        for temporary, target in staged:
-            os.replace(temporary, target)
+        for folder in folders:
+            staging = folder / f"{STAGING_PREFIX}{token}"
+            staging.mkdir()
+            stagings.append(staging)
+            manifest = read_manifest(folder)
+            for name, content in targets[folder].items():
+                data = content.encode("utf-8") if isinstance(content, str) else content
+                write_bytes(staging / name, data, mode)
+                manifest[name] = digest(data)
+                moves.append((str(staging / name), str(folder / name)))
+            write_bytes(staging / MANIFEST, manifest_bytes(manifest), mode)
+            moves.append((str(staging / MANIFEST), str(folder / MANIFEST)))
+        record = json.dumps({"token": token, "commit": str(commit_file), "moves": moves}).encode()
+        for staging in stagings:
+            write_bytes(staging / JOURNAL, record, mode)
     except OSError as error:
-        raise FeederError(f"{folder}: cannot write outputs ({error.strerror})") from None
+        for staging in stagings:
+            shutil.rmtree(staging, ignore_errors=True)
+        raise FeederError(
+            f"{error.filename or folders[0]}: cannot write outputs ({error.strerror})"
+        ) from None
+    except BaseException:
+        for staging in stagings:
+            shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return stagings[0] / JOURNAL
+
+
+def commit(journal: Path) -> None:
+    """The commit point: the journal's atomic rename; then the renames it lists."""
+    commit_file = journal.parent.parent / COMMIT
+    with sigint_held():
+        try:
+            os.replace(journal, commit_file)
+        except OSError as error:
+            shutil.rmtree(journal.parent, ignore_errors=True)
+            raise FeederError(f"{commit_file.parent}: cannot write outputs ({error.strerror})") from None
+        roll_forward(commit_file)
+
+
+@contextlib.contextmanager
+def sigint_held() -> Iterator[None]:
+    """Hold Ctrl-C back while renaming (delivered right after), so a set is never half-renamed."""
+    blocked = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
+    try:
+        yield
     finally:
-        for temporary, _ in staged:
-            temporary.unlink(missing_ok=True)
-    return [target for _, target in staged]
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def guard_csv(content: str | bytes) -> str | bytes:
+    """Prefix `'` to text cells a spreadsheet would run as a formula; other content is left byte-identical."""
+    text = content.decode("utf-8") if isinstance(content, bytes) else content
+    if not MAYBE_FORMULA.search(text):
+        return content
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    if not any(formula_like(cell) for row in rows for cell in row):
+        return content
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerows([["'" + cell if formula_like(cell) else cell for cell in row] for row in rows])
+    guarded = buffer.getvalue()
+    return guarded.encode("utf-8") if isinstance(content, bytes) else guarded
+
+
+def refuse_non_finite_json(name: str, content: str | bytes) -> None:
+    """Strict JSON only: a NaN or Infinity reaching an output is a bug, never written."""
+
+    def reject(token: str) -> None:
+        raise InternalError(f"{name} would hold {token}; a computation produced a non-finite number")
+
+    try:
+        json.loads(content, parse_constant=reject)
+    except ValueError as error:
+        raise InternalError(f"{name} is not valid JSON ({error})") from None
+
+
+def formula_like(cell: str) -> bool:
+    """A text cell starting like a formula; numbers such as -3.5 are numbers, not formulas."""
+    return cell.startswith(FORMULA_START) and not PLAIN_NUMBER.match(cell)
+
+
+def write_bytes(path: Path, data: bytes, mode: int) -> None:
+    with open(path, "wb") as stream:
+        stream.write(data)
+    os.chmod(path, mode)
+
+
+def read_manifest(folder: Path) -> dict[str, str]:
+    record = read_json(folder / MANIFEST)
+    files = record.get("files") if record else None
+    return {str(k): str(v) for k, v in files.items()} if isinstance(files, dict) else {}
+
+
+def manifest_bytes(files: Mapping[str, str]) -> bytes:
+    record = {"written_by": "feeder", "files": dict(sorted(files.items()))}
+    return (json.dumps(record, indent=2) + "\n").encode()
+
+
+def read_json(path: Path) -> dict | None:
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def current_umask() -> int:
+    """The process umask (outputs should be as readable as any other file the user writes)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from feeder.district import District
+from feeder.terminal import markup_safe
 
 ROWS: tuple[tuple[str, str, str], ...] = (
     ("n_portfolios", "portfolios", "{}"),
@@ -31,17 +32,19 @@ def print_scorecards(
 ) -> None:
     """Print one column per plan so today's plan and a new one can be compared at a glance."""
     console = console or Console()
-    table = Table(title=f"{district.name}: {len(district.schools)} schools", title_justify="left")
+    table = Table(
+        title=f"{markup_safe(district.name)}: {len(district.schools)} schools", title_justify="left"
+    )
     table.add_column("metric")
     for name in cards:
-        table.add_column(name, justify="right")
+        table.add_column(markup_safe(name), justify="right")
     for key, label, fmt in ROWS:
         if all(card.get(key) is None for card in cards.values()):
             continue
         table.add_row(label, *(cell(card.get(key), fmt) for card in cards.values()))
     console.print(table)
     for warning in district.warnings:
-        console.print(f"[yellow]warning:[/yellow] {warning}")
+        console.print(f"[yellow]warning:[/yellow] {markup_safe(warning)}")
 
 
 def cell(value: Any, fmt: str) -> str:

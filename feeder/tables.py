@@ -2,10 +2,15 @@
 
 Everything is read as text first so that ids keep their leading zeros and so that a
 bad cell can be reported by row and column instead of failing deep inside pandas.
+The numeric data contract (README "Numbers feeder accepts") lives in `parse_numbers`.
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import math
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -15,34 +20,112 @@ import pandas as pd
 from feeder.errors import FeederError, at
 
 ENCODINGS = ("utf-8-sig", "cp1252")
+WORKBOOK_SIGNATURES = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+DEFUSED_FORMULA = re.compile(r"^'(?=[=+\-@\t\r])")
+PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+WHOLE_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+$")
+DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
 
 
 def read_text_table(path: Path) -> pd.DataFrame:
     """Read a CSV as strings with trimmed, lower-case headers and trimmed cells.
 
-    Empty cells become "" so callers can test for missing values uniformly.
+    Empty cells become "" so callers can test for missing values uniformly. Control
+    characters in cells become spaces (they can only be terminal escapes or stray
+    line breaks), and the apostrophe feeder puts before formula-like cells is removed.
     """
+    text = decoded(path)
+    first_line = text.split("\n", 1)[0]
+    refuse_other_separators(path, first_line)
+    rows = [row for row in csv.reader(io.StringIO(text, newline="")) if row]
+    if not rows:
+        raise at(path, "the file is empty; expected a header row and data rows", row=1)
+    header = [clean_header(cell) for cell in rows[0]]
+    width = trimmed_width(path, header, rows)
+    header = header[:width]
+    refuse_bad_headers(path, header)
+    body = [fitted(path, row, width, number) for number, row in enumerate(rows[1:], start=2)]
+    table = pd.DataFrame(body, columns=header, dtype=object) if body else pd.DataFrame(columns=header)
+    return drop_trailing_blank_rows(clean_cells(table.astype(str)))
+
+
+def decoded(path: Path) -> str:
+    """The file's text in the first encoding that reads it; workbooks and binaries refused."""
     if not path.exists():
         raise FeederError(f"{path}: file not found")
-    if path.stat().st_size == 0:
+    if path.is_dir():
+        raise FeederError(f"{path}: is a folder; expected a CSV file")
+    data = path.read_bytes()
+    if not data.strip():
         raise at(path, "the file is empty; expected a header row and at least one data row", row=1)
-    last_error: Exception | None = None
+    if data.startswith(WORKBOOK_SIGNATURES):
+        raise at(path, "this is an Excel workbook with a .csv name; open it and save it as 'CSV UTF-8'")
+    if b"\x00" in data:
+        raise at(path, "this is not a text file (it holds NUL bytes); export the table as CSV UTF-8")
     for encoding in ENCODINGS:
         try:
-            table = pd.read_csv(
-                path, dtype=str, keep_default_na=False, encoding=encoding, skipinitialspace=True
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise at(path, "unreadable text encoding (neither UTF-8 nor Windows-1252); save it as CSV UTF-8")
+
+
+def refuse_other_separators(path: Path, first_line: str) -> None:
+    """A header split by ';' or tabs (European Excel, TSV) would read as one column: say so."""
+    for separator, name in ((";", "semicolons"), ("\t", "tabs")):
+        if separator in first_line and "," not in first_line:
+            raise at(
+                path,
+                f"columns are separated by {name}, not commas; save the file as comma-separated CSV "
+                "(with '.' as the decimal mark)",
+                row=1,
             )
-            break
-        except UnicodeDecodeError as error:
-            last_error = error
-        except pd.errors.EmptyDataError:
-            raise at(path, "the file is empty; expected a header row and data rows", row=1) from None
-        except pd.errors.ParserError as error:
-            raise at(path, f"not a readable CSV table ({str(error).strip()})") from None
-    else:
-        raise at(path, f"unreadable text encoding ({last_error}); save it as UTF-8")
-    table.columns = [str(column).strip().lower() for column in table.columns]
-    return drop_trailing_blank_rows(clean_cells(table))
+
+
+def clean_header(cell: str) -> str:
+    return CONTROL.sub(" ", cell).strip().lower().lstrip("\ufeff")
+
+
+def trimmed_width(path: Path, header: list[str], rows: list[list[str]]) -> int:
+    """The header's width without trailing unnamed columns that hold nothing (one trailing comma per row)."""
+    width = len(header)
+    while (
+        width and header[width - 1] == "" and all(len(r) < width or r[width - 1].strip() == "" for r in rows)
+    ):
+        width -= 1
+    return width
+
+
+def refuse_bad_headers(path: Path, header: list[str]) -> None:
+    """Unnamed or repeated columns (e.g. `lat` and `LAT`) would make every later column ambiguous."""
+    seen: dict[str, int] = {}
+    for index, name in enumerate(header):
+        if name == "":
+            raise at(path, f"column {index + 1} has no name; name it or delete it", row=1)
+        if name in seen:
+            raise at(
+                path,
+                f"column '{name}' appears twice (columns {seen[name] + 1} and {index + 1}, "
+                "names compared without case); keep one",
+                row=1,
+                column=name,
+            )
+        seen[name] = index
+
+
+def fitted(path: Path, row: list[str], width: int, number: int) -> list[str]:
+    """A data row cut or padded to the header's width; extra non-empty cells are refused."""
+    extra = [cell for cell in row[width:] if cell.strip() != ""]
+    if extra:
+        raise at(
+            path,
+            f"the row has {len(row)} cells but the header names {width} columns (extra cell '{extra[0]}'); "
+            "remove the extra cells or add their column names",
+            row=number,
+        )
+    return row[:width] + [""] * (width - len(row))
 
 
 def drop_trailing_blank_rows(table: pd.DataFrame) -> pd.DataFrame:
@@ -52,11 +135,13 @@ def drop_trailing_blank_rows(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def clean_cells(table: pd.DataFrame) -> pd.DataFrame:
-    """Trim whitespace in every text cell; map missing values to ""."""
+    """Trim whitespace, turn control characters into spaces, undo formula guards; missing → ""."""
     table = table.copy()
     for column in table.columns:
         if table[column].dtype == object or pd.api.types.is_string_dtype(table[column]):
-            table[column] = table[column].fillna("").astype(str).str.strip()
+            text = table[column].fillna("").astype(str)
+            text = text.str.replace(CONTROL, " ", regex=True).str.replace(DEFUSED_FORMULA, "", regex=True)
+            table[column] = text.str.strip()
     return table
 
 
@@ -71,22 +156,80 @@ def require_columns(table: pd.DataFrame, path: Path, columns: tuple[str, ...]) -
 
 
 def parse_numbers(
-    table: pd.DataFrame, path: Path, column: str, *, minimum: float | None = None, integer: bool = False
+    table: pd.DataFrame,
+    path: Path,
+    column: str,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    integer: bool = False,
+    thousands: bool = True,
 ) -> pd.Series:
-    """Parse a text column as numbers; "" stays NaN. Bad cells raise with their row."""
-    text = table[column]
-    values = pd.to_numeric(text.str.replace(",", "", regex=False).where(text != ""), errors="coerce")
-    bad = values.isna() & (text != "")
-    if bad.any():
-        index = int(bad.to_numpy().argmax())
+    """Parse a text column as finite numbers; "" stays NaN. The first bad cell raises with its row.
+
+    Accepted: plain decimals with '.' (`12`, `25.5`, `-3`, `1e3`) and thousands separators
+    where they cannot be decimal commas (`1,234`, `1,234,567`, `1,234.5`) unless `thousands`
+    is False (coordinates) or another cell of the column has a decimal comma (`25,5`).
+    Refused, with the cell as written: decimal commas, inf/nan, overflow (`1e400`), other text,
+    fractions where `integer`, and values outside [minimum, maximum].
+    """
+    cells = table[column]
+    decimal_commas = [cell for cell in cells if DECIMAL_COMMA.match(cell) and not WHOLE_THOUSANDS.match(cell)]
+    separators = thousands and not decimal_commas
+    example = decimal_commas[0] if decimal_commas else None
+    values = [
+        parse_cell(cell, path, row, column, integer=integer, separators=separators, example=example)
+        for row, cell in enumerate(cells, start=2)
+    ]
+    series = pd.Series(values, index=table.index, dtype=float)
+    for bound, words in ((minimum, "below"), (maximum, "above")):
+        if bound is None:
+            continue
+        outside = series < bound if words == "below" else series > bound
+        if outside.any():
+            index = int(outside.to_numpy().argmax())
+            allowed = (
+                f"{minimum:g}..{maximum:g}" if minimum is not None and maximum is not None else f"{bound:g}"
+            )
+            raise at(
+                path,
+                f"'{cells.iloc[index]}' is {words} {bound:g} (allowed: {allowed}); check the value and its unit",
+                row=index + 2,
+                column=column,
+            )
+    return series
+
+
+def parse_cell(
+    cell: str, path: Path, row: int, column: str, *, integer: bool, separators: bool, example: str | None
+) -> float:
+    """One cell under the numeric contract of `parse_numbers`."""
+    if cell == "":
+        return math.nan
+    text = cell
+    if THOUSANDS.match(cell) and separators:
+        text = cell.replace(",", "")
+    elif "," in cell and (DECIMAL_COMMA.match(cell) or THOUSANDS.match(cell)):
+        plain = cell.replace(",", ".") if cell.count(",") == 1 else cell
+        if example is not None and example != cell:
+            fix = f"other cells of this column use decimal commas too (e.g. '{example}'); write {plain}"
+        else:
+            fix = f"write {plain} with a '.' decimal mark"
+        raise at(path, f"'{cell}' has a decimal comma; {fix}", row=row, column=column)
+    if not PLAIN_NUMBER.match(text):
         kind = "a whole number" if integer else "a number"
-        raise at(path, f"'{text.iloc[index]}' is not {kind}", row=index + 2, column=column)
-    if minimum is not None:
-        low = values < minimum
-        if low.any():
-            index = int(low.to_numpy().argmax())
-            raise at(path, f"{values.iloc[index]:g} is below {minimum:g}", row=index + 2, column=column)
-    return values.astype(float)
+        raise at(
+            path,
+            f"'{cell}' is not {kind} (write digits with '.' as the decimal mark)",
+            row=row,
+            column=column,
+        )
+    value = float(text)
+    if not math.isfinite(value):
+        raise at(path, f"'{cell}' is too large to be a real value; check the cell", row=row, column=column)
+    if integer and value != int(value):
+        raise at(path, f"'{cell}' is not a whole number", row=row, column=column)
+    return value
 
 
 def read_spatial_file(path: Path) -> gpd.GeoDataFrame:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-# FEEDER_LCPS points elsewhere, e.g. from a git worktree
-LCPS = Path(os.environ.get("FEEDER_LCPS", Path(__file__).resolve().parents[2] / "shared" / "data" / "lcps"))
+LCPS = next(
+    (p / "shared/data/lcps" for p in Path(__file__).resolve().parents if (p / "shared/data/lcps").is_dir()),
+    Path(__file__).resolve().parents[2] / "shared" / "data" / "lcps",
+)
 
 MakeDistrict = Callable[..., Path]
 

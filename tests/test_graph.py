@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from feeder.cli import main
 from feeder.district import load_district
+from feeder.errors import FeederError
 from feeder.graph import FeederGraph
 
 GRADES = {"elementary": ("K", "5"), "middle": ("6", "8"), "high": ("9", "12")}
@@ -123,7 +124,7 @@ def test_span_schools_take_their_natural_place(make_district):
 
 
 def test_spans_without_grades(make_district):
-    """A gradeless span heads a pattern only where paths end; a cycle of them is unattached."""
+    """A gradeless span heads a pattern only where paths end; a cycle of them is refused at load (issue 16)."""
     schools = [
         school("H1", "high"),
         school("SX", "span"),
@@ -133,7 +134,9 @@ def test_spans_without_grades(make_district):
         school("E2", "elementary"),
     ]
     flows = [("E1", "SX", 5), ("SA", "SB", 10), ("SB", "SA", 5), ("E2", "SA", 3)]
-    graph = feeder_graph(make_district, schools, flows)
+    with pytest.raises(FeederError, match="cycle"):
+        feeder_graph(make_district, schools, flows)
+    graph = feeder_graph(make_district, schools, [("E1", "SX", 5)])
     assert graph.patterns() == {"H1": [], "SX": ["E1"]}
     assert graph.unattached() == ["SA", "SB", "E2"]
 

@@ -6,9 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
-import typer
 
-from feeder.cli import app, main, register
+from feeder.cli import build_command, main
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -16,8 +15,7 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 @pytest.fixture(scope="module")
 def commands() -> dict:
-    register()
-    return typer.main.get_command(app).commands
+    return build_command().commands
 
 
 def test_flags_show_no_value_type(commands: dict, capsys: pytest.CaptureFixture) -> None:

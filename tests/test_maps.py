@@ -293,7 +293,7 @@ def test_cli_writes_the_maps(make_district, tmp_path: Path) -> None:
         main(["map", str(folder), "--plan", str(tmp_path / "plan.csv"), "--out", str(tmp_path / "other")])
         == 0
     )
-    assert sorted(p.name for p in (tmp_path / "other").iterdir()) == [
+    assert sorted(p.name for p in (tmp_path / "other").glob("*.html")) == [
         "cohort-one.html",
         "cohort-two.html",
         "index.html",

@@ -99,6 +99,16 @@ def test_imported_folder_loads_and_infers_rough_flows(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize(("lat", "lon"), [("-999", "-999"), ("0", "0"), ("38.9", "-999.0")])
+def test_placeholder_coordinates_are_missing_not_sites(tmp_path: Path, lat: str, lon: str) -> None:
+    """CCD writes -999 (or 0, 0) for an unknown site; it must never reach schools.csv."""
+    geocodes = pd.read_csv(GEOCODES, dtype=str)
+    geocodes.loc[geocodes["NCESSCH"] == "519999900005", ["LAT", "LON"]] = [lat, lon]
+    geocodes.to_csv(tmp_path / "geocodes.csv", index=False)
+    with pytest.raises(FeederError, match=r"^NCESSCH 519999900005 \(Elm Middle\): no coordinates"):
+        import_nces(DIRECTORY, LEAID, geocodes=tmp_path / "geocodes.csv")
+
+
 def test_missing_coordinates_name_the_school(tmp_path: Path) -> None:
     geocodes = pd.read_csv(GEOCODES, dtype=str)
     geocodes[geocodes["NCESSCH"] != "519999900005"].to_csv(tmp_path / "geocodes.csv", index=False)
@@ -131,7 +141,7 @@ def test_bad_membership_count_names_its_row(tmp_path: Path) -> None:
     membership.to_csv(tmp_path / "membership.csv", index=False)
     with pytest.raises(
         FeederError,
-        match=rf"^membership\.csv, row {row + 2}, column 'student_count': 'lots' is not a number$",
+        match=rf"^membership\.csv, row {row + 2}, column 'student_count': 'lots' is not a number \(write digits",
     ):
         import_nces(DIRECTORY, LEAID, geocodes=GEOCODES, membership=tmp_path / "membership.csv")
 

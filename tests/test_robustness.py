@@ -204,3 +204,335 @@ def test_large_generated_districts_keep_every_invariant(tmp_path: Path, n: int) 
     folder = write_district(tmp_path / "d", *generate_district(n, seed=5))
     assert main(["design", str(folder), "--out", str(tmp_path / "out")]) == 0
     assert_plan_keeps_invariants(folder, tmp_path / "out", 12, 24)
+
+
+# --- Hostile and odd-but-real inputs (issue 16): each class on Loudoun's real data ---------------------------
+
+import os  # noqa: E402
+import shutil  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+from feeder.output import MANIFEST  # noqa: E402
+from feeder.tables import read_text_table  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def lcps_copy(lcps_path: Path, folder: Path) -> Path:
+    """A private copy of Loudoun to damage."""
+    shutil.copytree(lcps_path, folder)
+    return folder
+
+
+def edit_cell(path: Path, row: int, column: str, value: str) -> None:
+    """Set one cell (row as a spreadsheet counts it: header = 1) and write the file back as CSV."""
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    table.loc[row - 2, column] = value
+    table.to_csv(path, index=False)
+
+
+def cli(capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:
+    code = main([str(a) for a in args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def refused(capsys: pytest.CaptureFixture, *args: str) -> str:
+    """Run the CLI, expect exit 2 with exactly one error line, return that line."""
+    code, out, err = cli(capsys, *args)
+    assert code == 2, (code, out, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("file", "column", "cell", "expected"),
+    [
+        ("flows.csv", "students", "25,5", "'25,5' has a decimal comma; write 25.5"),
+        ("schools.csv", "lat", "38,999455", "'38,999455' has a decimal comma; write 38.999455"),
+        ("schools.csv", "enrollment", "inf", "'inf' is not a whole number"),
+        ("flows.csv", "students", "-inf", "'-inf' is not a number"),
+        ("flows.csv", "students", "nan", "'nan' is not a number"),
+        ("flows.csv", "students", "1e400", "'1e400' is too large"),
+        ("schools.csv", "enrollment", "1e308", "'1e308' is above 100000"),
+        ("flows.csv", "students", "1e300", "'1e300' is above 100000"),
+        ("schools.csv", "lat", "-999", "'-999' is a placeholder"),
+        ("schools.csv", "enrollment", "863.5", "'863.5' is not a whole number"),
+    ],
+)
+def test_numbers_are_finite_plausible_and_never_misread(
+    tmp_path, capsys, lcps_path, file, column, cell, expected
+) -> None:
+    folder = lcps_copy(lcps_path, tmp_path / "lcps")
+    edit_cell(folder / file, 5, column, cell)
+    line = refused(capsys, "design", folder, "--out", tmp_path / "out")
+    assert f"{file}, row 5, column '{column}': {expected}" in line
+    assert "feeder check" in line
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_thousands_separators_are_read_where_unambiguous(tmp_path, lcps_path) -> None:
+    folder = lcps_copy(lcps_path, tmp_path / "lcps")
+    edit_cell(folder / "schools.csv", 2, "enrollment", "1,234")
+    edit_cell(folder / "flows.csv", 2, "students", "1,025.5")
+    district = load_district(folder)
+    assert district.schools["enrollment"].iloc[0] == 1234
+    assert district.flows["students"].sum() == pytest.approx(
+        load_district(lcps_path).flows["students"].sum() + 1000
+    )
+
+
+def test_a_decimal_comma_column_is_refused_even_at_a_thousands_looking_cell(tmp_path, lcps_path) -> None:
+    folder = lcps_copy(lcps_path, tmp_path / "lcps")
+    edit_cell(folder / "flows.csv", 3, "students", "1,250")
+    edit_cell(folder / "flows.csv", 9, "students", "70,5")
+    with pytest.raises(
+        FeederError, match=r"row 3, column 'students': '1,250' has a decimal comma; other cells"
+    ):
+        load_district(folder)
+
+
+@given(
+    cell=st.one_of(
+        st.text(max_size=12),
+        st.sampled_from(["inf", "-Infinity", "NaN", "1e999", "1_000", "0x1F", "1 234", "1'234", "٣", "²"]),
+        st.from_regex(r"[+-]?\d{1,4}([.,]\d{1,4}){0,2}([eE][+-]?\d{1,4})?", fullmatch=True),
+    ),
+    column=st.sampled_from(
+        ["lat", "lon", "enrollment", "capacity", "need_index", "grade_lo", "name", "students"]
+    ),
+)
+@settings(max_examples=100, deadline=None)
+def test_hostile_cells_are_read_correctly_or_refused_in_one_line(make_district, cell, column) -> None:
+    """Any cell in any column: a finite, plausible district or one FeederError naming the cell's column."""
+    schools = [
+        {"school_id": "E1", "name": "E1", "level": "elementary", "lat": "39.0", "lon": "-77.5", "enrollment": "500",
+         "capacity": "600", "need_index": "0.3", "grade_lo": "0"},
+        {"school_id": "M1", "name": "M1", "level": "middle", "lat": "39.1", "lon": "-77.4", "enrollment": "700",
+         "capacity": "800", "need_index": "0.4", "grade_lo": "6"},
+    ]  # fmt: skip
+    flows = [["E1", "M1", "80"]]
+    if column == "students":
+        flows[0][2] = cell
+    else:
+        schools[0][column] = cell
+    folder = make_district(schools, flows)
+    try:
+        district = load_district(folder)
+    except FeederError as error:
+        assert "\n" not in str(error) and str(error).startswith(("schools.csv, row", "flows.csv, row"))
+        return
+    numbers = district.schools[["enrollment", "capacity", "need_index"]].to_numpy(dtype=float)
+    assert not np.isinf(numbers).any() and np.isfinite(district.schools[["lat", "lon"]].to_numpy()).all()
+    assert np.isfinite(district.flows["students"]).all() and (district.flows["students"] > 0).all()
+    assert not (district.schools["enrollment"] > 100_000).any()
+    assert not any(ch in district.schools["name"].iloc[0] for ch in "\x1b\x07\x9b")
+
+
+def test_level_contradicting_grades_is_reported_at_the_schools_own_row(tmp_path, capsys, lcps_path) -> None:
+    """Fairfax's case: an elementary school given its pyramid high school's grades."""
+    folder = lcps_copy(lcps_path, tmp_path / "lcps")
+    edit_cell(folder / "schools.csv", 2, "grade_lo", "9")
+    edit_cell(folder / "schools.csv", 2, "grade_hi", "12")
+    line = refused(capsys, "graph", folder)
+    assert "schools.csv, row 2, column 'level': school 'MSE' is 'elementary' but serves grades 9-12" in line
+
+
+def test_a_self_loop_is_worded_as_one(tmp_path, capsys, lcps_path) -> None:
+    folder = lcps_copy(lcps_path, tmp_path / "lcps")
+    edit_cell(folder / "flows.csv", 4, "to_id", pd.read_csv(folder / "flows.csv").from_id[2])
+    line = refused(capsys, "score", folder, "--plan", folder / "flows.csv")
+    assert "flows.csv, row 4, column 'to_id'" in line and "to itself" in line
+    assert "higher level" not in line
+
+
+def test_a_cycle_through_a_span_school_without_grades_is_refused(make_district) -> None:
+    schools = [
+        {"school_id": "S1", "name": "S", "level": "span", "lat": "39.0", "lon": "-77.5"},
+        {"school_id": "S2", "name": "T", "level": "span", "lat": "39.1", "lon": "-77.4"},
+        {"school_id": "H1", "name": "H", "level": "high", "lat": "39.2", "lon": "-77.3"},
+    ]
+    folder = make_district(schools, [("S1", "S2", "10"), ("S2", "S1", "5"), ("S2", "H1", "40")])
+    with pytest.raises(FeederError, match=r"flows\.csv, row 3, column 'to_id': flows go round in a cycle"):
+        load_district(folder)
+
+
+def test_a_workbook_saved_as_csv_is_named_as_such(tmp_path, capsys, lcps_path) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    folder = lcps_copy(lcps_path, tmp_path / "lcps")
+    book = openpyxl.Workbook()
+    for row in pd.read_csv(folder / "flows.csv").itertuples(index=False):
+        book.active.append(list(row))
+    book.save(folder / "flows.csv")
+    assert "flows.csv: this is an Excel workbook with a .csv name" in refused(capsys, "graph", folder)
+
+
+def test_semicolon_separated_and_trailing_comma_files(tmp_path, capsys, lcps_path) -> None:
+    folder = lcps_copy(lcps_path, tmp_path / "lcps")
+    text = (folder / "schools.csv").read_text()
+    (folder / "schools.csv").write_text(text.replace(",", ";"))
+    assert "schools.csv, row 1: columns are separated by semicolons" in refused(capsys, "graph", folder)
+    (folder / "schools.csv").write_text("".join(line + ",\n" for line in text.splitlines()))
+    trailing = load_district(folder)
+    assert trailing.schools[["lat", "lon"]].equals(load_district(lcps_path).schools[["lat", "lon"]])
+
+
+def test_lat_and_upper_case_lat_together_is_refused(tmp_path, capsys, lcps_path) -> None:
+    folder = lcps_copy(lcps_path, tmp_path / "lcps")
+    table = pd.read_csv(folder / "schools.csv", dtype=str)
+    table["LAT"] = table["lat"]
+    table.to_csv(folder / "schools.csv", index=False)
+    assert "column 'lat' appears twice" in refused(capsys, "graph", folder)
+
+
+def test_crashes_are_now_refusals(tmp_path, capsys, lcps_path) -> None:
+    """--plan naming a folder, a rules file nested thousands deep: exit 2, one line."""
+    assert "is a folder" in refused(capsys, "score", lcps_path, "--plan", tmp_path)
+    rules = tmp_path / "deep.toml"
+    rules.write_text("[families.x]\nvalue = " + "[" * 5000 + "]" * 5000 + "\n")
+    line = refused(capsys, "align", lcps_path, "--out", tmp_path / "out", "--rules", rules)
+    assert "deep.toml" in line or "nested too deeply" in line
+
+
+def test_swapped_lat_lon_file_is_refused(tmp_path, capsys, lcps_path) -> None:
+    folder = lcps_copy(lcps_path, tmp_path / "lcps")
+    table = pd.read_csv(folder / "schools.csv", dtype=str)
+    table["lat"], table["lon"] = table["lon"].copy(), table["lat"].copy()
+    table.to_csv(folder / "schools.csv", index=False)
+    assert "puts the school in Antarctica; are lat and lon swapped?" in refused(capsys, "graph", folder)
+
+
+def test_bad_options_are_refused(tmp_path, capsys, lcps_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert "--out is empty" in refused(capsys, "design", lcps_path, "--out", "")
+    assert "--out is empty" in refused(capsys, "design", lcps_path, "--out=")
+    assert list(tmp_path.iterdir()) == [], "nothing written into the current folder"
+    code, _, err = cli(capsys, "design", lcps_path, "--out", "o", "--align-weight", "nan")
+    assert code == 2 and "not a finite number" in err
+    code, _, err = cli(capsys, "bound", lcps_path, "--time-limit", "inf")
+    assert code == 2 and "not a finite number" in err
+
+
+def test_design_and_bound_show_the_districts_warnings(tmp_path, capsys, lcps_path) -> None:
+    folder = lcps_copy(lcps_path, tmp_path / "lcps")
+    flows = pd.read_csv(folder / "flows.csv", dtype=str)
+    flows.loc[::2, "from_id"] = flows.loc[::2, "from_id"] + "x"
+    flows.to_csv(folder / "flows.csv", index=False)
+    for args in (["design", folder, "--out", tmp_path / "out"], ["bound", folder, "--time-limit", "5"]):
+        code, _, err = cli(capsys, *args)
+        assert code == 0 and "warning: flows.csv: 50 flow(s) name schools not in the schools table" in err, (
+            err
+        )
+    card = (tmp_path / "out" / "scorecard.json").read_text()
+    assert '"flows_source": "flows.csv"' in card
+
+
+def test_input_text_is_never_markup_or_a_terminal_escape(tmp_path, capsys, lcps_path) -> None:
+    folder = lcps_copy(lcps_path, tmp_path / "lcps")
+    edit_cell(folder / "schools.csv", 2, "name", "Moorefield [/x] [bold]Es\x1b[2J\x1b]0;pwned\x07")
+    flows = pd.read_csv(folder / "flows.csv", dtype=str)
+    flows.loc[0, "to_id"] = "[/y]"
+    flows.to_csv(folder / "flows.csv", index=False)
+    for args in (["graph", folder], ["score", folder, "--plan", tmp_path / "plan.csv"]):
+        if args[0] == "score":
+            district = load_district(folder)
+            pd.DataFrame({"school_id": district.ids, "portfolio": "[/p]"}).to_csv(
+                tmp_path / "plan.csv", index=False
+            )
+        code, out, err = cli(capsys, *args)
+        assert code == 0, err
+        assert "\x1b" not in out + err and "\x07" not in out + err
+    code, out, err = cli(capsys, "graph", folder)
+    assert "[/y]" in out + err
+
+
+def test_csv_outputs_defuse_formulas_and_ids_round_trip(tmp_path, capsys) -> None:
+    from feeder.sample import sample_path
+
+    folder = tmp_path / "sample"
+    shutil.copytree(sample_path(), folder)
+    schools = pd.read_csv(folder / "schools.csv", dtype=str, keep_default_na=False)
+    flows = pd.read_csv(folder / "flows.csv", dtype=str, keep_default_na=False)
+    old = schools["school_id"].iloc[0]
+    schools.loc[0, "school_id"] = "=HYPERLINK(1)"
+    flows = flows.replace({old: "=HYPERLINK(1)"})
+    schools.to_csv(folder / "schools.csv", index=False)
+    flows.to_csv(folder / "flows.csv", index=False)
+    code, _, err = cli(capsys, "design", folder, "--out", tmp_path / "out")
+    assert code == 0, err
+    written = (tmp_path / "out" / "portfolios.csv").read_text()
+    assert "\n'=HYPERLINK(1)," in written and "\n=" not in written
+    code, _, err = cli(capsys, "score", folder, "--plan", tmp_path / "out" / "portfolios.csv", "--json")
+    assert code == 0, err
+
+
+def test_foreign_files_are_never_replaced_by_any_command(tmp_path, capsys, lcps_path, monkeypatch) -> None:
+    folder = lcps_copy(lcps_path, tmp_path / "lcps")
+    (folder / "portfolios.csv").write_text("hand-drawn\n")
+    line = refused(capsys, "design", folder, "--out", folder)
+    assert "portfolios.csv: this file was not written by feeder" in line
+    assert (folder / "portfolios.csv").read_text() == "hand-drawn\n"
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "maps").mkdir()
+    (tmp_path / "maps" / "index.html").write_text("my page")
+    line = refused(capsys, "run", folder)
+    assert "index.html: this file was not written by feeder" in line
+    assert (tmp_path / "maps" / "index.html").read_text() == "my page"
+    assert not (tmp_path / "feeder-output" / "scorecard.json").exists(), "tables written without their maps"
+    code, _, _ = cli(capsys, "design", folder, "--out", tmp_path / "mine")
+    assert code == 0 and (tmp_path / "mine" / MANIFEST).exists()
+    code, _, _ = cli(capsys, "design", folder, "--out", tmp_path / "mine", "--seed", "3")
+    assert code == 0, "feeder's own files are replaced freely"
+
+
+def test_concurrent_runs_into_one_folder_are_serialized(tmp_path, lcps_path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    runs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "feeder.cli",
+                "design",
+                str(lcps_path),
+                "--out",
+                "out",
+                "--seed",
+                str(seed),
+            ],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for seed in (1, 2)
+    ]
+    assert all(run.wait() == 0 for run in runs), [run.stderr.read() for run in runs]
+    card = (tmp_path / "out" / "scorecard.json").read_text()
+    plan = read_text_table(tmp_path / "out" / "portfolios.csv")
+    seed = int(card.split('"seed": ')[1].split(",")[0].split("\n")[0])
+    assert len(plan) == 90 and seed in (1, 2)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        MANIFEST, "portfolios.csv", "portfolios.geojson", "run.json", "scorecard.json"
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("delay", [0.3, 0.8, 1.5])  # while importing, loading, designing
+def test_ctrl_c_anywhere_is_one_line_and_exit_130(tmp_path, lcps_path, delay) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "feeder.cli", "run", str(lcps_path), "--out", "t", "--maps", "m"],
+        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(delay)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    if process.returncode == 0:
+        return  # finished before the signal: nothing to check
+    assert process.returncode == 130, err
+    assert len(err.strip().splitlines()) == 1 and err.startswith("interrupted"), err
+    assert "Traceback" not in err

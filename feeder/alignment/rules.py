@@ -86,6 +86,10 @@ def parse_rules(text: str, source: str) -> Rules:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise FeederError(f"{source}: not valid TOML ({error})") from None
+    except RecursionError:
+        raise FeederError(
+            f"{source}: nested too deeply to be a rules file; see feeder/rules/default.toml"
+        ) from None
     for key in document:
         if key != "families":
             raise problem(

@@ -11,6 +11,7 @@ from feeder.alignment.report import alignment_csv, alignment_json, print_summary
 from feeder.district import load_district
 from feeder.output import write_files
 from feeder.plan import Plan
+from feeder.terminal import show_warnings
 
 
 def register(app: typer.Typer) -> None:
@@ -37,7 +38,6 @@ def align(
     chosen = Plan.from_csv(loaded, plan) if plan is not None else None
     result = check_alignment(loaded, chosen, rules=load_rules(rules) if rules is not None else None)
     write_files(out, {"alignment.csv": alignment_csv(result), "alignment.json": alignment_json(result)})
-    for warning in loaded.warnings:
-        typer.echo(f"warning: {warning}", err=True)
+    show_warnings(loaded.warnings)
     print_summary(result)
     typer.echo(f"wrote {out / 'alignment.csv'} and {out / 'alignment.json'}")

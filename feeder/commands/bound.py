@@ -26,6 +26,7 @@ from feeder.exact.contiguous import ROUNDS_LIMIT
 from feeder.output import write_files
 from feeder.plan import Plan, scorecard_json
 from feeder.spec import DesignSpec
+from feeder.terminal import show_warnings
 
 LARGE_DISTRICT = 200  # schools beyond which a proof within a minute is unlikely
 WORDING = {
@@ -63,6 +64,7 @@ def bound(
         min_size=min_size, max_size=max_size, within_region=within_region, k=k, contiguous=False
     )
     loaded = load_district(district)
+    show_warnings(loaded.warnings)
     compared = Plan.from_csv(loaded, plan, spec=spec) if plan else None
     if compared is None and loaded.has_current_plan:
         compared = Plan.current(loaded, spec=spec)

@@ -39,6 +39,7 @@ from feeder.plan import Plan, scorecard_json
 from feeder.provenance import estimate_note, with_flows_source
 from feeder.spec import DesignSpec
 from feeder.tables_out import summary_csv
+from feeder.terminal import markup_safe, show_warnings
 from feeder.workbook import plan_workbook
 
 
@@ -98,6 +99,7 @@ def design(
     if not (math.isfinite(align_weight) and align_weight >= 0):
         raise OptionError(f"--align-weight {align_weight:g} must be a number, 0 or more")
     loaded = load_district(district)
+    show_warnings(loaded.warnings)
     weights = align_weight * pathway_weights(loaded) if align_weight > 0 else None
     run = run_design(loaded, spec=spec, seed=seed, time_limit=time_limit, flow_weights=weights)
     plan, details = run.plan, {"seconds": round(run.seconds, 3), "time_limit_hit": run.timed_out}
@@ -145,7 +147,7 @@ def summarize(name: str, card: dict, details: dict, files: list[str], out: Path)
     """A few lines a planner reads at a glance; the full scorecard is in scorecard.json."""
     console = Console()
     console.print(
-        f"[bold]{name}[/bold]: {card['n_portfolios']} portfolios of {card['smallest']}-{card['largest']} schools "
+        f"[bold]{markup_safe(name)}[/bold]: {card['n_portfolios']} portfolios of {card['smallest']}-{card['largest']} schools "
         f"({card['min_size']}-{card['max_size']} allowed)"
     )
     cohesion = "—" if card["cohesion"] is None else f"{card['cohesion']:.4f}"
@@ -155,7 +157,9 @@ def summarize(name: str, card: dict, details: dict, files: list[str], out: Path)
         f"{card['k12_complete']:.0%} · {card['mean_km']:.2f} km to the meeting site on average"
     )
     late = " (stopped at --time-limit)" if details["time_limit_hit"] else ""
-    console.print(f"wrote {', '.join(files)} to {out} in {details['command_seconds']:.1f} s{late}")
+    console.print(
+        f"wrote {markup_safe(', '.join(files))} to {markup_safe(str(out))} in {details['command_seconds']:.1f} s{late}"
+    )
 
 
 def exact_note(card: dict, exact: dict | None) -> str:

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from feeder.district import load_district
 from feeder.graph import FeederGraph
+from feeder.terminal import markup_safe, show_warnings
 
 
 def register(app: typer.Typer) -> None:
@@ -26,6 +27,7 @@ def graph(
     """Print the feeder patterns of a district: who feeds each high school, split feeders, leakage."""
     summary = FeederGraph(load_district(district)).summary()
     if as_json:
+        show_warnings(summary["warnings"])
         typer.echo(json.dumps(summary, indent=2, ensure_ascii=False))
     else:
         render(summary, Console(soft_wrap=True))
@@ -34,7 +36,7 @@ def graph(
 def render(summary: dict, console: Console) -> None:
     """Write the summary as a few readable tables and lines."""
     console.print(
-        f"[bold]{summary['district']}[/]: {summary['schools']} schools, {summary['flows']} flows, "
+        f"[bold]{markup_safe(summary['district'])}[/]: {summary['schools']} schools, {summary['flows']} flows, "
         f"{summary['students']:,.0f} students moving between schools, {len(summary['patterns'])} feeder patterns",
         highlight=False,
     )
@@ -45,14 +47,16 @@ def render(summary: dict, console: Console) -> None:
     console.print(
         f"Leakage: {leakage['students']:,.0f} students ({leakage['share']:.1%} of all moving) leave the district "
         f"from {len(leakage['schools'])} schools"
-        + "".join(f"\n  {school}: {students:,.0f}" for school, students in top(leakage["schools"]))
+        + "".join(
+            f"\n  {markup_safe(school)}: {students:,.0f}" for school, students in top(leakage["schools"])
+        )
     )
     unattached = summary["unattached"]
     console.print(f"Unattached schools (no dominant path to a high school): {len(unattached)}")
     if unattached:
-        console.print("  " + ", ".join(unattached))
+        console.print("  " + markup_safe(", ".join(unattached)))
     for warning in summary["warnings"]:
-        console.print(f"[yellow]warning:[/] {warning}", markup=True, highlight=False)
+        console.print(f"[yellow]warning:[/] {markup_safe(warning)}", markup=True, highlight=False)
 
 
 def pattern_table(patterns: list[dict]) -> Table:
@@ -62,8 +66,8 @@ def pattern_table(patterns: list[dict]) -> Table:
     for pattern in patterns:
         counts = pattern["counts"]
         table.add_row(
-            pattern["head"],
-            pattern["name"],
+            markup_safe(pattern["head"]),
+            markup_safe(pattern["name"]),
             str(counts["elementary"]),
             str(counts["middle"]),
             str(counts["span"]),
@@ -79,7 +83,7 @@ def split_table(splits: list[dict]) -> Table:
         table.add_column(column)
     for split in splits:
         shares = ", ".join(f"{school} {share:.0%}" for school, share in split["shares"].items())
-        table.add_row(split["school_id"], split["name"], shares)
+        table.add_row(markup_safe(split["school_id"]), markup_safe(split["name"]), markup_safe(shares))
     return table
 
 

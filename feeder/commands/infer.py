@@ -10,6 +10,7 @@ import typer
 from feeder.errors import FeederError
 from feeder.infer import flows_csv, infer_district
 from feeder.output import write_files
+from feeder.terminal import show_warnings
 
 
 def register(app: typer.Typer) -> None:
@@ -35,7 +36,6 @@ def infer(
     typer.echo(f"source: {inferred.source} ({inferred.detail})")
     for line in inferred.records.lines() if inferred.records else []:
         typer.echo(line)
-    for warning in warnings:
-        typer.echo(f"warning: {warning}")
-    write_files(out, {"flows.csv": flows_csv(flows)})
+    show_warnings(warnings)
+    write_files(out, {"flows.csv": flows_csv(flows)}, force=force)
     typer.echo(f"wrote {target} ({len(flows)} flows, {flows['students'].sum():,.0f} students)")

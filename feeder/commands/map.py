@@ -17,6 +17,7 @@ from feeder.district import load_district
 from feeder.map_folder import publish_maps
 from feeder.pattern_plan import SOURCE, plan_to_show
 from feeder.provenance import estimate_note
+from feeder.terminal import show_warnings
 
 
 def register(app: typer.Typer) -> None:
@@ -49,6 +50,5 @@ def map_command(
         )
     broken = broken_edges(check_alignment(loaded, chosen))
     written = publish_maps(chosen, out, broken_edges=broken, banner=estimate_note(loaded))
-    for warning in loaded.warnings:
-        typer.echo(f"warning: {warning}", err=True)
+    show_warnings(loaded.warnings)
     typer.echo(f"wrote {len(written)} maps to {out}; open {out / 'index.html'}")

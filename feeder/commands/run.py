@@ -22,12 +22,13 @@ from feeder.design import design
 from feeder.district import District, load_district
 from feeder.graph import FeederGraph
 from feeder.map_folder import publish_maps
-from feeder.output import write_files
+from feeder.output import one_publication, write_files
 from feeder.plan import Plan, scorecard_json
 from feeder.provenance import estimate_note, with_flows_source
 from feeder.report import print_scorecards
 from feeder.sample import sample_path
 from feeder.spec import DesignSpec
+from feeder.terminal import markup_safe
 
 DEFAULT_OUT = Path("feeder-output")
 DEFAULT_MAPS = Path("maps")
@@ -60,7 +61,8 @@ def run(
     loaded = load_district(district if district is not None else sample_path())
     nested = loaded.has_regions if within_region is None else within_region
     console.rule(
-        f"[bold]{loaded.name}[/bold]: {len(loaded.schools)} schools, flows from {loaded.flows_source}"
+        f"[bold]{markup_safe(loaded.name)}[/bold]: {len(loaded.schools)} schools, "
+        f"flows from {markup_safe(loaded.flows_source)}"
     )
     if loaded.provenance:
         console.print(f"[dim]data: {loaded.provenance}[/dim]")
@@ -83,13 +85,14 @@ def run(
     }
     if "today's plan" in cards:
         tables["scorecard-current.json"] = scorecard_json(with_flows_source(cards["today's plan"], loaded))
-    write_files(out, tables)
-    written = publish_maps(plan, maps, broken_edges=broken_edges(alignment), banner=estimate_note(loaded))
+    with one_publication():
+        write_files(out, tables)
+        written = publish_maps(plan, maps, broken_edges=broken_edges(alignment), banner=estimate_note(loaded))
     console.print(
-        f"wrote {len(tables)} tables to [bold]{out}/[/bold] and {len(written)} maps to [bold]{maps}/[/bold] "
-        f"in {time.perf_counter() - started:.1f} s"
+        f"wrote {len(tables)} tables to [bold]{markup_safe(str(out))}/[/bold] and {len(written)} maps to "
+        f"[bold]{markup_safe(str(maps))}/[/bold] in {time.perf_counter() - started:.1f} s"
     )
-    console.print(f"open {maps / 'index.html'} in a browser for the district overview")
+    console.print(f"open {markup_safe(str(maps / 'index.html'))} in a browser for the district overview")
 
 
 def describe_graph(district: District, console: Console) -> None:
@@ -102,7 +105,7 @@ def describe_graph(district: District, console: Console) -> None:
         f"({summary['leakage']['share']:.1%})"
     )
     for warning in district.warnings:
-        console.print(f"[yellow]warning:[/yellow] {warning}")
+        console.print(f"[yellow]warning:[/yellow] {markup_safe(warning)}")
 
 
 def current_card(district: District, spec: DesignSpec) -> dict | None:

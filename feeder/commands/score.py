@@ -13,6 +13,7 @@ from feeder.goals import unmet_goals
 from feeder.plan import Plan, rounded
 from feeder.provenance import with_flows_source
 from feeder.report import print_problems, print_scorecards
+from feeder.terminal import show_warnings
 
 
 def register(app: typer.Typer) -> None:
@@ -44,6 +45,7 @@ def score(
         cards[name] = with_flows_source(each.score(), loaded)
         cards[name]["unmet_goals"] = unmet_goals(loaded, each.labels)
     if as_json:
+        show_warnings(loaded.warnings)
         typer.echo(json.dumps(rounded(next(iter(cards.values())) if len(cards) == 1 else cards), indent=2))
     else:
         print_scorecards(loaded, cards)

@@ -70,6 +70,7 @@ def try_move(state: State, school: int) -> bool:
     )
     new = state.score_rows(rows, internal, homes)
     gains = new[1:] - state.scores[targets] + new[0] - state.scores[source]
+    gains[~np.isfinite(gains)] = -np.inf  # a NaN gain is no improvement: the search must always end
     best = int(np.argmax(gains))
     if gains[best] <= EPS or not stays_connected(state, source, school):
         return False

@@ -1,0 +1,406 @@
+"""`feeder check`: every problem of a district folder at once, not only the first.
+
+Loading a district stops at its first error (a planner fixes it and runs again); the
+linter instead reads schools.csv and flows.csv cell by cell and lists every error and
+every warning as `file, row N, column 'c': problem (fix)`. It reuses the loader's
+primitives (the numeric contract, levels, grade words) so both agree on what is wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from feeder.district import (
+    DEFAULT_GRADES,
+    FAR_SITE_KM,
+    FAR_SITE_SPREAD,
+    GRADE_WORDS,
+    LEVELS,
+    MOST_STUDENTS,
+    NEED_LIMIT,
+    OUTSIDE,
+    PLACEHOLDER_COORDINATES,
+    SCHOOL_FILES,
+    SOUTHERNMOST_SCHOOL,
+    grade_name,
+    level_of,
+)
+from feeder.errors import FeederError, at
+from feeder.geo import haversine_km
+from feeder.tables import DECIMAL_COMMA, WHOLE_THOUSANDS, parse_cell, read_text_table
+
+ERROR, WARNING = "error", "warning"
+MAX_CYCLES = 20
+COHORT_RATIO = 4.0  # flows out of a school beyond 4x (or under 1/4 of) one grade's enrollment are suspect
+
+
+@dataclass(frozen=True)
+class Problem:
+    severity: str
+    file: str
+    row: int | None
+    column: str | None
+    text: str
+
+    def line(self) -> str:
+        return str(at(self.file, self.text, row=self.row, column=self.column))
+
+
+def lint_district(folder: Path) -> list[Problem]:
+    """Every problem of the district folder, errors first, each in file order."""
+    if not folder.is_dir():
+        raise FeederError(f"{folder}: not a district folder (expected a folder holding schools.csv)")
+    problems: list[Problem] = []
+    schools_path = folder / "schools.csv"
+    if not schools_path.exists():
+        other = next((folder / n for n in SCHOOL_FILES if (folder / n).exists()), None)
+        if other is None:
+            raise FeederError(f"{folder}: no schools.csv (or schools.geojson/.gpkg/.shp) in this folder")
+        problems.append(
+            Problem(WARNING, other.name, None, None, "only CSV school tables are checked cell by cell")
+        )
+        return problems
+    schools = table_or_problem(schools_path, problems)
+    flows = table_or_problem(folder / "flows.csv", problems) if (folder / "flows.csv").exists() else None
+    if schools is not None:
+        facts = SchoolFacts.read(schools, schools_path.name, problems)
+        if flows is not None and facts is not None:
+            check_flows(flows, "flows.csv", facts, problems)
+    return sorted(problems, key=lambda p: (p.severity != ERROR, p.file, p.row or 0))
+
+
+def table_or_problem(path: Path, problems: list[Problem]) -> pd.DataFrame | None:
+    try:
+        return read_text_table(path)
+    except FeederError as error:
+        problems.append(Problem(ERROR, path.name, None, None, str(error).split(": ", 1)[-1]))
+        return None
+
+
+def numbers(
+    table: pd.DataFrame, file: str, column: str, problems: list[Problem], *, integer: bool = False
+) -> pd.Series:
+    """Each cell under the numeric contract; bad cells become problems and NaN."""
+    values = []
+    cells = table[column]
+    has_decimal_commas = any(DECIMAL_COMMA.match(c) and not WHOLE_THOUSANDS.match(c) for c in cells)
+    for row, cell in enumerate(cells, start=2):
+        try:
+            separators = column not in ("lat", "lon") and not has_decimal_commas
+            values.append(
+                parse_cell(
+                    cell, Path(file), row, column, integer=integer, separators=separators, example=None
+                )
+            )
+        except FeederError as error:
+            problems.append(Problem(ERROR, file, row, column, str(error).split(": ", 1)[-1]))
+            values.append(np.nan)
+    return pd.Series(values, index=table.index, dtype=float)
+
+
+@dataclass(frozen=True)
+class SchoolFacts:
+    """What the flow checks need to know about the schools."""
+
+    ids: pd.Series
+    level: dict[str, str]
+    grade_lo: dict[str, float]
+    grade_hi: dict[str, float]
+    enrollment: dict[str, float]
+
+    @classmethod
+    def read(cls, table: pd.DataFrame, file: str, problems: list[Problem]) -> SchoolFacts | None:
+        missing = [c for c in ("school_id", "name", "lat", "lon") if c not in table.columns]
+        for column in missing:
+            problems.append(Problem(ERROR, file, 1, column, f"missing required column '{column}' (add it)"))
+        if "school_id" in missing:
+            return None
+        ids = table["school_id"]
+        problems.extend(id_problems(ids, file))
+        if "lat" in table.columns and "lon" in table.columns:
+            lat = numbers(table, file, "lat", problems)
+            lon = numbers(table, file, "lon", problems)
+            problems.extend(site_problems(table, lat, lon, file))
+        grade_lo, grade_hi = (grade_column(table, file, c, problems) for c in ("grade_lo", "grade_hi"))
+        level = level_column(table, file, grade_lo, grade_hi, problems)
+        enrollment = pd.Series(np.nan, index=table.index)
+        for column in ("enrollment", "capacity"):
+            if column in table.columns:
+                values = numbers(table, file, column, problems, integer=True)
+                problems.extend(range_problems(table, values, file, column, 0, MOST_STUDENTS))
+                enrollment = values if column == "enrollment" else enrollment
+        if "need_index" in table.columns:
+            need = numbers(table, file, "need_index", problems)
+            problems.extend(range_problems(table, need, file, "need_index", -NEED_LIMIT, NEED_LIMIT))
+
+        def keyed(series: pd.Series) -> dict:
+            return dict(zip(ids, series, strict=True))
+
+        return cls(ids, keyed(level), keyed(grade_lo), keyed(grade_hi), keyed(enrollment))
+
+
+def id_problems(ids: pd.Series, file: str) -> Iterator[Problem]:
+    for row, school in enumerate(ids, start=2):
+        if school == "":
+            yield Problem(ERROR, file, row, "school_id", "school_id is empty (give every school an id)")
+        elif school == OUTSIDE:
+            yield Problem(
+                ERROR, file, row, "school_id", f"'{OUTSIDE}' is reserved for flows leaving the district"
+            )
+    for index in np.flatnonzero(ids.duplicated().to_numpy()):
+        yield Problem(
+            ERROR,
+            file,
+            int(index) + 2,
+            "school_id",
+            f"duplicate school_id '{ids.iloc[index]}' (ids are unique)",
+        )
+
+
+def site_problems(table: pd.DataFrame, lat: pd.Series, lon: pd.Series, file: str) -> Iterator[Problem]:
+    """Blank, placeholder, out-of-range and Antarctic coordinates; duplicate and far-away sites."""
+    for column, values, limit in (("lat", lat, 90.0), ("lon", lon, 180.0)):
+        for row, (cell, value) in enumerate(zip(table[column], values, strict=True), start=2):
+            if cell == "":
+                yield Problem(ERROR, file, row, column, f"{column} is empty (give the site in WGS84 degrees)")
+            elif value in PLACEHOLDER_COORDINATES:
+                yield Problem(ERROR, file, row, column, f"'{cell}' is a placeholder (give the real site)")
+            elif abs(value) > limit:
+                yield Problem(
+                    ERROR, file, row, column, f"'{cell}' is outside -{limit:g}..{limit:g} (swapped?)"
+                )
+            elif column == "lat" and value < SOUTHERNMOST_SCHOOL:
+                yield Problem(
+                    ERROR, file, row, column, f"'{cell}' is in Antarctica (are lat and lon swapped?)"
+                )
+    valid = lat.notna() & lon.notna() & (lat.abs() <= 90) & (lon.abs() <= 180)
+    for index in np.flatnonzero((valid & (lat == 0) & (lon == 0)).to_numpy()):
+        yield Problem(
+            ERROR,
+            file,
+            int(index) + 2,
+            "lat",
+            "0, 0 is a placeholder for a missing site (give the real site)",
+        )
+    sites = pd.DataFrame({"lat": lat.round(6), "lon": lon.round(6)})[valid]
+    first_at = sites.drop_duplicates().reset_index().set_index(["lat", "lon"])["index"]
+    for index in sites.index[sites.duplicated()]:
+        earlier = int(first_at.loc[(sites.at[index, "lat"], sites.at[index, "lon"])])
+        yield Problem(
+            WARNING,
+            file,
+            int(index) + 2,
+            "lat",
+            f"same site as row {earlier + 2} (a shared campus is fine; otherwise fix the coordinates)",
+        )
+    if valid.sum() >= 3:
+        distance = haversine_km(lat[valid], lon[valid], lat[valid].median(), lon[valid].median())
+        spread = float(np.percentile(np.sort(distance)[:-1], 75))
+        limit = max(FAR_SITE_KM, FAR_SITE_SPREAD * spread)
+        for index, km in zip(lat[valid].index, distance, strict=True):
+            if km > limit:
+                yield Problem(
+                    ERROR,
+                    file,
+                    int(index) + 2,
+                    "lat",
+                    f"{km:,.0f} km from the district's other sites (lat and lon swapped or mistyped?)",
+                )
+
+
+def grade_column(table: pd.DataFrame, file: str, column: str, problems: list[Problem]) -> pd.Series:
+    if column not in table.columns:
+        return pd.Series(np.nan, index=table.index)
+    words = GRADE_WORDS | {k.title(): v for k, v in GRADE_WORDS.items()}
+    values = pd.to_numeric(
+        table[column].str.upper().replace(words).where(table[column] != ""), errors="coerce"
+    )
+    bad = (table[column] != "") & (values.isna() | (values < -1) | (values > 13) | (values % 1 != 0))
+    for row in np.flatnonzero(bad.to_numpy()):
+        cell = table[column].iloc[row]
+        problems.append(
+            Problem(ERROR, file, int(row) + 2, column, f"'{cell}' is not a grade (use K, PK, TK or 1-12)")
+        )
+    return values.where(~bad)
+
+
+def level_column(
+    table: pd.DataFrame, file: str, lo: pd.Series, hi: pd.Series, problems: list[Problem]
+) -> pd.Series:
+    """The level of each school (given or derived); contradictions reported at the school's row."""
+    given = table["level"].str.lower() if "level" in table.columns else pd.Series("", index=table.index)
+    result = []
+    for row, (level, low, high) in enumerate(zip(given, lo, hi, strict=True), start=2):
+        if not pd.isna(low) and not pd.isna(high) and low > high:
+            problems.append(
+                Problem(ERROR, file, row, "grade_lo", f"grade_lo {low:g} is above grade_hi {high:g}")
+            )
+        if level != "" and level not in LEVELS:
+            problems.append(
+                Problem(ERROR, file, row, "level", f"unknown level '{level}' (use {', '.join(LEVELS)})")
+            )
+        elif level in DEFAULT_GRADES and not pd.isna(low) and not pd.isna(high):
+            band_lo, band_hi = DEFAULT_GRADES[level]
+            if low > band_hi or high < band_lo:
+                problems.append(
+                    Problem(
+                        ERROR,
+                        file,
+                        row,
+                        "level",
+                        f"'{level}' but grades {grade_name(low)}-{grade_name(high)} "
+                        "(fix the level or the grades)",
+                    )
+                )
+        derived = level or level_of(low, high)
+        if derived == "":
+            problems.append(Problem(ERROR, file, row, "level", "neither level nor grades given (give one)"))
+        result.append(derived)
+    return pd.Series(result, index=table.index)
+
+
+def range_problems(
+    table: pd.DataFrame, values: pd.Series, file: str, column: str, low: float, high: float
+) -> Iterator[Problem]:
+    for row in np.flatnonzero(((values < low) | (values > high)).to_numpy()):
+        cell = table[column].iloc[row]
+        yield Problem(
+            ERROR, file, int(row) + 2, column, f"'{cell}' is outside {low:g}..{high:g} (check the value)"
+        )
+
+
+def check_flows(table: pd.DataFrame, file: str, facts: SchoolFacts, problems: list[Problem]) -> None:
+    """Every flow problem: columns, cells, unknown ids, self-loops, direction, cycles, silent senders."""
+    missing = [c for c in ("from_id", "to_id", "students") if c not in table.columns]
+    for column in missing:
+        problems.append(Problem(ERROR, file, 1, column, f"missing required column '{column}' (add it)"))
+    if missing:
+        return
+    students = numbers(table, file, "students", problems)
+    for index in np.flatnonzero(((students <= 0) | (students > MOST_STUDENTS)).to_numpy()):
+        cell = table["students"].iloc[index]
+        problems.append(
+            Problem(
+                ERROR,
+                file,
+                int(index) + 2,
+                "students",
+                f"'{cell}' students (a flow carries 1..{MOST_STUDENTS:,})",
+            )
+        )
+    for index in np.flatnonzero((table["students"] == "").to_numpy()):
+        problems.append(
+            Problem(ERROR, file, int(index) + 2, "students", "students is empty (give the count)")
+        )
+    known = set(facts.ids)
+    for row, (sender, receiver) in enumerate(zip(table["from_id"], table["to_id"], strict=True), start=2):
+        for column, school in (("from_id", sender), ("to_id", receiver)):
+            if school == "":
+                problems.append(Problem(ERROR, file, row, column, f"{column} is empty (name a school)"))
+            elif school not in known and not (column == "to_id" and school == OUTSIDE):
+                problems.append(Problem(WARNING, file, row, column, unknown_id(school, known)))
+        if sender == receiver and sender != "":
+            problems.append(
+                Problem(ERROR, file, row, "to_id", f"flow from '{sender}' to itself (remove the row)")
+            )
+        elif sender in known and receiver in known and against_level_order(facts, sender, receiver):
+            problems.append(
+                Problem(
+                    ERROR,
+                    file,
+                    row,
+                    "to_id",
+                    f"{facts.level[sender]} '{sender}' sends to {facts.level[receiver]} '{receiver}', against "
+                    "the level order (fix the row, or the grades of either school)",
+                )
+            )
+    problems.extend(cycles(table, file, known))
+    problems.extend(silent_senders(table, facts, file, known))
+    problems.extend(cohort_mismatches(table, students, facts, known))
+
+
+def unknown_id(school: str, known: set[str]) -> str:
+    """An unknown id, with the likely intended one when leading zeros were lost."""
+    match = [k for k in known if k.lstrip("0") == school.lstrip("0") and k != school]
+    hint = (
+        f"did you mean '{match[0]}'? a spreadsheet dropped its leading zeros: format the column as text"
+        if match
+        else "add the school or fix the id; the flow is left out"
+    )
+    return f"'{school}' is not a school in schools.csv ({hint})"
+
+
+def against_level_order(facts: SchoolFacts, sender: str, receiver: str) -> bool:
+    low, high = facts.grade_hi[sender], facts.grade_hi[receiver]
+    if pd.isna(low) or pd.isna(high):
+        return False
+    return bool(high < low or (high == low and not facts.grade_lo[receiver] > facts.grade_lo[sender]))
+
+
+def cycles(table: pd.DataFrame, file: str, known: set[str]) -> Iterator[Problem]:
+    edges = [
+        (a, b) for a, b in zip(table["from_id"], table["to_id"], strict=True) if a in known and b in known
+    ]
+    graph = nx.DiGraph([(a, b) for a, b in edges if a != b])
+    for count, cycle in enumerate(nx.simple_cycles(graph)):
+        if count == MAX_CYCLES:
+            break
+        text = " → ".join([*cycle, cycle[0]])
+        yield Problem(
+            ERROR, file, None, "to_id", f"flows go round in a cycle {text} (remove one of these flows)"
+        )
+
+
+def silent_senders(table: pd.DataFrame, facts: SchoolFacts, file: str, known: set[str]) -> Iterator[Problem]:
+    """Schools below the top grade that send nobody anywhere: a missing or mistyped row."""
+    sending = set(table["from_id"])
+    for row, school in enumerate(facts.ids, start=2):
+        top = facts.grade_hi.get(school, np.nan)
+        if school in sending or school == "" or pd.isna(top) or top >= 12:
+            continue
+        yield Problem(
+            WARNING,
+            "schools.csv",
+            row,
+            "school_id",
+            f"'{school}' ends at grade {grade_name(top)} but sends no flow (add its flows, or check its id)",
+        )
+
+
+def cohort_mismatches(
+    table: pd.DataFrame, students: pd.Series, facts: SchoolFacts, known: set[str]
+) -> Iterator[Problem]:
+    """A school whose flows out are far from one grade of its enrollment (a misread number?)."""
+    sent = students.groupby(table["from_id"]).sum()
+    unreadable = set(table["from_id"][students.isna()])  # already an error; no second guess on its total
+    for row, school in enumerate(facts.ids, start=2):
+        enrolled, low, high = (
+            facts.enrollment.get(school, np.nan),
+            facts.grade_lo.get(school, np.nan),
+            facts.grade_hi.get(school, np.nan),
+        )
+        if (
+            school not in sent.index
+            or school in unreadable
+            or pd.isna(enrolled)
+            or enrolled <= 0
+            or pd.isna(low)
+            or pd.isna(high)
+        ):
+            continue
+        cohort = enrolled / max(1.0, high - low + 1)
+        if not cohort / COHORT_RATIO <= sent[school] <= cohort * COHORT_RATIO:
+            yield Problem(
+                WARNING,
+                "flows.csv",
+                None,
+                "students",
+                f"'{school}' (schools.csv row {row}) sends {sent[school]:,.1f} students but one grade of its "
+                f"enrollment is about {cohort:,.0f} (check the students or the enrollment)",
+            )

@@ -1,0 +1,120 @@
+"""`feeder check`: every problem of a district at once, each at its file, row and column."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from feeder.cli import main
+from feeder.district import load_district
+from feeder.errors import FeederError
+from feeder.lint import ERROR, WARNING, lint_district
+from feeder.sample import sample_path
+
+
+def damaged_lcps(lcps_path: Path, folder: Path) -> Path:
+    """Loudoun with one planted problem of each kind the linter knows (rows as a spreadsheet counts)."""
+    shutil.copytree(lcps_path, folder)
+    schools = pd.read_csv(folder / "schools.csv", dtype=str, keep_default_na=False)
+    flows = pd.read_csv(folder / "flows.csv", dtype=str, keep_default_na=False)
+    schools.loc[0, ["grade_lo", "grade_hi"]] = ["9", "12"]  # row 2: elementary with high-school grades
+    schools.loc[1, "lat"] = "39,043385"  # row 3: decimal comma
+    schools.loc[2, "lon"] = "-999"  # row 4: placeholder
+    schools.loc[3, ["lat", "lon"]] = schools.loc[4, ["lat", "lon"]].tolist()  # row 5: same site as row 6
+    schools.loc[6, "enrollment"] = "inf"  # row 8
+    schools.loc[7, "lat"] = "45.5"  # row 9: far from every peer
+    schools.to_csv(folder / "schools.csv", index=False)
+    flows.loc[0, "students"] = "25,5"  # row 2
+    flows.loc[1, "to_id"] = flows.loc[1, "from_id"]  # row 3: self-loop
+    flows.loc[2, "from_id"] = "X" + flows.loc[2, "from_id"]  # row 4: unknown id
+    high = schools.loc[schools["level"] == "high", "school_id"].iloc[0]
+    middle = schools.loc[schools["level"] == "middle", "school_id"].iloc[0]
+    extra = pd.DataFrame([[high, middle, "10"]], columns=flows.columns)  # last row: against the level order
+    pd.concat([flows, extra]).to_csv(folder / "flows.csv", index=False)
+    return folder
+
+
+def test_every_planted_problem_is_listed_at_its_cell(tmp_path, lcps_path) -> None:
+    problems = lint_district(damaged_lcps(lcps_path, tmp_path / "lcps"))
+    errors = {(p.file, p.row, p.column) for p in problems if p.severity == ERROR}
+    warnings = {(p.file, p.row, p.column) for p in problems if p.severity == WARNING}
+    last_flow = len(pd.read_csv(tmp_path / "lcps" / "flows.csv")) + 1
+    assert {
+        ("schools.csv", 2, "level"),
+        ("schools.csv", 3, "lat"),
+        ("schools.csv", 4, "lon"),
+        ("schools.csv", 8, "enrollment"),
+        ("schools.csv", 9, "lat"),
+        ("flows.csv", 2, "students"),
+        ("flows.csv", 3, "to_id"),
+        ("flows.csv", last_flow, "to_id"),
+    } <= errors
+    assert {("schools.csv", 6, "lat"), ("flows.csv", 4, "from_id")} <= warnings
+    assert all(p.severity == ERROR for p in problems[: len(errors)]), "errors come first"
+
+
+def test_lost_leading_zeros_are_named(tmp_path) -> None:
+    folder = tmp_path / "sample"
+    shutil.copytree(sample_path(), folder)
+    flows = pd.read_csv(folder / "flows.csv", dtype=str, keep_default_na=False)
+    zero_led = flows["from_id"].str.startswith("0")
+    flows.loc[zero_led, "from_id"] = flows.loc[zero_led, "from_id"].str.lstrip("0")
+    flows.to_csv(folder / "flows.csv", index=False)
+    lines = [p.line() for p in lint_district(folder) if p.severity == WARNING and p.file == "flows.csv"]
+    assert lines and all("leading zeros" in line for line in lines)
+    original = pd.read_csv(sample_path() / "flows.csv", dtype=str)["from_id"]
+    first = int(zero_led.to_numpy().argmax())
+    assert f"did you mean '{original[first]}'?" in lines[0]
+
+
+def test_cli_lists_errors_and_warnings_apart_and_exits_2(tmp_path, lcps_path, capsys) -> None:
+    folder = damaged_lcps(lcps_path, tmp_path / "lcps")
+    assert main(["check", str(folder)]) == 2
+    out = capsys.readouterr().out
+    errors_at, warnings_at = out.index("errors:"), out.index("warnings:")
+    assert errors_at < warnings_at
+    assert "schools.csv, row 2, column 'level':" in out[errors_at:warnings_at]
+    assert "flows.csv, row 4, column 'from_id':" in out[warnings_at:]
+    assert main(["graph", str(folder)]) == 2
+    assert "run `feeder check`" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("clean", ["lcps", "sample"])
+def test_clean_districts_pass(lcps_path, capsys, clean) -> None:
+    folder = lcps_path if clean == "lcps" else sample_path()
+    assert main(["check", str(folder)]) == 0
+    assert "0 error(s)" in capsys.readouterr().out
+
+
+HOSTILE = st.one_of(
+    st.text(max_size=10),
+    st.sampled_from(
+        ["25,5", "1,234", "inf", "-inf", "nan", "1e400", "-999", "=cmd()", "[/x]", "\x1b[2J", ";", '"']
+    ),
+)
+
+
+@given(cell=HOSTILE, column=st.sampled_from(["school_id", "lat", "lon", "enrollment", "grade_hi", "level"]),
+       flow_cell=HOSTILE)  # fmt: skip
+@settings(max_examples=60, deadline=None)
+def test_the_linter_reports_hostile_cells_and_never_crashes(make_district, cell, column, flow_cell) -> None:
+    schools = [
+        {"school_id": "E1", "name": "E", "level": "elementary", "grade_hi": "5", "lat": "39.0", "lon": "-77.5",
+         "enrollment": "500"},
+        {"school_id": "M1", "name": "M", "level": "middle", "grade_hi": "8", "lat": "39.1", "lon": "-77.4",
+         "enrollment": "700"},
+    ]  # fmt: skip
+    schools[0][column] = cell
+    folder = make_district(schools, [("E1", "M1", flow_cell)])
+    problems = lint_district(folder)
+    for problem in problems:
+        assert "\n" not in problem.line()
+    try:
+        load_district(folder)
+    except FeederError as error:
+        assert any(p.severity == ERROR for p in problems), f"load refused ({error}) but check found no error"
