@@ -23,9 +23,22 @@ def feeder() -> None:
 
 def register() -> None:
     """Attach each command module's commands to the app (one module per command)."""
-    from feeder.commands import align, bound, compare, design, explain, graph, infer, map, nces, run, score
+    from feeder.commands import (
+        align,
+        alternatives,
+        bound,
+        compare,
+        design,
+        explain,
+        graph,
+        infer,
+        map,
+        nces,
+        run,
+        score,
+    )
 
-    for module in (run, graph, design, score, compare, explain, align, infer, nces, map, bound):
+    for module in (run, graph, design, alternatives, score, compare, explain, align, infer, nces, map, bound):
         module.register(app)
 
 
