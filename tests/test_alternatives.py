@@ -60,7 +60,10 @@ def test_loudoun_alternatives(tmp_path, lcps_path) -> None:
 
 def test_sample_alternatives_with_a_fixed_count(tmp_path) -> None:
     out = tmp_path / "alternatives"
-    assert main(["alternatives", str(sample_path()), "--out", str(out), "--k", "14", "--count", "3", "--no-png"]) == 0
+    assert (
+        main(["alternatives", str(sample_path()), "--out", str(out), "--k", "14", "--count", "3", "--no-png"])
+        == 0
+    )
     table = check_alternatives(out, count=3)
     assert (table["n_portfolios"] == 14).all()
     assert not (out / "tradeoffs.png").exists()
