@@ -36,9 +36,24 @@ def register() -> None:
         nces,
         run,
         score,
+        serve,
     )
 
-    for module in (run, graph, design, alternatives, score, compare, explain, align, infer, nces, map, bound):
+    for module in (
+        run,
+        graph,
+        design,
+        alternatives,
+        score,
+        compare,
+        explain,
+        align,
+        infer,
+        nces,
+        map,
+        bound,
+        serve,
+    ):
         module.register(app)
 
 

@@ -1,6 +1,9 @@
 """FeederGraph: who sends students to whom, and the feeder patterns that follow from it.
 
-The graph is a `networkx.DiGraph`. Nodes are school ids carrying every school attribute
+Two pandas tables are the representation the algorithms run on (vectorised, so 20,000
+schools take about a second): `nodes` (one row per school, indexed by id) and `edges`
+(one row per flow between district schools). `to_networkx()` exports the same data as a
+`networkx.DiGraph` for analyses of your own. Nodes are school ids carrying every school attribute
 (name, level, grade_lo, grade_hi, lat, lon, enrollment, programs, region, ...; missing
 values are None) plus three flow totals: `students_sent` (to district schools),
 `students_out` (leaving the district) and `students_received`. Edges are flows between
@@ -15,7 +18,7 @@ components, cohesion). Keeping it on the sender loses nothing, since OUT has no
 attributes of its own.
 
 Methods follow NetworkX habits: they return plain dicts, lists and floats. The graph is
-a snapshot of the district it was built from; its tables are computed once, vectorised.
+a snapshot of the district it was built from; its tables are computed once.
 """
 
 from __future__ import annotations
@@ -26,9 +29,9 @@ import networkx as nx
 import pandas as pd
 
 from feeder.district import OUTSIDE, District
+from feeder.metrics import SPLIT_SHARE
 
 HEAD_GRADE = 9
-SPLIT_SHARE = 0.10
 PATTERN_LEVELS = ("elementary", "middle", "span")
 
 
@@ -47,7 +50,6 @@ class FeederGraph:
         self.edges = edge_table(district.flows)
         self.nodes = node_table(district, self.edges)
         self.ids: list[str] = self.nodes.index.tolist()
-        self.graph = build_graph(self.nodes, self.edges)
 
     @cached_property
     def dominant(self) -> dict[str, str]:
@@ -147,6 +149,11 @@ class FeederGraph:
         ):
             by_school[school][destination] = value
         return by_school
+
+    def to_networkx(self) -> nx.DiGraph:
+        """The feeder graph as a DiGraph: nodes in schools-table order with every attribute
+        (None for missing values), one edge per flow with students, share_out and share_in."""
+        return build_graph(self.nodes, self.edges)
 
     def leakage(self) -> dict[str, float]:
         """School id → students leaving the district (`OUT`), for schools that lose any."""

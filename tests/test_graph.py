@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-import time
 
 import pandas as pd
 import pytest
@@ -86,12 +85,13 @@ def test_split_feeders_exact_shares(basic):
 def test_leakage(basic):
     assert basic.leakage() == {"M1": 10, "E3": 50, "E5": 20}
     assert basic.leakage_share() == pytest.approx(80 / (100 + 100 + 100 + 210 + 90 + 20))
-    assert basic.graph.nodes["E3"]["students_out"] == 50
-    assert "OUT" not in basic.graph
+    graph = basic.to_networkx()
+    assert graph.nodes["E3"]["students_out"] == 50
+    assert "OUT" not in graph
 
 
 def test_edge_and_node_attributes(basic):
-    graph = basic.graph
+    graph = basic.to_networkx()
     assert list(graph.nodes) == [row["school_id"] for row in BASIC_SCHOOLS]
     assert graph.number_of_edges() == 7
     assert graph.edges["E3", "M2"] == {"students": 50, "share_out": 0.5, "share_in": pytest.approx(50 / 90)}
@@ -166,7 +166,7 @@ def test_no_usable_flows(make_district, capsys):
     folder = make_district([school("E1", "elementary"), school("H1", "high")], [("E1", "X", 3)])
     graph = FeederGraph(load_district(folder))
     assert (graph.patterns(), graph.unattached(), graph.split_feeders()) == ({"H1": []}, ["E1"], {})
-    assert graph.graph.number_of_edges() == 0
+    assert graph.to_networkx().number_of_edges() == 0
     assert main(["graph", str(folder)]) == 0
     out = capsys.readouterr().out
     assert "Split feeders: none" in out and "name schools not in the schools table" in out and "X" in out
@@ -231,12 +231,13 @@ def test_invariants(make_district, drawn):
     assert all(walk(graph.dominant, heads, s) is None for s in graph.unattached())
 
     # shares: each sender's share_out plus its leakage share is 1; each receiver's share_in is 1
-    for node, data in graph.graph.nodes(data=True):
-        out = list(graph.graph.out_edges(node, data="share_out"))
+    digraph = graph.to_networkx()
+    for node, data in digraph.nodes(data=True):
+        out = list(digraph.out_edges(node, data="share_out"))
         sent = data["students_sent"] + data["students_out"]
         if out:
             assert sum(s for *_, s in out) + data["students_out"] / sent == pytest.approx(1)
-        into = list(graph.graph.in_edges(node, data="share_in"))
+        into = list(digraph.in_edges(node, data="share_in"))
         if into:
             assert sum(s for *_, s in into) == pytest.approx(1)
 
@@ -280,16 +281,13 @@ def random_district(count: int, seed: int = 7) -> tuple[list[dict], list[tuple]]
 
 
 @pytest.mark.slow
-def test_twenty_thousand_schools_in_seconds(make_district):
-    """CPU time, not wall time, so a busy test machine does not fail it (quiet wall time is about 1 s)."""
+def test_twenty_thousand_schools_every_school_accounted_for(make_district):
+    """Every school is a head, a pattern member or unattached, exactly once (speed: scripts/benchmark.py)."""
     district = load_district(make_district(*random_district(20_000)))
-    start = time.process_time()
     graph = FeederGraph(district)
     summary = graph.summary()
-    elapsed = time.process_time() - start
-    assert graph.graph.number_of_nodes() == 20_000
+    assert len(graph.nodes) == 20_000
     assert sum(len(p["members"]) + 1 for p in summary["patterns"]) + len(summary["unattached"]) == 20_000
-    assert elapsed < 3.0, f"FeederGraph on 20,000 schools took {elapsed:.2f} s of CPU"
 
 
 # ---------------------------------------------------------------- LCPS

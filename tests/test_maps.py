@@ -20,8 +20,9 @@ from hypothesis import strategies as st
 
 from feeder.cli import main
 from feeder.district import load_district
+from feeder.geo import delaunay_edges
 from feeder.maps import cohort_file_names, render_maps, slug
-from feeder.maps.colors import PALETTE
+from feeder.maps.colors import PALETTE, portfolio_colours
 from feeder.maps.model import build_model
 from feeder.plan import Plan
 
@@ -183,7 +184,7 @@ def test_cohort_page_holds_its_members_flows_meeting_site_and_table(
 def test_broken_pathways_layer_lists_each_school_pair_once(pages: dict[str, str]) -> None:
     broken = features(pages["index.html"], "broken")
     assert [(f["properties"]["from"], f["properties"]["to"]) for f in broken] == [("E1", "M1"), ("E3", "M2")]
-    assert broken[1]["properties"]["stops"] == ["magnet: &lt;b&gt;stem&lt;/b&gt;"]
+    assert broken[1]["properties"]["stops"] == ["&lt;b&gt;stem&lt;/b&gt; magnet"]
 
 
 def test_no_broken_layer_without_broken_edges(plan: Plan, tmp_path: Path) -> None:
@@ -347,7 +348,7 @@ def test_sample_maps(sample_plan: Plan, tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_thousand_schools_stay_small_and_quick(tmp_path: Path) -> None:
-    from feeder.synthetic import generate_district, write_district
+    from synthetic import generate_district, write_district
 
     schools, flows = generate_district(1000, seed=3)
     plan = Plan.current(load_district(write_district(tmp_path / "district", schools, flows)))
@@ -390,3 +391,94 @@ def test_pages_do_not_depend_on_the_process(make_district, tmp_path: Path) -> No
         subprocess.run(command, check=True, env={**os.environ, "PYTHONHASHSEED": seed})
     for page in (tmp_path / "1").iterdir():
         assert page.read_bytes() == (tmp_path / "2" / page.name).read_bytes(), page.name
+
+
+def test_each_portfolio_has_its_own_colour_while_the_palette_lasts(plan: Plan) -> None:
+    labels = np.array([f"P{i}" for i in range(len(PALETTE))], dtype=object)
+    edges = {(i, i + 1) for i in range(len(labels) - 1)}
+    assert sorted(portfolio_colours(labels, edges).values()) == sorted(PALETTE)
+    model = build_model(plan)
+    assert len(set(model.colours.values())) == len(model.colours)
+
+
+def test_more_portfolios_than_colours_use_every_colour_and_keep_neighbours_apart(sample_plan: Plan) -> None:
+    schools = sample_plan.district.schools
+    strips = np.argsort(np.argsort(schools["lat"].to_numpy(), kind="stable")) * 20 // len(schools)
+    labels = np.array([f"P{strip}" for strip in strips], dtype=object)  # 20 bands from south to north
+    edges = delaunay_edges(schools["lat"], schools["lon"])
+    colours = portfolio_colours(labels, edges)
+    assert set(colours.values()) == set(PALETTE)
+    assert all(colours[labels[a]] != colours[labels[b]] for a, b in edges if labels[a] != labels[b])
+
+
+EDIT = re.compile(r"var FEEDER_EDIT = (\{.*?\});</script>", re.S)
+
+
+def popup(page: str, school_id: str) -> dict[str, str]:
+    school = next(f for f in features(page, "schools") if f["properties"]["id"] == school_id)
+    return dict(map(tuple, school["properties"]["rows"]))
+
+
+def test_popups_name_the_school_id_and_programs_in_words(pages: dict[str, str]) -> None:
+    rows = popup(pages["index.html"], "E1")
+    assert rows["School id"] == "E1"
+    assert rows["Programs"] == "Dual language: Spanish"
+    assert "dual_language" not in pages["index.html"].split("var FEEDER_EDIT")[0]
+    assert rows["Enrollment"] == "500 students of 600 seats"
+
+
+def test_maps_call_split_schools_what_the_graph_calls_split_feeders(pages: dict[str, str]) -> None:
+    """The graph's "split feeder" (past its main next school) is another idea than a split school."""
+    for page in pages.values():
+        assert "split feeder" not in page.lower()
+        assert "Split school: sends &gt;10 %" in page or "Split school: sends >10 %" in page
+    assert "(split school)" in popup(pages["index.html"], "E2")["Sends"]
+
+
+def test_key_scales_flow_width_in_students(pages: dict[str, str], plan: Plan) -> None:
+    page = pages["index.html"]
+    key = page[page.index('class="feeder-map-key"') :]
+    scale = [
+        (int(n.replace(",", "")), float(w))
+        for w, n in re.findall(r'stroke-width="([\d.]+)"/></svg><span>Flow of ([\d,]+) students', key)
+    ]
+    assert [n for n, _ in scale] == [100, 20, 5]  # the largest flow carries 150 students
+    drawn = {f["properties"]["students"]: f["properties"]["weight"] for f in features(page, "flows")}
+    assert drawn[90] < scale[0][1] < drawn[140]  # 100 students: between the map's 90- and 140-student lines
+    assert scale[0][1] > scale[1][1] > scale[2][1] >= 1.0
+
+
+def test_todays_plan_by_level_is_explained(sample_plan: Plan, plan: Plan, tmp_path: Path) -> None:
+    render_maps(sample_plan, tmp_path / "sample")
+    assert "organized by level" in (tmp_path / "sample" / "index.html").read_text(encoding="utf-8")
+    render_maps(plan, tmp_path / "mixed")
+    assert "organized by level" not in (tmp_path / "mixed" / "index.html").read_text(encoding="utf-8")
+
+
+def test_every_flow_count_passes_the_publishing_rule(
+    plan: Plan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One function decides how a flow count appears, so a privacy rule can be hooked in there."""
+    monkeypatch.setattr("feeder.maps.counts.published_count", lambda students: 7.0)
+    render_maps(plan, tmp_path)
+    for path in tmp_path.glob("*.html"):
+        page = path.read_text(encoding="utf-8")
+        assert {f["properties"]["students"] for f in features(page, "flows")} == {7.0}
+        for school in features(page, "schools"):
+            rows = dict(map(tuple, school["properties"]["rows"]))
+            assert "Sends" not in rows or " of 7 students" in rows["Sends"]
+    edit = json.loads(EDIT.search((tmp_path / "index.html").read_text(encoding="utf-8")).group(1))
+    assert {flow[2] for flow in edit["flows"]} == {7.0}
+
+
+def test_edit_data_holds_what_the_metrics_read(plan: Plan, pages: dict[str, str]) -> None:
+    edit = json.loads(EDIT.search(pages["index.html"]).group(1).replace("<\\/", "</"))
+    schools = plan.district.schools
+    assert edit["ids"] == plan.district.ids
+    assert edit["labels"] == list(plan.labels)
+    assert {tuple(e) for e in edit["edges"]} == delaunay_edges(schools["lat"], schools["lon"])
+    flows = plan.district.internal_flows()
+    assert [(edit["ids"][a], edit["ids"][b], s) for a, b, s in edit["flows"]] == list(
+        zip(flows["from_id"], flows["to_id"], flows["students"].astype(float), strict=True)
+    )
+    assert sorted(owner for owner, _ in edit["cells"]) == sorted(set(range(len(schools))))

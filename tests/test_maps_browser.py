@@ -168,7 +168,7 @@ def test_popup_shows_hostile_names_as_text(browser: webdriver.Chrome, make_distr
 
 @pytest.mark.slow
 def test_thousand_schools_open_and_zoom_quickly(browser: webdriver.Chrome, tmp_path: Path) -> None:
-    from feeder.synthetic import generate_district, write_district
+    from synthetic import generate_district, write_district
 
     schools, flows = generate_district(1000, seed=5)
     plan = Plan.current(load_district(write_district(tmp_path / "district", schools, flows)))
@@ -188,3 +188,32 @@ def test_thousand_schools_open_and_zoom_quickly(browser: webdriver.Chrome, tmp_p
     assert loaded < 15, f"index.html took {loaded:.1f} s to draw"
     assert zoom < 2000, f"a zoom step took {zoom:.0f} ms"
     assert script_errors(browser) == []
+
+
+def test_map_key_reads_without_scrolling_at_1280_by_720(
+    browser: webdriver.Chrome, maps: tuple[Plan, Path]
+) -> None:
+    plan, folder = maps
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 1280, "height": 720, "deviceScaleFactor": 1, "mobile": False},
+    )
+    try:
+        n = len(plan.district.schools)
+        assert open_page(browser, folder / "index.html", "path.feeder-school", n) == n
+        key = browser.execute_script(
+            "var r = document.querySelector('.feeder-map-key').getBoundingClientRect();"
+            "return [r.left, r.top, r.right, r.bottom, innerWidth, innerHeight]"
+        )
+        left, top, right, bottom, width, height = key
+        assert (width, height) == (1280, 720)
+        assert left >= 420 and right <= width and top >= 0 and bottom <= height  # on the map, all visible
+        # the lowest key entry is really on screen, not covered by the map or cut off
+        last = browser.execute_script(
+            "var items = document.querySelectorAll('.feeder-map-key li'); var r = items[items.length - 1]"
+            ".getBoundingClientRect(); var hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);"
+            "return items[items.length - 1].contains(hit)"
+        )
+        assert last
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})

@@ -111,6 +111,21 @@ def reference_scorecard(folder: Path, plan: dict[str, str], lo: int = 12, hi: in
         "k12_complete": k12 / len(members),
         "enrollment_cv": totals.std() / totals.mean(),
     }
+    need = {r["school_id"]: float(r["need_index"]) for r in rows if r.get("need_index")}
+    if need:
+        means = []
+        for group in members.values():
+            known = [m for m in group if m in need]
+            if not known:
+                continue
+            weights = [enrollment[m] for m in known]
+            if sum(weights) == 0:
+                weights = [1.0] * len(known)
+            means.append(sum(w * need[m] for w, m in zip(weights, known, strict=True)) / sum(weights))
+        card["need_cv"] = float(np.std(means) / np.mean(means))
+    if rows and rows[0].get("region"):
+        region = {r["school_id"]: r["region"] for r in rows}
+        card["in_region"] = sum(len({region[m] for m in g}) == 1 for g in members.values()) / len(members)
     if rows and "portfolio" in rows[0]:
         old = sorted({r["portfolio"] for r in rows})
         new = sorted(members)
@@ -145,12 +160,25 @@ def test_random_plans_match_reference(k: int, seed: int) -> None:
     assert_matches(LCPS, {r["school_id"]: f"P{rng.integers(k)}" for r in rows})
 
 
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+
+
 def test_sample_current_plan_matches_reference() -> None:
-    sample = Path(__file__).resolve().parents[1] / "data" / "sample"
-    if not (sample / "schools.csv").exists():
-        pytest.skip("data/sample is not generated yet")
-    rows = read_rows(sample / "schools.csv")
-    assert_matches(sample, {r["school_id"]: r["portfolio"] for r in rows})
+    rows = read_rows(SAMPLE / "schools.csv")
+    assert_matches(SAMPLE, {r["school_id"]: r["portfolio"] for r in rows})
+
+
+@settings(max_examples=8, deadline=None)
+@given(k=st.integers(min_value=2, max_value=20), seed=st.integers(min_value=0, max_value=10_000))
+def test_sample_random_plans_match_reference_on_every_metric(k: int, seed: int) -> None:
+    """The sample has regions, need and today's plan, so need_cv, in_region and moved are checked too."""
+    rows = read_rows(SAMPLE / "schools.csv")
+    rng = np.random.default_rng(seed)
+    labels = {r["school_id"]: f"P{rng.integers(k)}" for r in rows}
+    reference = reference_scorecard(SAMPLE, labels)
+    assert {"need_cv", "in_region", "moved"} <= set(reference)
+    assert reference["moved"] > 0
+    assert_matches(SAMPLE, labels)
 
 
 @needs_lcps

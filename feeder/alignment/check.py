@@ -49,7 +49,7 @@ class AlignmentResult:
 
 
 def check_alignment(
-    district: District, plan: Plan | None = None, rules: Rules | None = None
+    district: District, plan: Plan | None = None, *, rules: Rules | None = None
 ) -> AlignmentResult:
     """Check every district flow against the rules (default rules when None).
 

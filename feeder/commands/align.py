@@ -35,7 +35,7 @@ def align(
     """Check that students find the same programs at their next school, flow by flow."""
     loaded = load_district(district)
     chosen = Plan.from_csv(loaded, plan) if plan is not None else None
-    result = check_alignment(loaded, chosen, load_rules(rules) if rules is not None else None)
+    result = check_alignment(loaded, chosen, rules=load_rules(rules) if rules is not None else None)
     write_files(out, {"alignment.csv": alignment_csv(result), "alignment.json": alignment_json(result)})
     for warning in loaded.warnings:
         typer.echo(f"warning: {warning}", err=True)

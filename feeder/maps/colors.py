@@ -1,8 +1,10 @@
-"""Portfolio colours: neighbours never share a colour, and every colour reads for colour-blind viewers.
+"""Portfolio colours: one colour per portfolio while the palette lasts, neighbours always different.
 
-Portfolios are coloured by a graph colouring of their adjacency (two portfolios touch
-when any of their schools are Delaunay neighbours, which is when their Voronoi areas
-share an edge), so a handful of colours is enough even for 50 portfolios.
+A legend swatch can only name a portfolio when no other portfolio wears its colour, so
+with up to len(PALETTE) portfolios each gets its own. Beyond that colours repeat, but
+never between touching portfolios (two portfolios touch when any of their schools are
+Delaunay neighbours, which is when their Voronoi areas share an edge), and each colour
+is used about equally often.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 
-# Paul Tol's "muted" scheme: distinct under the common colour-vision deficiencies.
+# Paul Tol's "muted" scheme, then the most distinct colours of his "light" scheme: readable
+# under the common colour-vision deficiencies.
 PALETTE = (
     "#CC6677",
     "#332288",
@@ -21,8 +24,11 @@ PALETTE = (
     "#44AA99",
     "#999933",
     "#AA4499",
+    "#EE8866",
+    "#77AADD",
+    "#BBCC33",
+    "#FFAABB",
 )
-STRATEGIES = ("largest_first", "DSATUR", "smallest_last")
 
 
 def portfolio_graph(labels: np.ndarray, edges: set[tuple[int, int]]) -> nx.Graph:
@@ -34,15 +40,19 @@ def portfolio_graph(labels: np.ndarray, edges: set[tuple[int, int]]) -> nx.Graph
 
 
 def portfolio_colours(labels: np.ndarray, edges: set[tuple[int, int]]) -> dict[str, str]:
-    """Portfolio → colour, adjacent portfolios different whenever the palette allows.
+    """Portfolio → colour: all different when the palette suffices, else a balanced proper colouring.
 
-    Tries a few deterministic greedy strategies and keeps the first that fits the
-    palette (planar adjacency almost always needs five or fewer); otherwise colours cycle.
+    Portfolios are coloured most-connected first; each takes the least-used colour that no
+    coloured neighbour has (planar adjacency leaves one free unless a portfolio touches
+    more portfolios than there are colours, when it takes the least-used of all).
     """
     graph = portfolio_graph(labels, edges)
-    colouring: dict[str, int] = {}
-    for strategy in STRATEGIES:
-        colouring = nx.greedy_color(graph, strategy=strategy)
-        if max(colouring.values(), default=0) < len(PALETTE):
-            break
-    return {name: PALETTE[colouring[name] % len(PALETTE)] for name in graph.nodes}
+    order = sorted(graph.nodes, key=lambda name: (-graph.degree(name), name))
+    used = dict.fromkeys(PALETTE, 0)
+    colours: dict[str, str] = {}
+    for name in order:
+        taken = {colours[n] for n in graph.neighbors(name) if n in colours}
+        free = [c for c in PALETTE if c not in taken] or list(PALETTE)
+        colours[name] = min(free, key=lambda c: used[c])  # min keeps the first on ties: palette order
+        used[colours[name]] += 1
+    return dict(sorted(colours.items()))

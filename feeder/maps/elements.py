@@ -31,13 +31,14 @@ class FeatureLayer(Layer):
     """A switchable Leaflet GeoJSON layer over `FEEDER_DATA[key]`, drawn by maps.js functions.
 
     functions: Leaflet GeoJSON options (style, point_to_layer, on_each_feature) naming
-    functions of the page script's `feeder` object.
+    functions of the page script's `feeder` object, which also keeps the layer by key
+    (`feeder.layers`) for the edit mode.
     """
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.geoJson(FEEDER_DATA[{{ this.key|tojson }}], {{ this.options|tojavascript }});
+        var {{ this.get_name() }} = feeder.register({{ this.key|tojson }}, L.geoJson(FEEDER_DATA[{{ this.key|tojson }}], {{ this.options|tojavascript }}));
         {% endmacro %}
         """
     )
@@ -49,7 +50,7 @@ class FeatureLayer(Layer):
         self.options = {option: JsCode(f"feeder.{function}") for option, function in functions.items()}
 
 
-def data_script(data: dict) -> Raw:
-    """The page's layer data as one inline script; `</` is escaped so no text can end the script."""
+def data_script(data: dict, *, variable: str = "FEEDER_DATA") -> Raw:
+    """Page data as one inline script; `</` is escaped so no text can end the script."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
-    return Raw(f"<script>var FEEDER_DATA = {text};</script>")
+    return Raw(f"<script>var {variable} = {text};</script>")

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 import pandas as pd
 import shapely
 
+from feeder.maps import counts
 from feeder.maps.model import MapModel
+from feeder.maps.words import program_name
 
 LEVEL_NAMES = {"elementary": "Elementary", "middle": "Middle", "high": "High", "span": "Span"}
 SHORT_LEVEL_NAMES = {"elementary": "ES", "middle": "MS", "high": "HS", "span": "Span"}
@@ -68,18 +70,18 @@ def school_kind(school: Mapping, *, short: bool = False) -> str:
 
 def popup_rows(school: Mapping, extra: list[str], today: str) -> list[list[str]]:
     """Label / value rows of a school's popup after its level, escaped; absent values are left out."""
-    rows = [["Portfolio", esc(school["portfolio"])]]
+    rows = [["School id", esc(school["school_id"])], ["Portfolio", esc(school["portfolio"])]]
     if today and today != school["portfolio"]:
         rows.append(["Portfolio today", esc(today)])
     if not pd.isna(school["enrollment"]):
         seats = "" if pd.isna(school["capacity"]) else f" of {number(school['capacity'])} seats"
-        rows.append(["Enrollment", number(school["enrollment"]) + seats])
+        rows.append(["Enrollment", number(school["enrollment"]) + " students" + seats])
     for column, label in (("principal", "Principal"), ("region", "Region")):
         if school[column]:
             rows.append([label, esc(school[column])])
     if school["programs"]:
         tags = [t.strip() for t in str(school["programs"]).split(";") if t.strip()]
-        rows.append(["Programs", "<br>".join(esc(t) for t in tags)])
+        rows.append(["Programs", "<br>".join(esc(program_name(t)) for t in tags)])
     if not pd.isna(school["need_index"]):
         rows.append(["Need index", number(school["need_index"], 2)])
     rows.append(["Meeting site", "this school" if school["medoid"] else f"{school['km']:.1f} km away"])
@@ -89,14 +91,14 @@ def popup_rows(school: Mapping, extra: list[str], today: str) -> list[list[str]]
 
 
 def flow_rows(school: Mapping) -> list[list[str]]:
-    """Where a school's students go next: share to other portfolios (split feeder) and out."""
+    """Where a school's students go next: share to other portfolios (a split school above 10 %) and out."""
     rows = []
     if school["sent"] > 0:
         share = school["crossing"] / school["sent"]
-        text = f"{share:.0%} of {number(school['sent'])} students to other portfolios"
-        rows.append(["Sends", f"<b>{text} (split feeder)</b>" if school["split"] else text])
+        text = f"{100 * share:.0f} % of {number(counts.published_count(school['sent']))} students to other portfolios"
+        rows.append(["Sends", f"<b>{text} (split school)</b>" if school["split"] else text])
     if school["leaving"] > 0:
-        rows.append(["Leaves district", f"{number(school['leaving'])} students"])
+        rows.append(["Leaves district", f"{number(counts.published_count(school['leaving']))} students"])
     return rows
 
 
@@ -105,8 +107,11 @@ def school_features(model: MapModel) -> list[Feature]:
     schools = model.plan.district.schools
     extra = [c for c in schools.columns if c not in STANDARD_COLUMNS]
     features = []
-    for school, today in zip(model.schools.to_dict("records"), schools["portfolio"], strict=True):
+    for i, (school, today) in enumerate(
+        zip(model.schools.to_dict("records"), schools["portfolio"], strict=True)
+    ):
         properties = {
+            "i": i,  # position in schools.csv, as the edit mode's data counts schools
             "id": esc(school["school_id"]),
             "name": esc(school["name"]),
             "portfolio": esc(school["portfolio"]),
@@ -175,12 +180,15 @@ def flow_features(model: MapModel) -> list[Feature]:
     """One line per flow between district schools; the page script names its ends on hover."""
     ends = model.schools.set_index("school_id")[["lat", "lon"]]
     start, stop = ends.loc[model.flows["from_id"]].to_numpy(), ends.loc[model.flows["to_id"]].to_numpy()
+    position = pd.Series(range(len(model.schools)), index=model.schools["school_id"])
     features = []
     for flow, a, b in zip(model.flows.to_dict("records"), start, stop, strict=True):
         properties = {
             "from": esc(flow["from_id"]),
             "to": esc(flow["to_id"]),
-            "students": round(float(flow["students"]), 2),
+            "a": int(position[flow["from_id"]]),  # school positions, for the edit mode
+            "b": int(position[flow["to_id"]]),
+            "students": round(counts.published_count(flow["students"]), 2),
             "weight": float(flow["weight"]),
             "crossing": bool(flow["crossing"]),
         }
@@ -193,7 +201,7 @@ def broken_features(model: MapModel) -> tuple[list[Feature], pd.DataFrame]:
     ends = model.schools.set_index("school_id")[["lat", "lon"]]
     features, pairs = [], []
     for (sender, receiver), rows in model.broken.groupby(["from_id", "to_id"], sort=True):
-        stops = sorted({f"{esc(r.family)}: {esc(r.value_from)}" for r in rows.itertuples()})
+        stops = sorted({esc(program_name(f"{r.family}:{r.value_from}")) for r in rows.itertuples()})
         students = pd.to_numeric(rows["students"], errors="coerce").max()
         properties = {
             "from": esc(sender),

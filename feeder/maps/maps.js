@@ -51,11 +51,17 @@ var feeder = (function () {
     });
   }
 
+  // Read when opened, so the edit mode can change a school's rows in place.
+  function schoolPopup(layer) {
+    var p = layer.feature.properties;
+    return "<h3>" + p.name + "</h3>" + table([["Level", p.kind]].concat(p.rows));
+  }
+
   function bindSchool(feature, layer) {
     var p = feature.properties;
     schools[p.id] = p;
     layer.bindTooltip("<b>" + p.name + "</b> · " + p.kind);
-    layer.bindPopup("<h3>" + p.name + "</h3>" + table([["Level", p.kind]].concat(p.rows)), {maxWidth: 360});
+    layer.bindPopup(schoolPopup, {maxWidth: 360});
   }
 
   function meetingSite(feature, latlng) {
@@ -134,7 +140,16 @@ var feeder = (function () {
     layer.bindTooltip(brokenTip, {sticky: true});
   }
 
+  // Each page layer by its FEEDER_DATA key, for the edit mode.
+  var layers = Object.create(null);
+
+  function register(key, layer) {
+    layers[key] = layer;
+    return layer;
+  }
+
   return {
+    layers: layers, register: register, schoolPopup: schoolPopup, count: count,
     school: school, bindSchool: bindSchool, meetingSite: meetingSite,
     area: area, areaStyle: areaStyle, bindArea: bindArea, regionStyle: regionStyle,
     flowStyle: flowStyle, brokenStyle: brokenStyle, bindFlow: bindFlow, bindBroken: bindBroken

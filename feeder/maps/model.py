@@ -15,7 +15,6 @@ import shapely
 
 from feeder import metrics
 from feeder.district import OUTSIDE
-from feeder.geo import delaunay_edges
 from feeder.maps.colors import portfolio_colours
 from feeder.plan import Plan
 
@@ -39,6 +38,7 @@ class MapModel:
     areas: one row per portfolio (see voronoi_areas).
     regions: the same for the district's regions (empty when it has none).
     broken: broken program pathways between district schools (may be empty).
+    edges: the Delaunay neighbours (school positions) metrics.contiguous uses, computed once.
     """
 
     plan: Plan
@@ -48,6 +48,7 @@ class MapModel:
     areas: gpd.GeoDataFrame
     regions: gpd.GeoDataFrame
     broken: pd.DataFrame
+    edges: set[tuple[int, int]]
 
 
 def build_model(plan: Plan, broken_edges: pd.DataFrame | None = None) -> MapModel:
@@ -55,7 +56,7 @@ def build_model(plan: Plan, broken_edges: pd.DataFrame | None = None) -> MapMode
     district = plan.district
     schools = district.schools
     labels = np.asarray(plan.labels).astype(str)
-    edges = delaunay_edges(schools["lat"], schools["lon"])
+    edges = {(a, b) for a, b in district.adjacency.tolist()}
     colours = portfolio_colours(labels, edges)
     return MapModel(
         plan=plan,
@@ -65,6 +66,7 @@ def build_model(plan: Plan, broken_edges: pd.DataFrame | None = None) -> MapMode
         areas=voronoi_areas(schools, labels),
         regions=region_areas(schools) if district.has_regions else empty_areas(),
         broken=broken_table(broken_edges, set(district.ids)),
+        edges=edges,
     )
 
 
@@ -78,7 +80,7 @@ def school_facts(plan: Plan, labels: np.ndarray, colours: dict[str, str]) -> pd.
     facts["km"] = metrics.distances_to_medoid(district, labels)
     facts["medoid"] = False
     facts.loc[list(metrics.medoids(district, labels).values()), "medoid"] = True
-    sender, receiver, students = metrics.flow_arrays(district)
+    sender, receiver, students = district.flow_positions
     n = len(labels)
     facts["sent"] = np.bincount(sender, weights=students, minlength=n)
     facts["crossing"] = np.bincount(
@@ -139,18 +141,12 @@ def voronoi_areas(schools: gpd.GeoDataFrame, labels: np.ndarray) -> gpd.GeoDataF
     portfolios goes to the first of them in file order. Shared boundaries are simplified
     once for both neighbours (coverage simplification), so areas neither gap nor overlap.
     """
-    points = schools.geometry.to_crs(schools.estimate_utm_crs())
-    xy = np.column_stack([points.x, points.y]).round(1)
-    sites, first = np.unique(xy, axis=0, return_index=True)
-    hull = shapely.multipoints(sites).convex_hull
-    extent = float(np.hypot(*np.ptp(sites, axis=0))) if len(sites) > 1 else 0.0
-    clip = hull.buffer(max(MIN_MARGIN_M, MARGIN_SHARE * extent))
-    cells = voronoi_cells(sites, clip)
-    owners = gpd.GeoDataFrame({"name": labels[first]}, geometry=cells, crs=points.crs)
+    cells, extent = site_cells(schools)
+    owners = gpd.GeoDataFrame({"name": labels[cells["school"].to_numpy()]}, geometry=cells.geometry)
     merged = owners.dissolve("name", sort=True)
     geometry = shapely.set_precision(merged.geometry.to_numpy(), 1.0)
     tolerance = max(10.0, SIMPLIFY_SHARE * extent)
-    simplified = gpd.GeoSeries(shapely.coverage_simplify(geometry, tolerance), crs=points.crs)
+    simplified = gpd.GeoSeries(shapely.coverage_simplify(geometry, tolerance), crs=cells.crs)
     areas = gpd.GeoDataFrame(
         {"name": merged.index.to_numpy()},
         geometry=shapely.set_precision(simplified.to_crs("EPSG:4326").to_numpy(), DEGREES),
@@ -158,6 +154,22 @@ def voronoi_areas(schools: gpd.GeoDataFrame, labels: np.ndarray) -> gpd.GeoDataF
     )
     areas["anchor"] = [anchor(g) for g in areas.geometry]
     return areas
+
+
+def site_cells(schools: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, float]:
+    """One Voronoi cell per distinct school site (metres, the district's UTM zone), clipped to the district.
+
+    `school` is the first school at the site in file order, which owns the cell; also
+    returned: the diagonal of the sites' bounding box (m), the district's scale.
+    """
+    points = schools.geometry.to_crs(schools.estimate_utm_crs())
+    xy = np.column_stack([points.x, points.y]).round(1)
+    sites, first = np.unique(xy, axis=0, return_index=True)
+    hull = shapely.multipoints(sites).convex_hull
+    extent = float(np.hypot(*np.ptp(sites, axis=0))) if len(sites) > 1 else 0.0
+    clip = hull.buffer(max(MIN_MARGIN_M, MARGIN_SHARE * extent))
+    cells = gpd.GeoDataFrame({"school": first}, geometry=voronoi_cells(sites, clip), crs=points.crs)
+    return cells, extent
 
 
 def voronoi_cells(sites: np.ndarray, clip: shapely.Geometry) -> np.ndarray:

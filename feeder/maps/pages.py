@@ -17,10 +17,12 @@ from branca.element import Element, Figure
 from feeder import metrics
 from feeder.maps import features
 from feeder.maps.assets import make_offline
+from feeder.maps.editor import edit_scripts, edit_section
 from feeder.maps.elements import FeatureLayer, Raw, data_script
 from feeder.maps.features import Drawing, Feature, esc, number
+from feeder.maps.key import map_key
 from feeder.maps.model import MapModel
-from feeder.maps.symbols import GREY, ORANGE, PURPLE, REGION, ring, stroke, swatch, symbol
+from feeder.maps.symbols import swatch, symbol
 
 INDEX = "index.html"
 TILES = "OpenStreetMap"
@@ -43,7 +45,9 @@ def overview_page(model: MapModel, drawing: Drawing, links: Mapping[str, str]) -
         flows=np.ones(len(drawing.flows), dtype=bool),
         broken=np.ones(len(drawing.broken), dtype=bool),
     )
-    figure.html.add_child(Raw(overview_panel(model, links)), name="panel")
+    for number_, script in enumerate(edit_scripts(model)):
+        figure.header.add_child(script, name=f"feeder_edit_{number_}")
+    figure.html.add_child(Raw(overview_panel(model, links) + map_key(model)), name="panel")
     return render(figure)
 
 
@@ -72,7 +76,7 @@ def cohort_page(model: MapModel, drawing: Drawing, name: str) -> str:
         broken=broken,
         others=others,
     )
-    figure.html.add_child(Raw(cohort_panel(model, name, schools[members])), name="panel")
+    figure.html.add_child(Raw(cohort_panel(model, name, schools[members]) + map_key(model)), name="panel")
     return render(figure)
 
 
@@ -92,7 +96,10 @@ def new_map(title: str, bounds: tuple[float, float, float, float]) -> tuple[Figu
     folium.TileLayer(TILES, name="Street map (online)", overlay=True, class_name="feeder-tiles").add_to(
         folium_map
     )
-    folium_map.fit_bounds([[south, west], [north, east]], padding=(12, 12))
+    # The map key covers the lower right corner: keep the district clear of it.
+    folium_map.fit_bounds(
+        [[south, west], [north, east]], padding_top_left=(12, 12), padding_bottom_right=(270, 12)
+    )
     return figure, folium_map
 
 
@@ -161,46 +168,57 @@ def walk(element: Element) -> Iterator[Element]:
 
 
 def overview_panel(model: MapModel, links: Mapping[str, str]) -> str:
-    """Title, key figures, the portfolio legend (with links) and the map key."""
+    """Title, key figures, the portfolio legend (with links) and the edit mode."""
     plan, schools = model.plan, model.schools
     district = plan.district
     cohesion = metrics.cohesion(district, schools["portfolio"].to_numpy())
     stats = [
-        (len(model.colours), "portfolios"),
+        (metric("n_portfolios", len(model.colours)), "portfolios"),
         (len(schools), "schools"),
         (number(schools["enrollment"].sum()), "students"),
-        ("—" if cohesion is None else f"{cohesion:.0%}", "of flow students stay in their portfolio"),
-        (int(schools["split"].sum()), "split feeders (>10% to other portfolios)"),
-        (f"{schools['km'].mean():.1f} km", "mean distance to meeting site"),
+        (
+            metric("cohesion", "—" if cohesion is None else f"{cohesion:.0%}"),
+            "of flow students stay in their portfolio",
+        ),
+        (
+            metric("split_schools", int(schools["split"].sum())),
+            "split schools (send >10 % to other portfolios)",
+        ),
+        (metric("mean_km", f"{schools['km'].mean():.1f} km"), "mean distance to meeting site"),
     ]
     totals = schools.groupby("portfolio").agg(n=("school_id", "size"), students=("enrollment", "sum"))
     entries = "".join(
-        f'<li class="feeder-legend-portfolio">{swatch(model.colours[name])}'
+        f'<li class="feeder-legend-portfolio" data-portfolio="{esc(name)}">{swatch(model.colours[name])}'
         f'<a href="{esc(links[name])}">{esc(name)}</a>'
-        f'<span class="feeder-count">{row.n} schools · {number(row.students)}</span></li>'
+        f'<span class="feeder-count">{row.n} schools · {number(row.students)} students</span></li>'
         for name, row in zip(totals.index, totals.itertuples(), strict=True)
     )
     return (
         '<div class="feeder-panel">'
         f"<h1>{esc(district.name)}</h1>"
         f'<p class="feeder-subtitle">{esc(plan_title(model))}</p>'
-        f"{stat_boxes(stats)}"
-        f'<h2>Portfolios</h2><ul class="feeder-key">{entries}</ul>'
-        f"{map_key(model)}"
+        f"{stat_boxes(stats)}{by_level_note(model)}"
+        f'<h2>Portfolios</h2><ul class="feeder-key feeder-portfolios">{entries}</ul>'
+        f"{edit_section()}"
         f"{area_note()}"
         "</div>"
     )
 
 
+def metric(key: str, text: object) -> str:
+    """A key figure the edit mode rewrites when the plan changes."""
+    return f'<span data-metric="{key}">{text}</span>'
+
+
 def cohort_panel(model: MapModel, name: str, members: pd.DataFrame) -> str:
-    """Back link, the cohort's key figures, its member table and the map key."""
+    """Back link, the cohort's key figures and its member table."""
     sent, crossing = members["sent"].sum(), members["crossing"].sum()
     meeting = members[members["medoid"]].iloc[0]
     stats = [
         (len(members), "schools"),
         (number(members["enrollment"].sum()), "students"),
         ("—" if sent == 0 else f"{1 - crossing / sent:.0%}", "of students sent stay in the cohort"),
-        (int(members["split"].sum()), "split feeders"),
+        (int(members["split"].sum()), "split schools (send >10 % to other portfolios)"),
         (f"{members['km'].mean():.1f} km", "mean distance to meeting site"),
         (f"{members['km'].max():.1f} km", "farthest school"),
     ]
@@ -210,9 +228,8 @@ def cohort_panel(model: MapModel, name: str, members: pd.DataFrame) -> str:
         f"<h1>{swatch(model.colours[name])} {esc(name)}</h1>"
         f'<p class="feeder-subtitle">{esc(plan_title(model))} · meeting site: '
         f"<b>{esc(meeting['name'])}</b></p>"
-        f"{stat_boxes(stats)}"
+        f"{stat_boxes(stats)}{by_level_note(model)}"
         f"<h2>Schools</h2>{member_table(model, members)}"
-        f"{map_key(model)}"
         "</div>"
     )
 
@@ -223,9 +240,9 @@ def member_table(model: MapModel, members: pd.DataFrame) -> str:
     order = members.assign(rank=members["level"].map(LEVEL_ORDER)).sort_values(
         ["rank", "name"], kind="stable"
     )
-    head = "<th>School</th><th>Level</th><th class=num>Enrollment</th>"
+    head = "<th>School</th><th>Level</th><th class=num>Students</th>"
     head += "<th>Principal</th>" if with_principal else ""
-    head += "<th class=num>km</th>"
+    head += "<th class=num>km to meeting site</th>"
     rows = []
     for _, school in order.iterrows():
         enrollment = "—" if pd.isna(school["enrollment"]) else number(school["enrollment"])
@@ -240,32 +257,19 @@ def member_table(model: MapModel, members: pd.DataFrame) -> str:
     return f'<table class="feeder-members"><tr>{head}</tr>{"".join(rows)}</table>{note}'
 
 
-def map_key(model: MapModel) -> str:
-    """Legend of symbols and lines; levels only when the district has them."""
-    present = set(model.schools["level"])
-    entries = [
-        (symbol(level, "#9a9a9a"), f"{features.LEVEL_NAMES[level]} school")
-        for level in ("elementary", "middle", "high", "span")
-        if level in present
-    ]
-    entries += [
-        ("", "Symbol size follows enrollment; fill is the portfolio colour"),
-        (ring(), "Meeting site"),
-        (
-            symbol("elementary", "#9a9a9a", stroke=ORANGE, width=3),
-            "Split feeder: sends >10% to other portfolios",
-        ),
-        (stroke(GREY, 4), "Student flow (width = students)"),
-        (stroke(ORANGE, 3, "8 5"), "Flow crossing a portfolio line"),
-    ]
-    if not model.broken.empty:
-        entries.append((stroke(PURPLE, 3, "2 6"), "Broken program pathway"))
-    if not model.regions.empty:
-        entries.append((stroke(REGION, 3), "Region boundary"))
-    items = "".join(
-        f'<li class="feeder-legend-key">{glyph}<span>{text}</span></li>' for glyph, text in entries
+def by_level_note(model: MapModel) -> str:
+    """Why today's plan scores cohesion 0 and K-12 0 % when each portfolio holds one level only."""
+    if not model.plan.provenance.is_current:
+        return ""
+    levels = model.schools.loc[model.schools["level"] != "span"].groupby("portfolio")["level"].nunique()
+    if levels.empty or levels.max() > 1:
+        return ""
+    return (
+        '<p class="feeder-note feeder-by-level">Today\'s portfolios are organized by level: apart from '
+        "a few span schools, each holds only elementary, only middle or only high schools. Students who "
+        "move up change portfolio, so a low cohesion and few K-12 portfolios come from that organization, "
+        "not from a fault.</p>"
     )
-    return f'<h2>Map key</h2><ul class="feeder-key">{items}</ul>'
 
 
 def area_note() -> str:

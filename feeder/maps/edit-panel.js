@@ -1,0 +1,152 @@
+/* feeder edit mode: the side panel's live scorecard, portfolio table and tool states, and the
+ * school popup rows that change with the plan. Text from input files is set as text, never as HTML.
+ */
+var feederPanel = (function () {
+  "use strict";
+
+  function cell(tag, text, className) {
+    var node = document.createElement(tag);
+    node.textContent = text;
+    if (className) { node.className = className; }
+    return node;
+  }
+
+  function row(cells) {
+    var tr = document.createElement("tr");
+    cells.forEach(function (c) { tr.appendChild(c); });
+    return tr;
+  }
+
+  function percent(value) {
+    return value === null ? "—" : (100 * value).toFixed(1) + " %";
+  }
+
+  function decimal(value, digits, unit) {
+    return value === null ? "—" : value.toFixed(digits) + (unit || "");
+  }
+
+  function plural(n, word) {
+    return n.toLocaleString("en-US") + " " + word + (n === 1 ? "" : "s");
+  }
+
+  function list(names) {
+    return names.length > 6 ? names.slice(0, 6).join(", ") + " and " + (names.length - 6) + " more" : names.join(", ");
+  }
+
+  // Metric, value (with unit) and what it means or which portfolios fail it, in METRICS.md order.
+  function metricRows(card, data) {
+    var rows = [
+      ["n_portfolios", plural(card.n_portfolios, "portfolio"), plural(card.n_schools, "school") + " in all"],
+      ["size_ok", card.size_ok ? "yes" : "no", card.size_ok
+        ? "every portfolio has " + card.min_size + "–" + card.max_size + " schools"
+        : "outside " + card.min_size + "–" + card.max_size + " schools: " + list(card.details.off_size)],
+      ["cohesion", percent(card.cohesion), "of students on flows stay in their portfolio"],
+      ["split_schools", plural(card.split_schools, "school"), "send >10 % of their students to other portfolios"],
+      ["mean_km", decimal(card.mean_km, 2, " km"), "mean distance from a school to its meeting site"],
+      ["max_km", decimal(card.max_km, 2, " km"), "farthest school from its meeting site"],
+      ["contiguous", percent(card.contiguous), card.details.non_contiguous.length
+        ? "in pieces: " + list(card.details.non_contiguous) : "every portfolio is one connected area"],
+      ["k12_complete", percent(card.k12_complete), "of portfolios hold grades 3, 7 and 10"],
+      ["enrollment_cv", decimal(card.enrollment_cv, 3), "spread of students per portfolio (std ÷ mean)"],
+      ["need_cv", decimal(card.need_cv, 3), card.need_cv === null ? "no need index given" : "spread of mean need index"],
+      ["in_region", percent(card.in_region), card.in_region === null ? "no regions given" : "of portfolios inside one region"],
+      ["moved", card.moved === null ? "—" : plural(card.moved, "school"),
+        card.moved === null ? "no plan today to compare with" : "in another portfolio than today"]
+    ];
+    return rows.map(function (r) {
+      return row([cell("th", r[0]), cell("td", r[1], "num"), cell("td", r[2], "feeder-note")]);
+    });
+  }
+
+  function portfolioRows(card, context) {
+    var data = context.data;
+    return card.details.portfolios.map(function (p) {
+      var swatch = cell("span", "", "feeder-swatch");
+      swatch.style.background = context.colourOf(p.name);
+      var name = cell("td", "");
+      name.appendChild(swatch);
+      name.appendChild(document.createTextNode(" " + p.name));
+      var size = cell("td", String(p.schools), "num");
+      if (p.schools < card.min_size || p.schools > card.max_size) { size.className += " feeder-bad"; }
+      if (card.details.non_contiguous.indexOf(p.name) >= 0) { name.className = "feeder-bad"; }
+      return row([name, size, cell("td", Math.round(p.students).toLocaleString("en-US"), "num"),
+        cell("td", data.names[p.meetingSite]), cell("td", p.meanKm.toFixed(1), "num"),
+        cell("td", p.maxKm.toFixed(1), "num")]);
+    });
+  }
+
+  function replaceRows(body, rows) {
+    while (body.firstChild) { body.removeChild(body.firstChild); }
+    rows.forEach(function (r) { body.appendChild(r); });
+  }
+
+  function targetOptions(select, names) {
+    var chosen = select.value;
+    while (select.firstChild) { select.removeChild(select.firstChild); }
+    names.forEach(function (name) {
+      var option = cell("option", name);
+      option.value = name;
+      select.appendChild(option);
+    });
+    var fresh = cell("option", "New portfolio…");
+    fresh.value = "";
+    select.appendChild(fresh);
+    select.value = names.indexOf(chosen) >= 0 || chosen === "" ? chosen : names[0];
+  }
+
+  // The portfolio legend above: counts and colours of the edited plan; new portfolios have no cohort page.
+  function legend(card, context) {
+    var list = document.querySelector(".feeder-portfolios");
+    if (!list) { return; }
+    var entries = Object.create(null);
+    list.querySelectorAll(".feeder-legend-portfolio").forEach(function (li) { entries[li.dataset.portfolio] = li; });
+    while (list.firstChild) { list.removeChild(list.firstChild); }
+    card.details.portfolios.forEach(function (p) {
+      var li = entries[p.name];
+      if (!li) {
+        li = cell("li", "", "feeder-legend-portfolio");
+        li.dataset.portfolio = p.name;
+        li.appendChild(cell("span", "", "feeder-swatch"));
+        li.appendChild(cell("span", p.name));
+        li.appendChild(cell("span", "", "feeder-count"));
+      }
+      li.querySelector(".feeder-swatch").style.background = context.colourOf(p.name);
+      li.querySelector(".feeder-count").textContent = plural(p.schools, "school") + " · " +
+        Math.round(p.students).toLocaleString("en-US") + " students";
+      list.appendChild(li);
+    });
+  }
+
+  function show(ui, card, context) {
+    legend(card, context);
+    replaceRows(ui.scorecard, metricRows(card, context.data));
+    replaceRows(ui.portfolios, portfolioRows(card, context));
+    targetOptions(ui.target, card.details.portfolios.map(function (p) { return p.name; }));
+    ui.newName.hidden = ui.target.value !== "";
+    ui.target.onchange = function () { ui.newName.hidden = ui.target.value !== ""; };
+    ui.selection.textContent = plural(context.selected, "school") + " selected · " + context.locked + " locked";
+    ["move", "lock", "unlock", "clear"].forEach(function (name) { ui[name].disabled = context.selected === 0; });
+    ui.undo.disabled = !context.canUndo;
+    ui.redo.disabled = !context.canRedo;
+    document.querySelectorAll("[data-metric]").forEach(function (node) {
+      var key = node.dataset.metric, value = card[key];
+      node.textContent = key === "cohesion" ? decimal(value === null ? null : 100 * value, 0, " %")
+        : key === "mean_km" ? decimal(value, 1, " km") : String(value);
+    });
+  }
+
+  // A school's popup rows that depend on the plan: its portfolio, meeting site and where it sends.
+  function updateRows(p, facts) {
+    p.rows.forEach(function (r) {
+      if (r[0] === "Portfolio") { r[1] = facts.portfolio; }
+      if (r[0] === "Meeting site") { r[1] = facts.site; }
+      if (r[0] === "Sends" && facts.sent > 0) {
+        var text = Math.round(100 * facts.crossing / facts.sent) + " % of " + feeder.count(facts.sent) +
+          " students to other portfolios";
+        r[1] = facts.split ? "<b>" + text + " (split school)</b>" : text;
+      }
+    });
+  }
+
+  return {show: show, updateRows: updateRows};
+})();

@@ -1,0 +1,268 @@
+/* feeder edit mode: the METRICS.md scorecard of any plan, computed as feeder/metrics.py does.
+ *
+ * Pure functions of the page's FEEDER_EDIT data (schools in schools.csv order, internal
+ * flows, Delaunay edges, all from Python) and a labels array (a portfolio per school).
+ * Floating-point steps follow numpy's order where it decides a comparison (split shares,
+ * medoid totals), so the page and `feeder score` agree to the last digits.
+ */
+var feederScore = (function () {
+  "use strict";
+
+  var SPLIT_SHARE = 0.10, K12_GRADES = [3, 7, 10], EARTH_RADIUS_KM = 6371.0088, RAD = Math.PI / 180;
+
+  function compare(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+  }
+
+  // Portfolio → member positions in schools.csv order; portfolios sorted by name (np.unique).
+  function groups(labels) {
+    var members = Object.create(null);
+    labels.forEach(function (label, i) {
+      (members[label] = members[label] || []).push(i);
+    });
+    var names = Object.keys(members).sort(compare);
+    return {names: names, members: names.map(function (name) { return members[name]; })};
+  }
+
+  // numpy's pairwise summation (used by sum along a contiguous axis), so near-equal totals tie-break alike.
+  function pairwiseSum(values, start, n) {
+    var i, sum;
+    if (n < 8) {
+      sum = -0;
+      for (i = 0; i < n; i++) { sum += values[start + i]; }
+      return sum;
+    }
+    if (n <= 128) {
+      var r = values.slice(start, start + 8);
+      for (i = 8; i < n - (n % 8); i += 8) {
+        for (var j = 0; j < 8; j++) { r[j] += values[start + i + j]; }
+      }
+      sum = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+      for (; i < n; i++) { sum += values[start + i]; }
+      return sum;
+    }
+    var half = Math.floor(n / 2);
+    half -= half % 8;
+    return pairwiseSum(values, start, half) + pairwiseSum(values, start + half, n - half);
+  }
+
+  function sum(values) {
+    return pairwiseSum(values, 0, values.length);
+  }
+
+  function haversineKm(lat1, lon1, lat2, lon2) {
+    var p1 = lat1 * RAD, p2 = lat2 * RAD;
+    var dlat = p2 - p1, dlon = lon2 * RAD - lon1 * RAD;
+    var a = Math.pow(Math.sin(dlat / 2), 2) + Math.cos(p1) * Math.cos(p2) * Math.pow(Math.sin(dlon / 2), 2);
+    return 2 * EARTH_RADIUS_KM * Math.asin(Math.sqrt(Math.min(Math.max(a, 0), 1)));
+  }
+
+  // The member with least total distance to the others; the first in file order on ties.
+  function medoid(data, members) {
+    var best = members[0], bestTotal = Infinity;
+    members.forEach(function (i) {
+      var total = sum(members.map(function (j) {
+        return haversineKm(data.lat[i], data.lon[i], data.lat[j], data.lon[j]);
+      }));
+      if (total < bestTotal) { best = i; bestTotal = total; }
+    });
+    return best;
+  }
+
+  // Population std over mean; null when undefined (no values, or mean 0).
+  function coefficientOfVariation(values) {
+    if (!values.length) { return null; }
+    var mean = sum(values) / values.length;
+    if (mean === 0) { return null; }
+    var variance = sum(values.map(function (v) { return (v - mean) * (v - mean); })) / values.length;
+    return Math.sqrt(variance) / mean;
+  }
+
+  function cohesion(data, labels) {
+    var total = 0, kept = 0;
+    data.flows.forEach(function (f) {
+      total += f[2];
+      if (labels[f[0]] === labels[f[1]]) { kept += f[2]; }
+    });
+    return total === 0 ? null : kept / total;
+  }
+
+  // Per school: students sent to district schools and those sent to other portfolios (bincount order).
+  function sending(data, labels) {
+    var n = labels.length, sent = new Array(n).fill(0), crossing = new Array(n).fill(0);
+    data.flows.forEach(function (f) {
+      sent[f[0]] += f[2];
+      crossing[f[0]] += f[2] * (labels[f[0]] !== labels[f[1]] ? 1 : 0);
+    });
+    return {sent: sent, crossing: crossing, split: sent.map(function (s, i) {
+      return s > 0 && crossing[i] / s > SPLIT_SHARE;
+    })};
+  }
+
+  // Portfolios whose schools do not induce a connected Delaunay subgraph.
+  function broken(data, labels, parts) {
+    var neighbours = labels.map(function () { return []; });
+    data.edges.forEach(function (e) {
+      if (labels[e[0]] === labels[e[1]]) {
+        neighbours[e[0]].push(e[1]);
+        neighbours[e[1]].push(e[0]);
+      }
+    });
+    return parts.names.filter(function (name, k) {
+      var members = parts.members[k], seen = new Set([members[0]]), queue = [members[0]];
+      while (queue.length) {
+        neighbours[queue.pop()].forEach(function (j) {
+          if (!seen.has(j)) { seen.add(j); queue.push(j); }
+        });
+      }
+      return seen.size !== members.length;
+    });
+  }
+
+  function serves(data, i, grade) {
+    var lo = data.gradeLo[i], hi = data.gradeHi[i];
+    return lo !== null && hi !== null && lo <= grade && hi >= grade;
+  }
+
+  function k12Complete(data, parts) {
+    var complete = parts.members.filter(function (members) {
+      return K12_GRADES.every(function (g) {
+        return members.some(function (i) { return serves(data, i, g); });
+      });
+    });
+    return complete.length / parts.names.length;
+  }
+
+  function enrollmentOf(data, i) {
+    return data.enrollment[i] === null ? 0 : data.enrollment[i];
+  }
+
+  function needCv(data, parts) {
+    if (data.need.every(function (v) { return v === null; })) { return null; }
+    var means = [];
+    parts.members.forEach(function (members) {
+      var known = members.filter(function (i) { return data.need[i] !== null; });
+      if (!known.length) { return; }
+      var weights = known.map(function (i) { return enrollmentOf(data, i); });
+      if (sum(weights) === 0) { weights = known.map(function () { return 1; }); }
+      var weighted = sum(known.map(function (i, k) { return data.need[i] * weights[k]; }));
+      means.push(weighted / sum(weights));
+    });
+    return coefficientOfVariation(means);
+  }
+
+  function inRegion(data, parts) {
+    if (!data.region) { return null; }
+    var whole = parts.members.filter(function (members) {
+      return members.every(function (i) { return data.region[i] === data.region[members[0]]; });
+    });
+    return whole.length / parts.names.length;
+  }
+
+  // Largest total weight of a one-to-one matching of rows to columns (Hungarian method, O(n²m)).
+  function maxMatching(weights) {
+    var rows = weights.length, cols = rows ? weights[0].length : 0;
+    if (rows > cols) {
+      return maxMatching(weights[0] ? weights[0].map(function (_, c) {
+        return weights.map(function (row) { return row[c]; });
+      }) : []);
+    }
+    var top = 0;
+    weights.forEach(function (row) { row.forEach(function (w) { top = Math.max(top, w); }); });
+    var u = new Array(rows + 1).fill(0), v = new Array(cols + 1).fill(0);
+    var match = new Array(cols + 1).fill(0), way = new Array(cols + 1).fill(0);
+    function cost(i, j) { return top - weights[i - 1][j - 1]; }
+    for (var i = 1; i <= rows; i++) {
+      match[0] = i;
+      var j0 = 0, minv = new Array(cols + 1).fill(Infinity), used = new Array(cols + 1).fill(false);
+      do {
+        used[j0] = true;
+        var i0 = match[j0], delta = Infinity, j1 = 0;
+        for (var j = 1; j <= cols; j++) {
+          if (used[j]) { continue; }
+          var reduced = cost(i0, j) - u[i0] - v[j];
+          if (reduced < minv[j]) { minv[j] = reduced; way[j] = j0; }
+          if (minv[j] < delta) { delta = minv[j]; j1 = j; }
+        }
+        for (j = 0; j <= cols; j++) {
+          if (used[j]) { u[match[j]] += delta; v[j] -= delta; } else { minv[j] -= delta; }
+        }
+        j0 = j1;
+      } while (match[j0] !== 0);
+      do { var prev = way[j0]; match[j0] = match[prev]; j0 = prev; } while (j0);
+    }
+    var total = 0;
+    for (var c = 1; c <= cols; c++) {
+      if (match[c]) { total += weights[match[c] - 1][c - 1]; }
+    }
+    return total;
+  }
+
+  // Schools whose portfolio differs from today's after the best one-to-one matching of names.
+  function moved(data, labels, parts) {
+    if (data.today.every(function (t) { return t === ""; })) { return null; }
+    var old = groups(data.today), oldIndex = Object.create(null), newIndex = Object.create(null);
+    old.names.forEach(function (name, k) { oldIndex[name] = k; });
+    parts.names.forEach(function (name, k) { newIndex[name] = k; });
+    var overlap = parts.names.map(function () { return new Array(old.names.length).fill(0); });
+    labels.forEach(function (label, i) { overlap[newIndex[label]][oldIndex[data.today[i]]] += 1; });
+    return labels.length - maxMatching(overlap);
+  }
+
+  /* The scorecard of `labels`: the keys of feeder.plan.Plan.score(), plus `details`:
+   * sizes / enrollment / meeting site (medoid, position) / mean and max km per portfolio,
+   * the portfolios out of the size range and the non-contiguous ones, and per school
+   * its km to the meeting site and whether it is split. */
+  function scorecard(data, labels) {
+    var parts = groups(labels), n = labels.length;
+    var sizes = parts.members.map(function (m) { return m.length; });
+    var medoids = parts.members.map(function (m) { return medoid(data, m); });
+    var km = new Array(n);
+    parts.members.forEach(function (members, k) {
+      var centre = medoids[k];
+      members.forEach(function (i) {
+        km[i] = haversineKm(data.lat[i], data.lon[i], data.lat[centre], data.lon[centre]);
+      });
+    });
+    var flows = sending(data, labels);
+    var nonContiguous = broken(data, labels, parts);
+    var enrollment = parts.members.map(function (m) {
+      return sum(m.map(function (i) { return enrollmentOf(data, i); }));
+    });
+    var offSize = parts.names.filter(function (_, k) {
+      return sizes[k] < data.minSize || sizes[k] > data.maxSize;
+    });
+    var portfolios = parts.names.map(function (name, k) {
+      var distances = parts.members[k].map(function (i) { return km[i]; });
+      return {
+        name: name, schools: sizes[k], students: enrollment[k], meetingSite: medoids[k],
+        meanKm: sum(distances) / distances.length, maxKm: Math.max.apply(null, distances)
+      };
+    });
+    return {
+      n_schools: n,
+      n_portfolios: parts.names.length,
+      min_size: data.minSize,
+      max_size: data.maxSize,
+      size_ok: offSize.length === 0,
+      smallest: Math.min.apply(null, sizes),
+      largest: Math.max.apply(null, sizes),
+      cohesion: cohesion(data, labels),
+      split_schools: flows.split.filter(Boolean).length,
+      mean_km: sum(km) / n,
+      max_km: Math.max.apply(null, km),
+      contiguous: (parts.names.length - nonContiguous.length) / parts.names.length,
+      k12_complete: k12Complete(data, parts),
+      enrollment_cv: coefficientOfVariation(enrollment),
+      need_cv: needCv(data, parts),
+      in_region: inRegion(data, parts),
+      moved: moved(data, labels, parts),
+      details: {
+        portfolios: portfolios, off_size: offSize, non_contiguous: nonContiguous,
+        km: km, sent: flows.sent, crossing: flows.crossing, split: flows.split
+      }
+    };
+  }
+
+  return {scorecard: scorecard, groups: groups, maxMatching: maxMatching, haversineKm: haversineKm};
+})();

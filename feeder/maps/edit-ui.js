@@ -1,0 +1,257 @@
+/* feeder edit mode on the overview map: select schools, move them between portfolios, lock them,
+ * undo / redo, download the plan and the locks; the scorecard and the map follow every change.
+ *
+ * Page API (stable, used by tests and power users): window.feeder.assign(id, portfolio),
+ * scorecard(), planCsv(), locksCsv(), lock(id), unlock(id), undo(), redo(), setPlan({id: portfolio}).
+ * A design server may define window.feederServer = {design: function (locks, options) → Promise
+ * of {plan: {id: portfolio}}} before the page loads; a "Re-design around my locks" button then appears.
+ */
+var feederEdit = (function () {
+  "use strict";
+
+  var SELECTED = "#1f5fa8", LOCKED = "#000000";
+
+  function escapeHtml(text) {
+    return String(text).replace(/[&<>"']/g, function (c) {
+      return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"}[c];
+    });
+  }
+
+  function element(tag, attributes, children) {
+    var node = document.createElement(tag);
+    Object.keys(attributes || {}).forEach(function (key) {
+      if (key === "text") { node.textContent = attributes[key]; } else { node.setAttribute(key, attributes[key]); }
+    });
+    (children || []).forEach(function (child) { node.appendChild(child); });
+    return node;
+  }
+
+  function download(name, text) {
+    var link = element("a", {href: URL.createObjectURL(new Blob([text], {type: "text/csv"})), download: name});
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+  }
+
+  // The colour of each portfolio: kept once given; a new one takes an unused palette colour, else
+  // one no neighbouring portfolio has.
+  function colourBook(data) {
+    var colours = Object.assign(Object.create(null), data.colours);
+    return function (name, labels) {
+      if (colours[name]) { return colours[name]; }
+      var used = new Set(Object.keys(colours).map(function (k) { return colours[k]; }));
+      var near = new Set();
+      data.edges.forEach(function (e) {
+        if ((labels[e[0]] === name) !== (labels[e[1]] === name)) {
+          near.add(colours[labels[labels[e[0]] === name ? e[1] : e[0]]]);
+        }
+      });
+      colours[name] = data.palette.find(function (c) { return !used.has(c); }) ||
+        data.palette.find(function (c) { return !near.has(c); }) || data.palette[0];
+      return colours[name];
+    };
+  }
+
+  function start() {
+    if (typeof FEEDER_EDIT === "undefined" || !feeder.layers.schools) { return; }
+    var data = FEEDER_EDIT, layers = feeder.layers, map = layers.schools._map;
+    var colourOf = colourBook(data), selected = new Set(), editing = false, card = null;
+    var markers = [], cells = null;
+    layers.schools.eachLayer(function (marker) { markers[marker.feature.properties.i] = marker; });
+    var plan = feederPlan(data, redraw);
+    var ui = buildPanel();
+
+    function buildPanel() {
+      var box = document.querySelector(".feeder-edit");
+      var refs = {};
+      box.querySelectorAll("[data-ref]").forEach(function (node) { refs[node.dataset.ref] = node; });
+      refs.toggle.addEventListener("click", function () { setEditing(!editing); });
+      refs.clear.addEventListener("click", function () { select([]); });
+      refs.move.addEventListener("click", moveSelection);
+      refs.lock.addEventListener("click", function () { plan.lock(selectedIds()); });
+      refs.unlock.addEventListener("click", function () { plan.unlock(selectedIds()); });
+      refs.undo.addEventListener("click", plan.undo);
+      refs.redo.addEventListener("click", plan.redo);
+      refs.savePlan.addEventListener("click", function () { download("portfolios.csv", plan.planCsv()); });
+      refs.saveLocks.addEventListener("click", function () { download("locks.csv", plan.locksCsv()); });
+      if (window.feederServer && typeof window.feederServer.design === "function") {
+        refs.redesign.hidden = false;
+        refs.redesign.addEventListener("click", redesign);
+      }
+      return refs;
+    }
+
+    function selectedIds() {
+      return Array.from(selected).sort(function (a, b) { return a - b; }).map(function (i) { return data.ids[i]; });
+    }
+
+    function select(positions) {
+      selected = new Set(positions);
+      redraw();
+    }
+
+    function toggle(i) {
+      if (selected.has(i)) { selected.delete(i); } else { selected.add(i); }
+      redraw();
+    }
+
+    function moveSelection() {
+      var target = ui.target.value === "" ? ui.newName.value : ui.target.value;
+      if (!String(target).trim()) {
+        ui.message.textContent = "Name the new portfolio first.";
+        return;
+      }
+      var ids = selectedIds(), moved = plan.assign(ids, target);
+      var kept = ids.filter(function (id) { return plan.locked(plan.index(id)); }).length;
+      ui.message.textContent = "Moved " + moved + " school" + (moved === 1 ? "" : "s") + " to " + target +
+        (kept ? "; " + kept + " locked school" + (kept === 1 ? "" : "s") + " stayed" : "") + ".";
+    }
+
+    function redesign() {
+      ui.message.textContent = "Re-designing around " + plan.lockedIds().length + " locked schools…";
+      var locks = {};
+      plan.lockedIds().forEach(function (id) { locks[id] = plan.labels()[plan.index(id)]; });
+      window.feederServer.design(locks, {min_size: data.minSize, max_size: data.maxSize}).then(function (answer) {
+        plan.setPlan(answer.plan);
+        ui.message.textContent = "Proposal applied; Undo discards it.";
+      }, function (error) {
+        ui.message.textContent = "Re-design failed: " + error;
+      });
+    }
+
+    function setEditing(on) {
+      editing = on;
+      ui.toggle.textContent = on ? "Stop editing" : "Edit this plan";
+      ui.tools.hidden = !on;
+      map.boxZoom[on ? "disable" : "enable"]();
+      markers.forEach(function (marker) {
+        if (on) { marker.unbindPopup(); } else { marker.bindPopup(feeder.schoolPopup, {maxWidth: 360}); }
+      });
+      if (!on) { select([]); }
+    }
+
+    markers.forEach(function (marker, i) {
+      marker.on("click", function () { if (editing) { toggle(i); } });
+    });
+    rectangleSelect();
+
+    // Shift-drag draws a rectangle; the schools inside join the selection.
+    function rectangleSelect() {
+      var origin = null, box = null;
+      map.on("mousedown", function (event) {
+        if (!editing || !event.originalEvent.shiftKey) { return; }
+        origin = event.latlng;
+        map.dragging.disable();
+        box = L.rectangle(L.latLngBounds(origin, origin), {color: SELECTED, weight: 1, interactive: false}).addTo(map);
+      });
+      map.on("mousemove", function (event) {
+        if (box) { box.setBounds(L.latLngBounds(origin, event.latlng)); }
+      });
+      map.on("mouseup", function () {
+        if (!box) { return; }
+        var bounds = box.getBounds();
+        box.remove();
+        box = null;
+        map.dragging.enable();
+        data.ids.forEach(function (_, i) {
+          if (bounds.contains([data.lat[i], data.lon[i]])) { selected.add(i); }
+        });
+        redraw();
+      });
+    }
+
+    function redraw() {
+      var labels = plan.labels();
+      card = feederScore.scorecard(data, labels);
+      drawSchools(labels);
+      layers.flows.eachLayer(function (line) {
+        var p = line.feature.properties;
+        p.crossing = labels[p.a] !== labels[p.b];
+      });
+      layers.flows.setStyle(feeder.flowStyle);
+      drawMeetingSites();
+      if (labels.some(function (label, i) { return label !== data.labels[i]; }) || cells) { drawAreas(labels); }
+      feederPanel.show(ui, card, {colourOf: function (name) { return colourOf(name, labels); }, data: data,
+        selected: selected.size, locked: plan.lockedIds().length, canUndo: plan.canUndo(), canRedo: plan.canRedo()});
+    }
+
+    function drawSchools(labels) {
+      var details = card.details, sites = Object.create(null);
+      details.portfolios.forEach(function (p) { sites[p.name] = p.meetingSite; });
+      markers.forEach(function (marker, i) {
+        var p = marker.feature.properties, colour = colourOf(labels[i], labels);
+        p.portfolio = escapeHtml(labels[i]);
+        p.colour = colour;
+        p.split = details.split[i];
+        feederPanel.updateRows(p, {
+          portfolio: p.portfolio,
+          site: sites[labels[i]] === i ? "this school" : details.km[i].toFixed(1) + " km away",
+          sent: details.sent[i], crossing: details.crossing[i], split: p.split
+        });
+        var style = feeder.school(marker.feature, marker.getLatLng()).options;
+        if (plan.locked(i)) { style.color = LOCKED; style.weight = 3.5; style.dashArray = "3 2"; }
+        if (selected.has(i)) { style.color = SELECTED; style.weight = 4; style.dashArray = null; }
+        marker.setStyle({fillColor: style.fillColor, color: style.color, weight: style.weight,
+          dashArray: style.dashArray || null});
+      });
+    }
+
+    function drawMeetingSites() {
+      layers.meeting.clearLayers();
+      card.details.portfolios.forEach(function (p) {
+        var marker = markers[p.meetingSite];
+        layers.meeting.addLayer(feeder.meetingSite(marker.feature, marker.getLatLng()));
+      });
+    }
+
+    // Edited areas: every site's Voronoi cell in its school's colour, a line where portfolios meet.
+    function drawAreas(labels) {
+      if (!cells) {
+        layers.areas.clearLayers();
+        cells = data.cells.map(function (cell) {
+          var polygon = L.polygon(cell[1].map(function (part) {
+            return part.map(function (ring) { return ring.map(function (c) { return [c[1], c[0]]; }); });
+          }), {stroke: false, fillOpacity: 0.22, interactive: false});
+          layers.areas.addLayer(polygon);
+          return {owner: cell[0], polygon: polygon};
+        });
+        cells.extra = L.layerGroup().addTo(layers.areas);
+      }
+      cells.forEach(function (cell) { cell.polygon.setStyle({fillColor: colourOf(labels[cell.owner], labels)}); });
+      cells.extra.clearLayers();
+      data.borders.forEach(function (border) {
+        if (labels[border[0]] !== labels[border[1]]) {
+          cells.extra.addLayer(L.polyline(border[2].map(function (c) { return [c[1], c[0]]; }),
+            {color: "#333333", weight: 1.5, opacity: 0.8, interactive: false}));
+        }
+      });
+      card.details.portfolios.forEach(function (p) {
+        var icon = L.divIcon({className: "feeder-area-label", html: "<span>" + escapeHtml(p.name) + "</span>", iconSize: null});
+        cells.extra.addLayer(L.marker([data.lat[p.meetingSite], data.lon[p.meetingSite]],
+          {icon: icon, interactive: false, keyboard: false}));
+      });
+    }
+
+    function one(fn) {
+      return function (schoolId) { return fn([schoolId]); };
+    }
+
+    Object.assign(feeder, {
+      assign: function (schoolId, portfolio) { return plan.assign([schoolId], portfolio); },
+      scorecard: function () {
+        var copy = JSON.parse(JSON.stringify(card));
+        ["km", "sent", "crossing", "split"].forEach(function (key) { delete copy.details[key]; });
+        copy.details.portfolios.forEach(function (p) { p.meetingSite = data.ids[p.meetingSite]; });
+        return copy;
+      },
+      planCsv: plan.planCsv, locksCsv: plan.locksCsv, lock: one(plan.lock), unlock: one(plan.unlock),
+      undo: plan.undo, redo: plan.redo, setPlan: plan.setPlan,
+      edit: setEditing,
+      select: function (schoolIds) { select(schoolIds.map(plan.index)); }
+    });
+    redraw();
+  }
+
+  document.addEventListener("DOMContentLoaded", start);
+  return {start: start};
+})();

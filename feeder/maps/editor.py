@@ -1,0 +1,140 @@
+"""What the overview page's edit mode needs to score any plan in the browser exactly as Python does.
+
+The page recomputes every METRICS.md metric after each edit. Rather than re-deriving
+anything in JavaScript (the Delaunay triangulation above all), Python hands over the
+very inputs feeder.metrics uses: school facts in schools.csv order, the internal flows
+in district order and the Delaunay edges. The Voronoi cell of every site and the
+border between each pair of touching cells let the page redraw portfolio areas.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from feeder.maps import counts
+from feeder.maps.assets import own_file
+from feeder.maps.colors import PALETTE
+from feeder.maps.elements import Raw, data_script
+from feeder.maps.model import DEGREES, MapModel, site_cells
+
+PLACES = 5
+SCRIPTS = ("edit-score.js", "edit-plan.js", "edit-panel.js", "edit-ui.js")
+
+
+def edit_scripts(model: MapModel) -> list[Raw]:
+    """The edit mode's data and scripts, inline so the page edits offline."""
+    code = "\n".join(own_file(name) for name in SCRIPTS)
+    return [data_script(edit_data(model), variable="FEEDER_EDIT"), Raw(f"<script>{code}</script>")]
+
+
+def edit_section() -> str:
+    """The edit mode's tools, live scorecard and portfolio table; edit-ui.js brings them to life."""
+    button = '<button type="button" data-ref="{}">{}</button>'.format
+    return (
+        '<section class="feeder-edit"><h2>Edit this plan</h2>'
+        + button("toggle", "Edit this plan")
+        + '<div data-ref="tools" hidden>'
+        '<p class="feeder-note">Click schools to select them (blue outline); Shift-drag draws a '
+        "rectangle around several. Locked schools have a dashed black outline.</p>"
+        '<p><span data-ref="selection"></span> ' + button("clear", "Clear") + "</p>"
+        '<p>Move to <select data-ref="target"></select> '
+        '<input data-ref="newName" placeholder="new portfolio name" size="16"> '
+        + button("move", "Move")
+        + "</p><p>"
+        + button("lock", "Lock")
+        + button("unlock", "Unlock")
+        + button("undo", "Undo")
+        + button("redo", "Redo")
+        + "</p></div><p>"
+        + button("savePlan", "Download plan (portfolios.csv)")
+        + button("saveLocks", "Download locks (locks.csv)")
+        + '<button type="button" data-ref="redesign" hidden>Re-design around my locks</button></p>'
+        '<p class="feeder-note" data-ref="message" role="status"></p>'
+        '<h2>Scorecard</h2><table class="feeder-members feeder-scorecard"><tbody data-ref="scorecard"></tbody></table>'
+        '<table class="feeder-members"><thead><tr><th>Portfolio</th><th class=num>Schools</th>'
+        "<th class=num>Students</th><th>Meeting site</th><th class=num>Mean km</th><th class=num>Max km</th>"
+        '</tr></thead><tbody data-ref="portfolios"></tbody></table></section>'
+    )
+
+
+def edit_data(model: MapModel) -> dict[str, Any]:
+    """The page's FEEDER_EDIT object: metric inputs, today's plan, sizes, colours and site cells."""
+    plan = model.plan
+    district = plan.district
+    schools = district.schools
+    sender, receiver, students = district.flow_positions
+    return {
+        "ids": schools["school_id"].tolist(),
+        "names": schools["name"].tolist(),
+        "lat": schools["lat"].astype(float).tolist(),
+        "lon": schools["lon"].astype(float).tolist(),
+        "gradeLo": optional(schools["grade_lo"]),
+        "gradeHi": optional(schools["grade_hi"]),
+        "enrollment": optional(schools["enrollment"]),
+        "need": optional(schools["need_index"]),
+        "region": schools["region"].tolist() if district.has_regions else None,
+        "today": schools["portfolio"].tolist(),
+        "labels": [str(label) for label in plan.labels],
+        "flows": [
+            [int(a), int(b), counts.published_count(s)]
+            for a, b, s in zip(sender, receiver, students, strict=True)
+        ],
+        "edges": sorted([int(a), int(b)] for a, b in model.edges),
+        "minSize": plan.min_size,
+        "maxSize": plan.max_size,
+        "palette": list(PALETTE),
+        "colours": dict(sorted(model.colours.items())),
+        **cell_data(model),
+    }
+
+
+def optional(column: Any) -> list[float | None]:
+    """Numbers with missing values as null (JSON has no NaN)."""
+    return [None if value is None or math.isnan(float(value)) else float(value) for value in column]
+
+
+def cell_data(model: MapModel) -> dict[str, list]:
+    """Each site's Voronoi cell (owned by its first school) and the border lines between touching cells.
+
+    cells: [owner school position, polygon rings as [lon, lat] lists];
+    borders: [owner a, owner b, line as [lon, lat] points], drawn where a and b differ in portfolio.
+    """
+    cells, _ = site_cells(model.plan.district.schools)
+    owners = cells["school"].to_numpy()
+    metres = cells.geometry.to_numpy()
+    left, right = shapely.STRtree(metres).query(metres, predicate="touches")
+    pairs, lines = [], []
+    for a, b in zip(left, right, strict=True):
+        if a < b:
+            shared = shapely.line_merge(shapely.intersection(metres[a].boundary, metres[b].boundary))
+            for part in shapely.get_parts(shared):
+                if part.geom_type == "LineString" and part.length > 0:
+                    pairs.append((int(owners[a]), int(owners[b])))
+                    lines.append(part)
+    degrees = gpd.GeoSeries(np.concatenate([metres, np.array(lines, dtype=object)]), crs=cells.crs)
+    degrees = shapely.set_precision(degrees.to_crs("EPSG:4326").to_numpy(), DEGREES)
+    return {
+        "cells": [
+            [int(owner), polygon_rings(cell)]
+            for owner, cell in zip(owners, degrees[: len(metres)], strict=True)
+        ],
+        "borders": [[a, b, points(line)] for (a, b), line in zip(pairs, degrees[len(metres) :], strict=True)],
+    }
+
+
+def polygon_rings(cell: shapely.Geometry) -> list[list[list[list[float]]]]:
+    """A cell as GeoJSON MultiPolygon coordinates (clipping may leave a polygon in pieces)."""
+    return [
+        [points(part.exterior), *(points(hole) for hole in part.interiors)]
+        for part in shapely.get_parts(cell)
+        if part.geom_type == "Polygon"
+    ]
+
+
+def points(line: shapely.Geometry) -> list[list[float]]:
+    return [[round(x, PLACES), round(y, PLACES)] for x, y in shapely.get_coordinates(line).tolist()]

@@ -1,0 +1,64 @@
+"""The map key, drawn over the map's lower right corner so it reads without scrolling at 1280x720.
+
+It explains every symbol and line the page draws, with a scale for flow width in students.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from feeder.maps.features import LEVEL_NAMES
+from feeder.maps.model import WEIGHT, MapModel
+from feeder.maps.symbols import GREY, ORANGE, PURPLE, REGION, ring, stroke, symbol
+
+LEVELS = ("elementary", "middle", "high", "span")
+
+
+def map_key(model: MapModel) -> str:
+    """Symbols, the flow-width scale and line styles; levels and layers only when the page has them."""
+    present = set(model.schools["level"])
+    entries = [
+        (symbol(level, "#9a9a9a"), f"{LEVEL_NAMES[level]} school") for level in LEVELS if level in present
+    ]
+    entries += [
+        ("", "Size: enrollment; fill: portfolio colour"),
+        (ring(), "Meeting site (least total distance)"),
+        (
+            symbol("elementary", "#9a9a9a", stroke=ORANGE, width=3),
+            "Split school: sends >10 % of its students to other portfolios",
+        ),
+    ]
+    entries += [(stroke(GREY, width), f"Flow of {value:,} students") for value, width in flow_scale(model)]
+    entries.append((stroke(ORANGE, 3, "8 5"), "Flow crossing a portfolio line"))
+    if not model.broken.empty:
+        entries.append((stroke(PURPLE, 3, "2 6"), "Broken program pathway"))
+    if not model.regions.empty:
+        entries.append((stroke(REGION, 3), "Region boundary"))
+    items = "".join(
+        f'<li class="feeder-legend-key">{glyph}<span>{text}</span></li>' for glyph, text in entries
+    )
+    return f'<div class="feeder-map-key"><b>Map key</b><ul class="feeder-key">{items}</ul></div>'
+
+
+def flow_scale(model: MapModel) -> list[tuple[int, float]]:
+    """Up to three round student counts and the line width (px) the map gives each, largest first.
+
+    Widths follow model.scaled: thinnest + growth * sqrt(students / largest flow).
+    """
+    students = model.flows["students"].to_numpy(dtype=float)
+    top = float(students.max()) if len(students) else 0.0
+    if top <= 0:
+        return []
+    values = sorted({round_down(top / share) for share in (1, 5, 25)} - {0}, reverse=True)
+    low, span = WEIGHT
+    return [(value, round(low + span * math.sqrt(value / top), 1)) for value in values]
+
+
+def round_down(value: float) -> int:
+    """The largest 1, 2 or 5 * 10^k not above value (0 below 1)."""
+    if value < 1:
+        return 0
+    power = 10 ** int(np.floor(np.log10(value)))
+    return max(step * power for step in (1, 2, 5) if step * power <= value)

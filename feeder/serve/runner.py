@@ -1,0 +1,103 @@
+"""Re-designs for the web app: one at a time, in a worker process, so a planner can cancel one.
+
+The worker loads the district itself (nothing but the folder path and the request cross
+the process boundary) and sends back the plan and its scorecard, or the one-line reason
+the request cannot be met.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from feeder.design import design
+from feeder.district import load_district
+from feeder.errors import FeederError
+from feeder.plan import rounded
+from feeder.serve.requests import DesignRequest
+
+POLL_SECONDS = 0.1
+
+
+class Busy(Exception):
+    """Another re-design is running (the page offers to cancel it)."""
+
+
+class Cancelled(Exception):
+    """The planner cancelled the re-design."""
+
+
+@dataclass(frozen=True)
+class Refused(Exception):
+    """The request cannot be met (bad option, impossible locks); `reason` is one line."""
+
+    reason: str
+
+
+def design_in_worker(folder: str, request: DesignRequest, channel: Connection) -> None:
+    """Worker process body: design and send ("plan", labels, scorecard) or ("refused", reason)."""
+    try:
+        district = load_district(Path(folder))
+        plan = design(district, spec=request.spec, seed=request.seed)
+        labels = dict(zip(district.ids, plan.labels.tolist(), strict=True))
+        channel.send(("plan", labels, rounded(plan.score())))
+    except FeederError as error:
+        channel.send(("refused", str(error)))
+    finally:
+        channel.close()
+
+
+class DesignRunner:
+    """Runs at most one re-design at a time and can cancel it."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.process: multiprocessing.process.BaseProcess | None = None
+        self.started = 0.0
+        self.cancelled = False
+
+    def status(self) -> dict[str, Any]:
+        running = self.process is not None and self.process.is_alive()
+        return {"running": running, "seconds": round(time.monotonic() - self.started, 1) if running else 0.0}
+
+    def cancel(self) -> bool:
+        """Stop the running re-design; False when none runs."""
+        if self.process is None or not self.process.is_alive():
+            return False
+        self.cancelled = True
+        self.process.terminate()
+        return True
+
+    def run(self, request: DesignRequest) -> dict[str, Any]:
+        """Blocking: the plan and scorecard, or Busy / Cancelled / Refused."""
+        if self.process is not None and self.process.is_alive():
+            raise Busy
+        context = multiprocessing.get_context("spawn")
+        receiver, sender = context.Pipe(duplex=False)
+        process = context.Process(
+            target=design_in_worker, args=(str(self.folder), request, sender), daemon=True
+        )
+        self.process, self.started, self.cancelled = process, time.monotonic(), False
+        process.start()
+        sender.close()
+        try:
+            while not receiver.poll(POLL_SECONDS):
+                if not process.is_alive() and not receiver.poll(0):
+                    if self.cancelled:
+                        raise Cancelled
+                    raise RuntimeError(f"the design worker stopped with exit code {process.exitcode}")
+            try:
+                message = receiver.recv()
+            except EOFError:
+                raise Cancelled from None
+        finally:
+            process.join(timeout=5)
+            receiver.close()
+        if message[0] == "refused":
+            raise Refused(message[1])
+        _, labels, scorecard = message
+        return {"plan": labels, "scorecard": scorecard}

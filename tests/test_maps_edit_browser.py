@@ -1,0 +1,283 @@
+"""Edit mode of the overview map in headless Chromium: the page's scorecard is `feeder score`'s.
+
+Random seeded edits on the sample district and on Loudoun; after each batch the page's
+planCsv is read back with Plan.from_csv and every METRICS.md metric compared to 1e-6.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import shutil
+import time
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linear_sum_assignment
+from test_maps_browser import browser, open_page, script_errors  # noqa: F401 (browser is a fixture)
+
+from feeder.district import load_district
+from feeder.geo import delaunay_edges
+from feeder.maps import render_maps
+from feeder.plan import Plan
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample"
+LCPS_PLACES = (ROOT.parent / "shared" / "data" / "lcps", Path("/work/shared/data/lcps"))
+METRICS = (
+    "n_schools", "n_portfolios", "size_ok", "smallest", "largest", "cohesion", "split_schools", "mean_km",
+    "max_km", "contiguous", "k12_complete", "enrollment_cv", "need_cv", "in_region", "moved",
+)  # fmt: skip
+HOSTILE = 'New, "quoted" <b>'
+
+
+def lcps_with_pyramids(folder: Path) -> Path:
+    """Loudoun with today's plan = its high-school pyramids (so `moved` is defined)."""
+    source = next((p for p in LCPS_PLACES if (p / "schools.csv").exists()), None)
+    if source is None:
+        pytest.skip("real LCPS data not found")
+    schools = pd.read_csv(source / "schools.csv", dtype=str, keep_default_na=False)
+    schools["portfolio"] = schools["pyramid"]
+    folder.mkdir()
+    schools.to_csv(folder / "schools.csv", index=False)
+    shutil.copy(source / "flows.csv", folder / "flows.csv")
+    return folder
+
+
+@pytest.fixture(scope="module", params=["sample", "lcps"])
+def edited(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Plan, Path]:
+    if request.param == "sample":
+        district = load_district(SAMPLE)
+    else:
+        district = load_district(lcps_with_pyramids(tmp_path_factory.mktemp("lcps") / "lcps"))
+    plan = Plan.current(district)
+    folder = tmp_path_factory.mktemp("maps")
+    render_maps(plan, folder)
+    return plan, folder
+
+
+def load(browser, plan: Plan, folder: Path) -> None:  # noqa: F811
+    n = len(plan.district.schools)
+    assert open_page(browser, folder / "index.html", "path.feeder-school", n) == n
+    deadline = time.monotonic() + 10
+    while not browser.execute_script("return typeof feeder.scorecard === 'function'"):
+        assert time.monotonic() < deadline, "the edit mode did not start"
+        time.sleep(0.1)
+
+
+def python_plan(plan: Plan, csv_text: str, tmp_path: Path) -> Plan:
+    path = tmp_path / "portfolios.csv"
+    path.write_text(csv_text, encoding="utf-8")
+    return Plan.from_csv(plan.district, path, spec=plan.spec)
+
+
+def broken_portfolios(plan: Plan) -> list[str]:
+    schools = plan.district.schools
+    graph = nx.Graph(list(delaunay_edges(schools["lat"], schools["lon"])))
+    graph.add_nodes_from(range(len(schools)))
+    position = {school: i for i, school in enumerate(schools["school_id"])}
+    return [
+        name
+        for name, members in plan.portfolios().items()
+        if not nx.is_connected(graph.subgraph([position[m] for m in members]))
+    ]
+
+
+def assert_same_scorecard(page: dict, plan: Plan) -> None:
+    card = plan.score()
+    for key in METRICS:
+        if isinstance(card[key], float):
+            assert page[key] == pytest.approx(card[key], abs=1e-6), key
+        else:
+            assert page[key] == card[key], key
+    details = page["details"]
+    sizes = plan.sizes()
+    assert [p["name"] for p in details["portfolios"]] == sorted(sizes)
+    assert {p["name"]: p["meetingSite"] for p in details["portfolios"]} == plan.medoids()
+    assert {p["name"]: p["schools"] for p in details["portfolios"]} == sizes
+    off = [name for name, n in sizes.items() if not plan.min_size <= n <= plan.max_size]
+    assert details["off_size"] == off
+    assert details["non_contiguous"] == broken_portfolios(plan)
+
+
+def random_edit(rng: random.Random, browser, ids: list[str], names: list[str]) -> None:  # noqa: F811
+    """Move one school, a handful, or a whole portfolio to an existing or a brand-new portfolio."""
+    kind = rng.random()
+    target = rng.choice([*names, f"New {rng.randrange(3)}", HOSTILE])
+    if kind < 0.6:
+        movers = [rng.choice(ids)]
+    elif kind < 0.9:
+        movers = rng.sample(ids, rng.randrange(2, 12))
+    else:
+        plan_csv = browser.execute_script("return feeder.planCsv()")
+        table = pd.read_csv(io.StringIO(plan_csv), dtype=str, keep_default_na=False)
+        victim = rng.choice(sorted(set(table["portfolio"])))
+        movers = table.loc[table["portfolio"] == victim, "school_id"].tolist()
+    for school in movers:
+        browser.execute_script("feeder.assign(arguments[0], arguments[1])", school, target)
+
+
+def test_random_edits_score_like_python(browser, edited: tuple[Plan, Path], tmp_path: Path) -> None:  # noqa: F811
+    plan, folder = edited
+    load(browser, plan, folder)
+    assert_same_scorecard(browser.execute_script("return feeder.scorecard()"), plan)
+    assert browser.execute_script("return feeder.planCsv()") == plan.to_csv()
+    rng = random.Random(13)
+    ids, names = plan.district.ids, sorted(plan.sizes())
+    for _ in range(12):
+        for _ in range(rng.randrange(1, 6)):
+            random_edit(rng, browser, ids, names)
+        page_csv = browser.execute_script("return feeder.planCsv()")
+        assert_same_scorecard(
+            browser.execute_script("return feeder.scorecard()"), python_plan(plan, page_csv, tmp_path)
+        )
+    assert (
+        browser.execute_script(
+            "return document.querySelectorAll('.feeder-edit b, .feeder-portfolios b').length"
+        )
+        == 0
+    )
+    assert script_errors(browser) == []
+
+
+def test_undo_redo_walk_the_history(browser, edited: tuple[Plan, Path]) -> None:  # noqa: F811
+    plan, folder = edited
+    load(browser, plan, folder)
+    first, second = plan.district.ids[:2]
+    csv = "return feeder.planCsv()"
+    original = browser.execute_script(csv)
+    assert browser.execute_script("return feeder.assign(arguments[0], 'Elsewhere')", first) == 1
+    one = browser.execute_script(csv)
+    browser.execute_script("feeder.assign(arguments[0], 'Elsewhere')", second)
+    two = browser.execute_script(csv)
+    assert len({original, one, two}) == 3
+    assert browser.execute_script("return feeder.undo()") is True
+    assert browser.execute_script(csv) == one
+    assert browser.execute_script("return feeder.undo()") is True
+    assert browser.execute_script(csv) == original
+    assert browser.execute_script("return feeder.undo()") is False
+    assert browser.execute_script("return feeder.redo()") is True
+    assert browser.execute_script(csv) == one
+    browser.execute_script("feeder.assign(arguments[0], 'Third')", second)  # a new edit drops the redo branch
+    assert browser.execute_script("return feeder.redo()") is False
+    assert browser.execute_script("return feeder.scorecard().moved") == (
+        None if plan.score()["moved"] is None else 2
+    )
+
+
+def test_locked_schools_stay_and_locks_download(browser, edited: tuple[Plan, Path], tmp_path: Path) -> None:  # noqa: F811
+    plan, folder = edited
+    load(browser, plan, folder)
+    first, second = plan.district.ids[3], plan.district.ids[7]
+    browser.execute_script("feeder.lock(arguments[0]); feeder.lock(arguments[1])", first, second)
+    assert browser.execute_script("return feeder.assign(arguments[0], 'Elsewhere')", first) == 0
+    locks = pd.read_csv(io.StringIO(browser.execute_script("return feeder.locksCsv()")), dtype=str)
+    today = plan.assignment
+    assert locks.to_dict("records") == [
+        {"school_id": s, "portfolio": today[s]} for s in sorted([first, second], key=plan.district.ids.index)
+    ]
+    browser.execute_script("feeder.unlock(arguments[0])", first)
+    assert browser.execute_script("return feeder.assign(arguments[0], 'Elsewhere')", first) == 1
+    assert browser.execute_script("return feeder.locksCsv()").splitlines()[1:] == [
+        f"{second},{today[second]}"
+    ]
+    assert (
+        browser.execute_script("return feeder.undo() && feeder.undo() && feeder.locksCsv()").count("\n") == 3
+    )
+
+
+def test_clicks_select_move_and_download(browser, edited: tuple[Plan, Path], tmp_path: Path) -> None:  # noqa: F811
+    """The panel's own controls: select two schools by click, move them to a new portfolio, download."""
+    plan, folder = edited
+    load(browser, plan, folder)
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    browser.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    browser.find_element("css selector", "[data-ref=toggle]").click()
+    markers = browser.find_elements("css selector", "path.feeder-school")
+    browser.execute_script(
+        "arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true}));"
+        "arguments[1].dispatchEvent(new MouseEvent('click', {bubbles: true}))",
+        markers[0],
+        markers[1],
+    )
+    assert browser.find_element("css selector", "[data-ref=selection]").text.startswith("2 schools selected")
+    browser.execute_script("var s = document.querySelector('[data-ref=target]'); s.value = ''; s.onchange()")
+    browser.find_element("css selector", "[data-ref=newName]").send_keys("Harbor")
+    browser.find_element("css selector", "[data-ref=move]").click()
+    rows = browser.execute_script(
+        "return [...document.querySelectorAll('[data-ref=portfolios] tr')].map(r => r.cells[0].textContent.trim())"
+    )
+    assert "Harbor" in rows
+    browser.find_element("css selector", "[data-ref=savePlan]").click()
+    saved = downloads / "portfolios.csv"
+    deadline = time.monotonic() + 10
+    while not saved.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    edited_plan = Plan.from_csv(plan.district, saved)
+    assert (edited_plan.labels == "Harbor").sum() == 2
+    assert saved.read_text(encoding="utf-8") == browser.execute_script("return feeder.planCsv()")
+    assert script_errors(browser) == []
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(1, 7).flatmap(
+        lambda rows: st.integers(1, 7).flatmap(
+            lambda cols: st.lists(
+                st.lists(st.integers(0, 30), min_size=cols, max_size=cols), min_size=rows, max_size=rows
+            )
+        )
+    )
+)
+def test_page_matching_is_optimal(browser, edited: tuple[Plan, Path], weights: list[list[int]]) -> None:  # noqa: F811
+    """`moved` rests on the page's Hungarian method: its best total equals scipy's."""
+    plan, folder = edited
+    if browser.execute_script("return typeof feederScore") != "object":
+        load(browser, plan, folder)
+    rows, cols = linear_sum_assignment(np.array(weights), maximize=True)
+    best = int(np.array(weights)[rows, cols].sum())
+    assert browser.execute_script("return feederScore.maxMatching(arguments[0])", weights) == best
+
+
+def test_a_design_server_can_add_its_redesign_button(browser, edited: tuple[Plan, Path]) -> None:  # noqa: F811
+    """The hook `feeder serve` will use: its proposal arrives as one undoable step, locks sent along."""
+    plan, folder = edited
+    first, locked = plan.district.ids[0], plan.district.ids[1]
+    fake = browser.execute_cdp_cmd(
+        "Page.addScriptToEvaluateOnNewDocument",
+        {
+            "source": "window.feederServer = {design: function (locks, options) {"
+            " window.asked = {locks: locks, options: options};"
+            f" return Promise.resolve({{plan: {{{first!r}: 'Proposal'}}}}); }}}};"
+        },
+    )
+    try:
+        load(browser, plan, folder)
+        before = browser.execute_script("return feeder.planCsv()")
+        browser.execute_script("feeder.lock(arguments[0])", locked)
+        button = browser.find_element("css selector", "[data-ref=redesign]")
+        assert button.is_displayed()
+        button.click()
+        deadline = time.monotonic() + 5
+        while "Proposal" not in browser.execute_script("return feeder.planCsv()"):
+            assert time.monotonic() < deadline, "the proposal never arrived"
+            time.sleep(0.05)
+        asked = browser.execute_script("return window.asked")
+        assert asked["locks"] == {locked: plan.assignment[locked]}
+        assert asked["options"] == {"min_size": plan.min_size, "max_size": plan.max_size}
+        browser.execute_script("feeder.undo()")
+        assert browser.execute_script("return feeder.locksCsv()").count("\n") == 2  # the lock stays
+        browser.execute_script("feeder.undo()")
+        assert browser.execute_script("return feeder.planCsv()") == before
+    finally:
+        browser.execute_cdp_cmd(
+            "Page.removeScriptToEvaluateOnNewDocument", {"identifier": fake["identifier"]}
+        )
