@@ -71,6 +71,7 @@ def build_command() -> Any:
 
     from feeder.commands import (
         align,
+        alternatives,
         bound,
         check,
         compare,
@@ -99,6 +100,7 @@ def build_command() -> Any:
         run,
         graph,
         design,
+        alternatives,
         score,
         compare,
         explain,

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from feeder import metrics
-from feeder.errors import InputError
+from feeder.errors import OptionError
 from feeder.geo import haversine_km
 from feeder.plan import Plan
 
@@ -58,8 +58,8 @@ class SchoolExplanation:
 def explain_school(plan: Plan, school_id: str) -> SchoolExplanation:
     """The explanation of one school; refused in one line when the id is not a school of the district."""
     if school_id not in set(plan.district.ids):
-        raise InputError(
-            f"school '{school_id}' is not a school of {plan.district.name}; use a school_id of schools.csv"
+        raise OptionError(
+            f"SCHOOL_ID '{school_id}' is not a school of {plan.district.name}; use a school_id of schools.csv"
         )
     return explain_schools(plan, only=[school_id])[school_id]
 

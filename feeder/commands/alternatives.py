@@ -1,0 +1,105 @@
+"""`feeder alternatives DISTRICT --out DIR`: good plans along the cohesion / balance / compactness trade-off."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from feeder.alternatives import TradeOffs, trade_offs
+from feeder.commands.options import CONTIGUOUS, DISTRICT_HELP, MAX_SIZE, MIN_SIZE, SEED, WITHIN_REGION, K
+from feeder.compare import compare
+from feeder.district import load_district
+from feeder.errors import OptionError
+from feeder.maps import render_maps
+from feeder.output import write_files
+from feeder.plan import scorecard_json
+from feeder.spec import DesignSpec
+from feeder.tradeoff_chart import chart_html, chart_png, tradeoff_figure
+
+COLUMNS = ("n_portfolios", "cohesion", "enrollment_cv", "mean_km", "max_km", "split_schools", "k12_complete")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("alternatives")(alternatives)
+
+
+def alternatives(
+    district: Path = typer.Argument(..., help=DISTRICT_HELP),
+    out: Path = typer.Option(
+        ..., "--out", help="Folder for alternatives.csv, tradeoffs.html/png and one folder per plan."
+    ),
+    count: int = typer.Option(5, "--count", help="Most plans to keep."),
+    min_size: int = MIN_SIZE,
+    max_size: int = MAX_SIZE,
+    k: int | None = K,
+    within_region: bool = WITHIN_REGION,
+    contiguous: bool = CONTIGUOUS,
+    seed: int = SEED,
+    jobs: int = typer.Option(min(2, os.cpu_count() or 1), "--jobs", help="Designs run at once (processes)."),
+    png: bool = typer.Option(
+        True, "--png/--no-png", help="Also export tradeoffs.png (needs Chrome or Chromium)."
+    ),
+) -> None:
+    """Distinct plans none of which is beaten on cohesion, enrollment balance and compactness at once."""
+    if count < 1:
+        raise OptionError(f"--count {count} must be at least 1")
+    if jobs < 1:
+        raise OptionError(f"--jobs {jobs} must be at least 1")
+    spec = DesignSpec(
+        min_size=min_size, max_size=max_size, k=k, within_region=within_region, contiguous=contiguous
+    )
+    loaded = load_district(district)
+    result = trade_offs(loaded, spec=spec, count=count, seed=seed, jobs=jobs)
+    figure = tradeoff_figure(result, title=f"{loaded.name}: {len(result.chosen)} alternative portfolio plans")
+    charts: dict[str, str | bytes] = {"tradeoffs.html": chart_html(figure)}
+    if png:
+        charts["tradeoffs.png"] = chart_png(figure)
+    for each in result.chosen:
+        folder = out / each.name
+        write_files(
+            folder, {"portfolios.csv": each.plan.to_csv(), "scorecard.json": scorecard_json(each.card)}
+        )
+        render_maps(each.plan, folder)
+    write_files(out, {"alternatives.csv": table(result).to_csv(index=False, lineterminator="\n"), **charts})
+    show(result, out)
+
+
+def table(result: TradeOffs) -> pd.DataFrame:
+    """alternatives.csv: one row per plan kept, its settings, metrics and schools moved from the default."""
+    default = result.default.plan
+    rows = []
+    for each in result.chosen:
+        row = {"name": each.name, "default": each.is_default, "k": each.k or "", "balance": each.balance}
+        row.update({column: each.card[column] for column in COLUMNS})
+        row["moved_from_default"] = len(compare(default, each.plan).moved)
+        rows.append(row)
+    return pd.DataFrame(rows).round(6)
+
+
+def show(result: TradeOffs, out: Path) -> None:
+    console = Console()
+    grid = Table(
+        title="alternatives (none beaten on all of cohesion, enrollment CV and km)", title_justify="left"
+    )
+    for column in ("plan", "portfolios", "cohesion", "enrollment CV", "mean km"):
+        grid.add_column(column, justify="left" if column == "plan" else "right")
+    for each in result.chosen:
+        card = each.card
+        grid.add_row(
+            each.name + (" *" if each.is_default else ""),
+            str(card["n_portfolios"]),
+            f"{card['cohesion']:.4f}",
+            f"{card['enrollment_cv']:.3f}",
+            f"{card['mean_km']:.2f}",
+        )
+    console.print(grid)
+    if result.default not in result.chosen:
+        console.print("the default plan is beaten on all three by an alternative; it is marked on the chart")
+    console.print(
+        f"{len(result.tried)} plans designed; wrote alternatives.csv, tradeoffs.html and one folder per plan to {out}"
+    )

@@ -1,0 +1,94 @@
+"""`feeder alternatives`: distinct plans, none beaten on cohesion, enrollment CV and mean km at once."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from feeder.alternatives import OBJECTIVES, Alternative, dominates, spread
+from feeder.cli import main
+from feeder.sample import sample_path
+
+METRICS = [key for key, _ in OBJECTIVES]
+
+
+def beaten(a: pd.Series, b: pd.Series) -> bool:
+    """b is at least as good as a on all three metrics and better on one (independent of the code)."""
+    no_worse = b.cohesion >= a.cohesion and b.enrollment_cv <= a.enrollment_cv and b.mean_km <= a.mean_km
+    better = b.cohesion > a.cohesion or b.enrollment_cv < a.enrollment_cv or b.mean_km < a.mean_km
+    return no_worse and better
+
+
+def check_alternatives(out: Path, *, count: int) -> pd.DataFrame:
+    table = pd.read_csv(out / "alternatives.csv", dtype={"name": str})
+    assert 1 <= len(table) <= count and table["name"].is_unique
+    groups = []
+    for row in table.itertuples():
+        folder = out / row.name
+        plan = pd.read_csv(folder / "portfolios.csv", dtype=str)
+        card = json.loads((folder / "scorecard.json").read_text())
+        for key in METRICS:
+            assert getattr(row, key) == pytest.approx(card[key], abs=1e-6)
+        assert card["violations"] == []
+        assert (folder / "index.html").exists()
+        groups.append(
+            frozenset(frozenset(ids) for ids in plan.groupby("portfolio")["school_id"].apply(frozenset))
+        )
+    assert len(set(groups)) == len(groups), "two alternatives are the same plan"
+    for (_, a), (_, b) in itertools.permutations(table.iterrows(), 2):
+        assert not beaten(a, b), f"{a['name']} is beaten by {b['name']}"
+    page = (out / "tradeoffs.html").read_text()
+    assert "<script src=" not in page and "Plotly.newPlot" in page and "default plan" in page
+    return table
+
+
+def test_loudoun_alternatives(tmp_path, lcps_path) -> None:
+    out = tmp_path / "alternatives"
+    assert main(["alternatives", str(lcps_path), "--out", str(out), "--count", "10"]) == 0
+    # --count above the front's size: every distinct non-dominated plan designed is kept
+    table = check_alternatives(out, count=10)
+    assert len(table) >= 3
+    assert table["default"].sum() == 1, "the default plan (best cohesion on Loudoun) is one of them"
+    assert table.loc[table["default"], "moved_from_default"].item() == 0
+    assert table["enrollment_cv"].min() < 0.5 * table.loc[table["default"], "enrollment_cv"].item()
+    assert (out / "tradeoffs.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_sample_alternatives_with_a_fixed_count(tmp_path) -> None:
+    out = tmp_path / "alternatives"
+    assert (
+        main(["alternatives", str(sample_path()), "--out", str(out), "--k", "14", "--count", "3", "--no-png"])
+        == 0
+    )
+    table = check_alternatives(out, count=3)
+    assert (table["n_portfolios"] == 14).all()
+    assert not (out / "tradeoffs.png").exists()
+
+
+def fake(name: str, point: tuple[float, float, float], is_default: bool = False) -> Alternative:
+    card = {key: sign * value for (key, sign), value in zip(OBJECTIVES, point, strict=True)}
+    return Alternative(name=name, plan=None, card=card, k=None, balance=0.0, is_default=is_default)  # type: ignore[arg-type]
+
+
+@given(
+    points=st.lists(
+        st.tuples(*[st.integers(0, 20).map(lambda x: x / 20)] * 3), min_size=1, max_size=12, unique=True
+    ),
+    count=st.integers(1, 8),
+)
+def test_spread_keeps_default_and_extremes_of_the_front(points, count) -> None:
+    front = [fake(f"p{i}", p, is_default=i == 0) for i, p in enumerate(points)]
+    front = [a for a in front if not any(dominates(b.point(), a.point()) for b in front)]
+    kept = spread(front, count)
+    assert len(kept) == min(count, len(front)) and len({a.name for a in kept}) == len(kept)
+    if front[0].is_default:
+        assert front[0] in kept
+    if count >= 4:
+        for column in range(3):
+            assert max(a.point()[column] for a in kept) == max(a.point()[column] for a in front)
