@@ -16,7 +16,8 @@ from feeder.compare import compare
 from feeder.district import load_district
 from feeder.errors import OptionError
 from feeder.maps import render_maps
-from feeder.output import write_files
+from feeder.output import one_publication, write_files
+from feeder.terminal import show_warnings
 from feeder.plan import scorecard_json
 from feeder.spec import DesignSpec
 from feeder.tradeoff_chart import chart_html, chart_png, tradeoff_figure
@@ -59,13 +60,17 @@ def alternatives(
     charts: dict[str, str | bytes] = {"tradeoffs.html": chart_html(figure)}
     if png:
         charts["tradeoffs.png"] = chart_png(figure)
-    for each in result.chosen:
-        folder = out / each.name
+    with one_publication():  # every plan's folder and the chart land together, or none does
+        for each in result.chosen:
+            folder = out / each.name
+            write_files(
+                folder, {"portfolios.csv": each.plan.to_csv(), "scorecard.json": scorecard_json(each.card)}
+            )
+            render_maps(each.plan, folder)
         write_files(
-            folder, {"portfolios.csv": each.plan.to_csv(), "scorecard.json": scorecard_json(each.card)}
+            out, {"alternatives.csv": table(result).to_csv(index=False, lineterminator="\n"), **charts}
         )
-        render_maps(each.plan, folder)
-    write_files(out, {"alternatives.csv": table(result).to_csv(index=False, lineterminator="\n"), **charts})
+    show_warnings(loaded.warnings)
     show(result, out)
 
 
