@@ -17,9 +17,9 @@ from feeder.district import load_district
 from feeder.errors import OptionError
 from feeder.maps import render_maps
 from feeder.output import one_publication, write_files
-from feeder.terminal import show_warnings
 from feeder.plan import scorecard_json
 from feeder.spec import DesignSpec
+from feeder.terminal import show_warnings
 from feeder.tradeoff_chart import chart_html, chart_png, tradeoff_figure
 
 COLUMNS = ("n_portfolios", "cohesion", "enrollment_cv", "mean_km", "max_km", "split_schools", "k12_complete")
