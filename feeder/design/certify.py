@@ -10,7 +10,7 @@ import numpy as np
 
 from feeder import metrics
 from feeder.constraints import violations
-from feeder.design.naming import portfolio_names
+from feeder.design.locks import plan_names
 from feeder.plan import Plan
 
 
@@ -40,9 +40,11 @@ def certify(plan: Plan, *, time_limit: float | None) -> tuple[Plan, Certificate]
     )
     labels = plan.labels
     used = False
-    if result.labels is not None and better(plan, np.asarray(result.labels)):
+    if result.labels is not None:
         _, part = np.unique(np.asarray(result.labels).astype(str), return_inverse=True)
-        labels, used = portfolio_names(district, part), True
+        named = plan_names(district, part, spec)
+        if better(plan, named):
+            labels, used = named, True
     provenance = replace(plan.provenance, settings=(*plan.provenance.settings, ("exact", True)))
     certificate = Certificate(
         status=result.status,
