@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from feeder import metrics
 from feeder.cli import main
 from feeder.design import design
 from feeder.design.certify import certify
