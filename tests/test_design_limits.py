@@ -23,6 +23,7 @@ from feeder.plan import Plan
 from feeder.sample import SAMPLE
 from feeder.spec import DesignSpec
 
+TWO_STARTS = 0.5  # effort of two restarts: one tree-bisection start and one METIS-guided start
 NEAR = 6  # lock partners among each anchor's 6 nearest schools: about one portfolio's reach
 SLOW = settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
 
@@ -102,7 +103,7 @@ def test_loudoun_plans_keep_random_locks_and_caps(loudoun, data, count, max_enro
     groups = near_groups(loudoun, anchors, picks)
     spec = spec_of(groups, max_enrollment=max_enrollment, max_high_schools=max_high, stability=stability)
     try:
-        plan = design(loudoun, spec=spec, seed=data.draw(st.integers(0, 3)))
+        plan = design(loudoun, spec=spec, seed=data.draw(st.integers(0, 3)), effort=TWO_STARTS, jobs=1)
     except InfeasibleError as error:
         # Only a cap the district cannot meet at all may refuse; say which one.
         assert "--max-enrollment" in str(error) or "--max-high-schools" in str(error), str(error)
@@ -119,7 +120,7 @@ def test_sample_plans_keep_random_locks_within_regions(sample, data, count):
     groups = near_groups(sample, anchors, data.draw(st.lists(PICK, min_size=count, max_size=count)))
     region = dict(zip(sample.ids, sample.schools["region"], strict=True))
     one_region = {name: schools for name, schools in groups.items() if len({region[s] for s in schools}) == 1}
-    plan = design(sample, spec=spec_of(one_region, within_region=True), seed=0)
+    plan = design(sample, spec=spec_of(one_region, within_region=True), seed=0, effort=TWO_STARTS, jobs=1)
     assert_locks_kept(plan, one_region)
 
 
