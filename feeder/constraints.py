@@ -73,6 +73,45 @@ def connected(district: District, labels: np.ndarray) -> str | None:
     return f"portfolios not contiguous on the map: {named(broken)}" if broken else None
 
 
+def locks_kept(spec: DesignSpec) -> Constraint:
+    """Each lock group sits whole in one portfolio named by its lock name (so two lock names
+    never share a portfolio)."""
+
+    def check(district: District, labels: np.ndarray) -> str | None:
+        position = {school: index for index, school in enumerate(district.ids)}
+        broken = []
+        for name, schools in spec.lock_groups().items():
+            held = {labels[position[school]] for school in schools if school in position}
+            if held != {name} or not set(schools) <= position.keys():
+                broken.append(f"{name} (in {', '.join(sorted(map(str, held))) or 'no portfolio'})")
+        return f"lock groups not kept whole under their own name: {named(broken)}" if broken else None
+
+    return Constraint("locks", check)
+
+
+def column_cap(label: str, flag: str, cap: float, values: Callable[[District], np.ndarray]) -> Constraint:
+    """At most `cap` of a per-school quantity (students, high schools) in every portfolio."""
+
+    def check(district: District, labels: np.ndarray) -> str | None:
+        per_school = values(district)
+        over = [
+            f"{name} ({per_school[members].sum():g})"
+            for name, members in metrics.groups(labels).items()
+            if per_school[members].sum() > cap + 1e-9
+        ]
+        return f"portfolios above {flag} {cap:g} {label}: {named(over)}" if over else None
+
+    return Constraint(label + " cap", check)
+
+
+def enrollment(district: District) -> np.ndarray:
+    return district.schools["enrollment"].fillna(0).to_numpy(dtype=float)
+
+
+def high_schools(district: District) -> np.ndarray:
+    return (district.schools["level"] == "high").to_numpy(dtype=float)
+
+
 def constraints_of(spec: DesignSpec) -> list[Constraint]:
     """The hard constraints a plan designed for `spec` must meet, cheapest first."""
     found = [Constraint("one portfolio per school", every_school_assigned), sizes_in_range(spec)]
@@ -80,6 +119,12 @@ def constraints_of(spec: DesignSpec) -> list[Constraint]:
         found.append(portfolio_count(spec.k))
     if spec.within_region:
         found.append(Constraint("within regions", inside_regions))
+    if spec.max_enrollment is not None:
+        found.append(column_cap("students", "--max-enrollment", spec.max_enrollment, enrollment))
+    if spec.max_high_schools is not None:
+        found.append(column_cap("high schools", "--max-high-schools", spec.max_high_schools, high_schools))
+    if spec.locks:
+        found.append(locks_kept(spec))
     if spec.contiguous:
         found.append(Constraint("contiguous", connected))
     return found

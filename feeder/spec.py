@@ -37,6 +37,13 @@ class DesignSpec:
     balance : float
         Objective weight W >= 0 on enrollment balance: W x (enrollment CV^2 + 1) is
         subtracted from cohesion (0 leaves balance as a tie-breaker).
+    locks : tuple of (school_id, lock name)
+        Schools with one lock name share one portfolio carrying that name; schools with
+        different lock names are in different portfolios (`--lock`).
+    max_enrollment : float or None
+        Most students in one portfolio (`--max-enrollment`).
+    max_high_schools : int or None
+        Most high schools (`level` high) in one portfolio (`--max-high-schools`).
     """
 
     min_size: int = DEFAULT_MIN_SIZE
@@ -46,6 +53,9 @@ class DesignSpec:
     contiguous: bool = True
     stability: float = 0.0
     balance: float = 0.0
+    locks: tuple[tuple[str, str], ...] = ()
+    max_enrollment: float | None = None
+    max_high_schools: int | None = None
 
     def __post_init__(self) -> None:
         if self.min_size < 1:
@@ -57,6 +67,27 @@ class DesignSpec:
         for flag, weight in (("--stability", self.stability), ("--balance", self.balance)):
             if not (math.isfinite(weight) and weight >= 0):
                 raise OptionError(f"{flag} {weight:g} must be a number, 0 or more")
+        if self.max_enrollment is not None and not (
+            math.isfinite(self.max_enrollment) and self.max_enrollment > 0
+        ):
+            raise OptionError(
+                f"--max-enrollment {self.max_enrollment:g} must be a number of students above 0"
+            )
+        if self.max_high_schools is not None and self.max_high_schools < 1:
+            raise OptionError(f"--max-high-schools {self.max_high_schools} must be at least 1")
+        schools = [school for school, _ in self.locks]
+        if len(set(schools)) < len(schools):
+            twice = next(school for school in schools if schools.count(school) > 1)
+            raise OptionError(f"--lock: school '{twice}' is locked twice; give each school one lock name")
+        if any(not school or not name for school, name in self.locks):
+            raise OptionError("--lock: every lock needs a school id and a portfolio name")
+
+    def lock_groups(self) -> dict[str, list[str]]:
+        """Lock name → its schools, both sorted (a deterministic order for the search)."""
+        groups: dict[str, list[str]] = {}
+        for school, name in sorted(self.locks, key=lambda lock: (lock[1], lock[0])):
+            groups.setdefault(name, []).append(school)
+        return groups
 
     def portfolio_range(self, n: int) -> tuple[int, int]:
         """Fewest and most portfolios for n schools (fewest > most when none fits the size range).
@@ -110,4 +141,6 @@ class DesignSpec:
 
     def as_dict(self) -> dict[str, Any]:
         """The spec as the scorecard's `spec` section."""
-        return asdict(self)
+        section = asdict(self)
+        section["locks"] = self.lock_groups()
+        return section

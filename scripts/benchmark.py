@@ -8,6 +8,10 @@ to docs/benchmark.md.
     python scripts/benchmark.py                     # LCPS, sample, 1,000 / 5,000 / 20,000 schools
     python scripts/benchmark.py --quick             # LCPS, sample, 1,000
     python scripts/benchmark.py --peers metis,louvain --sizes 1000,5000
+    python scripts/benchmark.py --efforts quick,default,thorough --spread-seeds 3
+
+feeder runs at each `--efforts` level (the `feeder` row is the default effort, others are
+`feeder <level>`); its default-effort seed-to-seed spread over `--spread-seeds` seeds is noted.
 
 Peers need the `[bench]` extra (pymetis, spopt, gerrychain); a missing one is skipped with a
 note. Feeder runs in a fresh process per district so its peak RSS is its own.
@@ -47,6 +51,8 @@ MIN_SIZE, MAX_SIZE = 12, 24
 SPEC = DesignSpec(min_size=MIN_SIZE, max_size=MAX_SIZE)
 SIZES = (1_000, 5_000, 20_000)
 QUICK_SIZES = (1_000,)
+DEFAULT_EFFORT = "default"
+EFFORTS = ("quick", "default", "thorough")  # "max" (16x the default) is left out: hours at 20,000
 EXACT = "exact"
 EXACT_TIME_LIMIT = 60.0
 EXACT_MAX_SCHOOLS = 300
@@ -89,23 +95,24 @@ class FeederRun:
     peak_mib: float
 
 
-def design_child(folder: str, seed: int) -> tuple[np.ndarray, float, float, float]:
+def design_child(folder: str, seed: int, effort: str) -> tuple[np.ndarray, float, float, float]:
     """Load and design in this (fresh) process; return labels, load s, design s and peak RSS MiB."""
     from feeder.design import design
 
     started = time.perf_counter()
     district = load_district(folder)
     loaded = time.perf_counter()
-    plan = design(district, seed=seed, spec=SPEC)
+    plan = design(district, seed=seed, spec=SPEC, effort=effort)
     finished = time.perf_counter()
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return np.asarray(plan.labels), loaded - started, finished - loaded, peak_kib / 1024
 
 
-def run_feeder(folder: Path, n: int, seed: int) -> FeederRun:
-    """feeder.design in a spawned process, so its peak RSS is not the benchmark's own."""
+def run_feeder(folder: Path, n: int, seed: int, effort: str = DEFAULT_EFFORT) -> FeederRun:
+    """feeder.design in a spawned process, so its peak RSS is not the benchmark's own (its
+    restarts run in worker processes of their own: peak RSS is the main process's)."""
     with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-        labels, load_seconds, seconds, peak = pool.submit(design_child, str(folder), seed).result()
+        labels, load_seconds, seconds, peak = pool.submit(design_child, str(folder), seed, effort).result()
     return FeederRun(n, labels, load_seconds, seconds, peak)
 
 
@@ -148,20 +155,37 @@ def district_label(district: District) -> str:
 
 
 def benchmark_district(
-    folder: Path, peers: list[str], seed: int, console: Console
+    folder: Path, peers: list[str], seed: int, efforts: list[str], spread_seeds: int, console: Console
 ) -> tuple[list[Row], FeederRun]:
-    """feeder, its exact bound (small districts) and every peer on one district."""
+    """feeder at each effort, its exact bound (small districts) and every peer on one district."""
     district = load_district(folder)
     n = len(district.schools)
     console.log(f"{district.name}: {n:,} schools, feeder")
     run = run_feeder(folder, n, seed)
     card = Plan(district, run.labels, spec=SPEC).score()
     rows = [Row(district_label(district), "feeder", card, run.seconds)]
+    if spread_seeds > 1:
+        values = [card["cohesion"]]
+        for other in range(seed + 1, seed + spread_seeds):
+            console.log(f"{district.name}: feeder seed {other}")
+            labels = run_feeder(folder, n, other).labels
+            values.append(Plan(district, labels, spec=SPEC).score()["cohesion"])
+        rows[0].note = (
+            f"seeds {seed}-{seed + spread_seeds - 1}: {min(values):.4f}-{max(values):.4f} "
+            f"(spread {100 * (max(values) - min(values)):.2f} points)"
+        )
+    for effort in efforts:
+        if effort != DEFAULT_EFFORT:
+            console.log(f"{district.name}: feeder, effort {effort}")
+            other = run_feeder(folder, n, seed, effort)
+            other_card = Plan(district, other.labels, spec=SPEC).score()
+            rows.append(Row(district_label(district), f"feeder {effort}", other_card, other.seconds))
     if EXACT in peers and n <= EXACT_MAX_SCHOOLS:
         console.log(f"{district.name}: exact bound")
         exact, bound = run_exact(district, run.labels)
         if bound is not None:
-            rows[0].note = f"gap to bound {max(0.0, bound - card['cohesion']):.4f}"
+            gap = f"gap to bound {max(0.0, bound - card['cohesion']):.4f}"
+            rows[0].note = f"{gap}; {rows[0].note}" if rows[0].note else gap
         rows.append(exact)
     for name in peers:
         if name != EXACT:
@@ -256,6 +280,10 @@ def markdown(cells: list[dict[str, str]], runs: list[FeederRun], exponent: float
     lines += ["| " + " | ".join(cell.get(c, "") for c in COLUMNS) + " |" for cell in cells]
     lines += [
         "",
+        "`feeder` is the default `--effort`; `feeder quick` and `feeder thorough` the other levels (their",
+        "ratios are still against the default row's peers: compare cohesion directly). feeder's note gives",
+        "the default effort's seed-to-seed spread.",
+        "",
         "Peers: `metis` is METIS k-way on flows plus light Delaunay edges, tuned over portfolio counts;",
         "`louvain` is networkx Louvain on the same graph, resolution tuned, sizes as they come; `maxp` and",
         "`skater` are spopt regionalizers on Delaunay weights with flow-smoothed coordinates; `recom` is a",
@@ -279,6 +307,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="LCPS, sample and 1,000 schools only")
     parser.add_argument("--peers", default=",".join([*PEERS, EXACT]), help="comma-separated peers to run")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--efforts", default=",".join(EFFORTS), help="feeder effort levels to run")
+    parser.add_argument(
+        "--spread-seeds", type=int, default=3, help="seeds of the default effort, for the seed-to-seed spread"
+    )
     parser.add_argument("--output", type=Path, default=OUTPUT, help="Markdown file to write")
     args = parser.parse_args(argv)
     unknown = set(args.peers.split(",")) - {*PEERS, EXACT}
@@ -300,7 +332,9 @@ def main(argv: list[str] | None = None) -> None:
     scaling: list[FeederRun] = []
     with tempfile.TemporaryDirectory(prefix="feeder-bench-") as workdir:
         for folder in district_folders(sizes, args.seed, Path(workdir)):
-            district_rows, run = benchmark_district(folder, peers, args.seed, log)
+            district_rows, run = benchmark_district(
+                folder, peers, args.seed, args.efforts.split(","), args.spread_seeds, log
+            )
             rows += district_rows
             if folder.name.startswith("synthetic-"):
                 scaling.append(run)

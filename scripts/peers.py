@@ -21,8 +21,10 @@ import pandas as pd
 from scipy import sparse
 
 from feeder import metrics
+from feeder.constraints import violations
 from feeder.district import District
 from feeder.geo import delaunay_edges
+from feeder.spec import DesignSpec
 
 DELAUNAY_WEIGHT = 1.0
 """Students credited to each Delaunay edge: small beside real flows, enough to tie parts together."""
@@ -75,11 +77,19 @@ class Peer:
         wanted = round(2 * self.n / (self.min_size + self.max_size))
         return min(max(wanted, counts.start), counts.stop - 1)
 
-    def rank(self, labels: np.ndarray) -> tuple[float, float]:
-        """Tuning key shared by peers: share of schools in in-range portfolios, then cohesion."""
+    @property
+    def spec(self) -> DesignSpec:
+        """The problem every method is judged on (feeder's own spec: sizes, contiguity)."""
+        return DesignSpec(min_size=self.min_size, max_size=self.max_size)
+
+    def rank(self, labels: np.ndarray) -> tuple[int, float, float]:
+        """Tuning key shared by peers: fewest broken constraints of the spec (constraints.py,
+        as feeder's designer is judged), then share of schools in in-range portfolios, then cohesion."""
+        named = np.asarray(labels).astype(str).astype(object)
+        broken = len(violations(self.district, named, self.spec))
         _, inverse, sizes = np.unique(labels, return_inverse=True, return_counts=True)
         in_range = ((sizes >= self.min_size) & (sizes <= self.max_size))[inverse].mean()
-        return float(in_range), metrics.cohesion(self.district, labels) or 0.0
+        return -broken, float(in_range), metrics.cohesion(self.district, named) or 0.0
 
 
 def flow_matrix(district: District) -> sparse.csr_matrix:
@@ -137,7 +147,7 @@ class MetisPeer(Peer):
         counts = np.unique(
             np.linspace(self.part_counts().start, self.part_counts().stop - 1, METIS_GRID).round()
         )
-        best, best_key = np.zeros(self.n, dtype=int), (-1.0, -1.0)
+        best, best_key = np.zeros(self.n, dtype=int), (-math.inf, -1.0, -1.0)
         for k in counts.astype(int):
             if k == 1:
                 labels = np.zeros(self.n, dtype=int)
@@ -165,7 +175,7 @@ class LouvainPeer(Peer):
 
     def labels(self) -> np.ndarray:
         graph = nx.from_scipy_sparse_array(blended_matrix(self.district))
-        best, best_key = np.zeros(self.n, dtype=int), (-1.0, -1.0)
+        best, best_key = np.zeros(self.n, dtype=int), (-math.inf, -1.0, -1.0)
         for resolution in LOUVAIN_RESOLUTIONS:
             communities = nx.community.louvain_communities(
                 graph, weight="weight", resolution=resolution, seed=self.seed

@@ -22,6 +22,11 @@ from feeder.commands.options import (
     BALANCE,
     CONTIGUOUS,
     DISTRICT_HELP,
+    EFFORT,
+    JOBS,
+    LOCK,
+    MAX_ENROLLMENT,
+    MAX_HIGH_SCHOOLS,
     MAX_SIZE,
     MIN_SIZE,
     SEED,
@@ -31,6 +36,8 @@ from feeder.commands.options import (
 )
 from feeder.design.certify import certify
 from feeder.design.designer import run_design
+from feeder.design.effort import Effort
+from feeder.design.locks import read_locks
 from feeder.design.naming import renamed
 from feeder.district import load_district
 from feeder.errors import OptionError
@@ -60,11 +67,16 @@ def design(
     within_region: bool = WITHIN_REGION,
     contiguous: bool = CONTIGUOUS,
     seed: int = SEED,
+    effort: str = EFFORT,
+    jobs: int | None = JOBS,
     time_limit: float | None = typer.Option(
         None, "--time-limit", help="Safety cap in seconds (the search normally stops on its own budget)."
     ),
     stability: float = STABILITY,
     balance: float = BALANCE,
+    lock: Path | None = LOCK,
+    max_enrollment: float | None = MAX_ENROLLMENT,
+    max_high_schools: int | None = MAX_HIGH_SCHOOLS,
     align_weight: float = typer.Option(
         0.0,
         "--align-weight",
@@ -95,13 +107,24 @@ def design(
         contiguous=contiguous,
         stability=stability,
         balance=balance,
+        max_enrollment=max_enrollment,
+        max_high_schools=max_high_schools,
     )
     if not (math.isfinite(align_weight) and align_weight >= 0):
         raise OptionError(f"--align-weight {align_weight:g} must be a number, 0 or more")
+    Effort.parse(effort)  # refuse a bad --effort before reading the district
+    if lock is not None and names_from is not None:
+        raise OptionError(
+            "--names-from with --lock: locked portfolios carry their lock names; drop one of the two"
+        )
     loaded = load_district(district)
     show_warnings(loaded.warnings)
+    if lock is not None:
+        spec = replace(spec, locks=read_locks(lock, district=loaded))
     weights = align_weight * pathway_weights(loaded) if align_weight > 0 else None
-    run = run_design(loaded, spec=spec, seed=seed, time_limit=time_limit, flow_weights=weights)
+    run = run_design(
+        loaded, spec=spec, seed=seed, time_limit=time_limit, flow_weights=weights, effort=effort, jobs=jobs
+    )
     plan, details = run.plan, {"seconds": round(run.seconds, 3), "time_limit_hit": run.timed_out}
     if align_weight > 0:
         settings = (*plan.provenance.settings, ("align_weight", align_weight))

@@ -24,6 +24,27 @@ BALANCE = typer.Option(
     "--balance",
     help="W: W x (enrollment CV squared + 1) is subtracted from cohesion (0: tie-breaker only).",
 )
+MAX_ENROLLMENT = typer.Option(
+    None, "--max-enrollment", help="Most students in one portfolio (hard limit; default: none)."
+)
+MAX_HIGH_SCHOOLS = typer.Option(
+    None, "--max-high-schools", help="Most high schools in one portfolio (hard limit; default: none)."
+)
+LOCK = typer.Option(
+    None,
+    "--lock",
+    help="CSV school_id,portfolio: schools with one name share a portfolio of that name; "
+    "different names stay apart.",
+)
+EFFORT = typer.Option(
+    "default",
+    "--effort",
+    help="Search budget: quick, default, thorough, max, or a number (1 = default). Same input, seed "
+    "and effort give the same plan on any machine.",
+)
+JOBS = typer.Option(
+    None, "--jobs", help="Worker processes for the search's restarts (default: all cores; same plan)."
+)
 SEED = typer.Option(0, "--seed", help="Random seed of the search (same input and seed, same plan).")
 
 

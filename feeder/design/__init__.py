@@ -5,6 +5,11 @@
 - problem.py      district arrays; blocks (regions with within_region) and their search graph
 - feasibility.py  which portfolio counts are possible, and one-line reasons when none is
 - objective.py    the objective (cohesion, K-12, compactness, balance, stability) and weights
+- limits.py       per-portfolio hard limits on column sums (sizes, students, high schools, locks)
+- locks.py        --lock files, lock indicator columns, lock names on the finished plan
+- effort.py       --effort: restarts and iteration budgets, never wall time
+- restarts.py     independent restarts in worker processes (--jobs), best one kept in fixed order
+- starts.py       METIS-guided starts: tree costs raised across METIS part boundaries
 - trees.py        random spanning trees and every tree cut at once (subtree sums, cut flow)
 - seed.py         first plan: recursive bisection along the cheapest allowed tree cuts
 - state.py        the plan under search: members and running totals per portfolio
@@ -12,7 +17,6 @@
 - recombine.py    re-cutting two adjacent portfolios along random spanning trees (ReCom, greedy)
 - search.py       local search, then ruin-and-recreate steps on groups of three portfolios
 - naming.py       stable, readable portfolio names
-- checks.py       hard constraints re-checked before a plan is returned
 - certify.py      --exact: the exact solver's proven bound (feeder.exact) and, if better, its plan
 - designer.py     the entry point tying these together
 """

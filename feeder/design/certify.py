@@ -11,7 +11,7 @@ import numpy as np
 
 from feeder import metrics
 from feeder.constraints import violations
-from feeder.design.naming import portfolio_names
+from feeder.design.locks import plan_names
 from feeder.exact import solve_contiguous, solve_exact
 from feeder.plan import Plan
 
@@ -49,9 +49,11 @@ def certify(plan: Plan, *, time_limit: float | None) -> tuple[Plan, Certificate]
         status, bound, labels_found, seconds = free.status, free.bound, free.labels, free.seconds
     labels = plan.labels
     used = False
-    if labels_found is not None and better(plan, np.asarray(labels_found)):
+    if labels_found is not None:
         _, part = np.unique(np.asarray(labels_found).astype(str), return_inverse=True)
-        labels, used = portfolio_names(district, part), True
+        named = plan_names(district, part, spec)
+        if better(plan, named):
+            labels, used = named, True
     provenance = replace(plan.provenance, settings=(*plan.provenance.settings, ("exact", True)))
     certificate = Certificate(
         status=status,

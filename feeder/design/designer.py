@@ -1,14 +1,15 @@
 """`design`: the portfolio designer's entry point.
 
 Checks the options, cuts the district into independent blocks (regions with
-within_region), solves each block — a few seeded restarts of recursive tree bisection
-followed by local search — names the portfolios, and checks every hard constraint
-before returning the plan.
+within_region), solves each block — independent restarts (restarts.py), in parallel
+worker processes — names the portfolios, and checks every hard constraint before
+returning the plan.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -18,23 +19,17 @@ import pandas as pd
 
 from feeder.constraints import violations
 from feeder.design import feasibility
-from feeder.design.naming import portfolio_names
+from feeder.design.effort import Effort
+from feeder.design.locks import lock_columns, plan_names
 from feeder.design.objective import Weights
-from feeder.design.problem import Block, affinity_matrix, district_inputs, make_block, school_groups
-from feeder.design.search import descend, ruin_and_recreate
-from feeder.design.seed import NoCut, bisect
-from feeder.design.state import Budget, State
+from feeder.design.problem import affinity_matrix, district_inputs, make_block, school_groups
+from feeder.design.restarts import Task, best_of, run_tasks
 from feeder.district import District
-from feeder.errors import InfeasibleError, InternalError, OptionError
+from feeder.errors import InternalError, OptionError
 from feeder.plan import Plan, Provenance
 from feeder.spec import DesignSpec
 
-ROUNDS = 30
-LNS_ROUNDS = 3
-TREES = 4
-START_FILL = 0.8
-LNS_PER_PART = 8
-METHOD = "feeder design (tree bisection + local search)"
+METHOD = "feeder design (tree bisection and METIS-guided starts + local search)"
 
 
 @dataclass(frozen=True)
@@ -53,6 +48,8 @@ def design(
     seed: int = 0,
     time_limit: float | None = None,
     flow_weights: pd.Series | None = None,
+    effort: str | float = "default",
+    jobs: int | None = None,
 ) -> Plan:
     """Design portfolios that meet `spec` and keep feeder flows together.
 
@@ -72,6 +69,11 @@ def design(
         Extra weight per flow, aligned with `district.internal_flows()`, added to its
         students in the objective (not in the scorecard's cohesion), e.g. to keep program
         pathways together.
+    effort : str or float
+        Search budget: quick, default, thorough, max, or a number (1 = default). The plan
+        depends on it, never on the machine.
+    jobs : int, optional
+        Worker processes for the restarts (default: all cores); the plan does not depend on it.
 
     Returns
     -------
@@ -84,7 +86,13 @@ def design(
         An OptionError or InfeasibleError saying why no plan can meet the spec.
     """
     return run_design(
-        district, spec=spec or DesignSpec(), seed=seed, time_limit=time_limit, flow_weights=flow_weights
+        district,
+        spec=spec or DesignSpec(),
+        seed=seed,
+        time_limit=time_limit,
+        flow_weights=flow_weights,
+        effort=effort,
+        jobs=jobs,
     ).plan
 
 
@@ -95,31 +103,53 @@ def run_design(
     seed: int = 0,
     time_limit: float | None = None,
     flow_weights: pd.Series | None = None,
+    effort: str | float = "default",
+    jobs: int | None = None,
 ) -> DesignRun:
     """`design`, also reporting the run time and whether the time limit cut the search short."""
     start = time.monotonic()
-    check_run_options(seed, time_limit)
+    check_run_options(seed, time_limit, jobs)
+    budgets = Effort.parse(effort)
     n = len(district.schools)
     if not spec.within_region:
         spec.check_fits(n)
-    inputs = district_inputs(district, flow_weights)
+    inputs = district_inputs(district, flow_weights, lock_columns(district, spec))
     groups = school_groups(district, inputs, within_region=spec.within_region, contiguous=spec.contiguous)
     areas = Counter(name for name, _ in groups)
     if spec.within_region:
         for name, members in groups:
             feasibility.check_block(spec, name, len(members), areas[name])
     counts = feasibility.allocate(spec, [len(members) for _, members in groups])
+    feasibility.check_locks(spec, district, groups)
+    for (name, members), count in zip(groups, counts, strict=True):
+        most = count if count is not None else spec.portfolio_range(len(members))[1]
+        feasibility.check_caps(spec, district, name, members, most)
+        feasibility.check_lock_count(spec, district, name, members, most)
     weights = Weights.for_district(n, spec)
     affinity = affinity_matrix(inputs.flows)
-    budget = Budget(start + time_limit if time_limit is not None else None)
+    deadline = start + time_limit if time_limit is not None else None
+    restarts = budgets.restarts(n)
+    tasks = [
+        Task(
+            block=make_block(name, members, inputs, affinity, spec),
+            k=counts[index],
+            spec=spec,
+            weights=weights,
+            stream=(seed, index, restart),
+            deadline=deadline,
+            effort=budgets,
+        )
+        for index, (name, members) in enumerate(groups)
+        for restart in range(restarts)
+    ]
+    outcomes = run_tasks(tasks, jobs=jobs or os.cpu_count() or 1)
     part = np.empty(n, dtype=int)
     offset = 0
-    for index, (name, members) in enumerate(groups):
-        block = make_block(name, members, inputs, affinity, spec.contiguous)
-        local = solve_block(block, counts[index], spec, weights, (seed, index), budget)
-        part[members] = local + offset
-        offset += int(local.max()) + 1
-    labels = portfolio_names(district, part)
+    for index, (_, members) in enumerate(groups):
+        best = best_of(outcomes[index * restarts : (index + 1) * restarts])
+        part[members] = best.part + offset
+        offset += int(best.part.max()) + 1
+    labels = plan_names(district, part, spec)
     broken = violations(district, labels, spec)
     if broken:
         raise InternalError(f"the designed plan breaks a hard constraint ({broken[0]})")
@@ -127,59 +157,22 @@ def run_design(
         source="designed",
         method=METHOD,
         seed=seed,
-        settings=(("time_limit", time_limit), ("flow_weights", flow_weights is not None)),
+        settings=(
+            ("time_limit", time_limit),
+            ("flow_weights", flow_weights is not None),
+            ("effort", budgets.level),
+        ),
         objective=tuple(weights.as_options().items()),
     )
     plan = Plan(district, labels, spec=spec, provenance=provenance)
-    return DesignRun(plan=plan, seconds=time.monotonic() - start, timed_out=budget.timed_out)
+    timed_out = any(outcome.timed_out for outcome in outcomes)
+    return DesignRun(plan=plan, seconds=time.monotonic() - start, timed_out=timed_out)
 
 
-def check_run_options(seed: int, time_limit: float | None) -> None:
+def check_run_options(seed: int, time_limit: float | None, jobs: int | None) -> None:
     if seed < 0:
         raise OptionError(f"--seed {seed} must be 0 or more")
     if time_limit is not None and not (math.isfinite(time_limit) and time_limit > 0):
         raise OptionError(f"--time-limit {time_limit:g} must be a number of seconds above 0")
-
-
-def solve_block(
-    block: Block,
-    k: int | None,
-    spec: DesignSpec,
-    weights: Weights,
-    stream: tuple[int, int],
-    budget: Budget,
-) -> np.ndarray:
-    """Part numbers for one block: tree bisection, local search, then LNS_PER_PART
-    ruin-and-recreate steps per portfolio and a final local search."""
-    min_size, max_size = spec.min_size, spec.max_size
-    if k == 1 or (k is None and block.size <= max_size):
-        return np.zeros(block.size, dtype=int)
-    rng = np.random.default_rng(list(stream))
-    everyone = np.arange(block.size)
-    try:
-        start = bisect(
-            block,
-            everyone,
-            k or first_count(block.size, spec),
-            min_size,
-            max_size,
-            weights,
-            rng,
-        )
-    except NoCut as error:
-        raise InfeasibleError(str(error)) from None
-    state = State(block, start, fixed_k=k is not None, min_size=min_size, max_size=max_size, weights=weights)
-    descend(state, everyone.tolist(), rng, budget, rounds=ROUNDS, trees=TREES)
-    for _ in range(LNS_PER_PART * state.k):
-        if budget.spent():
-            break
-        ruin_and_recreate(state, rng, budget, rounds=LNS_ROUNDS, trees=TREES)
-    descend(state, everyone.tolist(), rng, budget, rounds=ROUNDS, trees=TREES)
-    return state.labels()
-
-
-def first_count(n: int, spec: DesignSpec) -> int:
-    """Portfolios to start from when k is free: a mean size of 80 % of the maximum leaves room
-    to keep feeder patterns whole (the search may then add or remove portfolios)."""
-    low, high = spec.portfolio_range(n)
-    return min(high, max(low, round(n / (START_FILL * spec.max_size))))
+    if jobs is not None and jobs < 1:
+        raise OptionError(f"--jobs {jobs} must be at least 1")

@@ -6,7 +6,16 @@ design's blocks (the whole district, or each region, or each separate area of a 
 
 from __future__ import annotations
 
-from feeder.errors import InfeasibleError
+import math
+
+import numpy as np
+from scipy import sparse
+from scipy.sparse.csgraph import shortest_path
+
+from feeder.constraints import enrollment, high_schools
+from feeder.design.limits import SLACK
+from feeder.district import District
+from feeder.errors import InfeasibleError, OptionError
 from feeder.spec import DesignSpec
 
 
@@ -44,3 +53,106 @@ def allocate(spec: DesignSpec, sizes: list[int]) -> list[int | None]:
         grow = max(room, key=lambda i: (sizes[i] / (counts[i] + 1), -i))
         counts[grow] += 1
     return list(counts)
+
+
+def check_locks(spec: DesignSpec, district: District, blocks: list[tuple[str, np.ndarray]]) -> None:
+    """Refuse locks no plan can keep: unknown schools, a group too big for a portfolio,
+    spread over two regions (or separate areas of one), or too far apart on the map."""
+    position = {school: index for index, school in enumerate(district.ids)}
+    block_of = np.empty(len(position), dtype=int)
+    for index, (_, members) in enumerate(blocks):
+        block_of[members] = index
+    for name, schools in spec.lock_groups().items():
+        unknown = [school for school in schools if school not in position]
+        if unknown:
+            raise OptionError(f"--lock: school '{unknown[0]}' (lock {name}) is not a school of the district")
+        if len(schools) > spec.max_size:
+            raise InfeasibleError(
+                f"lock {name} holds {len(schools)} schools, more than --max-size {spec.max_size} "
+                f"(raise --max-size to {len(schools)} or lock fewer schools)"
+            )
+        members = np.array([position[school] for school in schools])
+        areas = sorted(set(block_of[members].tolist()))
+        if len(areas) > 1:
+            first, second = (blocks[a][0] for a in areas[:2])
+            where = (
+                f"regions {first} and {second}"
+                if first != second
+                else f"separate areas of region {first} (between other regions' schools)"
+            )
+            raise InfeasibleError(
+                f"lock {name} spans {where}, so with --within-region no portfolio can hold it "
+                "(lock schools of one region or drop --within-region)"
+            )
+        if spec.contiguous:
+            check_reach(spec, district, name, schools, members)
+
+
+def check_reach(
+    spec: DesignSpec, district: District, name: str, schools: list[str], members: np.ndarray
+) -> None:
+    """A contiguous portfolio holding two locked schools holds a path between them: refuse
+    a group whose schools are more than --max-size schools apart on the Delaunay graph."""
+    if len(members) < 2:
+        return
+    n = len(district.ids)
+    edges = district.adjacency
+    graph = sparse.coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n, n))
+    hops = shortest_path(graph, directed=False, unweighted=True, indices=members)[:, members]
+    i, j = np.unravel_index(int(np.argmax(hops)), hops.shape)
+    if hops[i, j] + 1 > spec.max_size:
+        apart = "not connected" if np.isinf(hops[i, j]) else f"{int(hops[i, j]) + 1} schools apart"
+        raise InfeasibleError(
+            f"lock {name}: schools {schools[i]} and {schools[j]} are {apart} on the map, more than one "
+            f"contiguous portfolio of at most --max-size {spec.max_size} can span (lock nearer schools, "
+            "raise --max-size or use --no-contiguous)"
+        )
+
+
+def check_caps(spec: DesignSpec, district: District, block: str, members: np.ndarray, most: int) -> None:
+    """Refuse caps no plan of a block (at most `most` portfolios) can meet: one school or one
+    lock group above a cap, or more students / high schools than `most` portfolios may hold."""
+    where = f"region {block}" if block else "the district"
+    ids = np.asarray(district.ids, dtype=object)
+    for flag, cap, values, word in (
+        ("--max-enrollment", spec.max_enrollment, enrollment(district), "students"),
+        ("--max-high-schools", spec.max_high_schools, high_schools(district), "high schools"),
+    ):
+        if cap is None:
+            continue
+        inside = values[members]
+        top = int(np.argmax(inside))
+        if inside[top] > cap + SLACK:
+            raise InfeasibleError(
+                f"school {ids[members][top]} alone has {inside[top]:g} {word}, above {flag} {cap:g} "
+                f"(raise {flag} to {inside[top]:g})"
+            )
+        for name, schools in spec.lock_groups().items():
+            held = values[[district.ids.index(school) for school in schools]].sum()
+            if held > cap + SLACK:
+                raise InfeasibleError(
+                    f"lock {name} holds {held:g} {word}, above {flag} {cap:g} "
+                    f"(raise {flag} to {held:g} or lock fewer schools)"
+                )
+        total = float(inside.sum())
+        if total > most * cap + SLACK:
+            need = math.ceil(total / most - SLACK)
+            raise InfeasibleError(
+                f"{where} has {total:g} {word}; at most {most} portfolios of {spec.min_size}+ schools "
+                f"hold at most {most * cap:g} at {flag} {cap:g} (raise {flag} to {need} or lower --min-size)"
+            )
+
+
+def check_lock_count(
+    spec: DesignSpec, district: District, block: str, members: np.ndarray, most: int
+) -> None:
+    """Refuse more lock names in a block than it can have portfolios (each name needs its own)."""
+    inside = set(np.asarray(district.ids, dtype=object)[members].tolist())
+    names = [name for name, schools in spec.lock_groups().items() if schools[0] in inside]
+    if len(names) > most:
+        where = f"region {block}" if block else "the district"
+        limit = f"--k {spec.k}" if spec.k is not None else f"--min-size {spec.min_size}"
+        raise InfeasibleError(
+            f"{len(names)} lock names in {where} need {len(names)} portfolios, but {limit} allows at most "
+            f"{most} there (use fewer lock names or change {limit.split()[0]})"
+        )

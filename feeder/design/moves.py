@@ -1,7 +1,7 @@
 """Single-school moves: the fine-grained neighbourhood (Fiduccia-Mattheyses style).
 
-A school moves to an adjacent part when that raises the objective, both sizes stay in
-range and the part it leaves stays connected. A work queue re-examines the neighbours
+A school moves to an adjacent part when that raises the objective, both parts stay
+within the limits (limits.py: sizes, caps, locks) and the part it leaves stays connected. A work queue re-examines the neighbours
 of every school that moved, so a pass ends when no school can improve.
 """
 
@@ -70,6 +70,9 @@ def try_move(state: State, school: int) -> bool:
     )
     new = state.score_rows(rows, internal, homes)
     gains = new[1:] - state.scores[targets] + new[0] - state.scores[source]
+    if not state.limits.only_sizes:
+        allowed = state.limits.fits(rows)
+        gains = np.where(allowed[1:] & allowed[0], gains, -np.inf)
     gains[~np.isfinite(gains)] = -np.inf  # a NaN gain is no improvement: the search must always end
     best = int(np.argmax(gains))
     if gains[best] <= EPS or not stays_connected(state, source, school):

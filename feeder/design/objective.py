@@ -41,8 +41,10 @@ import numpy as np
 
 from feeder.spec import DesignSpec
 
-COUNT, ENROLLMENT, NEED_WEIGHT, NEED_SUM, X, Y, R2, G3, G7, G10 = range(10)
-N_COLUMNS = 10
+# Per-school columns summed per portfolio; HIGH (high schools) only feeds --max-high-schools.
+# Lock indicator columns (one per lock name) follow the N_COLUMNS base columns (limits.py).
+COUNT, ENROLLMENT, NEED_WEIGHT, NEED_SUM, X, Y, R2, G3, G7, G10, HIGH = range(11)
+N_COLUMNS = 11
 COMPACTNESS = 0.1
 BALANCE = 0.001
 K12_SHARE = 0.5

@@ -20,12 +20,14 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from feeder import metrics
+from feeder.design.limits import Limits
 from feeder.design.objective import (
     COUNT,
     ENROLLMENT,
     G3,
     G7,
     G10,
+    HIGH,
     N_COLUMNS,
     NEED_SUM,
     NEED_WEIGHT,
@@ -38,6 +40,7 @@ from feeder.design.trees import Edges
 from feeder.district import District
 from feeder.errors import InputError, OptionError
 from feeder.geo import delaunay_edges
+from feeder.spec import DesignSpec
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,7 @@ class Block:
     current: np.ndarray
     scale: Scale
     contiguous: bool
+    limits: Limits
 
     @property
     def size(self) -> int:
@@ -117,8 +121,11 @@ def edge_lists(edges: Edges) -> list[list[tuple[int, float]]]:
     return lists
 
 
-def district_inputs(district: District, flow_weights: pd.Series | None) -> Inputs:
-    """Flows (students plus optional extra weights), site coordinates and school attributes."""
+def district_inputs(
+    district: District, flow_weights: pd.Series | None, lock_columns: np.ndarray | None = None
+) -> Inputs:
+    """Flows (students plus optional extra weights), site coordinates and school attributes
+    (with one indicator column per lock name after the objective's columns)."""
     schools = district.schools
     n = len(schools)
     sender, receiver, students = district.flow_positions
@@ -140,7 +147,7 @@ def district_inputs(district: District, flow_weights: pd.Series | None) -> Input
         n=n,
         edges=edges,
         flows=flows,
-        attributes=school_attributes(district, x, y),
+        attributes=np.hstack([school_attributes(district, x, y), locks_of(lock_columns, n)]),
         current=codes,
         regions=schools["region"].to_numpy(dtype=object),
         lat=lat,
@@ -169,6 +176,10 @@ def extra_weights(district: District, flow_weights: pd.Series | None) -> np.ndar
     return values
 
 
+def locks_of(lock_columns: np.ndarray | None, n: int) -> np.ndarray:
+    return np.zeros((n, 0)) if lock_columns is None else np.asarray(lock_columns, dtype=float)
+
+
 def school_attributes(district: District, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """One row per school: the column sums the objective needs (see objective.py)."""
     schools = district.schools
@@ -182,6 +193,7 @@ def school_attributes(district: District, x: np.ndarray, y: np.ndarray) -> np.nd
     table[:, NEED_WEIGHT] = weight
     table[:, NEED_SUM] = np.where(has_need, weight * np.nan_to_num(need), 0.0)
     table[:, X], table[:, Y], table[:, R2] = x, y, x**2 + y**2
+    table[:, HIGH] = (schools["level"] == "high").to_numpy(dtype=float)
     lo = schools["grade_lo"].to_numpy(dtype=float, na_value=np.nan)
     hi = schools["grade_hi"].to_numpy(dtype=float, na_value=np.nan)
     for column, grade in zip((G3, G7, G10), metrics.K12_GRADES, strict=True):
@@ -231,9 +243,10 @@ def induced_graph(edges: np.ndarray, members: np.ndarray, n: int) -> sparse.csr_
 
 
 def make_block(
-    name: str, members: np.ndarray, inputs: Inputs, affinity: sparse.csr_matrix, contiguous: bool
+    name: str, members: np.ndarray, inputs: Inputs, affinity: sparse.csr_matrix, spec: DesignSpec
 ) -> Block:
-    """Slice the district arrays to one block and build its search graph."""
+    """Slice the district arrays to one block and build its search graph and limits."""
+    contiguous = spec.contiguous
     m = len(members)
     upper = sparse.triu(inputs.flows[members][:, members], k=1).tocoo()
     flows = Edges(m, upper.row.astype(int), upper.col.astype(int), upper.data.astype(float))
@@ -262,6 +275,7 @@ def make_block(
         current=inputs.current[members],
         scale=block_scale(attributes, inputs),
         contiguous=contiguous,
+        limits=Limits.of(spec, attributes[:, N_COLUMNS:].sum(axis=0)),
     )
 
 

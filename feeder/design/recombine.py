@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from feeder.design.objective import COUNT, N_COLUMNS
 from feeder.design.state import Budget, State
 from feeder.design.trees import random_tree, split_table, subtree
 
@@ -47,10 +46,12 @@ def recombine(state: State, a: int, b: int, trees: int, rng: np.random.Generator
     graph, flows = state.block.induced(union)
     inner = float(flows.weight.sum())
     codes = state.block.current[union]
-    columns = np.column_stack([state.block.attributes[union], codes == state.home[a], codes == state.home[b]])
+    attributes = state.block.attributes[union]
+    width = attributes.shape[1]
+    columns = np.column_stack([attributes, codes == state.home[a], codes == state.home[b]])
     before = state.scores[a] + state.scores[b]
-    low, high = state.min_size, state.max_size
-    orientations = ((N_COLUMNS, N_COLUMNS + 1), (N_COLUMNS + 1, N_COLUMNS))[: 2 if state.tracks_homes else 1]
+    limits, high = state.limits, state.max_size
+    orientations = ((width, width + 1), (width + 1, width))[: 2 if state.tracks_homes else 1]
     best_gain, best = EPS, None
     for _ in range(trees):
         tree = random_tree(graph, rng)
@@ -58,14 +59,13 @@ def recombine(state: State, a: int, b: int, trees: int, rng: np.random.Generator
             return False
         below, crossing = split_table(tree, columns, flows)
         above = below[tree.order[0]] - below
-        size = below[:, COUNT]
-        allowed = (size >= low) & (size <= high) & (m - size >= low) & (m - size <= high)
+        allowed = limits.fits(below[:, :width]) & limits.fits(above[:, :width])
         if not allowed.any():
             continue
         kept = (inner - crossing) / state.block.scale.total_flow - before
         for flip, (home_below, home_above) in enumerate(orientations):
             sides = state.score_rows(
-                np.vstack([below[:, :N_COLUMNS], above[:, :N_COLUMNS]]),
+                np.vstack([below[:, :width], above[:, :width]]),
                 np.zeros(2 * m),
                 np.concatenate([below[:, home_below], above[:, home_above]]),
             )
@@ -74,7 +74,13 @@ def recombine(state: State, a: int, b: int, trees: int, rng: np.random.Generator
             node = int(np.argmax(gain))
             if gain[node] > best_gain:
                 best_gain, best = float(gain[node]), (tree, node, flip)
-    if not state.fixed_k and m <= high and merge_gain(state, a, b, columns, inner) > best_gain:
+    merged = attributes.sum(axis=0, keepdims=True)
+    if (
+        not state.fixed_k
+        and m <= high
+        and limits.fits(merged)[0]
+        and merge_gain(state, a, b, columns, inner) > best_gain
+    ):
         state.set_parts({a: set(union.tolist()), b: set()})
         return True
     if best is None:
@@ -91,8 +97,9 @@ def merge_gain(state: State, a: int, b: int, columns: np.ndarray, inner: float) 
     alive = np.array(state.alive)
     alive[b] = False
     stats, internal, homes = state.stats.copy(), state.internal.copy(), state.home_count.copy()
-    stats[a] = columns[:, :N_COLUMNS].sum(axis=0)
+    width = stats.shape[1]
+    stats[a] = columns[:, :width].sum(axis=0)
     internal[a] = inner
-    homes[a] = columns[:, N_COLUMNS].sum() if state.tracks_homes else 0.0
+    homes[a] = columns[:, width].sum() if state.tracks_homes else 0.0
     after = state.score_rows(stats[alive], internal[alive], homes[alive], k=state.k - 1).sum()
     return float(after - state.value())

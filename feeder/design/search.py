@@ -61,23 +61,17 @@ def ruin_and_recreate(
     g = len(group)
     counts = [g]
     if not state.fixed_k:
+        fewest = state.limits.fewest_parts(state.block.attributes[union].sum(axis=0))
         counts = [
-            c for c in (g - 1, g, g + 1) if c >= 1 and c * state.min_size <= len(union) <= c * state.max_size
+            c
+            for c in (g - 1, g, g + 1)
+            if c >= fewest and c * state.min_size <= len(union) <= c * state.max_size
         ]
     count = counts[int(rng.integers(len(counts)))]
     before = state.value()
     saved = {p: set(state.members[p]) for p in group}
     try:
-        labels = bisect(
-            state.block,
-            union,
-            count,
-            state.min_size,
-            state.max_size,
-            state.weights,
-            rng,
-            tries=RECREATE_TRIES,
-        )
+        labels = bisect(state.block, union, count, state.weights, rng, tries=RECREATE_TRIES)
     except NoCut:
         return False
     ids = matched_ids(state, group, union, labels, count)

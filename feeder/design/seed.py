@@ -13,10 +13,11 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from feeder.design.objective import COUNT, G3, G7, G10, R2, Weights, X, Y
+from feeder.design.objective import COUNT, ENROLLMENT, G3, G7, G10, HIGH, R2, Weights, X, Y
 from feeder.design.problem import Block
 from feeder.design.trees import Edges, Tree, path_tree, random_tree, split_table, subtree
 
+CAP_WORDS = {ENROLLMENT: "students", HIGH: "high schools"}
 BALANCE = 0.25
 MAX_TRIES = 40
 BACKTRACKS = 50
@@ -30,16 +31,15 @@ def bisect(
     block: Block,
     schools: np.ndarray,
     k: int | None,
-    min_size: int,
-    max_size: int,
     weights: Weights,
     rng: np.random.Generator,
     tries: int | None = None,
 ) -> np.ndarray:
     """Part numbers 0.. for `schools` (a connected set of block positions): k parts, or
-    with k None as many as the cuts give. tries: trees per cut (default: more for small sets).
+    with k None as many as the cuts give, each within the block's limits. tries: trees per
+    cut (default: more for small sets).
     """
-    cutter = Cutter(block, min_size, max_size, weights, rng, tries)
+    cutter = Cutter(block, weights, rng, tries)
     local = np.full(block.size, -1)
     local[schools] = np.arange(len(schools))
     part = np.full(len(schools), -1)
@@ -52,24 +52,17 @@ class Cutter:
     """Recursive bisection with a little backtracking: when one half cannot be cut (say its
     schools form a star on the map), the next-best cut of the parent is tried instead."""
 
-    def __init__(
-        self,
-        block: Block,
-        min_size: int,
-        max_size: int,
-        weights: Weights,
-        rng: np.random.Generator,
-        tries: int | None,
-    ) -> None:
+    def __init__(self, block: Block, weights: Weights, rng: np.random.Generator, tries: int | None) -> None:
         self.block = block
-        self.min_size, self.max_size = min_size, max_size
+        self.limits = block.limits
+        self.min_size, self.max_size = block.limits.min_size, block.limits.max_size
         self.weights = weights
         self.rng = rng
         self.tries = tries
         self.backtracks = BACKTRACKS
 
     def partition(self, nodes: np.ndarray, parts: int | None) -> list[np.ndarray]:
-        if parts == 1 or (parts is None and len(nodes) <= self.max_size):
+        if parts == 1 or (parts is None and len(nodes) <= self.max_size and self.leaf_fits(nodes)):
             return [nodes]
         for left, k_left, right, k_right in self.cuts(nodes, parts):
             try:
@@ -80,8 +73,19 @@ class Cutter:
                     raise
         raise NoCut(
             f"could not cut {describe(self.block, len(nodes))} into contiguous portfolios of "
-            f"{self.min_size}-{self.max_size}; try --no-contiguous or a wider size range"
+            f"{self.min_size}-{self.max_size}{self.extra_limits()}; try --no-contiguous or a wider size range"
+            + ("" if self.limits.only_sizes else ", higher caps or fewer locks")
         )
+
+    def leaf_fits(self, nodes: np.ndarray) -> bool:
+        return bool(self.limits.fits(self.block.attributes[nodes].sum(axis=0, keepdims=True))[0])
+
+    def extra_limits(self) -> str:
+        """The caps and locks the cut had to respect, for the refusal."""
+        said = [f"at most {most:g} {CAP_WORDS[column]} each" for column, most in self.limits.caps]
+        if self.limits.has_locks:
+            said.append("the locks kept")
+        return " with " + " and ".join(said) if said else ""
 
     def cuts(
         self, nodes: np.ndarray, parts: int | None
@@ -122,6 +126,12 @@ class Cutter:
         size = below[:, COUNT]
         k_below, k_above, allowed = side_counts(size, m, parts, self.min_size, self.max_size)
         allowed[tree.order[0]] = False
+        if not self.limits.only_sizes:
+            width = self.block.attributes.shape[1]
+            most_below = k_below if parts is not None else np.floor(size / self.min_size)
+            most_above = k_above if parts is not None else np.floor((m - size) / self.min_size)
+            allowed &= self.limits.may_hold(below[:, :width], most_below)
+            allowed &= self.limits.may_hold(above[:, :width], most_above)
         if not allowed.any():
             return []
         score = (

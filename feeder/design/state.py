@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from feeder.design.objective import N_COLUMNS, Weights, part_scores
+from feeder.design.objective import Weights, part_scores
 from feeder.design.problem import Block
 
 
@@ -32,12 +32,11 @@ class Budget:
 class State:
     """Part number per school, members per part, and each part's totals and score."""
 
-    def __init__(
-        self, block: Block, part: np.ndarray, *, fixed_k: bool, min_size: int, max_size: int, weights: Weights
-    ) -> None:
+    def __init__(self, block: Block, part: np.ndarray, *, fixed_k: bool, weights: Weights) -> None:
         self.block = block
         self.fixed_k = fixed_k
-        self.min_size, self.max_size = min_size, max_size
+        self.limits = block.limits
+        self.min_size, self.max_size = block.limits.min_size, block.limits.max_size
         self.weights = weights
         self.focus: set[int] | None = None
         count = int(part.max()) + 1
@@ -49,7 +48,7 @@ class State:
         self.k = count
         self.version = [0] * count
         self.tried: dict[tuple[int, int], tuple[int, int]] = {}
-        self.stats = np.zeros((count, N_COLUMNS))
+        self.stats = np.zeros((count, block.attributes.shape[1]))
         np.add.at(self.stats, part, block.attributes)
         self.internal = np.zeros(count)
         flows = block.flows
@@ -131,7 +130,7 @@ class State:
         self.members.append(set())
         self.alive.append(False)
         self.version.append(0)
-        self.stats = np.vstack([self.stats, np.zeros(N_COLUMNS)])
+        self.stats = np.vstack([self.stats, np.zeros(self.stats.shape[1])])
         self.internal = np.append(self.internal, 0.0)
         self.home = np.append(self.home, -2)
         self.home_count = np.append(self.home_count, 0.0)

@@ -1,0 +1,62 @@
+"""Locks (`--lock LOCKS.csv`): schools the planner pins together, under a name they choose.
+
+The file is read here (one-line errors at file, row and column); the search sees locks
+only as indicator columns (limits.py), and the finished plan gets the lock names here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from feeder.design.naming import portfolio_names
+from feeder.district import District
+from feeder.errors import InputError, first_bad_row
+from feeder.spec import DesignSpec
+from feeder.tables import read_text_table, require_columns
+
+
+def read_locks(path: Path, *, district: District) -> tuple[tuple[str, str], ...]:
+    """(school_id, lock name) pairs of a `school_id,portfolio` CSV, checked against the district."""
+    table = read_text_table(Path(path))
+    require_columns(table, Path(path), ("school_id", "portfolio"))
+    known = set(district.ids)
+    for column, bad, message in (
+        ("school_id", table["school_id"] == "", "a lock has no school id; fill it in or drop the row"),
+        ("school_id", ~table["school_id"].isin(known), "school '{cell}' is not a school of the district"),
+        ("school_id", table["school_id"].duplicated(), "school '{cell}' is locked twice; keep one row"),
+        ("portfolio", table["portfolio"] == "", "school '{cell}' has no portfolio name to lock it to"),
+    ):
+        error = first_bad_row(path, bad, column=column, message=message, cells=table["school_id"])
+        if error is not None:
+            raise error
+    if table.empty:
+        raise InputError(f"{Path(path).name}: no locks; add school_id,portfolio rows or drop --lock")
+    return tuple(zip(table["school_id"].tolist(), table["portfolio"].tolist(), strict=True))
+
+
+def lock_columns(district: District, spec: DesignSpec) -> np.ndarray:
+    """One 0/1 column per lock name (in spec.lock_groups() order) over the district's schools."""
+    position = {school: index for index, school in enumerate(district.ids)}
+    groups = spec.lock_groups()
+    columns = np.zeros((len(position), len(groups)))
+    for column, schools in enumerate(groups.values()):
+        columns[[position[school] for school in schools], column] = 1.0
+    return columns
+
+
+def plan_names(district: District, part: np.ndarray, spec: DesignSpec) -> np.ndarray:
+    """Portfolio names for part numbers 0..k-1: a locked portfolio carries its lock name, the
+    others naming.py's names (marked when one would repeat a lock name)."""
+    labels = portfolio_names(district, part)
+    if not spec.locks:
+        return labels
+    position = {school: index for index, school in enumerate(district.ids)}
+    locked = {int(part[position[schools[0]]]): name for name, schools in spec.lock_groups().items()}
+    taken = set(locked.values())
+    names = {
+        p: locked.get(p, f"{label} (free)" if label in taken else label)
+        for p, label in zip(part.tolist(), labels.tolist(), strict=True)
+    }
+    return np.array([names[p] for p in part.tolist()], dtype=object)
