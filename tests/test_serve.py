@@ -134,3 +134,27 @@ def test_the_command_prints_its_url_and_stops_cleanly_on_ctrl_c(tmp_path):
     assert "Traceback" not in err
     assert out.strip().endswith("stopped")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_redesign_keeps_locked_schools_together_and_named(lcps_client, lcps_path):
+    district = load_district(lcps_path)
+    high = district.schools.loc[district.schools["level"] == "high", "school_id"].tolist()
+    locks = {high[0]: "Alpha", high[1]: "Alpha", high[2]: "Beta"}
+    answer = lcps_client.post("/api/design", json={"locks": locks, "max_enrollment": 30000})
+    assert answer.status_code == 200, answer.text
+    plan = answer.json()["plan"]
+    assert plan[high[0]] == plan[high[1]] == "Alpha" and plan[high[2]] == "Beta"
+    assert answer.json()["scorecard"]["spec"]["max_enrollment"] == 30000
+    enrollment = dict(zip(district.ids, district.schools["enrollment"].fillna(0), strict=True))
+    totals: dict[str, float] = {}
+    for school, portfolio in plan.items():
+        totals[portfolio] = totals.get(portfolio, 0.0) + enrollment[school]
+    assert max(totals.values()) <= 30000
+
+
+def test_impossible_locks_are_refused_with_the_reason(lcps_client, lcps_path):
+    district = load_district(lcps_path)
+    schools = district.ids[:25]
+    answer = lcps_client.post("/api/design", json={"locks": dict.fromkeys(schools, "Too big")})
+    assert answer.status_code in (400, 422), answer.text
+    assert "Too big" in answer.json()["error"]

@@ -65,6 +65,8 @@ def create_app(plan: Plan, *, page: str) -> Starlette:
             return error(409, "the re-design was cancelled")
         except Refused as refusal:
             return error(422, refusal.reason)
+        except RuntimeError as bug:
+            return error(500, f"internal error (a bug in feeder): {bug}; please report it")
 
     async def progress(request: Request) -> JSONResponse:
         return JSONResponse(runner.status())

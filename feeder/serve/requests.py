@@ -10,19 +10,18 @@ from feeder.district import District
 from feeder.errors import OptionError
 from feeder.spec import DesignSpec
 
-INTEGERS = ("min_size", "max_size", "k", "seed")
-NUMBERS = ("stability", "balance")
+INTEGERS = ("min_size", "max_size", "k", "seed", "max_high_schools")
+NUMBERS = ("stability", "balance", "max_enrollment")
 FLAGS = ("within_region", "contiguous")
 KNOWN = ("locks", *INTEGERS, *NUMBERS, *FLAGS)
 
 
 @dataclass(frozen=True)
 class DesignRequest:
-    """What the page asked for: the spec, the seed and the locks (school id → portfolio name)."""
+    """What the page asked for: the spec (locks included) and the seed."""
 
     spec: DesignSpec
     seed: int
-    locks: dict[str, str]
 
 
 def option_name(key: str) -> str:
@@ -43,7 +42,7 @@ def parse_design_request(body: Any, district: District) -> DesignRequest:
         if options.get(name) is not None:
             values[name] = integer(name, options[name])
     for name in NUMBERS:
-        if name in options:
+        if options.get(name) is not None:
             values[name] = number(name, options[name])
     for name in FLAGS:
         if name in options:
@@ -52,7 +51,7 @@ def parse_design_request(body: Any, district: District) -> DesignRequest:
             values[name] = options[name]
     locks = read_locks(options.get("locks", {}), district)
     seed = values.pop("seed", 0)
-    return DesignRequest(spec=DesignSpec(**values), seed=seed, locks=locks)
+    return DesignRequest(spec=DesignSpec(**values, locks=tuple(sorted(locks.items()))), seed=seed)
 
 
 def integer(name: str, value: Any) -> int:

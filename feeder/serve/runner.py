@@ -7,7 +7,10 @@ the request cannot be met.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import os
+import signal
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -40,6 +43,7 @@ class Refused(Exception):
 
 def design_in_worker(folder: str, request: DesignRequest, channel: Connection) -> None:
     """Worker process body: design and send ("plan", labels, scorecard) or ("refused", reason)."""
+    os.setpgrp()  # its own process group, so a cancel also stops the designer's restart workers
     try:
         district = load_district(Path(folder))
         plan = design(district, spec=request.spec, seed=request.seed)
@@ -47,6 +51,8 @@ def design_in_worker(folder: str, request: DesignRequest, channel: Connection) -
         channel.send(("plan", labels, rounded(plan.score())))
     except FeederError as error:
         channel.send(("refused", str(error)))
+    except Exception as error:  # a bug: reported to the page as one, never as bad input
+        channel.send(("bug", f"{type(error).__name__}: {error}"))
     finally:
         channel.close()
 
@@ -69,7 +75,8 @@ class DesignRunner:
         if self.process is None or not self.process.is_alive():
             return False
         self.cancelled = True
-        self.process.terminate()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
         return True
 
     def run(self, request: DesignRequest) -> dict[str, Any]:
@@ -78,9 +85,8 @@ class DesignRunner:
             raise Busy
         context = multiprocessing.get_context("spawn")
         receiver, sender = context.Pipe(duplex=False)
-        process = context.Process(
-            target=design_in_worker, args=(str(self.folder), request, sender), daemon=True
-        )
+        # Not a daemon: the designer runs its restarts in worker processes of its own.
+        process = context.Process(target=design_in_worker, args=(str(self.folder), request, sender))
         self.process, self.started, self.cancelled = process, time.monotonic(), False
         process.start()
         sender.close()
@@ -93,11 +99,15 @@ class DesignRunner:
             try:
                 message = receiver.recv()
             except EOFError:
-                raise Cancelled from None
+                if self.cancelled:
+                    raise Cancelled from None
+                raise RuntimeError("the design worker stopped without an answer") from None
         finally:
             process.join(timeout=5)
             receiver.close()
         if message[0] == "refused":
             raise Refused(message[1])
+        if message[0] == "bug":
+            raise RuntimeError(message[1])
         _, labels, scorecard = message
         return {"plan": labels, "scorecard": scorecard}
