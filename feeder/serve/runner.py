@@ -75,7 +75,8 @@ class DesignRunner:
         if self.process is None or not self.process.is_alive():
             return False
         self.cancelled = True
-        with contextlib.suppress(ProcessLookupError):
+        self.process.terminate()
+        with contextlib.suppress(ProcessLookupError, PermissionError):  # its group, once it has one
             os.killpg(self.process.pid, signal.SIGTERM)
         return True
 
