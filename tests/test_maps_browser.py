@@ -32,7 +32,7 @@ FLAGS = (
     "--disable-component-update",
     "--disable-sync",
     "--window-size=1400,900",
-    "--host-resolver-rules=MAP * ~NOTFOUND",  # no network at all: street tiles fail, nothing else may
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",  # no network but loopback (feeder serve)
 )
 
 pytestmark = pytest.mark.browser
