@@ -130,13 +130,19 @@ def portfolio_table(summary: pd.DataFrame) -> str:
     )
     rows = [
         f"<tr><td>{escape(r.portfolio)}</td><td class=num>{r.schools}</td>"
-        f"<td class=num>{r.elementary}/{r.middle}/{r.high}/{r.span}</td><td>{escape(r.high_schools)}</td>"
+        f"<td class=num>{r.elementary}/{r.middle}/{r.high}/{r.span}</td><td>{escape(first_names(r.high_schools))}</td>"
         f"<td class=num>{r.students:,}</td><td class=num>{number(r.need, '{:.2f}')}</td>"
         f"<td>{escape(r.meeting_site)}</td><td class=num>{r.mean_km:.1f}</td><td class=num>{r.max_km:.1f}</td>"
         f"<td class=num>{number(r.flows_kept, '{:.0%}')}</td><td>{r.k12}</td><td>{r.contiguous}</td></tr>"
         for r in summary.itertuples()
     ]
     return f"<table>{header}{''.join(rows)}</table>"
+
+
+def first_names(names: str, shown: int = 3) -> str:
+    """'A; B; C; +2 more' so a row stays one or two lines (summary.csv keeps every name)."""
+    parts = [name for name in names.split("; ") if name]
+    return "; ".join(parts[:shown]) + (f"; +{len(parts) - shown} more" if len(parts) > shown else "")
 
 
 def number(value: object, fmt: str) -> str:

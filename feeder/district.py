@@ -17,12 +17,14 @@ import pandas as pd
 
 from feeder.errors import FeederError, at
 from feeder.geo import delaunay_edges, haversine_km, local_km
+from feeder.sites import outlying_sites
 from feeder.tables import clean_cells, parse_numbers, read_spatial_file, read_text_table, require_columns
 
 LEVELS = ("elementary", "middle", "high", "span")
 DEFAULT_GRADES = {"elementary": (0, 5), "middle": (6, 8), "high": (9, 12)}
 GRADE_WORDS = {"K": 0, "KG": 0, "TK": -1, "PK": -1, "P": -1, "PREK": -1}
 OUTSIDE = "OUT"
+PROVENANCE = "provenance.txt"  # optional: one paragraph every output can repeat
 SCHOOL_FILES = ("schools.csv", "schools.geojson", "schools.gpkg", "schools.shp")
 TEXT_COLUMNS = ("region", "portfolio", "programs", "principal")
 NUMBER_COLUMNS = ("enrollment", "capacity", "need_index")
@@ -45,8 +47,9 @@ class District:
     schools: gpd.GeoDataFrame
     flows: pd.DataFrame
     path: Path
-    flows_source: str = "flows.csv"
+    flows_source: str = "flows.csv"  # or enrollment records, assignments, boundaries, sites (rough estimate)
     warnings: list[str] = field(default_factory=list)
+    provenance: str = ""  # the folder's provenance.txt: which data are real, which estimated
 
     @property
     def name(self) -> str:
@@ -102,7 +105,7 @@ def load_district(path: str | Path) -> District:
     if schools_path is None:
         raise FeederError(f"{folder}: no schools.csv (or schools.geojson/.gpkg/.shp) in this folder")
     schools = read_schools(schools_path)
-    warnings: list[str] = []
+    warnings: list[str] = outlying_sites(schools)
     flows_path = folder / "flows.csv"
     if flows_path.exists():
         flows = read_flows(flows_path, schools, warnings)
@@ -110,8 +113,18 @@ def load_district(path: str | Path) -> District:
     else:
         from feeder.infer import infer_flows
 
-        flows, source = infer_flows(folder, schools, warnings)
-    return District(schools=schools, flows=flows, path=folder, flows_source=source, warnings=warnings)
+        inferred = infer_flows(folder, schools, warnings)
+        flows, source = inferred.flows, inferred.source
+    provenance_path = folder / PROVENANCE
+    provenance = provenance_path.read_text(encoding="utf-8").strip() if provenance_path.exists() else ""
+    return District(
+        schools=schools,
+        flows=flows,
+        path=folder,
+        flows_source=source,
+        warnings=warnings,
+        provenance=provenance,
+    )
 
 
 def read_schools(path: Path) -> gpd.GeoDataFrame:

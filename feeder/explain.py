@@ -70,7 +70,7 @@ def explain_schools(plan: Plan, *, only: list[str] | None = None) -> dict[str, S
     ids = np.asarray(district.ids, dtype=object)
     names = district.schools["name"].to_numpy(dtype=object)
     lat, lon = district.schools["lat"].to_numpy(dtype=float), district.schools["lon"].to_numpy(dtype=float)
-    sender, receiver, students = metrics.flow_arrays(district)
+    sender, receiver, students = district.flow_positions
     sites = metrics.medoids(district, labels)
     site_list = sorted(sites)
     site_positions = np.array([sites[name] for name in site_list])

@@ -1,17 +1,18 @@
 """Flows inferred when a district has no flows.csv (FORMAT.md, "When there is no flows.csv").
 
-Sources, the first one present wins:
+Sources, the first one present wins (District.flows_source names it):
 
-1. `assignments.csv`: planning units naming their `elementary_id`, `middle_id` and `high_id`.
+1. `enrollment.csv`: student enrollment records, the most accurate (feeder/records.py).
+2. `assignments.csv`: planning units naming their `elementary_id`, `middle_id` and `high_id`.
    Exact data, so every shared unit counts and nothing is dropped as a sliver.
-2. `boundaries.geojson` (or `.gpkg` / `.shp`): one attendance zone per school (`school_id`),
+3. `boundaries.geojson` (or `.gpkg` / `.shp`): one attendance zone per school (`school_id`),
    in any CRS. A sender is split over the receiving zones it overlaps, in proportion to the
    overlap area, or to the students living in the overlap when `planning_units.geojson`
    (or `.gpkg` / `.shp`: polygons with a `students` column) sits beside it.
-3. School sites alone: each school's Voronoi cell among the schools serving the same grade
+4. School sites alone: each school's Voronoi cell among the schools serving the same grade
    stands in for its zone. A rough estimate, labelled so in the source and in a warning.
 
-Whatever the source, a sender's flows add up to its transition cohort: enrollment divided
+For sources 2-4, a sender's flows add up to its transition cohort: enrollment divided
 by the grades it serves from K to its top grade (pre-K classes are small and often part-day,
 so they are not counted as a grade).
 
@@ -34,6 +35,7 @@ out-of-district schools are harmless); several features of one school are merged
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -43,7 +45,8 @@ import shapely
 from scipy.spatial import cKDTree
 
 from feeder.district import SCHOOL_FILES, read_schools
-from feeder.errors import FeederError, at
+from feeder.errors import FeederError, InputError, at
+from feeder.records import ENROLLMENT, RecordsReport, flows_from_records
 from feeder.tables import parse_numbers, read_spatial_file, read_text_table, require_columns
 
 ASSIGNMENTS = "assignments.csv"
@@ -52,7 +55,11 @@ BOUNDARY_FILES = ("boundaries.geojson", "boundaries.gpkg", "boundaries.shp")
 UNIT_FILES = ("planning_units.geojson", "planning_units.gpkg", "planning_units.shp")
 MIN_SHARE = 0.03
 ROUGH_MIN_SHARE = 0.10
-ROUGH_SOURCE = "nearest-school estimate (rough)"
+RECORDS_SOURCE = "enrollment records"
+ASSIGNMENTS_SOURCE = "assignments"
+BOUNDARIES_SOURCE = "boundaries"
+ROUGH_SOURCE = "sites (rough estimate)"
+FLOWS_SOURCES = ("flows.csv", RECORDS_SOURCE, ASSIGNMENTS_SOURCE, BOUNDARIES_SOURCE, ROUGH_SOURCE)
 ROUGH_WARNING = (
     "flows are a rough nearest-school estimate from school sites alone (no flows.csv, "
     "assignments.csv or boundaries.geojson): treat feeder patterns and split feeders as guesses"
@@ -64,34 +71,52 @@ WEIGHT_COLUMNS = ["from_id", "to_id", "weight"]
 POLYGONS = ("Polygon", "MultiPolygon")
 
 
-def infer_flows(folder: Path, schools: gpd.GeoDataFrame, warnings: list[str]) -> tuple[pd.DataFrame, str]:
-    """Return (flows, source) for a folder without flows.csv, trying the sources in order."""
+@dataclass(frozen=True)
+class Inferred:
+    """Flows inferred from a district's other data, and where they came from.
+
+    source: one of FLOWS_SOURCES (what District.flows_source records);
+    detail: the files used, for the `feeder infer` report;
+    records: what enrollment records gave and ignored, when they were the source.
+    """
+
+    flows: pd.DataFrame
+    source: str
+    detail: str
+    records: RecordsReport | None = None
+
+
+def infer_flows(folder: Path, schools: gpd.GeoDataFrame, warnings: list[str]) -> Inferred:
+    """Infer flows for a folder without flows.csv, trying the sources in order."""
     boundaries = first_existing(folder, BOUNDARY_FILES)
-    if (folder / ASSIGNMENTS).exists():
+    if (folder / ENROLLMENT).exists():
+        flows, report = flows_from_records(folder / ENROLLMENT, schools, warnings)
+        inferred = Inferred(flows, RECORDS_SOURCE, ENROLLMENT, report)
+    elif (folder / ASSIGNMENTS).exists():
         flows = flows_from_assignments(folder / ASSIGNMENTS, schools, warnings)
-        source = ASSIGNMENTS
+        inferred = Inferred(flows, ASSIGNMENTS_SOURCE, ASSIGNMENTS)
     elif boundaries is not None:
         units = first_existing(folder, UNIT_FILES)
         flows = flows_from_boundaries(boundaries, schools, warnings, units=units)
         weighting = f"students in {units.name}" if units else "overlap area"
-        source = f"{boundaries.name} (weighted by {weighting})"
+        inferred = Inferred(flows, BOUNDARIES_SOURCE, f"{boundaries.name} (weighted by {weighting})")
     else:
         warnings.append(ROUGH_WARNING)
-        flows = flows_from_sites(schools, warnings)
-        source = ROUGH_SOURCE
-    if flows.empty:
-        raise FeederError(f"{folder}: no flows could be inferred from {source}; check grades and zones")
-    return flows, source
+        inferred = Inferred(flows_from_sites(schools, warnings), ROUGH_SOURCE, "school sites")
+    if inferred.flows.empty:
+        raise InputError(
+            f"{folder}: no flows could be inferred from {inferred.detail}; check grades and zones"
+        )
+    return inferred
 
 
-def infer_district(folder: Path) -> tuple[pd.DataFrame, str, list[str]]:
+def infer_district(folder: Path) -> tuple[Inferred, list[str]]:
     """Infer a district folder's flows from its other data, ignoring any flows.csv there."""
     schools_path = first_existing(folder, SCHOOL_FILES)
     if not folder.is_dir() or schools_path is None:
         raise FeederError(f"{folder}: not a district folder (no schools.csv or schools.geojson)")
     warnings: list[str] = []
-    flows, source = infer_flows(folder, read_schools(schools_path), warnings)
-    return flows, source, warnings
+    return infer_flows(folder, read_schools(schools_path), warnings), warnings
 
 
 def first_existing(folder: Path, names: tuple[str, ...]) -> Path | None:

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 
 from feeder import metrics
-from feeder.geo import delaunay_edges
 from feeder.provenance import estimate_note
 
 if TYPE_CHECKING:
@@ -122,20 +120,13 @@ def serves_k12(schools: pd.DataFrame, members: np.ndarray) -> bool:
 
 def connected_portfolios(plan: Plan) -> dict[str, bool]:
     """Portfolio → whether its schools are connected on the Delaunay graph of all sites."""
-    schools, labels = plan.district.schools, plan.labels
-    graph = nx.Graph()
-    graph.add_nodes_from(range(len(labels)))
-    edges = delaunay_edges(schools["lat"], schools["lon"])
-    graph.add_edges_from((a, b) for a, b in edges if labels[a] == labels[b])
-    return {
-        name: nx.is_connected(graph.subgraph(members.tolist()))
-        for name, members in metrics.groups(labels).items()
-    }
+    broken = set(metrics.broken_portfolios(plan.district, plan.labels))
+    return {name: name not in broken for name in metrics.groups(plan.labels)}
 
 
 def flow_students(plan: Plan) -> tuple[dict[str, float], dict[str, float]]:
     """Per portfolio: students on district flows kept inside it, and on all flows touching it."""
-    sender, receiver, students = metrics.flow_arrays(plan.district)
+    sender, receiver, students = plan.district.flow_positions
     labels = plan.labels
     kept = dict.fromkeys(metrics.groups(labels), 0.0)
     touching = dict(kept)

@@ -172,7 +172,7 @@ def benchmark_district(
 
 def district_folders(sizes: tuple[int, ...], seed: int, workdir: Path) -> list[Path]:
     """LCPS and the sample when present, then generated districts written to workdir."""
-    from feeder.synthetic import generate_district, write_district
+    from synthetic import generate_district, write_district
 
     folders = [folder for folder in (LCPS, SAMPLE) if (folder / "schools.csv").exists()]
     for n in sizes:

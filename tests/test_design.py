@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from synthetic import generate_district, write_district
 
 from feeder import metrics
 from feeder.cli import main
@@ -23,7 +24,6 @@ from feeder.district import District, load_district
 from feeder.errors import FeederError
 from feeder.plan import Plan
 from feeder.spec import DesignSpec
-from feeder.synthetic import generate_district, write_district
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 

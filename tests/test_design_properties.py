@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from synthetic import generate_district, write_district
 
 from feeder import metrics
 from feeder.design import design
 from feeder.district import load_district
 from feeder.errors import FeederError
 from feeder.spec import DesignSpec
-from feeder.synthetic import generate_district, write_district
 
 SETTINGS = settings(
     max_examples=60,

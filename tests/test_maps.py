@@ -342,7 +342,7 @@ def test_sample_maps(sample_plan: Plan, tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_thousand_schools_stay_small_and_quick(tmp_path: Path) -> None:
-    from feeder.synthetic import generate_district, write_district
+    from synthetic import generate_district, write_district
 
     schools, flows = generate_district(1000, seed=3)
     plan = Plan.current(load_district(write_district(tmp_path / "district", schools, flows)))

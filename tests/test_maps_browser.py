@@ -168,7 +168,7 @@ def test_popup_shows_hostile_names_as_text(browser: webdriver.Chrome, make_distr
 
 @pytest.mark.slow
 def test_thousand_schools_open_and_zoom_quickly(browser: webdriver.Chrome, tmp_path: Path) -> None:
-    from feeder.synthetic import generate_district, write_district
+    from synthetic import generate_district, write_district
 
     schools, flows = generate_district(1000, seed=5)
     plan = Plan.current(load_district(write_district(tmp_path / "district", schools, flows)))

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from synthetic import generate_district, write_district
 
 from feeder import metrics
 from feeder.cli import main
@@ -21,7 +22,6 @@ from feeder.design import design
 from feeder.district import load_district
 from feeder.errors import FeederError
 from feeder.spec import DesignSpec
-from feeder.synthetic import generate_district, write_district
 
 LEVEL_GRADES = {"elementary": (0, 5), "middle": (6, 8), "high": (9, 12), "span": (0, 8)}
 

@@ -1,4 +1,4 @@
-"""The bundled sample district and the synthetic generator behind it."""
+"""The bundled sample district: real LAUSD South and East schools, estimated flows."""
 
 from __future__ import annotations
 
@@ -6,21 +6,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from make_sample import EAST_ZIPS, SOUTH_ZIPS, default_lausd
+from synthetic import entry_groups
 
 from feeder import District, load_district
-from feeder.synthetic import generate_district, write_district
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
 SCRIPT = ROOT / "scripts" / "make_sample.py"
-FILES = ("boundaries.geojson", "flows.csv", "schools.csv")
-ENTRY_GROUP = {0: "ES", 6: "MS", 9: "HS"}
+FILES = ("README.md", "flows.csv", "provenance.txt", "schools.csv")
 
 
 @pytest.fixture(scope="module")
@@ -35,14 +32,18 @@ def main_receiver(district: District) -> pd.Series:
 
 
 def entry_group(schools: pd.DataFrame) -> pd.Series:
-    return schools["grade_lo"].astype(int).clip(lower=0).map(ENTRY_GROUP)
+    return pd.Series(entry_groups(schools["grade_lo"].astype(int).to_numpy()), index=schools.index)
 
 
-def test_committed_sample_is_what_the_script_generates(tmp_path: Path) -> None:
-    subprocess.run([sys.executable, str(SCRIPT), "--out", str(tmp_path)], check=True, capture_output=True)
+def test_committed_sample_is_what_the_builder_writes(tmp_path: Path) -> None:
+    if default_lausd() is None:
+        pytest.skip("the LAUSD school list (shared/data/lausd) is not beside the repository")
+    for out in (tmp_path / "a", tmp_path / "b"):
+        subprocess.run([sys.executable, str(SCRIPT), "--out", str(out)], check=True, capture_output=True)
     assert sorted(p.name for p in SAMPLE.iterdir()) == sorted(FILES)
     for name in FILES:
-        assert (tmp_path / name).read_bytes() == (SAMPLE / name).read_bytes(), name
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+        assert (tmp_path / "a" / name).read_bytes() == (SAMPLE / name).read_bytes(), name
 
 
 def test_sample_loads_cleanly_with_two_local_districts(sample: District) -> None:
@@ -55,18 +56,37 @@ def test_sample_loads_cleanly_with_two_local_districts(sample: District) -> None
     assert list(levels.columns) == ["elementary", "high", "middle", "span"]
     assert (levels > 0).all().all()
     assert (schools["level"] == "elementary").mean() > 0.6
-    assert schools["school_id"].str.fullmatch(r"\d{4}").all()
+    assert schools["school_id"].str.fullmatch(r"\d{7}").all()
     assert schools["school_id"].str.startswith("0").any()
-    assert schools.duplicated(["lat", "lon"]).any(), "some schools share a campus"
     assert schools[["enrollment", "capacity", "need_index"]].notna().all().all()
     assert (schools["principal"] != "").all()
+    assert set(schools["ed_ops"]) == {"Traditional", "Alternative School of Choice"}
 
 
-def test_sample_schools_lie_in_their_local_district(sample: District) -> None:
-    schools = sample.schools
-    south, east = schools[schools["region"] == "South"], schools[schools["region"] == "East"]
-    assert south["lat"].between(33.70, 33.97).all() and south["lon"].between(-118.34, -118.20).all()
-    assert east["lat"].between(33.92, 34.10).all() and east["lon"].between(-118.25, -118.14).all()
+def test_sample_says_what_is_real_and_what_is_estimated(sample: District) -> None:
+    assert sample.provenance.startswith("Real (California Department of Education)")
+    assert "Estimated: region" in sample.provenance and "flows" in sample.provenance
+    readme = (SAMPLE / "README.md").read_text()
+    assert "## What is real" in readme and "## What is estimated" in readme
+    estimated = sample.schools["estimated"] != ""
+    assert 0 < estimated.sum() <= 11, "only schools opened after 2014-15 lack enrollment"
+
+
+def test_sample_keeps_the_real_schools_and_their_zip_region(sample: District) -> None:
+    if default_lausd() is None:
+        pytest.skip("the LAUSD school list (shared/data/lausd) is not beside the repository")
+    source = pd.read_csv(default_lausd() / "schools.csv", dtype=str, keep_default_na=False)
+    real = source.set_index("school_id").loc[sample.ids]
+    schools = sample.schools.set_index("school_id")
+    assert (schools["name"] == real["name"]).all()
+    assert np.allclose(schools["lat"], real["lat"].astype(float))
+    assert np.allclose(schools["lon"], real["lon"].astype(float))
+    assert (schools["grade_hi"].astype(int) == real["grade_hi"].astype(int)).all()
+    has_magnet_tag = schools["programs"].str.contains("magnet:")
+    assert (has_magnet_tag == (real["magnet"] == "Y")).all(), "magnet tags are the real flags"
+    south = schools["zip"].isin(SOUTH_ZIPS)
+    assert (schools["region"] == np.where(south, "South", "East")).all()
+    assert schools["zip"].isin(SOUTH_ZIPS + EAST_ZIPS).all()
 
 
 def test_current_portfolios_hold_one_level_of_one_region_and_12_to_24_schools(sample: District) -> None:
@@ -78,12 +98,16 @@ def test_current_portfolios_hold_one_level_of_one_region_and_12_to_24_schools(sa
         assert portfolio.startswith(f"{region}-{group}-"), portfolio
 
 
-def test_every_high_school_has_a_feeder_pattern(sample: District) -> None:
+def test_most_high_schools_have_a_feeder_pattern(sample: District) -> None:
+    """Real LA high schools include small schools sharing one campus (learning complexes) and
+    magnets, which a nearest-school choice model cannot tell apart: measured, 27 of 46 are some
+    school's main receiver and 39 receive students."""
     schools = sample.schools.set_index("school_id")
     receiver = main_receiver(sample)
     fed = set(receiver[schools.loc[receiver.index, "grade_hi"] == 8])
     highs = set(schools.index[schools["level"] == "high"])
-    assert highs <= fed, f"high schools that are no middle school's main receiver: {highs - fed}"
+    assert len(highs & fed) >= 0.5 * len(highs)
+    assert len(highs & set(sample.internal_flows()["to_id"])) >= 0.8 * len(highs)
 
 
 def test_k12_complete_portfolios_are_possible_in_each_region(sample: District) -> None:
@@ -117,69 +141,3 @@ def test_sample_programs_continue_along_some_feeder_chains_and_break_on_others(s
     assert any(t.startswith("magnet:") for t in every)
     pathways = tags.map(lambda t: any(tag.startswith("linked_learning:") for tag in t))
     assert pathways.any() and (schools.loc[pathways, "grade_hi"] == 12).all()
-
-
-def test_sample_attendance_zones_agree_with_flows(sample: District) -> None:
-    zones = gpd.read_file(SAMPLE / "boundaries.geojson")
-    assert zones.crs.to_epsg() == 4326
-    assert zones["school_id"].is_unique and set(zones["school_id"]) == set(sample.ids)
-    assert zones.is_valid.all() and set(zones["level"]) == {"elementary", "middle", "high"}
-    receiver = main_receiver(sample)
-    schools = sample.schools
-    senders = schools[schools["grade_hi"] == 5][["school_id", "geometry"]]
-    inside = gpd.sjoin(senders, zones[zones["level"] == "middle"], predicate="within")
-    agree = inside["school_id_left"].map(receiver) == inside["school_id_right"]
-    assert agree.sum() >= 0.9 * len(senders)
-
-
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(n_schools=st.integers(30, 3000), seed=st.integers(0, 2**32 - 1))
-def test_generated_districts_load_cleanly(
-    tmp_path_factory: pytest.TempPathFactory, n_schools: int, seed: int
-) -> None:
-    schools, flows = generate_district(n_schools, seed)
-    district = load_district(write_district(tmp_path_factory.mktemp("synthetic"), schools, flows))
-    assert district.warnings == []
-    assert len(district.schools) == n_schools
-    assert district.schools["school_id"].tolist() == schools["school_id"].tolist()
-    assert len(district.flows) == len(flows), "no repeated pairs or self flows"
-    senders = set(district.flows["from_id"])
-    ending_early = district.schools.loc[district.schools["grade_hi"] < 12, "school_id"]
-    assert ending_early.isin(senders).all()
-    assert district.schools["need_index"].between(0, 1).all()
-    sizes = district.schools.groupby("portfolio").size()
-    assert sizes.max() <= 24
-    groups = district.schools.assign(group=entry_group(district.schools))
-    assert (groups.groupby("portfolio")[["group", "region"]].nunique() == 1).all().all()
-
-
-def test_generation_is_deterministic_per_seed() -> None:
-    first, first_flows = generate_district(400, seed=7)
-    again, again_flows = generate_district(400, seed=7)
-    other, _ = generate_district(400, seed=8)
-    pd.testing.assert_frame_equal(first, again)
-    pd.testing.assert_frame_equal(first_flows, again_flows)
-    assert not first[["lat", "lon"]].equals(other[["lat", "lon"]])
-
-
-def test_default_regions_hold_about_160_schools_and_keep_students() -> None:
-    schools, flows = generate_district(2000, seed=3)
-    sizes = schools["region"].value_counts()
-    assert len(sizes) == 12 and sizes.between(100, 250).all()
-    internal = flows[flows["to_id"] != "OUT"]
-    region = schools.set_index("school_id")["region"]
-    same = internal["from_id"].map(region) == internal["to_id"].map(region)
-    assert internal.loc[same, "students"].sum() >= 0.95 * internal["students"].sum()
-    portfolio_sizes = schools["portfolio"].value_counts()
-    assert portfolio_sizes.between(12, 24).all()
-
-
-@pytest.mark.slow
-def test_twenty_thousand_schools() -> None:
-    schools, flows = generate_district(20_000, seed=1)
-    assert schools["school_id"].is_unique and len(schools) == 20_000
-    known = set(schools["school_id"]) | {"OUT"}
-    assert flows["from_id"].isin(known).all() and flows["to_id"].isin(known).all()
-    assert (flows["students"] > 0).all()
-    share = schools["level"].value_counts(normalize=True)
-    assert np.isclose(share["elementary"], 0.70, atol=0.01)

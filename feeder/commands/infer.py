@@ -1,4 +1,4 @@
-"""`feeder infer DISTRICT --out DIR`: write the flows.csv inferred from zones, units or sites."""
+"""`feeder infer DISTRICT --out DIR`: write the flows.csv inferred from records, units, zones or sites."""
 
 from __future__ import annotations
 
@@ -21,16 +21,20 @@ def infer(
     out: Annotated[Path, typer.Option("--out", help="Folder to write flows.csv into.")],
     force: Annotated[bool, typer.Option("--force", help="Replace a flows.csv already in --out.")] = False,
 ) -> None:
-    """Infer flows.csv from assignments, attendance boundaries or (roughly) school sites.
+    """Infer flows.csv from enrollment records, assignments, attendance boundaries or (roughly) sites.
 
-    Sources in order: assignments.csv, boundaries.geojson (weighted by planning_units.geojson
-    students when present), else school sites alone. Any flows.csv in DISTRICT is ignored.
+    Sources in order: enrollment.csv (student records), assignments.csv, boundaries.geojson
+    (weighted by planning_units.geojson students when present), else school sites alone.
+    Any flows.csv in DISTRICT is ignored.
     """
     target = out / "flows.csv"
     if target.exists() and not force:
         raise FeederError(f"{target} already exists; pass --force to replace it")
-    flows, source, warnings = infer_district(district)
-    typer.echo(f"source: {source}")
+    inferred, warnings = infer_district(district)
+    flows = inferred.flows
+    typer.echo(f"source: {inferred.source} ({inferred.detail})")
+    for line in inferred.records.lines() if inferred.records else []:
+        typer.echo(line)
     for warning in warnings:
         typer.echo(f"warning: {warning}")
     write_files(out, {"flows.csv": flows_csv(flows)})

@@ -62,6 +62,8 @@ def run(
     console.rule(
         f"[bold]{loaded.name}[/bold]: {len(loaded.schools)} schools, flows from {loaded.flows_source}"
     )
+    if loaded.provenance:
+        console.print(f"[dim]data: {loaded.provenance}[/dim]")
     describe_graph(loaded, console)
 
     spec = DesignSpec(min_size=min_size, max_size=max_size, within_region=nested)

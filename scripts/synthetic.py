@@ -10,7 +10,10 @@ structure real feeder patterns have:
 - each school that ends at grade 5 or 8 sends its leaving cohort (enrollment ÷ grades served)
   mostly to the nearest school students enter at the next grade (70-90 % to the dominant one),
   the rest to the next nearest, sometimes a little to a third, and 5-15 % leave to ``OUT``.
-  Receivers in the sender's own region are preferred, so students rarely cross regions;
+  Receivers in the sender's own region are preferred, so students rarely cross regions.
+  The harder kind of district (``choice_share``, e.g. 5-14 %) also sends a share of each
+  cohort to a school that is none of its nearest ones (magnets, choice, transfers), anywhere
+  in the district: its feeder patterns are less clean, as in big-city districts;
 - a spatially smooth ``need_index`` in 0-1, program tags that continue along some feeder
   chains and break along others, and today's plan: portfolios of 12-24 schools of one level.
 
@@ -24,6 +27,8 @@ the same district, byte for byte, once written with :func:`write_district`.
 
 from __future__ import annotations
 
+import argparse
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,7 +59,6 @@ KINDS = pd.DataFrame(
     columns=["level", "grade_lo", "grade_hi", "share", "median_enrollment", "suffix"],
 )
 ELEMENTARY, MIDDLE, HIGH, K8, SECONDARY = range(len(KINDS))
-ENTRY_GROUP = {0: "ES", 6: "MS", 9: "HS"}  # today's portfolios hold one of these each
 LAYERS = {0: "elementary", 6: "middle", 9: "high"}  # attendance-zone layer by entry grade
 
 MIN_REGION_SCHOOLS = 10  # enough for at least one middle and one high school
@@ -187,6 +191,7 @@ def generate_district(
     leave_share: tuple[float, float] = (0.05, 0.15),
     dominant_share: tuple[float, float] = (0.70, 0.90),
     need_mean: float = 0.5,
+    choice_share: tuple[float, float] = (0.0, 0.0),
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return (schools, flows) of a synthetic district in FORMAT.md columns.
 
@@ -205,6 +210,8 @@ def generate_district(
     leave_share: range of the share of a leaving cohort that goes to ``OUT``.
     dominant_share: range of the share of the staying cohort sent to the dominant receiver.
     need_mean: district mean of ``need_index`` (0-1).
+    choice_share: range of the share of the staying cohort that goes to a random school that
+        is none of the nearest ones (default none: every draw stays as without it).
     """
     rng = np.random.default_rng(seed)
     if regions is None:
@@ -231,7 +238,7 @@ def generate_district(
     size = np.rint(median * rng.lognormal(0.0, ENROLLMENT_SIGMA, len(kinds)))
     enrollment = np.maximum(size, MIN_ENROLLMENT).astype(int)
     flows, dominant = transition_flows(
-        xy, kinds, grade_lo, region, enrollment, rng, leave_share, dominant_share
+        xy, kinds, grade_lo, region, enrollment, rng, leave_share, dominant_share, choice_share
     )
     lonlat = plane.degrees(xy)
     schools = pd.DataFrame(
@@ -248,7 +255,7 @@ def generate_district(
             "region": region,
             "portfolio": current_plan(region, grade_lo, xy),
             "need_index": need_field(xy, rng, need_mean),
-            "programs": program_tags(kinds, grade_lo, dominant, rng),
+            "programs": program_tags(grade_lo, KINDS["grade_hi"].to_numpy()[kinds], dominant, rng),
             "principal": people(len(kinds), rng),
         }
     )
@@ -382,12 +389,14 @@ def transition_flows(
     rng: np.random.Generator,
     leave_share: tuple[float, float],
     dominant_share: tuple[float, float],
+    choice_share: tuple[float, float] = (0.0, 0.0),
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Flows (from, to, students; to = -1 for OUT) at grades 5->6 and 8->9, and each sender's
     dominant receiver (-1 for schools that send nobody).
 
     A school ending at grade g sends to schools students enter at g + 1 (grade_lo = g + 1),
-    nearest first, a receiver in another region counting CROSS_REGION_PENALTY times farther.
+    nearest first, a receiver in another region counting CROSS_REGION_PENALTY times farther;
+    with choice_share, part of the cohort goes to a random receiver that is none of those.
     """
     grade_hi = KINDS["grade_hi"].to_numpy()[kinds]
     entry = np.maximum(grade_lo, 0)
@@ -395,22 +404,63 @@ def transition_flows(
     for exit_grade in (5, 8):
         senders = np.flatnonzero(grade_hi == exit_grade)
         receivers = np.flatnonzero(entry == exit_grade + 1)
-        k = min(CANDIDATES, len(receivers))
-        distance, near = cKDTree(xy[receivers]).query(xy[senders], k=list(range(1, k + 1)))
-        near = receivers[near]
-        cost = distance * np.where(region[near] == region[senders, None], 1.0, CROSS_REGION_PENALTY)
-        ranked = np.take_along_axis(near, np.argsort(cost, axis=1, kind="stable"), axis=1)[:, :3]
-        shares = receiver_shares(len(senders), ranked.shape[1], dominant_share, rng)
         cohort = enrollment[senders] / (exit_grade - grade_lo[senders] + 1)
-        leaving = rng.uniform(*leave_share, len(senders))
-        staying = np.rint((cohort * (1 - leaving))[:, None] * shares)
-        repeated = senders.repeat(ranked.shape[1])
-        frames.append(pd.DataFrame({"from": repeated, "to": ranked.ravel(), "students": staying.ravel()}))
-        frames.append(pd.DataFrame({"from": senders, "to": -1, "students": np.rint(cohort * leaving)}))
-        dominant[senders] = ranked[:, 0]
+        sent, dominant[senders] = send_cohorts(
+            xy, senders, receivers, region, cohort, rng, leave_share, dominant_share, choice_share
+        )
+        frames += sent
     flows = pd.concat(frames, ignore_index=True)
     flows = flows[flows["students"] > 0].astype({"students": int})
     return flows.reset_index(drop=True), dominant
+
+
+def send_cohorts(
+    xy: np.ndarray,
+    senders: np.ndarray,
+    receivers: np.ndarray,
+    region: np.ndarray,
+    cohort: np.ndarray,
+    rng: np.random.Generator,
+    leave_share: tuple[float, float],
+    dominant_share: tuple[float, float],
+    choice_share: tuple[float, float] = (0.0, 0.0),
+) -> tuple[list[pd.DataFrame], np.ndarray]:
+    """The choice model: each sender's cohort split over its ranked receivers and OUT.
+
+    Receivers are ranked by distance, one in another region counting CROSS_REGION_PENALTY
+    times farther; the dominant one gets dominant_share of those who stay, the next one the
+    rest but for an occasional third; a leave_share leaves to OUT (-1). Returns the flow
+    frames (from, to, students) and each sender's dominant receiver.
+    """
+    k = min(CANDIDATES, len(receivers))
+    distance, near = cKDTree(xy[receivers]).query(xy[senders], k=list(range(1, k + 1)))
+    near = receivers[near]
+    cost = distance * np.where(region[near] == region[senders, None], 1.0, CROSS_REGION_PENALTY)
+    ranked = np.take_along_axis(near, np.argsort(cost, axis=1, kind="stable"), axis=1)[:, :3]
+    shares = receiver_shares(len(senders), ranked.shape[1], dominant_share, rng)
+    leaving = rng.uniform(*leave_share, len(senders))
+    kept = cohort * (1 - leaving)
+    frames = []
+    if choice_share[1] > 0 and len(receivers) > ranked.shape[1]:
+        choosing = rng.uniform(*choice_share, len(senders))
+        chosen = far_receivers(ranked, receivers, rng)
+        frames.append(pd.DataFrame({"from": senders, "to": chosen, "students": np.rint(kept * choosing)}))
+        kept = kept * (1 - choosing)
+    staying = np.rint(kept[:, None] * shares)
+    repeated = senders.repeat(ranked.shape[1])
+    frames.append(pd.DataFrame({"from": repeated, "to": ranked.ravel(), "students": staying.ravel()}))
+    frames.append(pd.DataFrame({"from": senders, "to": -1, "students": np.rint(cohort * leaving)}))
+    return frames, ranked[:, 0]
+
+
+def far_receivers(ranked: np.ndarray, receivers: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One random receiver per sender (row of ranked) that is not among its ranked nearest ones."""
+    chosen = rng.choice(receivers, len(ranked))
+    clash = (chosen[:, None] == ranked).any(axis=1)
+    while clash.any():
+        chosen[clash] = rng.choice(receivers, int(clash.sum()))
+        clash = (chosen[:, None] == ranked).any(axis=1)
+    return chosen
 
 
 def receiver_shares(
@@ -444,19 +494,25 @@ def need_field(xy: np.ndarray, rng: np.random.Generator, mean: float) -> np.ndar
 
 
 def program_tags(
-    kinds: np.ndarray, grade_lo: np.ndarray, dominant: np.ndarray, rng: np.random.Generator
+    grade_lo: np.ndarray,
+    grade_hi: np.ndarray,
+    dominant: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    magnets: np.ndarray | None = None,
 ) -> np.ndarray:
     """`;`-joined program tags per school.
 
     Dual-language programs start at K-entry schools and are continued by only some of the
     schools they feed; IB starts at a few high schools and reaches down only some of their
     feeder chains; magnets and Linked Learning pathways are scattered. Breaks are the point:
-    they are what an alignment check should find.
+    they are what an alignment check should find. `magnets` (one flag per school) puts magnet
+    tags on the flagged schools instead of drawing them; their themes are drawn either way.
     """
-    n = len(kinds)
+    n = len(grade_lo)
     entry = np.maximum(grade_lo, 0)
-    grade_hi = KINDS["grade_hi"].to_numpy()[kinds]
-    edges = pd.DataFrame({"sender": np.arange(n), "receiver": dominant, "exit": grade_hi})
+    exit_band = np.where(grade_hi <= 6, 5, 8)  # leaving elementary (K-5, K-6) or middle grades
+    edges = pd.DataFrame({"sender": np.arange(n), "receiver": dominant, "exit": exit_band})
     edges = edges[edges["receiver"] >= 0]
     language = rng.choice(LANGUAGES, n, p=LANGUAGE_ODDS)
     starts = np.flatnonzero((entry == 0) & (language != ""))
@@ -465,12 +521,17 @@ def program_tags(
         step = edges[edges["exit"] == exit_grade]
         tags = carry(tags, step, "sender", "receiver", "dual_language", chance, rng)
     highs = np.flatnonzero(entry == 9)
+    fed = np.isin(highs, edges["receiver"])
+    highs = highs[fed] if fed.any() else highs  # IB runs at high schools with feeders
     ib = rng.choice(highs, max(1, round(IB_HIGH_SHARE * len(highs))), replace=False)
     tags = pd.concat([tags, tag_rows(ib, "ib")])
     for exit_grade, chance in IB_CARRIED.items():
         step = edges[edges["exit"] == exit_grade]
         tags = carry(tags, step, "receiver", "sender", "ib", chance, rng)
-    magnet = np.flatnonzero(rng.random(n) < pd.Series(entry).map(MAGNET_ODDS).to_numpy())
+    if magnets is None:
+        magnet = np.flatnonzero(rng.random(n) < pd.Series(entry).map(MAGNET_ODDS).to_numpy())
+    else:
+        magnet = np.flatnonzero(magnets)
     pathway = np.flatnonzero((grade_hi == 12) & (rng.random(n) < PATHWAY_ODDS))
     tags = pd.concat(
         [
@@ -537,7 +598,7 @@ def current_plan(region: np.ndarray, grade_lo: np.ndarray, xy: np.ndarray) -> np
     """Today's portfolios, the structure districts are moving away from: schools grouped by
     level (entry grade) within each region, ordered along the group's long axis from north to
     south and cut into runs of 12-24 (as few runs as keep each at most 24)."""
-    group = pd.Series(np.maximum(grade_lo, 0)).map(ENTRY_GROUP).to_numpy()
+    group = entry_groups(grade_lo)
     labels = np.empty(len(region), dtype=object)
     frame = pd.DataFrame({"region": region, "group": group})
     for (name, level), members in frame.groupby(["region", "group"], sort=False).indices.items():
@@ -546,6 +607,11 @@ def current_plan(region: np.ndarray, grade_lo: np.ndarray, xy: np.ndarray) -> np
         for number, run in enumerate(runs, start=1):
             labels[run] = f"{name}-{level}-{number}"
     return labels
+
+
+def entry_groups(grade_lo: np.ndarray) -> np.ndarray:
+    """ES, MS or HS by the grade a school starts at (up to 5, 6-8, 9 and above)."""
+    return np.select([grade_lo <= 5, grade_lo <= 8], ["ES", "MS"], "HS").astype(object)
 
 
 def northward(xy: np.ndarray) -> np.ndarray:
@@ -636,3 +702,32 @@ def write_district(
         target.unlink(missing_ok=True)
         boundaries.to_file(target, driver="GeoJSON", COORDINATE_PRECISION=6)
     return folder
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Write a synthetic district folder (the bundled sample is real: scripts/make_sample.py)."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--schools", type=int, default=1000, help="number of schools (default 1000)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--out", type=Path, required=True, help="folder to write")
+    parser.add_argument("--regions", type=int, default=None, help="regions (default: one per ~160 schools)")
+    parser.add_argument(
+        "--choice-share",
+        type=float,
+        nargs=2,
+        default=(0.0, 0.0),
+        metavar=("LO", "HI"),
+        help="harder district: share of each cohort choosing a non-nearest school, e.g. 0.05 0.14",
+    )
+    parser.add_argument("--no-boundaries", action="store_true", help="skip boundaries.geojson")
+    args = parser.parse_args(argv)
+    schools, flows = generate_district(
+        args.schools, args.seed, n_regions=args.regions, choice_share=tuple(args.choice_share)
+    )
+    boundaries = None if args.no_boundaries else generate_boundaries(schools)
+    folder = write_district(args.out, schools, flows, boundaries)
+    print(f"wrote {len(schools)} schools and {len(flows)} flows to {folder}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,59 @@
+"""Sites far outside their ZIP's or region's cluster are warned about at load, naming the school."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from synthetic import generate_district, write_district
+
+from feeder import load_district
+from feeder.district import read_schools
+from feeder.sites import outlying_sites
+
+HERE = Path(__file__).resolve()
+LAUSD = next(
+    (
+        p / "shared" / "data" / "lausd"
+        for p in HERE.parents[1:4]
+        if (p / "shared" / "data" / "lausd").is_dir()
+    ),
+    None,
+)
+
+
+@pytest.fixture(scope="module")
+def lausd_path() -> Path:
+    if LAUSD is None:
+        pytest.skip("the LAUSD school list (shared/data/lausd) is not beside the repository")
+    return LAUSD
+
+
+def test_lausd_wrong_geocodes_are_named_at_load(lausd_path: Path, tmp_path: Path) -> None:
+    shutil.copy(lausd_path / "schools.csv", tmp_path / "schools.csv")
+    warnings = [w for w in load_district(tmp_path).warnings if "far outside" in w]
+    assert len(warnings) == 2
+    assert "'6019582' (Twentieth Street Elementary) is 19 km" in warnings[0]
+    assert "'0124412' (Sotomayor Arts and Sciences Magnet) is 27 km" in warnings[1]
+
+
+def test_wide_rural_groups_are_not_outliers(lcps_path: Path) -> None:
+    """Loudoun's western elementary schools lie 9-16 km from the rest of their pyramid, for real."""
+    schools = read_schools(lcps_path / "schools.csv")
+    assert outlying_sites(schools.assign(region=schools["pyramid"])) == []
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_school_geocoded_65_km_off_is_found(tmp_path: Path, seed: int) -> None:
+    """Regions of ~160 schools span up to ~25 km from their middle: 65 km north is far outside
+    (a ZIP code, a few km across, catches far smaller errors: see the LAUSD test)."""
+    schools, flows = generate_district(320, seed, n_regions=2)
+    moved = int(np.random.default_rng(seed).integers(len(schools)))
+    schools.loc[moved, "lat"] = schools["lat"].max() + 0.6
+    district = load_district(write_district(tmp_path, schools, flows))
+    found = [w for w in district.warnings if "far outside" in w]
+    assert len(found) == 1 and f"'{schools.loc[moved, 'school_id']}'" in found[0]
+    schools, _ = generate_district(320, seed, n_regions=2)
+    assert outlying_sites(schools) == []

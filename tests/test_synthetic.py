@@ -1,0 +1,97 @@
+"""The synthetic generator (scripts/synthetic.py) behind tests and benchmarks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.spatial import cKDTree
+from synthetic import CANDIDATES, generate_district, write_district
+
+from feeder import load_district
+
+ENTRY_GROUP = {0: "ES", 6: "MS", 9: "HS"}
+
+
+def entry_group(schools: pd.DataFrame) -> pd.Series:
+    return schools["grade_lo"].astype(int).clip(lower=0).map(ENTRY_GROUP)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(n_schools=st.integers(30, 3000), seed=st.integers(0, 2**32 - 1))
+def test_generated_districts_load_cleanly(
+    tmp_path_factory: pytest.TempPathFactory, n_schools: int, seed: int
+) -> None:
+    schools, flows = generate_district(n_schools, seed)
+    district = load_district(write_district(tmp_path_factory.mktemp("synthetic"), schools, flows))
+    assert district.warnings == []
+    assert len(district.schools) == n_schools
+    assert district.schools["school_id"].tolist() == schools["school_id"].tolist()
+    assert len(district.flows) == len(flows), "no repeated pairs or self flows"
+    senders = set(district.flows["from_id"])
+    ending_early = district.schools.loc[district.schools["grade_hi"] < 12, "school_id"]
+    assert ending_early.isin(senders).all()
+    assert district.schools["need_index"].between(0, 1).all()
+    sizes = district.schools.groupby("portfolio").size()
+    assert sizes.max() <= 24
+    groups = district.schools.assign(group=entry_group(district.schools))
+    assert (groups.groupby("portfolio")[["group", "region"]].nunique() == 1).all().all()
+
+
+def test_generation_is_deterministic_per_seed() -> None:
+    first, first_flows = generate_district(400, seed=7)
+    again, again_flows = generate_district(400, seed=7)
+    other, _ = generate_district(400, seed=8)
+    pd.testing.assert_frame_equal(first, again)
+    pd.testing.assert_frame_equal(first_flows, again_flows)
+    assert not first[["lat", "lon"]].equals(other[["lat", "lon"]])
+
+
+def test_default_regions_hold_about_160_schools_and_keep_students() -> None:
+    schools, flows = generate_district(2000, seed=3)
+    sizes = schools["region"].value_counts()
+    assert len(sizes) == 12 and sizes.between(100, 250).all()
+    internal = flows[flows["to_id"] != "OUT"]
+    region = schools.set_index("school_id")["region"]
+    same = internal["from_id"].map(region) == internal["to_id"].map(region)
+    assert internal.loc[same, "students"].sum() >= 0.95 * internal["students"].sum()
+    portfolio_sizes = schools["portfolio"].value_counts()
+    assert portfolio_sizes.between(12, 24).all()
+
+
+@pytest.mark.slow
+def test_twenty_thousand_schools() -> None:
+    schools, flows = generate_district(20_000, seed=1)
+    assert schools["school_id"].is_unique and len(schools) == 20_000
+    known = set(schools["school_id"]) | {"OUT"}
+    assert flows["from_id"].isin(known).all() and flows["to_id"].isin(known).all()
+    assert (flows["students"] > 0).all()
+    share = schools["level"].value_counts(normalize=True)
+    assert np.isclose(share["elementary"], 0.70, atol=0.01)
+
+
+def share_beyond_nearest(schools: pd.DataFrame, flows: pd.DataFrame) -> float:
+    """Mean share of a sender's staying students sent past its CANDIDATES nearest entry schools."""
+    xy = schools[["lon", "lat"]].to_numpy() * [np.cos(np.radians(34.0)), 1.0]
+    entry = schools["grade_lo"].clip(lower=0).to_numpy()
+    index = {sid: i for i, sid in enumerate(schools["school_id"])}
+    staying = flows[flows["to_id"] != "OUT"]
+    shares = []
+    for sender, sent in staying.groupby("from_id"):
+        i = index[sender]
+        receivers = np.flatnonzero(entry == schools["grade_hi"].iloc[i] + 1)
+        near = receivers[cKDTree(xy[receivers]).query(xy[i], k=CANDIDATES)[1]]
+        far = ~sent["to_id"].map(index).isin(near)
+        shares.append(sent.loc[far, "students"].sum() / sent["students"].sum())
+    return float(np.mean(shares))
+
+
+def test_harder_districts_send_a_share_of_each_cohort_past_the_nearest_schools() -> None:
+    plain_schools, plain = generate_district(400, seed=5)
+    schools, harder = generate_district(400, seed=5, choice_share=(0.05, 0.14))
+    assert share_beyond_nearest(plain_schools, plain) == 0.0
+    # Measured: 0.092 (the random school is sometimes one of the nearest after all).
+    assert 0.06 <= share_beyond_nearest(schools, harder) <= 0.14
+    assert not harder.duplicated(["from_id", "to_id"]).any()
