@@ -30,7 +30,6 @@ PLOTLY_JS = "plotly.min.js"
 REPORT = "report.html"
 LEVEL_ORDER = {"high": 0, "span": 1, "middle": 2, "elementary": 3}
 MAX_BREAKS = 4
-HIGH_SCHOOLS_SHOWN = 3  # the full list is in summary.csv; more would push the table past one page
 STYLE = """
 @page { size: letter portrait; margin: 10mm; }
 body { font: 10px/1.35 Helvetica, Arial, sans-serif; color: #222; margin: 0; }
@@ -140,12 +139,10 @@ def portfolio_table(summary: pd.DataFrame) -> str:
     return f"<table>{header}{''.join(rows)}</table>"
 
 
-def first_names(names: str) -> str:
-    """At most HIGH_SCHOOLS_SHOWN of a '; '-joined list, so the table fits one printed page."""
+def first_names(names: str, shown: int = 3) -> str:
+    """'A; B; C; +2 more' so a row stays one or two lines (summary.csv keeps every name)."""
     parts = [name for name in names.split("; ") if name]
-    if len(parts) <= HIGH_SCHOOLS_SHOWN:
-        return "; ".join(parts)
-    return "; ".join(parts[:HIGH_SCHOOLS_SHOWN]) + f" and {len(parts) - HIGH_SCHOOLS_SHOWN} more"
+    return "; ".join(parts[:shown]) + (f"; +{len(parts) - shown} more" if len(parts) > shown else "")
 
 
 def number(value: object, fmt: str) -> str:

@@ -43,8 +43,9 @@ def estimate_note(district: District) -> str | None:
     if not is_estimated(district):
         return None
     label = flows_label(district)
+    detail = "" if district.flows_source == label else f" ({district.flows_source})"
     return (
-        f"Flows are estimated from {label} ({district.flows_source}) and not counted in flows.csv: "
+        f"Flows are estimated from {label}{detail} and not counted in flows.csv: "
         "cohesion and split schools and the feeder diagrams are estimates too."
     )
 

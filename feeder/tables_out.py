@@ -30,9 +30,13 @@ def grade_name(grade: object) -> str:
 
 
 def grades_served(schools: pd.DataFrame) -> list[str]:
-    """'K-5', 'PK-8', '9-12' for each school ('' when its grades are unknown)."""
+    """'K-5', 'PK-8', '9-12', 'K' for each school ('' when its grades are unknown)."""
     return [
-        f"{grade_name(lo)}-{grade_name(hi)}" if not (pd.isna(lo) or pd.isna(hi)) else ""
+        ""
+        if pd.isna(lo) or pd.isna(hi)
+        else grade_name(lo)
+        if lo == hi
+        else f"{grade_name(lo)}-{grade_name(hi)}"
         for lo, hi in zip(schools["grade_lo"], schools["grade_hi"], strict=True)
     ]
 

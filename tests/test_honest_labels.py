@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import shutil
@@ -15,7 +16,7 @@ from feeder.cli import main
 from feeder.district import load_district
 from feeder.graph import FeederGraph
 from feeder.maps.stamp import GENERATOR
-from feeder.provenance import LABELS, flows_label
+from feeder.provenance import LABELS, estimate_note, flows_label
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 BANNER = 'class="feeder-banner"'
@@ -23,7 +24,7 @@ BANNER = 'class="feeder-banner"'
 
 @pytest.fixture(scope="module")
 def no_flows(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sample without flows.csv: flows are roughly estimated from its school sites."""
+    """The sample without flows.csv: flows are a rough estimate from the school sites."""
     folder = tmp_path_factory.mktemp("sample") / "no-flows"
     folder.mkdir()
     shutil.copy(SAMPLE / "schools.csv", folder / "schools.csv")
@@ -70,10 +71,17 @@ def test_counted_flows_get_no_banner_and_no_note(tmp_path: Path) -> None:
     assert flows_label(load_district(SAMPLE)) == "flows.csv"
 
 
-def test_only_schools_is_a_rough_estimate(tmp_path: Path) -> None:
-    shutil.copy(SAMPLE / "schools.csv", tmp_path / "schools.csv")
-    assert flows_label(load_district(tmp_path)) == "sites (rough estimate)"
-    assert set(LABELS) >= {"flows.csv", "enrollment records", "assignments", "boundaries"}
+def test_every_inference_source_keeps_its_label() -> None:
+    from dataclasses import replace
+
+    from feeder.infer import ASSIGNMENTS_SOURCE, BOUNDARIES_SOURCE, RECORDS_SOURCE, ROUGH_SOURCE
+
+    district = load_district(SAMPLE)
+    assert flows_label(district) == "flows.csv" and estimate_note(district) is None
+    for source in (RECORDS_SOURCE, ASSIGNMENTS_SOURCE, BOUNDARIES_SOURCE, ROUGH_SOURCE):
+        estimated = replace(district, flows_source=source)
+        assert flows_label(estimated) == source and source in LABELS
+        assert estimate_note(estimated).startswith(f"Flows are estimated from {source} and")
 
 
 def test_rerunning_removes_stale_cohort_pages_and_keeps_foreign_files(tmp_path: Path) -> None:
@@ -97,13 +105,17 @@ def test_rerunning_removes_stale_cohort_pages_and_keeps_foreign_files(tmp_path: 
 def test_map_without_a_plan_draws_the_feeder_patterns(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     folder = tmp_path / "district"
     folder.mkdir()
-    pd.read_csv(SAMPLE / "schools.csv", dtype=str).drop(columns="portfolio").to_csv(
-        folder / "schools.csv", index=False
-    )
-    shutil.copy(SAMPLE / "flows.csv", folder / "flows.csv")
+    schools = pd.read_csv(SAMPLE / "schools.csv", dtype=str).drop(columns="portfolio")
+    schools = schools.drop_duplicates(["lat", "lon"])  # the maps' areas need one school per site
+    schools.to_csv(folder / "schools.csv", index=False)
+    flows = pd.read_csv(SAMPLE / "flows.csv", dtype=str)
+    kept = set(schools["school_id"]) | {"OUT"}
+    flows[flows["from_id"].isin(kept) & flows["to_id"].isin(kept)].to_csv(folder / "flows.csv", index=False)
     assert main(["map", str(folder), "--out", str(tmp_path / "maps")]) == 0
     assert "feeder patterns" in capsys.readouterr().out
     graph = FeederGraph(load_district(folder))
     expected = len(graph.heads) + (1 if graph.unattached() else 0)
     assert len(list((tmp_path / "maps").glob("cohort-*.html"))) == expected
-    assert len(list((tmp_path / "maps").glob("cohort-*-pattern.html"))) >= len(graph.heads)
+    names = dict(zip(graph.district.schools["school_id"], graph.district.schools["name"], strict=True))
+    index = (tmp_path / "maps" / "index.html").read_text(encoding="utf-8")
+    assert all(html.escape(f"{names[head]} pattern") in index for head in graph.heads)

@@ -155,3 +155,15 @@ def test_design_writes_the_readable_tables(sample: District, tmp_path: Path) -> 
     summary = pd.read_csv(tmp_path / "summary.csv")
     assert len(summary) == card["n_portfolios"]
     assert not (tmp_path / "summary.csv").read_text().startswith("#")
+
+
+def test_grades_read_as_schools_write_them() -> None:
+    from feeder.tables_out import grades_served
+
+    grades = pd.DataFrame(
+        {
+            "grade_lo": pd.array([0, -1, 9, 0, None], dtype="Int64"),
+            "grade_hi": pd.array([0, 5, 12, 8, None], dtype="Int64"),
+        }
+    )
+    assert grades_served(grades) == ["K", "PK-5", "9-12", "K-8", ""]
