@@ -21,7 +21,7 @@ LEFT_DISTRICT = "Leaves the district"
 FONT = {"family": "Helvetica, Arial, sans-serif", "size": 10}
 
 
-def stage(grade_hi: object) -> str:
+def stage(grade_hi: float | None) -> str:
     """The diagram column of a school: where its top grade puts it (K-8 with middle, 6-12 with high)."""
     if grade_hi is None or grade_hi != grade_hi:  # missing grades: NA or NaN
         return "middle"

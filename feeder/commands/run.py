@@ -70,8 +70,10 @@ def run(
 
     spec = DesignSpec(min_size=min_size, max_size=max_size, within_region=nested)
     plan = design(loaded, spec=spec, seed=seed)
-    cards = {"today's plan": current_card(loaded, spec), "designed plan": plan.score()}
-    cards = {name: card for name, card in cards.items() if card is not None}
+    cards = {"designed plan": plan.score()}
+    today = current_card(loaded, spec)
+    if today is not None:
+        cards = {"today's plan": today, **cards}
     print_scorecards(loaded, cards, console)
 
     alignment = check_alignment(loaded, plan)
