@@ -26,7 +26,7 @@ from feeder.maps.colors import PALETTE, portfolio_colours
 from feeder.maps.model import build_model
 from feeder.maps.words import program_name
 from feeder.pattern_plan import plan_to_show
-from feeder.plan import Plan
+from feeder.plan import CURRENT, Plan, Provenance
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 EVIL = "<script>alert(1)</script>"
@@ -446,7 +446,7 @@ def test_key_scales_flow_width_in_students(pages: dict[str, str], plan: Plan) ->
 
 def test_todays_plan_by_level_is_explained(plan: Plan, tmp_path: Path) -> None:
     levels = plan.district.schools["level"].replace({"span": "elementary"}).to_numpy(dtype=object)
-    by_level = Plan(plan.district, levels, options={"plan": "current"})
+    by_level = Plan(plan.district, levels, provenance=Provenance(source=CURRENT))
     render_maps(by_level, tmp_path / "by-level")
     assert "organized by level" in (tmp_path / "by-level" / "index.html").read_text(encoding="utf-8")
     render_maps(plan, tmp_path / "mixed")

@@ -15,6 +15,7 @@ from feeder.district import load_district
 from feeder.output import write_files
 from feeder.plan import Plan, rounded
 from feeder.report import print_comparison
+from feeder.terminal import markup_safe
 
 
 def register(app: typer.Typer) -> None:
@@ -45,7 +46,9 @@ def compare_plans(
     console = Console()
     print_comparison(loaded, {name_a: result.card_a, name_b: result.card_b}, result.deltas(), console)
     console.print(
-        f"{len(result.moved)} schools change portfolio; wrote {', '.join(p.name for p in written)} to {out}"
+        markup_safe(
+            f"{len(result.moved)} schools change portfolio; wrote {', '.join(p.name for p in written)} to {out}"
+        )
     )
 
 

@@ -13,6 +13,7 @@ from feeder.commands.options import DISTRICT_HELP
 from feeder.district import load_district
 from feeder.explain import SchoolExplanation, explain_school
 from feeder.plan import Plan, rounded
+from feeder.terminal import markup_safe
 
 
 def register(app: typer.Typer) -> None:
@@ -40,14 +41,15 @@ def explain(
 def show(explanation: SchoolExplanation, console: Console) -> None:
     """The flows table, then the reasons in plain words."""
     table = Table(
-        title=f"{explanation.name} ({explanation.school_id}) in {explanation.portfolio}", title_justify="left"
+        title=markup_safe(f"{explanation.name} ({explanation.school_id}) in {explanation.portfolio}"),
+        title_justify="left",
     )
     for column in ("portfolio", "students from", "share", "students to", "share"):
         table.add_column(column, justify="left" if column == "portfolio" else "right")
     for flow in explanation.flows:
         mark = " (its own)" if flow.portfolio == explanation.portfolio else ""
         table.add_row(
-            flow.portfolio + mark,
+            markup_safe(flow.portfolio + mark),
             f"{flow.students_in:,.0f}",
             f"{flow.share_in:.0%}",
             f"{flow.students_out:,.0f}",
@@ -63,4 +65,4 @@ def show(explanation: SchoolExplanation, console: Console) -> None:
     )
     console.print(table)
     for reason in explanation.reasons:
-        console.print(f"· {reason}")
+        console.print(f"· {markup_safe(reason)}")

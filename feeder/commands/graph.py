@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from feeder.commands.options import DISTRICT_HELP
 from feeder.district import load_district
 from feeder.graph import FeederGraph
 from feeder.terminal import markup_safe, show_warnings
@@ -19,7 +20,7 @@ def register(app: typer.Typer) -> None:
 
 
 def graph(
-    district: Path = typer.Argument(..., help="District folder (docs/FORMAT.md)."),
+    district: Path = typer.Argument(..., help=DISTRICT_HELP),
     as_json: bool = typer.Option(
         False, "--json", help="Print machine-readable JSON to stdout instead of tables."
     ),

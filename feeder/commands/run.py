@@ -65,7 +65,7 @@ def run(
         f"flows from {markup_safe(loaded.flows_source)}"
     )
     if loaded.provenance:
-        console.print(f"[dim]data: {loaded.provenance}[/dim]")
+        console.print(f"[dim]data: {markup_safe(loaded.provenance)}[/dim]")
     describe_graph(loaded, console)
 
     spec = DesignSpec(min_size=min_size, max_size=max_size, within_region=nested)
