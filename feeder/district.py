@@ -18,8 +18,7 @@ import pandas as pd
 
 from feeder.errors import FeederError, at, first_bad_row
 from feeder.geo import delaunay_edges, haversine_km, local_km
-from feeder.sites import outlying_sites
-from feeder.tables import (
+from feeder.io.tables import (
     clean_cells,
     parse_numbers,
     read_spatial_file,
@@ -27,6 +26,7 @@ from feeder.tables import (
     refuse_bad_headers,
     require_columns,
 )
+from feeder.sites import outlying_sites
 
 LEVELS = ("elementary", "middle", "high", "span")
 DEFAULT_GRADES = {"elementary": (0, 5), "middle": (6, 8), "high": (9, 12)}

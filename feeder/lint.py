@@ -33,7 +33,7 @@ from feeder.district import (
 )
 from feeder.errors import FeederError, at
 from feeder.geo import haversine_km
-from feeder.tables import DECIMAL_COMMA, WHOLE_THOUSANDS, parse_cell, read_text_table
+from feeder.io.tables import DECIMAL_COMMA, WHOLE_THOUSANDS, parse_cell, read_text_table
 
 ERROR, WARNING = "error", "warning"
 MAX_CYCLES = 20

@@ -16,7 +16,7 @@ from shapely.geometry import Polygon, box
 from feeder.cli import main
 from feeder.district import load_district, read_schools
 from feeder.errors import FeederError
-from feeder.infer import (
+from feeder.infer.sources import (
     MIN_SHARE,
     ROUGH_SOURCE,
     flows_from_boundaries,

@@ -215,8 +215,8 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 
-from feeder.output import MANIFEST  # noqa: E402
-from feeder.tables import read_text_table  # noqa: E402
+from feeder.io.output import MANIFEST  # noqa: E402
+from feeder.io.tables import read_text_table  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -18,9 +18,9 @@ from feeder.cli import main
 from feeder.district import District, load_district
 from feeder.errors import InputError
 from feeder.geo import haversine_km
+from feeder.io.plan_tables import summary_table
+from feeder.io.workbook import plan_workbook
 from feeder.plan import Plan
-from feeder.tables_out import summary_table
-from feeder.workbook import plan_workbook
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 
@@ -158,7 +158,7 @@ def test_design_writes_the_readable_tables(sample: District, tmp_path: Path) -> 
 
 
 def test_grades_read_as_schools_write_them() -> None:
-    from feeder.tables_out import grades_served
+    from feeder.io.plan_tables import grades_served
 
     grades = pd.DataFrame(
         {

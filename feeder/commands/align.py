@@ -10,7 +10,7 @@ from feeder.alignment import check_alignment, load_rules
 from feeder.alignment.report import alignment_csv, alignment_json, print_summary
 from feeder.commands.options import DISTRICT_HELP
 from feeder.district import load_district
-from feeder.output import write_files
+from feeder.io.output import write_files
 from feeder.plan import Plan
 from feeder.terminal import show_warnings
 

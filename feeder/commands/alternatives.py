@@ -15,12 +15,12 @@ from feeder.commands.options import CONTIGUOUS, DISTRICT_HELP, MAX_SIZE, MIN_SIZ
 from feeder.compare import compare
 from feeder.district import load_district
 from feeder.errors import OptionError
+from feeder.io.output import one_publication, write_files
 from feeder.maps import render_maps
-from feeder.output import one_publication, write_files
 from feeder.plan import scorecard_json
+from feeder.report.tradeoff_chart import chart_html, chart_png, tradeoff_figure
 from feeder.spec import DesignSpec
 from feeder.terminal import markup_safe, show_warnings
-from feeder.tradeoff_chart import chart_html, chart_png, tradeoff_figure
 
 COLUMNS = ("n_portfolios", "cohesion", "enrollment_cv", "mean_km", "max_km", "split_schools", "k12_complete")
 

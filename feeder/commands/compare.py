@@ -10,11 +10,11 @@ from rich.console import Console
 
 from feeder.commands.options import DISTRICT_HELP, MAX_SIZE, MIN_SIZE, size_spec
 from feeder.compare import compare
-from feeder.compare_map import compare_page
 from feeder.district import load_district
-from feeder.output import write_files
+from feeder.io.output import write_files
+from feeder.maps.compare import compare_page
 from feeder.plan import Plan, rounded
-from feeder.report import print_comparison
+from feeder.report.terminal import print_comparison
 from feeder.terminal import markup_safe
 
 

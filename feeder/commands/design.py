@@ -42,13 +42,13 @@ from feeder.design.locks import read_locks
 from feeder.design.naming import renamed
 from feeder.district import load_district
 from feeder.errors import OptionError
-from feeder.output import write_files
+from feeder.io.output import write_files
+from feeder.io.plan_tables import summary_csv
+from feeder.io.workbook import plan_workbook
 from feeder.plan import Plan, scorecard_json
 from feeder.provenance import estimate_note, with_flows_source
 from feeder.spec import DesignSpec
-from feeder.tables_out import summary_csv
 from feeder.terminal import markup_safe, show_warnings
-from feeder.workbook import plan_workbook
 
 
 def register(app: typer.Typer) -> None:

@@ -10,7 +10,7 @@ import typer
 from feeder.commands.options import DISTRICT_HELP
 from feeder.errors import FeederError
 from feeder.infer import flows_csv, infer_district
-from feeder.output import write_files
+from feeder.io.output import write_files
 from feeder.terminal import show_warnings
 
 

@@ -21,11 +21,11 @@ from feeder.commands.options import MAX_SIZE, MIN_SIZE, SEED
 from feeder.design import design
 from feeder.district import District, load_district
 from feeder.graph import FeederGraph
-from feeder.map_folder import publish_maps
-from feeder.output import one_publication, write_files
+from feeder.io.output import one_publication, write_files
+from feeder.maps.folder import publish_maps
 from feeder.plan import Plan, scorecard_json
 from feeder.provenance import estimate_note, with_flows_source
-from feeder.report import print_scorecards
+from feeder.report.terminal import print_scorecards
 from feeder.sample import sample_path
 from feeder.spec import DesignSpec
 from feeder.terminal import markup_safe

@@ -35,7 +35,7 @@ import pandas as pd
 
 from feeder.district import PLACEHOLDER_COORDINATES, SOUTHERNMOST_SCHOOL, level_of
 from feeder.errors import FeederError, at
-from feeder.tables import parse_cell, parse_numbers, read_text_table, require_columns
+from feeder.io.tables import parse_cell, parse_numbers, read_text_table, require_columns
 
 SCHOOL_DIGITS = 12
 DISTRICT_DIGITS = 7
