@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from shapely.geometry import Polygon, box
 
 from feeder.cli import main
-from feeder.district import load_district, read_schools
+from feeder.district import load_district
 from feeder.errors import FeederError
 from feeder.infer.sources import (
     MIN_SHARE,
@@ -23,6 +23,7 @@ from feeder.infer.sources import (
     flows_from_sites,
     transitions,
 )
+from feeder.io.schools import read_schools
 
 UTM = "EPSG:32618"
 X0, Y0 = 300_000.0, 4_300_000.0

@@ -44,9 +44,9 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
-from feeder.district import SCHOOL_FILES, read_schools
 from feeder.errors import FeederError, InputError, at
 from feeder.infer.records import ENROLLMENT, RecordsReport, flows_from_records
+from feeder.io.schools import SCHOOL_FILES, read_schools
 from feeder.io.tables import parse_numbers, read_spatial_file, read_text_table, require_columns
 
 ASSIGNMENTS = "assignments.csv"

@@ -33,8 +33,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from feeder.district import PLACEHOLDER_COORDINATES, SOUTHERNMOST_SCHOOL, level_of
 from feeder.errors import FeederError, at
+from feeder.io.schools import PLACEHOLDER_COORDINATES, SOUTHERNMOST_SCHOOL, level_of
 from feeder.io.tables import parse_cell, parse_numbers, read_text_table, require_columns
 
 SCHOOL_DIGITS = 12

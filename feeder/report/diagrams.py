@@ -11,7 +11,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-from feeder.district import OUTSIDE
+from feeder.io.schools import OUTSIDE
 from feeder.plan import Plan
 
 PALETTE = qualitative.Dark24
