@@ -191,7 +191,10 @@ def exact_note(card: dict, exact: dict | None) -> str:
     """The bound beside the cohesion: "proven best" only when the solver proved it."""
     if exact is None or "cohesion_bound" not in card:
         return ""
-    shape = "contiguous plans" if card["spec"]["contiguous"] else "plans in range"
+    spec = card["spec"]
+    shape = "contiguous plans" if spec["contiguous"] else "plans in range"
+    if spec["locks"] or spec["max_enrollment"] is not None or spec["max_high_schools"] is not None:
+        return f" (upper bound for {shape} ignoring locks and caps {card['cohesion_bound']:.4f})"
     if exact["status"] == "optimal":
         return f" (proven best of {shape} {card['cohesion_bound']:.4f})"
     return f" (upper bound for {shape} {card['cohesion_bound']:.4f}, not proven)"
