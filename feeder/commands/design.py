@@ -100,7 +100,8 @@ def design(
     run = run_design(
         loaded, spec=spec, seed=seed, time_limit=time_limit, flow_weights=weights, effort=effort, jobs=jobs
     )
-    plan, details = run.plan, {"seconds": round(run.seconds, 3), "time_limit_hit": run.timed_out}
+    plan = run.plan
+    details: dict[str, object] = {"seconds": round(run.seconds, 3), "time_limit_hit": run.timed_out}
     if align_weight > 0:
         settings = (*plan.provenance.settings, ("align_weight", align_weight))
         plan = replace(plan, provenance=replace(plan.provenance, settings=settings))
