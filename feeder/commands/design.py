@@ -135,7 +135,10 @@ def summarize(name: str, card: dict, details: dict, files: list[str], out: Path)
         f"({card['min_size']}-{card['max_size']} allowed)"
     )
     cohesion = "—" if card["cohesion"] is None else f"{card['cohesion']:.4f}"
-    bound = f" (proven best {card['cohesion_bound']:.4f})" if "cohesion_bound" in card else ""
+    spec = card["spec"]
+    unbound = spec["locks"] or spec["max_enrollment"] is not None or spec["max_high_schools"] is not None
+    said = "bound ignoring locks and caps" if unbound else "proven best"
+    bound = f" ({said} {card['cohesion_bound']:.4f})" if "cohesion_bound" in card else ""
     console.print(
         f"cohesion {cohesion}{bound} · contiguous {card['contiguous']:.0%} · K-12 complete "
         f"{card['k12_complete']:.0%} · {card['mean_km']:.2f} km to the meeting site on average"
