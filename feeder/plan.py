@@ -224,6 +224,8 @@ class Plan:
         frame = schools[["school_id", "name", "level", "enrollment", "geometry"]].copy()
         frame["portfolio"] = self.labels
         frame["meeting_site"] = [medoid_ids[p] for p in self.labels]
+        name_of = dict(zip(schools["school_id"], schools["name"], strict=True))
+        frame["meeting_site_name"] = [name_of[medoid_ids[p]] for p in self.labels]
         frame["km_to_meeting_site"] = np.round(metrics.distances_to_medoid(self.district, self.labels), 3)
         frame["enrollment"] = frame["enrollment"].astype(object).where(frame["enrollment"].notna(), None)
         return frame.to_json(drop_id=True, ensure_ascii=False) + "\n"

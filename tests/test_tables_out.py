@@ -167,3 +167,17 @@ def test_grades_read_as_schools_write_them() -> None:
         }
     )
     assert grades_served(grades) == ["K", "PK-5", "9-12", "K-8", ""]
+
+
+def test_geojson_names_each_schools_meeting_site(sample: District) -> None:
+    """The meeting site is readable in portfolios.geojson: its id, its name, and the km to it."""
+    plan = Plan.current(sample)
+    features = json.loads(plan.to_geojson())["features"]
+    names = dict(zip(sample.schools["school_id"], sample.schools["name"], strict=True))
+    sites = dict(zip(sample.schools["school_id"], zip(sample.schools["lat"], sample.schools["lon"])))
+    for feature in features:
+        site = feature["properties"]["meeting_site"]
+        assert feature["properties"]["meeting_site_name"] == names[site]
+        school = sites[feature["properties"]["school_id"]]
+        expected = haversine_km(school[0], school[1], sites[site][0], sites[site][1])
+        assert feature["properties"]["km_to_meeting_site"] == pytest.approx(float(expected), abs=1e-3)

@@ -17,9 +17,15 @@ TOP_BREAKS = 10
 
 
 def alignment_csv(result: AlignmentResult) -> str:
-    """One row per (flow, family, sender value); portfolio columns when a plan is known."""
+    """One row per (flow, family, sender value), ids followed by the schools' names so the table
+    reads on its own; portfolio columns when a plan is known."""
     columns = COLUMNS + (["portfolio_from", "portfolio_to"] if result.plan is not None else [])
-    return result.table[columns].to_csv(index=False, lineterminator="\n", float_format="%.10g")
+    table = result.table[columns].copy()
+    schools = result.district.schools
+    name_of = dict(zip(schools["school_id"], schools["name"], strict=True))
+    table.insert(1, "from_name", table["from_id"].map(name_of))
+    table.insert(3, "to_name", table["to_id"].map(name_of))
+    return table.to_csv(index=False, lineterminator="\n", float_format="%.10g")
 
 
 def alignment_json(result: AlignmentResult) -> str:
