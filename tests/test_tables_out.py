@@ -174,7 +174,8 @@ def test_geojson_names_each_schools_meeting_site(sample: District) -> None:
     plan = Plan.current(sample)
     features = json.loads(plan.to_geojson())["features"]
     names = dict(zip(sample.schools["school_id"], sample.schools["name"], strict=True))
-    sites = dict(zip(sample.schools["school_id"], zip(sample.schools["lat"], sample.schools["lon"])))
+    coordinates = zip(sample.schools["lat"], sample.schools["lon"], strict=True)
+    sites = dict(zip(sample.schools["school_id"], coordinates, strict=True))
     for feature in features:
         site = feature["properties"]["meeting_site"]
         assert feature["properties"]["meeting_site_name"] == names[site]
