@@ -24,9 +24,9 @@ from feeder.geo import delaunay_edges
 from feeder.maps import cohort_file_names, render_maps, slug
 from feeder.maps.colors import PALETTE, portfolio_colours
 from feeder.maps.model import build_model
-from feeder.maps.words import program_name
 from feeder.pattern_plan import plan_to_show
 from feeder.plan import CURRENT, Plan, Provenance
+from feeder.words import program_name
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 EVIL = "<script>alert(1)</script>"
