@@ -32,19 +32,32 @@ def print_scorecards(
 ) -> None:
     """Print one column per plan so today's plan and a new one can be compared at a glance."""
     console = console or Console()
+    console.print(scorecard_table(district, cards))
+    for warning in district.warnings:
+        console.print(f"[yellow]warning:[/yellow] {markup_safe(warning)}")
+
+
+def scorecard_table(
+    district: District, cards: dict[str, dict[str, Any]], deltas: dict[str, float | None] | None = None
+) -> Table:
+    """One row per metric, one column per plan, and a `change` column when deltas are given."""
     table = Table(
         title=f"{markup_safe(district.name)}: {len(district.schools)} schools", title_justify="left"
     )
     table.add_column("metric")
     for name in cards:
         table.add_column(markup_safe(name), justify="right")
+    if deltas is not None:
+        table.add_column("change", justify="right")
     for key, label, fmt in ROWS:
         if all(card.get(key) is None for card in cards.values()):
             continue
-        table.add_row(label, *(cell(card.get(key), fmt) for card in cards.values()))
-    console.print(table)
-    for warning in district.warnings:
-        console.print(f"[yellow]warning:[/yellow] {markup_safe(warning)}")
+        values = [cell(card.get(key), fmt) for card in cards.values()]
+        if deltas is not None:
+            change = deltas.get(key)
+            values.append("" if change is None else signed(change, fmt))
+        table.add_row(label, *values)
+    return table
 
 
 def cell(value: Any, fmt: str) -> str:
@@ -63,21 +76,7 @@ def print_comparison(
     console: Console | None = None,
 ) -> None:
     """Two scorecards side by side and B minus A, so a planner sees what a change costs and buys."""
-    console = console or Console()
-    table = Table(
-        title=f"{markup_safe(district.name)}: {len(district.schools)} schools", title_justify="left"
-    )
-    table.add_column("metric")
-    for name in cards:
-        table.add_column(markup_safe(name), justify="right")
-    table.add_column("change", justify="right")
-    for key, label, fmt in ROWS:
-        if all(card.get(key) is None for card in cards.values()):
-            continue
-        change = deltas.get(key)
-        shown = "" if change is None else signed(change, fmt)
-        table.add_row(label, *(cell(card.get(key), fmt) for card in cards.values()), shown)
-    console.print(table)
+    (console or Console()).print(scorecard_table(district, cards, deltas))
 
 
 def signed(change: float, fmt: str) -> str:
