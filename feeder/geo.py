@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import shapely
 from numpy.typing import ArrayLike
 from scipy.spatial import Delaunay, QhullError
 
@@ -75,3 +76,15 @@ def site_neighbours(sites: np.ndarray) -> set[tuple[int, int]]:
         return {(min(a, b), max(a, b)) for a, b in itertools.pairwise(order)}
     indptr, indices = triangulation.vertex_neighbor_vertices
     return {(i, int(j)) for i in range(n) for j in indices[indptr[i] : indptr[i + 1]] if i < j}
+
+
+def voronoi_cells(sites: np.ndarray, clip: shapely.Geometry) -> np.ndarray:
+    """One nearest-site (Voronoi) cell per distinct site, in site order, clipped to `clip`.
+
+    `sites` are planar coordinates (n, 2) without repeats; callers map schools sharing a
+    site to its cell. Used for attendance estimates, map areas and report images alike.
+    """
+    if len(sites) == 1:
+        return np.array([clip])
+    diagram = shapely.voronoi_polygons(shapely.multipoints(sites), extend_to=clip, ordered=True)
+    return shapely.intersection(shapely.get_parts(diagram), clip)

@@ -44,6 +44,7 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
+from feeder import geo
 from feeder.errors import FeederError, InputError, at
 from feeder.infer.records import ENROLLMENT, RecordsReport, flows_from_records
 from feeder.io.schools import SCHOOL_FILES, read_schools
@@ -495,12 +496,7 @@ def voronoi_cells(sites: gpd.GeoDataFrame, region: shapely.Geometry) -> gpd.GeoD
     """Each school's nearest-site territory within `region`; schools sharing a site share its cell."""
     coords = shapely.get_coordinates(sites.geometry.to_numpy())
     unique, which = np.unique(coords, axis=0, return_inverse=True)
-    if len(unique) == 1:
-        cells = np.array([region])
-    else:
-        diagram = shapely.voronoi_polygons(shapely.multipoints(unique), extend_to=region, ordered=True)
-        cells = shapely.intersection(shapely.get_parts(diagram), region)
-    geometry = cells[np.asarray(which).ravel()]
+    geometry = geo.voronoi_cells(unique, region)[np.asarray(which).ravel()]
     return gpd.GeoDataFrame({"school_id": sites["school_id"].to_numpy()}, geometry=geometry, crs=sites.crs)
 
 

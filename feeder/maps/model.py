@@ -14,6 +14,7 @@ import pandas as pd
 import shapely
 
 from feeder import metrics
+from feeder.geo import voronoi_cells
 from feeder.io.schools import OUTSIDE
 from feeder.maps.colors import portfolio_colours
 from feeder.plan import Plan
@@ -170,14 +171,6 @@ def site_cells(schools: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, float]:
     clip = hull.buffer(max(MIN_MARGIN_M, MARGIN_SHARE * extent))
     cells = gpd.GeoDataFrame({"school": first}, geometry=voronoi_cells(sites, clip), crs=points.crs)
     return cells, extent
-
-
-def voronoi_cells(sites: np.ndarray, clip: shapely.Geometry) -> np.ndarray:
-    """One Voronoi cell per site (in site order), clipped to the district."""
-    if len(sites) == 1:
-        return np.array([clip])
-    diagram = shapely.voronoi_polygons(shapely.multipoints(sites), extend_to=clip, ordered=True)
-    return shapely.intersection(shapely.get_parts(diagram), clip)
 
 
 def anchor(area: shapely.Geometry) -> shapely.Point:

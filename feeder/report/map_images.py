@@ -17,6 +17,7 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 
 from feeder import metrics
+from feeder.geo import voronoi_cells
 from feeder.plan import Plan
 
 MARKERS = {"elementary": "o", "middle": "s", "high": "^", "span": "D"}
@@ -50,16 +51,14 @@ def portfolio_areas(schools: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
     Schools sharing one site share its cell, so each of their portfolios gets it.
     """
-    points = shapely.multipoints(np.column_stack([schools.geometry.x, schools.geometry.y]))
-    outline = points.convex_hull.buffer(MARGIN_M)
-    cells = gpd.GeoDataFrame(
-        geometry=list(shapely.voronoi_polygons(points, extend_to=outline).geoms), crs=schools.crs
-    )
+    sites = np.unique(np.column_stack([schools.geometry.x, schools.geometry.y]), axis=0)
+    outline = shapely.multipoints(sites).convex_hull.buffer(MARGIN_M)
+    cells = gpd.GeoDataFrame(geometry=voronoi_cells(sites, outline), crs=schools.crs)
     joined = gpd.sjoin(schools[["portfolio", "geometry"]], cells, predicate="intersects")
     joined = joined[~joined.index.duplicated()]  # a site on the edge of two cells takes the first
     pieces = gpd.GeoDataFrame(
         {"portfolio": joined["portfolio"].to_numpy()},
-        geometry=cells.geometry.iloc[joined["index_right"].to_numpy()].intersection(outline).to_numpy(),
+        geometry=cells.geometry.iloc[joined["index_right"].to_numpy()].to_numpy(),
         crs=schools.crs,
     )
     return pieces.dissolve(by="portfolio", as_index=False)
