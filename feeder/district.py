@@ -42,6 +42,7 @@ MOST_STUDENTS = 100_000  # more than any one school enrolls or any one flow carr
 NEED_LIMIT = 1e6
 PLACEHOLDER_COORDINATES = (-999.0, -9999.0, 999.0, 9999.0, -99.0)
 SOUTHERNMOST_SCHOOL = -60.0  # no school lies further south (Antarctica)
+DEFAULT_MIN_CELL = 10  # flow counts below it are published as "<10" when flows come from records
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class District:
     flows_source: str = "flows.csv"  # or enrollment records, assignments, boundaries, sites (rough estimate)
     warnings: list[str] = field(default_factory=list)
     provenance: str = ""  # the folder's provenance.txt: which data are real, which estimated
+    min_cell: int = DEFAULT_MIN_CELL  # publication rule for counts from student records (feeder.privacy)
 
     @property
     def name(self) -> str:
