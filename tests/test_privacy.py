@@ -189,7 +189,9 @@ def test_a_reader_cannot_recover_a_suppressed_cell_from_its_total(small: int, ot
 
 def test_every_shared_output_states_the_rule(outputs: dict[str, Path]) -> None:
     for path in (outputs["on"] / "map" / "index.html", outputs["on"] / "report" / "report.html"):
-        assert "shown as &lt;10 and other counts rounded to the nearest 10" in path.read_text(encoding="utf-8")
+        assert "shown as &lt;10 and other counts rounded to the nearest 10" in path.read_text(
+            encoding="utf-8"
+        )
     summary = (outputs["run"] / "summary.csv").read_text(encoding="utf-8")
     assert summary.startswith("# Flows are estimated from enrollment records") and "shown as <10" in summary
     off = (outputs["off"] / "map" / "index.html").read_text(encoding="utf-8")

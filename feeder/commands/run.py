@@ -24,7 +24,7 @@ from feeder.graph import FeederGraph
 from feeder.map_folder import publish_maps
 from feeder.output import one_publication, write_files
 from feeder.plan import Plan, scorecard_json
-from feeder.privacy import with_min_cell
+from feeder.privacy import privacy_of, with_min_cell
 from feeder.provenance import estimate_note, with_flows_source
 from feeder.report import print_scorecards
 from feeder.sample import sample_path
@@ -103,7 +103,7 @@ def describe_graph(district: District, console: Console) -> None:
     summary = graph.summary()
     console.print(
         f"{len(graph.patterns())} feeder patterns, {len(graph.split_feeders())} split feeders, "
-        f"{summary['leakage']['students']:,.0f} students leaving the district "
+        f"{privacy_of(district).text(summary['leakage']['students'])} students leaving the district "
         f"({summary['leakage']['share']:.1%})"
     )
     for warning in district.warnings:
