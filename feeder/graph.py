@@ -28,7 +28,8 @@ from functools import cached_property
 import networkx as nx
 import pandas as pd
 
-from feeder.district import OUTSIDE, District
+from feeder.district import District
+from feeder.io.schools import OUTSIDE
 from feeder.metrics import SPLIT_SHARE
 
 HEAD_GRADE = 9

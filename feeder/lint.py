@@ -16,7 +16,9 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from feeder.district import (
+from feeder.errors import FeederError, at
+from feeder.geo import haversine_km
+from feeder.io.schools import (
     DEFAULT_GRADES,
     FAR_SITE_KM,
     FAR_SITE_SPREAD,
@@ -31,9 +33,7 @@ from feeder.district import (
     grade_name,
     level_of,
 )
-from feeder.errors import FeederError, at
-from feeder.geo import haversine_km
-from feeder.tables import DECIMAL_COMMA, WHOLE_THOUSANDS, parse_cell, read_text_table
+from feeder.io.tables import DECIMAL_COMMA, WHOLE_THOUSANDS, parse_cell, read_text_table
 
 ERROR, WARNING = "error", "warning"
 MAX_CYCLES = 20

@@ -27,14 +27,9 @@ def groups(labels: np.ndarray) -> dict[str, np.ndarray]:
     return {str(name): order[bounds[i] : bounds[i + 1]] for i, name in enumerate(names)}
 
 
-def flow_arrays(district: District) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(sender position, receiver position, students) of flows between district schools."""
-    return district.flow_positions
-
-
 def cohesion(district: District, labels: np.ndarray) -> float | None:
     """Share of students on district flows whose two schools share a portfolio."""
-    sender, receiver, students = flow_arrays(district)
+    sender, receiver, students = district.flow_positions
     total = students.sum()
     if total == 0:
         return None
@@ -43,7 +38,7 @@ def cohesion(district: District, labels: np.ndarray) -> float | None:
 
 def split_schools(district: District, labels: np.ndarray) -> int:
     """Schools sending more than 10 % of their outgoing district students to other portfolios."""
-    sender, receiver, students = flow_arrays(district)
+    sender, receiver, students = district.flow_positions
     n = len(labels)
     outgoing = np.bincount(sender, weights=students, minlength=n)
     crossing = np.bincount(sender, weights=students * (labels[sender] != labels[receiver]), minlength=n)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from feeder.district import District
 from feeder.graph import FeederGraph
 from feeder.plan import Plan, Provenance
@@ -36,5 +38,5 @@ def pattern_plan(district: District) -> Plan:
         head: f"{names[head]} pattern" + (f" ({head})" if taken.count(names[head]) > 1 else "")
         for head in heads
     }
-    labels = [label[pattern[school]] if pattern[school] else UNATTACHED for school in district.ids]
-    return Plan(district, labels, provenance=Provenance(source=SOURCE))
+    labels = [label.get(pattern[school] or "", UNATTACHED) for school in district.ids]
+    return Plan(district, np.array(labels, dtype=object), provenance=Provenance(source=SOURCE))

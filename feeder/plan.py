@@ -18,10 +18,10 @@ from feeder import metrics
 from feeder.constraints import violations
 from feeder.district import District
 from feeder.errors import InputError, InternalError, at, first_bad_row
-from feeder.idmatch import restore_leading_zeros
+from feeder.io.idmatch import restore_leading_zeros
+from feeder.io.plan_tables import portfolios_table, table_csv
+from feeder.io.tables import read_text_table, require_columns
 from feeder.spec import DesignSpec
-from feeder.tables import read_text_table, require_columns
-from feeder.tables_out import portfolios_table, table_csv
 
 CURRENT = "current"
 
@@ -124,7 +124,7 @@ class Plan:
     def from_csv(cls, district: District, path: Path, *, spec: DesignSpec | None = None) -> Plan:
         """Read a `school_id,portfolio` CSV (other columns ignored); every district school exactly once.
 
-        Ids that lost their leading zeros are matched back with a warning (feeder.idmatch).
+        Ids that lost their leading zeros are matched back with a warning (feeder.io.idmatch).
         """
         table = read_text_table(Path(path))
         require_columns(table, Path(path), ("school_id", "portfolio"))
@@ -224,6 +224,8 @@ class Plan:
         frame = schools[["school_id", "name", "level", "enrollment", "geometry"]].copy()
         frame["portfolio"] = self.labels
         frame["meeting_site"] = [medoid_ids[p] for p in self.labels]
+        name_of = dict(zip(schools["school_id"], schools["name"], strict=True))
+        frame["meeting_site_name"] = [name_of[medoid_ids[p]] for p in self.labels]
         frame["km_to_meeting_site"] = np.round(metrics.distances_to_medoid(self.district, self.labels), 3)
         frame["enrollment"] = frame["enrollment"].astype(object).where(frame["enrollment"].notna(), None)
         return frame.to_json(drop_id=True, ensure_ascii=False) + "\n"

@@ -194,11 +194,13 @@ def benchmark_district(
     return rows, run
 
 
-def district_folders(sizes: tuple[int, ...], seed: int, workdir: Path) -> list[Path]:
+def district_folders(
+    sizes: tuple[int, ...], seed: int, workdir: Path, lcps: Path, sample: Path | None
+) -> list[Path]:
     """LCPS and the sample when present, then generated districts written to workdir."""
     from synthetic import generate_district, write_district
 
-    folders = [folder for folder in (LCPS, SAMPLE) if (folder / "schools.csv").exists()]
+    folders = [folder for folder in (lcps, sample) if folder and (folder / "schools.csv").exists()]
     for n in sizes:
         schools, flows = generate_district(n, seed=seed)
         folders.append(write_district(workdir / f"synthetic-{n}", schools, flows))
@@ -312,6 +314,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--spread-seeds", type=int, default=3, help="seeds of the default effort, for the seed-to-seed spread"
     )
     parser.add_argument("--output", type=Path, default=OUTPUT, help="Markdown file to write")
+    parser.add_argument("--lcps", type=Path, default=LCPS, help="Loudoun County folder (skipped when absent)")
+    parser.add_argument("--no-sample", action="store_true", help="leave the bundled sample out")
     args = parser.parse_args(argv)
     unknown = set(args.peers.split(",")) - {*PEERS, EXACT}
     if unknown:
@@ -323,7 +327,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    sizes = QUICK_SIZES if args.quick else tuple(int(s) for s in args.sizes.split(","))
+    sizes = QUICK_SIZES if args.quick else tuple(int(s) for s in args.sizes.split(",") if s)
     peers = args.peers.split(",")
     console, log = Console(), Console(stderr=True)
     if not console.is_terminal:
@@ -331,7 +335,9 @@ def main(argv: list[str] | None = None) -> None:
     rows: list[Row] = []
     scaling: list[FeederRun] = []
     with tempfile.TemporaryDirectory(prefix="feeder-bench-") as workdir:
-        for folder in district_folders(sizes, args.seed, Path(workdir)):
+        for folder in district_folders(
+            sizes, args.seed, Path(workdir), args.lcps, None if args.no_sample else SAMPLE
+        ):
             district_rows, run = benchmark_district(
                 folder, peers, args.seed, args.efforts.split(","), args.spread_seeds, log
             )

@@ -23,7 +23,6 @@ from scipy import sparse
 from feeder import metrics
 from feeder.constraints import violations
 from feeder.district import District
-from feeder.geo import delaunay_edges
 from feeder.spec import DesignSpec
 
 DELAUNAY_WEIGHT = 1.0
@@ -94,7 +93,7 @@ class Peer:
 
 def flow_matrix(district: District) -> sparse.csr_matrix:
     """Symmetric school-by-school matrix of students flowing between the two schools (either way)."""
-    sender, receiver, students = metrics.flow_arrays(district)
+    sender, receiver, students = district.flow_positions
     n = len(district.schools)
     upper = sparse.coo_matrix((students, (sender, receiver)), shape=(n, n)).tocsr()
     return (upper + upper.T).tocsr()
@@ -102,7 +101,7 @@ def flow_matrix(district: District) -> sparse.csr_matrix:
 
 def delaunay_matrix(district: District) -> sparse.csr_matrix:
     """Symmetric 0/1 adjacency of the Delaunay graph METRICS.md judges contiguity on."""
-    edges = np.array(sorted(delaunay_edges(district.schools["lat"], district.schools["lon"])), dtype=int)
+    edges = district.adjacency
     n = len(district.schools)
     if len(edges) == 0:
         return sparse.csr_matrix((n, n))
@@ -122,9 +121,8 @@ def flow_smoothed_xy(district: District) -> np.ndarray:
     Regionalizers minimize attribute dissimilarity, so plain coordinates would ignore flows;
     this gives spopt a fair hint about cohesion without changing how it works.
     """
-    lat, lon = district.schools["lat"].to_numpy(), district.schools["lon"].to_numpy()
-    xy = np.column_stack([lon * np.cos(np.radians(lat.mean())), lat]) * 111.2
-    walk = flow_matrix(district) + sparse.identity(len(lat), format="csr")
+    xy = district.positions_km
+    walk = flow_matrix(district) + sparse.identity(len(xy), format="csr")
     walk = sparse.diags(1.0 / np.asarray(walk.sum(axis=1)).ravel()) @ walk
     for _ in range(SMOOTHING_ROUNDS):
         xy = walk @ xy

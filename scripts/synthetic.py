@@ -42,7 +42,7 @@ from scipy.spatial import cKDTree
 from scipy.stats import qmc
 from shapely.geometry.base import BaseGeometry
 
-from feeder.district import OUTSIDE
+from feeder.io.schools import OUTSIDE
 
 KM_PER_DEGREE_LAT = 110.574
 KM_PER_DEGREE_LON = 111.320  # at the equator; times cos(latitude)

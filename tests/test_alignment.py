@@ -459,7 +459,9 @@ def test_cli_writes_both_files_deterministically(district, tmp_path, capsys):
     )
     assert list(table.columns) == [
         "from_id",
+        "from_name",
         "to_id",
+        "to_name",
         "family",
         "value_from",
         "value_to",
@@ -471,7 +473,7 @@ def test_cli_writes_both_files_deterministically(district, tmp_path, capsys):
     assert table[["from_id", "to_id", "family", "value_from"]].apply(tuple, axis=1).is_monotonic_increasing
     assert (first / "alignment.csv").read_text().splitlines()[
         1
-    ] == "E1,M1,dual_language,spanish,,184,broken,P1,P1"
+    ] == "E1,E1 ES,M1,M1 MS,dual_language,spanish,,184,broken,P1,P1"
     document = json.loads((first / "alignment.json").read_text())
     assert set(document) == {
         "district",

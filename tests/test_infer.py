@@ -14,15 +14,16 @@ from hypothesis import strategies as st
 from shapely.geometry import Polygon, box
 
 from feeder.cli import main
-from feeder.district import load_district, read_schools
+from feeder.district import load_district
 from feeder.errors import FeederError
-from feeder.infer import (
+from feeder.infer.sources import (
     MIN_SHARE,
     ROUGH_SOURCE,
     flows_from_boundaries,
     flows_from_sites,
     transitions,
 )
+from feeder.io.schools import read_schools
 
 UTM = "EPSG:32618"
 X0, Y0 = 300_000.0, 4_300_000.0

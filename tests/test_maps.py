@@ -24,8 +24,9 @@ from feeder.geo import delaunay_edges
 from feeder.maps import cohort_file_names, render_maps, slug
 from feeder.maps.colors import PALETTE, portfolio_colours
 from feeder.maps.model import build_model
-from feeder.maps.words import program_name
-from feeder.plan import Plan
+from feeder.pattern_plan import plan_to_show
+from feeder.plan import CURRENT, Plan, Provenance
+from feeder.words import program_name
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 EVIL = "<script>alert(1)</script>"
@@ -445,7 +446,7 @@ def test_key_scales_flow_width_in_students(pages: dict[str, str], plan: Plan) ->
 
 def test_todays_plan_by_level_is_explained(plan: Plan, tmp_path: Path) -> None:
     levels = plan.district.schools["level"].replace({"span": "elementary"}).to_numpy(dtype=object)
-    by_level = Plan(plan.district, levels, options={"plan": "current"})
+    by_level = Plan(plan.district, levels, provenance=Provenance(source=CURRENT))
     render_maps(by_level, tmp_path / "by-level")
     assert "organized by level" in (tmp_path / "by-level" / "index.html").read_text(encoding="utf-8")
     render_maps(plan, tmp_path / "mixed")
@@ -497,3 +498,16 @@ def test_edit_data_holds_what_the_metrics_read(plan: Plan, pages: dict[str, str]
 )
 def test_programs_read_as_words(tag: str, words: str) -> None:
     assert program_name(tag) == words
+
+
+def test_a_portfolio_whose_sites_are_all_shared_still_gets_its_cohort_page(tmp_path: Path) -> None:
+    """The real sample has campuses shared by several schools; grouped by feeder pattern, some
+    small patterns own no Voronoi cell of their own (the cell goes to the first school on the site)."""
+    schools = pd.read_csv(SAMPLE / "schools.csv", dtype=str, keep_default_na=False).drop(columns="portfolio")
+    folder = tmp_path / "no-plan"
+    folder.mkdir()
+    schools.to_csv(folder / "schools.csv", index=False)
+    (folder / "flows.csv").write_bytes((SAMPLE / "flows.csv").read_bytes())
+    assert main(["map", str(folder), "--out", str(tmp_path / "maps")]) == 0
+    pages = sorted((tmp_path / "maps").glob("cohort-*.html"))
+    assert len(pages) == len(set(plan_to_show(load_district(folder), None).labels))

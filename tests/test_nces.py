@@ -12,7 +12,7 @@ from feeder.cli import main
 from feeder.district import load_district
 from feeder.errors import FeederError
 from feeder.infer import ROUGH_SOURCE
-from feeder.nces import ccd_grade, import_nces
+from feeder.io.nces import ccd_grade, import_nces
 
 FIXTURES = Path(__file__).parent / "fixtures" / "nces"
 DIRECTORY = FIXTURES / "directory.csv"

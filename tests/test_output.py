@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from feeder.errors import FeederError, InternalError
-from feeder.output import (
+from feeder.io.output import (
     COMMIT,
     MANIFEST,
     STAGING_PREFIX,
@@ -26,7 +26,7 @@ from feeder.output import (
     recover,
     write_files,
 )
-from feeder.tables import PLAIN_NUMBER, read_text_table
+from feeder.io.tables import PLAIN_NUMBER, read_text_table
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -165,7 +165,7 @@ def test_numbers_are_not_mistaken_for_formulas() -> None:
 PUBLISHER = """
 import os, sys, time
 from pathlib import Path
-from feeder.output import one_publication, write_files
+from feeder.io.output import one_publication, write_files
 real_replace = os.replace
 def slow_replace(source, target):  # widen the rename phase so random kills land in it often
     time.sleep(0.004)

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 from feeder import load_district
 from feeder.cli import main
-from feeder.diagrams import cohort_sankey, district_sankey
 from feeder.plan import Plan
 from feeder.privacy import Privacy, privacy_of, with_min_cell
+from feeder.report.diagrams import cohort_sankey, district_sankey
 
 PAIRS = 4  # year pairs 2021-22 ... 2024-25: a flow is its students / 4 per year
 # Two small flows with counts no other number in the outputs spells: 13 / 4 and 31 / 4 students a year.

@@ -15,7 +15,7 @@ from feeder import load_district
 from feeder.cli import main
 from feeder.errors import InputError
 from feeder.infer import RECORDS_SOURCE
-from feeder.records import (
+from feeder.infer.records import (
     ARRIVED,
     GRADUATED,
     LATERAL,

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from feeder.cli import main
-from feeder.diagrams import cohort_sankey, district_sankey
 from feeder.district import load_district
 from feeder.plan import Plan
+from feeder.report.diagrams import cohort_sankey, district_sankey
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
@@ -149,7 +149,7 @@ def test_report_in_a_browser_draws_maps_and_diagrams(browser, report: Path, tmp_
 def test_schools_sharing_a_site_each_give_their_portfolio_an_area() -> None:
     import geopandas as gpd
 
-    from feeder.map_images import portfolio_areas
+    from feeder.report.map_images import portfolio_areas
 
     xs, ys = [0, 0, 3000, 0, 3000], [0, 0, 0, 3000, 3000]
     schools = gpd.GeoDataFrame(

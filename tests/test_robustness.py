@@ -215,8 +215,8 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 
-from feeder.output import MANIFEST  # noqa: E402
-from feeder.tables import read_text_table  # noqa: E402
+from feeder.io.output import MANIFEST  # noqa: E402
+from feeder.io.tables import read_text_table  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -517,7 +517,7 @@ def test_concurrent_runs_into_one_folder_are_serialized(tmp_path, lcps_path) -> 
     seed = int(card.split('"seed": ')[1].split(",")[0].split("\n")[0])
     assert len(plan) == 90 and seed in (1, 2)
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
-        MANIFEST, "portfolios.csv", "portfolios.geojson", "run.json", "scorecard.json"
+        MANIFEST, "plan.xlsx", "portfolios.csv", "portfolios.geojson", "run.json", "scorecard.json", "summary.csv"
     ]  # fmt: skip
 
 

@@ -10,7 +10,7 @@ import pytest
 from synthetic import generate_district, write_district
 
 from feeder import load_district
-from feeder.district import read_schools
+from feeder.io.schools import read_schools
 from feeder.sites import outlying_sites
 
 HERE = Path(__file__).resolve()

@@ -18,9 +18,9 @@ from feeder.cli import main
 from feeder.district import District, load_district
 from feeder.errors import InputError
 from feeder.geo import haversine_km
+from feeder.io.plan_tables import summary_table
+from feeder.io.workbook import plan_workbook
 from feeder.plan import Plan
-from feeder.tables_out import summary_table
-from feeder.workbook import plan_workbook
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 
@@ -158,7 +158,7 @@ def test_design_writes_the_readable_tables(sample: District, tmp_path: Path) -> 
 
 
 def test_grades_read_as_schools_write_them() -> None:
-    from feeder.tables_out import grades_served
+    from feeder.io.plan_tables import grades_served
 
     grades = pd.DataFrame(
         {
@@ -167,3 +167,18 @@ def test_grades_read_as_schools_write_them() -> None:
         }
     )
     assert grades_served(grades) == ["K", "PK-5", "9-12", "K-8", ""]
+
+
+def test_geojson_names_each_schools_meeting_site(sample: District) -> None:
+    """The meeting site is readable in portfolios.geojson: its id, its name, and the km to it."""
+    plan = Plan.current(sample)
+    features = json.loads(plan.to_geojson())["features"]
+    names = dict(zip(sample.schools["school_id"], sample.schools["name"], strict=True))
+    coordinates = zip(sample.schools["lat"], sample.schools["lon"], strict=True)
+    sites = dict(zip(sample.schools["school_id"], coordinates, strict=True))
+    for feature in features:
+        site = feature["properties"]["meeting_site"]
+        assert feature["properties"]["meeting_site_name"] == names[site]
+        school = sites[feature["properties"]["school_id"]]
+        expected = haversine_km(school[0], school[1], sites[site][0], sites[site][1])
+        assert feature["properties"]["km_to_meeting_site"] == pytest.approx(float(expected), abs=1e-3)

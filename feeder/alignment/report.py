@@ -22,9 +22,14 @@ COUNT_KEYS = frozenset(
 
 
 def alignment_csv(result: AlignmentResult) -> str:
-    """One row per (flow, family, sender value); portfolio columns when a plan is known."""
+    """One row per (flow, family, sender value), ids followed by the schools' names so the table
+    reads on its own; portfolio columns when a plan is known."""
     columns = COLUMNS + (["portfolio_from", "portfolio_to"] if result.plan is not None else [])
-    table = result.table[columns]
+    table = result.table[columns].copy()
+    schools = result.district.schools
+    name_of = dict(zip(schools["school_id"], schools["name"], strict=True))
+    table.insert(1, "from_name", table["from_id"].map(name_of))
+    table.insert(3, "to_name", table["to_id"].map(name_of))
     privacy = privacy_of(result.district)
     if privacy.active:
         table = table.assign(students=[privacy.published(n) for n in table["students"]])

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from feeder.errors import FeederError
+from feeder.words import words
 
 FAMILY_NAME = re.compile(r"[a-z][a-z0-9_-]*")
 KINDS = ("continue", "match")
@@ -44,7 +45,7 @@ class Family:
     def describe(self, value: str) -> str:
         """Readable program name: 'Spanish dual language', or the label alone for a bare tag."""
         label = self.label or self.name.replace("_", " ")
-        return f"{value.replace('_', ' ').title()} {label}" if value else label
+        return f"{words(value)} {label}" if value else label
 
 
 @dataclass(frozen=True)

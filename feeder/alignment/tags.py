@@ -8,8 +8,9 @@ otherwise silently read as "no program" and show up as a break.
 from __future__ import annotations
 
 from feeder.alignment.rules import FAMILY_NAME, Rules
-from feeder.district import SCHOOL_FILES, District
+from feeder.district import District
 from feeder.errors import at
+from feeder.io.schools import SCHOOL_FILES
 
 Programs = dict[str, frozenset[str]]
 """One school's programs: family → the values it carries ("" for a bare tag)."""

@@ -8,9 +8,9 @@ import typer
 
 from feeder.alignment import check_alignment, load_rules
 from feeder.alignment.report import alignment_csv, alignment_json, print_summary
-from feeder.commands.options import MIN_CELL
+from feeder.commands.options import DISTRICT_HELP, MIN_CELL
 from feeder.district import load_district
-from feeder.output import write_files
+from feeder.io.output import write_files
 from feeder.plan import Plan
 from feeder.privacy import with_min_cell
 from feeder.terminal import show_warnings
@@ -21,7 +21,7 @@ def register(app: typer.Typer) -> None:
 
 
 def align(
-    district: Path = typer.Argument(..., help="District folder (docs/FORMAT.md)."),
+    district: Path = typer.Argument(..., help=DISTRICT_HELP),
     out: Path = typer.Option(..., "--out", help="Folder for alignment.csv and alignment.json."),
     plan: Path | None = typer.Option(
         None,

@@ -15,12 +15,12 @@ from feeder.commands.options import CONTIGUOUS, DISTRICT_HELP, MAX_SIZE, MIN_SIZ
 from feeder.compare import compare
 from feeder.district import load_district
 from feeder.errors import OptionError
+from feeder.io.output import one_publication, write_files
 from feeder.maps import render_maps
-from feeder.output import one_publication, write_files
 from feeder.plan import scorecard_json
+from feeder.report.tradeoff_chart import chart_html, chart_png, tradeoff_figure
 from feeder.spec import DesignSpec
-from feeder.terminal import show_warnings
-from feeder.tradeoff_chart import chart_html, chart_png, tradeoff_figure
+from feeder.terminal import markup_safe, show_warnings
 
 COLUMNS = ("n_portfolios", "cohesion", "enrollment_cv", "mean_km", "max_km", "split_schools", "k12_complete")
 
@@ -96,7 +96,7 @@ def show(result: TradeOffs, out: Path) -> None:
     for each in result.chosen:
         card = each.card
         grid.add_row(
-            each.name + (" *" if each.is_default else ""),
+            markup_safe(each.name + (" *" if each.is_default else "")),
             str(card["n_portfolios"]),
             f"{card['cohesion']:.4f}",
             f"{card['enrollment_cv']:.3f}",
@@ -106,5 +106,6 @@ def show(result: TradeOffs, out: Path) -> None:
     if result.default not in result.chosen:
         console.print("the default plan is beaten on all three by an alternative; it is marked on the chart")
     console.print(
-        f"{len(result.tried)} plans designed; wrote alternatives.csv, tradeoffs.html and one folder per plan to {out}"
+        f"{len(result.tried)} plans designed; wrote alternatives.csv, tradeoffs.html and one folder per plan to "
+        f"{markup_safe(str(out))}"
     )

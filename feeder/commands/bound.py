@@ -23,7 +23,7 @@ from feeder.design.designer import run_design
 from feeder.district import District, load_district
 from feeder.exact import ContiguousResult, ExactResult, solve_contiguous, solve_exact
 from feeder.exact.contiguous import ROUNDS_LIMIT
-from feeder.output import write_files
+from feeder.io.output import write_files
 from feeder.plan import Plan, scorecard_json
 from feeder.spec import DesignSpec
 from feeder.terminal import show_warnings

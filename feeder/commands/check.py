@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from feeder.commands.options import DISTRICT_HELP
 from feeder.lint import ERROR, lint_district
 from feeder.terminal import say
 
@@ -14,7 +15,7 @@ def register(app: typer.Typer) -> None:
     app.command("check")(check)
 
 
-def check(district: Path = typer.Argument(..., help="District folder (FORMAT.md).")) -> None:
+def check(district: Path = typer.Argument(..., help=DISTRICT_HELP)) -> None:
     """Check a district folder: every error and warning, each as `file, row, column: problem (fix)`."""
     problems = lint_district(district)
     errors = [p for p in problems if p.severity == ERROR]

@@ -10,12 +10,13 @@ from rich.console import Console
 
 from feeder.commands.options import DISTRICT_HELP, MAX_SIZE, MIN_CELL, MIN_SIZE, size_spec
 from feeder.compare import compare
-from feeder.compare_map import compare_page
 from feeder.district import load_district
-from feeder.output import write_files
+from feeder.io.output import write_files
+from feeder.maps.compare import compare_page
 from feeder.plan import Plan, rounded
 from feeder.privacy import with_min_cell
-from feeder.report import print_comparison
+from feeder.report.terminal import print_comparison
+from feeder.terminal import markup_safe
 
 
 def register(app: typer.Typer) -> None:
@@ -47,7 +48,9 @@ def compare_plans(
     console = Console()
     print_comparison(loaded, {name_a: result.card_a, name_b: result.card_b}, result.deltas(), console)
     console.print(
-        f"{len(result.moved)} schools change portfolio; wrote {', '.join(p.name for p in written)} to {out}"
+        markup_safe(
+            f"{len(result.moved)} schools change portfolio; wrote {', '.join(p.name for p in written)} to {out}"
+        )
     )
 
 

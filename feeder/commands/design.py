@@ -13,6 +13,7 @@ import math
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -42,14 +43,14 @@ from feeder.design.locks import read_locks
 from feeder.design.naming import renamed
 from feeder.district import load_district
 from feeder.errors import OptionError
-from feeder.output import write_files
+from feeder.io.output import write_files
+from feeder.io.plan_tables import summary_csv
+from feeder.io.workbook import plan_workbook
 from feeder.plan import Plan, scorecard_json
 from feeder.privacy import with_min_cell
 from feeder.provenance import estimate_note, with_flows_source
 from feeder.spec import DesignSpec
-from feeder.tables_out import summary_csv
 from feeder.terminal import markup_safe, show_warnings
-from feeder.workbook import plan_workbook
 
 
 def register(app: typer.Typer) -> None:
@@ -128,7 +129,8 @@ def design(
     run = run_design(
         loaded, spec=spec, seed=seed, time_limit=time_limit, flow_weights=weights, effort=effort, jobs=jobs
     )
-    plan, details = run.plan, {"seconds": round(run.seconds, 3), "time_limit_hit": run.timed_out}
+    plan = run.plan
+    details: dict[str, Any] = {"seconds": round(run.seconds, 3), "time_limit_hit": run.timed_out}
     if align_weight > 0:
         settings = (*plan.provenance.settings, ("align_weight", align_weight))
         plan = replace(plan, provenance=replace(plan.provenance, settings=settings))
@@ -192,7 +194,10 @@ def exact_note(card: dict, exact: dict | None) -> str:
     """The bound beside the cohesion: "proven best" only when the solver proved it."""
     if exact is None or "cohesion_bound" not in card:
         return ""
-    shape = "contiguous plans" if card["spec"]["contiguous"] else "plans in range"
+    spec = card["spec"]
+    shape = "contiguous plans" if spec["contiguous"] else "plans in range"
+    if spec["locks"] or spec["max_enrollment"] is not None or spec["max_high_schools"] is not None:
+        return f" (upper bound for {shape} ignoring locks and caps {card['cohesion_bound']:.4f})"
     if exact["status"] == "optimal":
         return f" (proven best of {shape} {card['cohesion_bound']:.4f})"
     return f" (upper bound for {shape} {card['cohesion_bound']:.4f}, not proven)"

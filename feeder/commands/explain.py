@@ -14,6 +14,7 @@ from feeder.district import load_district
 from feeder.explain import SchoolExplanation, explain_school
 from feeder.plan import Plan, rounded
 from feeder.privacy import Privacy, privacy_of, with_min_cell
+from feeder.terminal import markup_safe
 
 
 def register(app: typer.Typer) -> None:
@@ -43,14 +44,15 @@ def explain(
 def show(explanation: SchoolExplanation, console: Console, *, privacy: Privacy) -> None:
     """The flows table, then the reasons in plain words."""
     table = Table(
-        title=f"{explanation.name} ({explanation.school_id}) in {explanation.portfolio}", title_justify="left"
+        title=markup_safe(f"{explanation.name} ({explanation.school_id}) in {explanation.portfolio}"),
+        title_justify="left",
     )
     for column in ("portfolio", "students from", "share", "students to", "share"):
         table.add_column(column, justify="left" if column == "portfolio" else "right")
     for flow in explanation.flows:
         mark = " (its own)" if flow.portfolio == explanation.portfolio else ""
         table.add_row(
-            flow.portfolio + mark,
+            markup_safe(flow.portfolio + mark),
             privacy.text(flow.students_in),
             "" if privacy.active else f"{flow.share_in:.0%}",
             privacy.text(flow.students_out),
@@ -66,4 +68,4 @@ def show(explanation: SchoolExplanation, console: Console, *, privacy: Privacy) 
     )
     console.print(table)
     for reason in explanation.reasons:
-        console.print(f"· {reason}")
+        console.print(f"· {markup_safe(reason)}")

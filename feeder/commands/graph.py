@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from feeder.commands.options import MIN_CELL
+from feeder.commands.options import DISTRICT_HELP, MIN_CELL
 from feeder.district import load_district
 from feeder.graph import FeederGraph
 from feeder.privacy import Privacy, privacy_of, with_min_cell
@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
 
 
 def graph(
-    district: Path = typer.Argument(..., help="District folder (docs/FORMAT.md)."),
+    district: Path = typer.Argument(..., help=DISTRICT_HELP),
     as_json: bool = typer.Option(
         False, "--json", help="Print machine-readable JSON to stdout instead of tables."
     ),

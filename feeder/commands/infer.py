@@ -7,9 +7,10 @@ from typing import Annotated
 
 import typer
 
+from feeder.commands.options import DISTRICT_HELP
 from feeder.errors import FeederError
 from feeder.infer import flows_csv, infer_district
-from feeder.output import write_files
+from feeder.io.output import write_files
 from feeder.terminal import show_warnings
 
 
@@ -18,7 +19,7 @@ def register(app: typer.Typer) -> None:
 
 
 def infer(
-    district: Annotated[Path, typer.Argument(help="District folder (docs/FORMAT.md).")],
+    district: Annotated[Path, typer.Argument(help=DISTRICT_HELP)],
     out: Annotated[Path, typer.Option("--out", help="Folder to write flows.csv into.")],
     force: Annotated[bool, typer.Option("--force", help="Replace a flows.csv already in --out.")] = False,
 ) -> None:

@@ -14,7 +14,7 @@ import typer
 from feeder.alignment import broken_edges, check_alignment
 from feeder.commands.options import DISTRICT_HELP, MIN_CELL
 from feeder.district import load_district
-from feeder.map_folder import publish_maps
+from feeder.maps.folder import publish_maps
 from feeder.pattern_plan import SOURCE, plan_to_show
 from feeder.privacy import with_min_cell
 from feeder.provenance import estimate_note

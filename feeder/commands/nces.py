@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from feeder.errors import FeederError
-from feeder.nces import import_nces
-from feeder.output import write_files
+from feeder.io.nces import import_nces
+from feeder.io.output import write_files
 
 
 def register(app: typer.Typer) -> None:

@@ -9,13 +9,13 @@ from pathlib import Path
 import typer
 
 from feeder.alignment import check_alignment
-from feeder.cohort_report import REPORT, report_files
 from feeder.commands.options import DISTRICT_HELP, MIN_CELL
 from feeder.district import load_district
-from feeder.output import write_files
+from feeder.io.output import write_files
 from feeder.pattern_plan import plan_to_show
-from feeder.pdf import find_browser, print_to_pdf
 from feeder.privacy import with_min_cell
+from feeder.report.cohorts import REPORT, report_files
+from feeder.report.pdf import find_browser, print_to_pdf
 
 
 def register(app: typer.Typer) -> None:

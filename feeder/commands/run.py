@@ -21,12 +21,12 @@ from feeder.commands.options import MAX_SIZE, MIN_CELL, MIN_SIZE, SEED
 from feeder.design import design
 from feeder.district import District, load_district
 from feeder.graph import FeederGraph
-from feeder.map_folder import publish_maps
-from feeder.output import one_publication, write_files
+from feeder.io.output import one_publication, write_files
+from feeder.maps.folder import publish_maps
 from feeder.plan import Plan, scorecard_json
 from feeder.privacy import privacy_of, with_min_cell
 from feeder.provenance import estimate_note, with_flows_source
-from feeder.report import print_scorecards
+from feeder.report.terminal import print_scorecards
 from feeder.sample import sample_path
 from feeder.spec import DesignSpec
 from feeder.terminal import markup_safe
@@ -67,13 +67,15 @@ def run(
         f"flows from {markup_safe(loaded.flows_source)}"
     )
     if loaded.provenance:
-        console.print(f"[dim]data: {loaded.provenance}[/dim]")
+        console.print(f"[dim]data: {markup_safe(loaded.provenance)}[/dim]")
     describe_graph(loaded, console)
 
     spec = DesignSpec(min_size=min_size, max_size=max_size, within_region=nested)
     plan = design(loaded, spec=spec, seed=seed)
-    cards = {"today's plan": current_card(loaded, spec), "designed plan": plan.score()}
-    cards = {name: card for name, card in cards.items() if card is not None}
+    cards = {"designed plan": plan.score()}
+    today = current_card(loaded, spec)
+    if today is not None:
+        cards = {"today's plan": today, **cards}
     print_scorecards(loaded, cards, console)
 
     alignment = check_alignment(loaded, plan)

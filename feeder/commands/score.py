@@ -12,7 +12,7 @@ from feeder.district import load_district
 from feeder.goals import unmet_goals
 from feeder.plan import Plan, rounded
 from feeder.provenance import with_flows_source
-from feeder.report import print_problems, print_scorecards
+from feeder.report.terminal import print_problems, print_scorecards
 from feeder.terminal import show_warnings
 
 

@@ -13,8 +13,8 @@ import numpy as np
 from feeder.design.naming import portfolio_names
 from feeder.district import District
 from feeder.errors import InputError, first_bad_row
+from feeder.io.tables import read_text_table, require_columns
 from feeder.spec import DesignSpec
-from feeder.tables import read_text_table, require_columns
 
 
 def read_locks(path: Path, *, district: District) -> tuple[tuple[str, str], ...]:

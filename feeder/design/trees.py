@@ -129,7 +129,7 @@ def large_split(tree: Tree, columns: np.ndarray, flows: Edges) -> tuple[np.ndarr
     """Subtree sums in reverse breadth-first order; crossing flow by the lowest-common-ancestor
     trick: a flow adds its weight at both ends and removes it twice where their paths meet."""
     m = len(tree.order)
-    difference = np.zeros(m)
+    difference: np.ndarray = np.zeros(m)
     if len(flows.a):
         meet = ancestors_meet(tree, flows.a, flows.b)
         difference = (

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from feeder.io.output import write_files
 from feeder.maps.features import draw
 from feeder.maps.model import build_model
 from feeder.maps.pages import INDEX, cohort_page, overview_page
 from feeder.maps.stamp import stamp
-from feeder.output import write_files
 from feeder.plan import Plan
 
 __all__ = ["cohort_file_names", "render_maps"]

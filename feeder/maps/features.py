@@ -17,8 +17,8 @@ import shapely
 
 from feeder.maps import counts
 from feeder.maps.model import MapModel
-from feeder.maps.words import program_name
 from feeder.privacy import Privacy, privacy_of
+from feeder.words import program_name
 
 LEVEL_NAMES = {"elementary": "Elementary", "middle": "Middle", "high": "High", "span": "Span"}
 SHORT_LEVEL_NAMES = {"elementary": "ES", "middle": "MS", "high": "HS", "span": "Span"}

@@ -14,7 +14,7 @@ import pandas as pd
 import shapely
 
 from feeder import metrics
-from feeder.district import OUTSIDE
+from feeder.io.schools import OUTSIDE
 from feeder.maps.colors import portfolio_colours
 from feeder.plan import Plan
 

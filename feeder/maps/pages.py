@@ -63,8 +63,11 @@ def cohort_page(model: MapModel, drawing: Drawing, name: str) -> str:
     broken = (pairs["from_id"].isin(ids) | pairs["to_id"].isin(ids)).to_numpy()
     ends = pd.concat([model.flows.loc[flows, ["from_id", "to_id"]], pairs.loc[broken]]).stack()
     others = (schools["school_id"].isin(set(ends)) & ~members).to_numpy()
-    area = model.areas.loc[model.areas["name"] == name, "geometry"].iloc[0]
-    figure, folium_map = new_map(f"{model.plan.district.name}: {name}", area.bounds)
+    area = model.areas.loc[model.areas["name"] == name, "geometry"]
+    # A portfolio whose every site is shared with an earlier portfolio's school owns no cell.
+    lat, lon = schools.loc[members, "lat"], schools.loc[members, "lon"]
+    bounds = area.iloc[0].bounds if len(area) else (lon.min(), lat.min(), lon.max(), lat.max())
+    figure, folium_map = new_map(f"{model.plan.district.name}: {name}", bounds)
     add_layers(
         figure,
         folium_map,

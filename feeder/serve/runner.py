@@ -76,8 +76,10 @@ class DesignRunner:
             return False
         self.cancelled = True
         self.process.terminate()
-        with contextlib.suppress(ProcessLookupError, PermissionError):  # its group, once it has one
-            os.killpg(self.process.pid, signal.SIGTERM)
+        group = self.process.pid
+        if group is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):  # its group, once it has one
+                os.killpg(group, signal.SIGTERM)
         return True
 
     def run(self, request: DesignRequest) -> dict[str, Any]:

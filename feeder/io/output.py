@@ -19,7 +19,7 @@ ends (how `feeder run` commits its tables and maps as one set).
 
 CSV outputs are guarded against spreadsheet formula injection: a text cell starting with
 = + - @ (or a tab / carriage return) is written with a leading apostrophe, which
-`feeder.tables.read_text_table` removes again, so ids survive a round trip.
+`feeder.io.tables.read_text_table` removes again, so ids survive a round trip.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from contextvars import ContextVar
 from pathlib import Path
 
 from feeder.errors import FeederError, InternalError
-from feeder.tables import PLAIN_NUMBER
+from feeder.io.tables import PLAIN_NUMBER
 
 PUBLIC_MODE = 0o666
 MANIFEST = ".feeder-manifest.json"

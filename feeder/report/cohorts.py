@@ -18,13 +18,13 @@ from plotly.offline import get_plotlyjs
 from feeder import metrics
 from feeder.alignment import AlignmentResult
 from feeder.alignment.report import break_line
-from feeder.diagrams import cohort_sankey, district_sankey, figure_div
-from feeder.map_images import Canvas, canvas, cohort_png, overview_png
+from feeder.io.plan_tables import grades_served, summary_table
 from feeder.maps import slug
 from feeder.plan import Plan
 from feeder.provenance import estimate_note, flows_label
-from feeder.report import ROWS, cell
-from feeder.tables_out import grades_served, summary_table
+from feeder.report.diagrams import cohort_sankey, district_sankey, figure_div
+from feeder.report.map_images import Canvas, canvas, cohort_png, overview_png
+from feeder.report.terminal import ROWS, cell
 
 PLOTLY_JS = "plotly.min.js"
 REPORT = "report.html"

@@ -44,10 +44,10 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
-from feeder.district import SCHOOL_FILES, read_schools
 from feeder.errors import FeederError, InputError, at
-from feeder.records import ENROLLMENT, RecordsReport, flows_from_records
-from feeder.tables import parse_numbers, read_spatial_file, read_text_table, require_columns
+from feeder.infer.records import ENROLLMENT, RecordsReport, flows_from_records
+from feeder.io.schools import SCHOOL_FILES, read_schools
+from feeder.io.tables import parse_numbers, read_spatial_file, read_text_table, require_columns
 
 ASSIGNMENTS = "assignments.csv"
 ASSIGNMENT_COLUMNS = ("elementary_id", "middle_id", "high_id")

@@ -18,9 +18,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from feeder.io.plan_tables import portfolios_table, summary_table
 from feeder.plan import Plan
 from feeder.provenance import estimate_note, flows_label
-from feeder.tables_out import portfolios_table, summary_table
 
 FIXED_TIME = datetime(2000, 1, 1)
 ZIP_TIME = (2000, 1, 1, 0, 0, 0)

@@ -33,9 +33,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from feeder.district import PLACEHOLDER_COORDINATES, SOUTHERNMOST_SCHOOL, level_of
 from feeder.errors import FeederError, at
-from feeder.tables import parse_cell, parse_numbers, read_text_table, require_columns
+from feeder.io.schools import PLACEHOLDER_COORDINATES, SOUTHERNMOST_SCHOOL, level_of
+from feeder.io.tables import parse_cell, parse_numbers, read_text_table, require_columns
 
 SCHOOL_DIGITS = 12
 DISTRICT_DIGITS = 7

@@ -11,7 +11,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-from feeder.district import OUTSIDE
+from feeder.io.schools import OUTSIDE
 from feeder.plan import Plan
 from feeder.privacy import Privacy, privacy_of
 
@@ -23,7 +23,7 @@ LINK_HOVER = "%{source.label} → %{target.label}: %{customdata} students<extra>
 FONT = {"family": "Helvetica, Arial, sans-serif", "size": 10}
 
 
-def stage(grade_hi: object) -> str:
+def stage(grade_hi: float | None) -> str:
     """The diagram column of a school: where its top grade puts it (K-8 with middle, 6-12 with high)."""
     if grade_hi is None or grade_hi != grade_hi:  # missing grades: NA or NaN
         return "middle"

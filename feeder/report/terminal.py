@@ -64,10 +64,12 @@ def print_comparison(
 ) -> None:
     """Two scorecards side by side and B minus A, so a planner sees what a change costs and buys."""
     console = console or Console()
-    table = Table(title=f"{district.name}: {len(district.schools)} schools", title_justify="left")
+    table = Table(
+        title=f"{markup_safe(district.name)}: {len(district.schools)} schools", title_justify="left"
+    )
     table.add_column("metric")
     for name in cards:
-        table.add_column(name, justify="right")
+        table.add_column(markup_safe(name), justify="right")
     table.add_column("change", justify="right")
     for key, label, fmt in ROWS:
         if all(card.get(key) is None for card in cards.values()):
@@ -90,9 +92,9 @@ def print_problems(cards: dict[str, dict[str, Any]], console: Console | None = N
     for name, card in cards.items():
         broken, missed = card.get("violations", []), card.get("unmet_goals", [])
         if not broken and not missed:
-            console.print(f"[green]{name}[/green]: meets every constraint and goal")
+            console.print(f"[green]{markup_safe(name)}[/green]: meets every constraint and goal")
             continue
         for line in broken:
-            console.print(f"[red]{name}, constraint broken[/red] — {line}")
+            console.print(f"[red]{markup_safe(name)}, constraint broken[/red] — {markup_safe(line)}")
         for line in missed:
-            console.print(f"[yellow]{name}, goal missed[/yellow] — {line}")
+            console.print(f"[yellow]{markup_safe(name)}, goal missed[/yellow] — {markup_safe(line)}")

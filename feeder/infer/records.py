@@ -33,8 +33,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from feeder.district import GRADE_WORDS, OUTSIDE
 from feeder.errors import FeederError, at
+from feeder.io.schools import GRADE_WORDS, OUTSIDE
 
 ENROLLMENT = "enrollment.csv"
 COLUMNS = ("student_id", "year", "school_id", "grade")

@@ -22,9 +22,9 @@ LEVEL_COLUMNS = ("elementary", "middle", "high", "span")
 GRADE_NAMES = {-1: "PK", 0: "K"}
 
 
-def grade_name(grade: object) -> str:
+def grade_name(grade: float | None) -> str:
     """A grade as schools write it: PK, K, 1..12 ('' when unknown)."""
-    if pd.isna(grade):
+    if grade is None or pd.isna(grade):
         return ""
     return GRADE_NAMES.get(int(grade), str(int(grade)))
 
