@@ -23,6 +23,7 @@ from feeder.io.schools import OUTSIDE, SCHOOL_FILES, read_schools
 from feeder.sites import outlying_sites
 
 PROVENANCE = "provenance.txt"  # optional: one paragraph every output can repeat
+DEFAULT_MIN_CELL = 10  # flow counts below it are published as "<10" when flows come from records
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class District:
     flows_source: str = "flows.csv"  # or enrollment records, assignments, boundaries, sites (rough estimate)
     warnings: list[str] = field(default_factory=list)
     provenance: str = ""  # the folder's provenance.txt: which data are real, which estimated
+    min_cell: int = DEFAULT_MIN_CELL  # publication rule for counts from student records (feeder.privacy)
 
     @property
     def name(self) -> str:

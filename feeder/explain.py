@@ -17,6 +17,9 @@ from feeder import metrics
 from feeder.errors import OptionError
 from feeder.geo import haversine_km
 from feeder.plan import Plan
+from feeder.privacy import Privacy, privacy_of
+
+COUNTS = ("students_in", "students_out")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,6 +57,23 @@ class SchoolExplanation:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def published(self, privacy: Privacy) -> dict[str, Any]:
+        """as_dict() as an output may show it: under the privacy rule, counts published and shares
+        dropped (None), since a share of an exact total would reveal a small count."""
+        document = self.as_dict()
+        if not privacy.active:
+            return document
+        flows = [
+            {
+                **flow,
+                **{key: privacy.published(flow[key]) for key in COUNTS},
+                "share_in": None,
+                "share_out": None,
+            }
+            for flow in document["flows"]
+        ]
+        return {**document, **{key: privacy.published(document[key]) for key in COUNTS}, "flows": flows}
+
 
 def explain_school(plan: Plan, school_id: str) -> SchoolExplanation:
     """The explanation of one school; refused in one line when the id is not a school of the district."""
@@ -71,6 +91,7 @@ def explain_schools(plan: Plan, *, only: list[str] | None = None) -> dict[str, S
     names = district.schools["name"].to_numpy(dtype=object)
     lat, lon = district.schools["lat"].to_numpy(dtype=float), district.schools["lon"].to_numpy(dtype=float)
     sender, receiver, students = district.flow_positions
+    privacy = privacy_of(district)
     sites = metrics.medoids(district, labels)
     site_list = sorted(sites)
     site_positions = np.array([sites[name] for name in site_list])
@@ -108,7 +129,7 @@ def explain_schools(plan: Plan, *, only: list[str] | None = None) -> dict[str, S
             nearest_other_site=None if nearest is None else str(ids[site_positions[nearest]]),
             km_to_nearest_other_site=None if nearest is None else float(distance[nearest]),
         )
-        result[str(ids[i])] = with_reasons(explanation)
+        result[str(ids[i])] = with_reasons(explanation, privacy=privacy)
     return result
 
 
@@ -120,8 +141,8 @@ def by_portfolio(portfolios: np.ndarray, students: np.ndarray) -> dict[str, floa
     return totals
 
 
-def with_reasons(explanation: SchoolExplanation) -> SchoolExplanation:
-    """Add the one or two sentences a planner reads first."""
+def with_reasons(explanation: SchoolExplanation, *, privacy: Privacy) -> SchoolExplanation:
+    """Add the one or two sentences a planner reads first (counts as the privacy rule shows them)."""
     own = explanation.portfolio
     total = explanation.students_in + explanation.students_out
     reasons = []
@@ -130,9 +151,10 @@ def with_reasons(explanation: SchoolExplanation) -> SchoolExplanation:
     else:
         inside = sum(flow.students for flow in explanation.flows if flow.portfolio == own)
         others = [flow for flow in explanation.flows if flow.portfolio != own]
-        line = f"{inside:,.0f} of its {total:,.0f} flow students ({inside / total:.0%}) stay inside {own}"
+        share = "" if privacy.active else f" ({inside / total:.0%})"
+        line = f"{privacy.text(inside)} of its {privacy.text(total)} flow students{share} stay inside {own}"
         if others:
-            line += f"; the strongest pull elsewhere is {others[0].portfolio} ({others[0].students:,.0f})"
+            line += f"; the strongest pull elsewhere is {others[0].portfolio} ({privacy.text(others[0].students)})"
         reasons.append(line)
         if others and others[0].students > inside:
             reasons.append(

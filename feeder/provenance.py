@@ -44,10 +44,16 @@ def estimate_note(district: District) -> str | None:
         return None
     label = flows_label(district)
     detail = "" if district.flows_source == label else f" ({district.flows_source})"
-    return (
+    note = (
         f"Flows are estimated from {label}{detail} and not counted in flows.csv: "
         "cohesion and split schools and the feeder diagrams are estimates too."
     )
+    if label == ENROLLMENT and district.min_cell > 0:  # the rule of feeder.privacy
+        note += (
+            f" Student counts of 1-{district.min_cell - 1} are shown as <{district.min_cell} and other "
+            f"counts rounded to the nearest {district.min_cell} to keep small groups private."
+        )
+    return note
 
 
 def with_flows_source(card: dict, district: District) -> dict:

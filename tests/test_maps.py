@@ -456,8 +456,10 @@ def test_todays_plan_by_level_is_explained(plan: Plan, tmp_path: Path) -> None:
 def test_every_flow_count_passes_the_publishing_rule(
     plan: Plan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """One function decides how a flow count appears, so a privacy rule can be hooked in there."""
-    monkeypatch.setattr("feeder.maps.counts.published_count", lambda students: 7.0)
+    """feeder.maps.counts decides how every flow count appears, so the privacy rule is hooked in there."""
+    monkeypatch.setattr("feeder.maps.counts.published_count", lambda students, *, privacy: 7.0)
+    monkeypatch.setattr("feeder.maps.counts.count_text", lambda students, *, privacy: "7")
+    monkeypatch.setattr("feeder.maps.counts.scored_count", lambda students, *, privacy: 7.0)
     render_maps(plan, tmp_path)
     for path in tmp_path.glob("*.html"):
         page = path.read_text(encoding="utf-8")

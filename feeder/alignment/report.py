@@ -12,8 +12,13 @@ from rich.console import Console
 
 from feeder.alignment.check import COLUMNS, AlignmentResult
 from feeder.plan import rounded
+from feeder.privacy import privacy_of
 
 TOP_BREAKS = 10
+# Student counts in alignment.json; each passes the privacy rule (rates stay exact, like every metric).
+COUNT_KEYS = frozenset(
+    {"students", "continued", "broken", "aligned", "misaligned", "unknown", "opening_at_receiver_serves"}
+)
 
 
 def alignment_csv(result: AlignmentResult) -> str:
@@ -25,6 +30,9 @@ def alignment_csv(result: AlignmentResult) -> str:
     name_of = dict(zip(schools["school_id"], schools["name"], strict=True))
     table.insert(1, "from_name", table["from_id"].map(name_of))
     table.insert(3, "to_name", table["to_id"].map(name_of))
+    privacy = privacy_of(result.district)
+    if privacy.active:
+        table = table.assign(students=[privacy.published(n) for n in table["students"]])
     return table.to_csv(index=False, lineterminator="\n", float_format="%.10g")
 
 
@@ -40,7 +48,8 @@ def alignment_json(result: AlignmentResult) -> str:
         "portfolios": result.portfolios,
         "suggestions": result.suggestions,
     }
-    return json.dumps(rounded(document), indent=2, ensure_ascii=False) + "\n"
+    published = privacy_of(result.district).publish(rounded(document), keys=COUNT_KEYS)
+    return json.dumps(published, indent=2, ensure_ascii=False) + "\n"
 
 
 def summary_lines(result: AlignmentResult) -> list[str]:
@@ -60,9 +69,12 @@ def family_line(result: AlignmentResult, name: str, entry: dict) -> str:
     if not entry["students"]:
         return f"{label}: no students on flows it applies to"
     rate = "" if entry["rate"] is None else f" ({entry['rate']:.1%})"
+    shown = privacy_of(result.district).text
     judged = entry[good] + entry[bad]
-    line = f"{label}: {entry[good]:,.0f} of {judged:,.0f} students {good}{rate}, {entry[bad]:,.0f} {bad}"
-    return line + (f", {entry['unknown']:,.0f} unknown" if entry.get("unknown") else "")
+    line = (
+        f"{label}: {shown(entry[good])} of {shown(judged)} students {good}{rate}, {shown(entry[bad])} {bad}"
+    )
+    return line + (f", {shown(entry['unknown'])} unknown" if entry.get("unknown") else "")
 
 
 def break_line(result: AlignmentResult, suggestion: dict) -> str:
@@ -70,8 +82,9 @@ def break_line(result: AlignmentResult, suggestion: dict) -> str:
     family = result.rules[suggestion["family"]]
     has = suggestion["receiver_has"]
     offered = " and ".join(family.describe(value) for value in has.split(";")) if has else ""
+    shown = privacy_of(result.district).text
     line = (
-        f"{suggestion['students']:,.0f} students leave {suggestion['program']} at {suggestion['from_name']} "
+        f"{shown(suggestion['students'])} students leave {suggestion['program']} at {suggestion['from_name']} "
         f"for {suggestion['to_name']}, which has {'only ' + offered if offered else 'none'}; "
     )
     nearest = suggestion["nearest"]
@@ -80,7 +93,7 @@ def break_line(result: AlignmentResult, suggestion: dict) -> str:
     else:
         line += f"nearest {nearest['level']} school with it: {nearest['name']}, {nearest['km']:.1f} km"
     if suggestion["opening_at_receiver_serves"] > suggestion["students"]:
-        line += f" (opening it there would serve {suggestion['opening_at_receiver_serves']:,.0f})"
+        line += f" (opening it there would serve {shown(suggestion['opening_at_receiver_serves'])})"
     return line
 
 

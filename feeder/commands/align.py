@@ -8,10 +8,11 @@ import typer
 
 from feeder.alignment import check_alignment, load_rules
 from feeder.alignment.report import alignment_csv, alignment_json, print_summary
-from feeder.commands.options import DISTRICT_HELP
+from feeder.commands.options import DISTRICT_HELP, MIN_CELL
 from feeder.district import load_district
 from feeder.io.output import write_files
 from feeder.plan import Plan
+from feeder.privacy import with_min_cell
 from feeder.terminal import show_warnings
 
 
@@ -33,9 +34,10 @@ def align(
         "--rules",
         help="Alignment rules TOML (default: feeder/rules/default.toml, which documents the format).",
     ),
+    min_cell: int = MIN_CELL,
 ) -> None:
     """Check that students find the same programs at their next school, flow by flow."""
-    loaded = load_district(district)
+    loaded = with_min_cell(load_district(district), min_cell)
     chosen = Plan.from_csv(loaded, plan) if plan is not None else None
     result = check_alignment(loaded, chosen, rules=load_rules(rules) if rules is not None else None)
     write_files(out, {"alignment.csv": alignment_csv(result), "alignment.json": alignment_json(result)})

@@ -8,12 +8,13 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from feeder.commands.options import DISTRICT_HELP, MAX_SIZE, MIN_SIZE, size_spec
+from feeder.commands.options import DISTRICT_HELP, MAX_SIZE, MIN_CELL, MIN_SIZE, size_spec
 from feeder.compare import compare
 from feeder.district import load_district
 from feeder.io.output import write_files
 from feeder.maps.compare import compare_page
 from feeder.plan import Plan, rounded
+from feeder.privacy import with_min_cell
 from feeder.report.terminal import print_comparison
 from feeder.terminal import markup_safe
 
@@ -29,10 +30,11 @@ def compare_plans(
     out: Path = typer.Option(..., "--out", help="Folder for compare.json, moved.csv and compare.html."),
     min_size: int = MIN_SIZE,
     max_size: int = MAX_SIZE,
+    min_cell: int = MIN_CELL,
 ) -> None:
     """Both scorecards side by side with the change, the schools that move, and a map of them."""
     spec = size_spec(min_size, max_size)
-    loaded = load_district(district)
+    loaded = with_min_cell(load_district(district), min_cell)
     a, b = Plan.from_csv(loaded, plan_a, spec=spec), Plan.from_csv(loaded, plan_b, spec=spec)
     name_a, name_b = label(plan_a, plan_b), label(plan_b, plan_a)
     result = compare(a, b)

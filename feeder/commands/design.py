@@ -29,6 +29,7 @@ from feeder.commands.options import (
     MAX_ENROLLMENT,
     MAX_HIGH_SCHOOLS,
     MAX_SIZE,
+    MIN_CELL,
     MIN_SIZE,
     SEED,
     STABILITY,
@@ -46,6 +47,7 @@ from feeder.io.output import write_files
 from feeder.io.plan_tables import summary_csv
 from feeder.io.workbook import plan_workbook
 from feeder.plan import Plan, scorecard_json
+from feeder.privacy import with_min_cell
 from feeder.provenance import estimate_note, with_flows_source
 from feeder.spec import DesignSpec
 from feeder.terminal import markup_safe, show_warnings
@@ -94,6 +96,7 @@ def design(
         "--names-from",
         help="portfolios.csv whose names portfolios keep when they continue one (default: today's).",
     ),
+    min_cell: int = MIN_CELL,
 ) -> None:
     """Design portfolios that keep students' feeder paths together.
 
@@ -118,7 +121,7 @@ def design(
         raise OptionError(
             "--names-from with --lock: locked portfolios carry their lock names; drop one of the two"
         )
-    loaded = load_district(district)
+    loaded = with_min_cell(load_district(district), min_cell)
     show_warnings(loaded.warnings)
     if lock is not None:
         spec = replace(spec, locks=read_locks(lock, district=loaded))

@@ -9,10 +9,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from feeder.commands.options import DISTRICT_HELP
+from feeder.commands.options import DISTRICT_HELP, MIN_CELL
 from feeder.district import load_district
 from feeder.explain import SchoolExplanation, explain_school
 from feeder.plan import Plan, rounded
+from feeder.privacy import Privacy, privacy_of, with_min_cell
 from feeder.terminal import markup_safe
 
 
@@ -27,18 +28,20 @@ def explain(
         None, "--plan", help="portfolios.csv (school_id,portfolio); default: the 'portfolio' column."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the explanation as JSON."),
+    min_cell: int = MIN_CELL,
 ) -> None:
     """Where a school's students come from and go, by portfolio, and why it sits where it does."""
-    loaded = load_district(district)
+    loaded = with_min_cell(load_district(district), min_cell)
     chosen = Plan.from_csv(loaded, plan) if plan else Plan.current(loaded)
     explanation = explain_school(chosen, school_id)
+    privacy = privacy_of(loaded)
     if as_json:
-        typer.echo(json.dumps(rounded(explanation.as_dict()), indent=2, ensure_ascii=False))
+        typer.echo(json.dumps(rounded(explanation.published(privacy)), indent=2, ensure_ascii=False))
     else:
-        show(explanation, Console())
+        show(explanation, Console(), privacy=privacy)
 
 
-def show(explanation: SchoolExplanation, console: Console) -> None:
+def show(explanation: SchoolExplanation, console: Console, *, privacy: Privacy) -> None:
     """The flows table, then the reasons in plain words."""
     table = Table(
         title=markup_safe(f"{explanation.name} ({explanation.school_id}) in {explanation.portfolio}"),
@@ -50,16 +53,16 @@ def show(explanation: SchoolExplanation, console: Console) -> None:
         mark = " (its own)" if flow.portfolio == explanation.portfolio else ""
         table.add_row(
             markup_safe(flow.portfolio + mark),
-            f"{flow.students_in:,.0f}",
-            f"{flow.share_in:.0%}",
-            f"{flow.students_out:,.0f}",
-            f"{flow.share_out:.0%}",
+            privacy.text(flow.students_in),
+            "" if privacy.active else f"{flow.share_in:.0%}",
+            privacy.text(flow.students_out),
+            "" if privacy.active else f"{flow.share_out:.0%}",
         )
     table.add_row(
         "all district schools",
-        f"{explanation.students_in:,.0f}",
+        privacy.text(explanation.students_in),
         "",
-        f"{explanation.students_out:,.0f}",
+        privacy.text(explanation.students_out),
         "",
         style="bold",
     )

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import cast
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from feeder.commands.options import DISTRICT_HELP
+from feeder.commands.options import DISTRICT_HELP, MIN_CELL
 from feeder.district import load_district
 from feeder.graph import FeederGraph
+from feeder.privacy import Privacy, privacy_of, with_min_cell
 from feeder.terminal import markup_safe, show_warnings
 
 
@@ -24,32 +26,43 @@ def graph(
     as_json: bool = typer.Option(
         False, "--json", help="Print machine-readable JSON to stdout instead of tables."
     ),
+    min_cell: int = MIN_CELL,
 ) -> None:
     """Print the feeder patterns of a district: who feeds each high school, split feeders, leakage."""
-    summary = FeederGraph(load_district(district)).summary()
+    loaded = with_min_cell(load_district(district), min_cell)
+    summary = FeederGraph(loaded).summary()
+    privacy = privacy_of(loaded)
     if as_json:
         show_warnings(summary["warnings"])
-        typer.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+        typer.echo(json.dumps(published(summary, privacy), indent=2, ensure_ascii=False))
     else:
-        render(summary, Console(soft_wrap=True))
+        render(summary, Console(soft_wrap=True), privacy=privacy)
 
 
-def render(summary: dict, console: Console) -> None:
+def published(summary: dict, privacy: Privacy) -> dict:
+    """The summary with its student counts (totals, per pattern, leakage per school) as the privacy rule shows them."""
+    document = cast(dict, privacy.publish(summary, keys=frozenset({"students"})))
+    leakage = {**document["leakage"], "schools": privacy.counts(summary["leakage"]["schools"])}
+    return {**document, "leakage": leakage}
+
+
+def render(summary: dict, console: Console, *, privacy: Privacy) -> None:
     """Write the summary as a few readable tables and lines."""
     console.print(
         f"[bold]{markup_safe(summary['district'])}[/]: {summary['schools']} schools, {summary['flows']} flows, "
-        f"{summary['students']:,.0f} students moving between schools, {len(summary['patterns'])} feeder patterns",
+        f"{privacy.text(summary['students'])} students moving between schools, {len(summary['patterns'])} feeder patterns",
         highlight=False,
     )
-    console.print(pattern_table(summary["patterns"]))
+    console.print(pattern_table(summary["patterns"], privacy=privacy))
     splits = summary["split_feeders"]
     console.print(split_table(splits) if splits else "Split feeders: none")
     leakage = summary["leakage"]
     console.print(
-        f"Leakage: {leakage['students']:,.0f} students ({leakage['share']:.1%} of all moving) leave the district "
+        f"Leakage: {privacy.text(leakage['students'])} students ({leakage['share']:.1%} of all moving) leave the district "
         f"from {len(leakage['schools'])} schools"
         + "".join(
-            f"\n  {markup_safe(school)}: {students:,.0f}" for school, students in top(leakage["schools"])
+            f"\n  {markup_safe(school)}: {privacy.text(students)}"
+            for school, students in top(leakage["schools"])
         )
     )
     unattached = summary["unattached"]
@@ -60,7 +73,7 @@ def render(summary: dict, console: Console) -> None:
         console.print(f"[yellow]warning:[/] {markup_safe(warning)}", markup=True, highlight=False)
 
 
-def pattern_table(patterns: list[dict]) -> Table:
+def pattern_table(patterns: list[dict], *, privacy: Privacy) -> Table:
     table = Table(title="Feeder patterns (members follow their largest flow to a high school)")
     for column in ("head", "name", "elem", "middle", "span", "students", "enrollment"):
         table.add_column(column, justify="left" if column in ("head", "name") else "right")
@@ -72,7 +85,7 @@ def pattern_table(patterns: list[dict]) -> Table:
             str(counts["elementary"]),
             str(counts["middle"]),
             str(counts["span"]),
-            f"{pattern['students']:,.0f}",
+            privacy.text(pattern["students"]),
             f"{pattern['enrollment']:,.0f}",
         )
     return table

@@ -12,10 +12,11 @@ from pathlib import Path
 import typer
 
 from feeder.alignment import broken_edges, check_alignment
-from feeder.commands.options import DISTRICT_HELP
+from feeder.commands.options import DISTRICT_HELP, MIN_CELL
 from feeder.district import load_district
 from feeder.maps.folder import publish_maps
 from feeder.pattern_plan import SOURCE, plan_to_show
+from feeder.privacy import with_min_cell
 from feeder.provenance import estimate_note
 from feeder.terminal import show_warnings
 
@@ -35,13 +36,14 @@ def map_command(
         help="portfolios.csv (school_id,portfolio); default: the 'portfolio' column, "
         "else the feeder patterns.",
     ),
+    min_cell: int = MIN_CELL,
 ) -> None:
     """Draw a plan: a district overview and one map per cohort, each one self-contained HTML file.
 
     Broken program pathways (from the default alignment rules) are a layer of every map.
     Cohort pages an earlier run wrote into the folder for another plan are removed.
     """
-    loaded = load_district(district)
+    loaded = with_min_cell(load_district(district), min_cell)
     chosen = plan_to_show(loaded, plan)
     if chosen.provenance.source == SOURCE:
         typer.echo(

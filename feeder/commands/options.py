@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from feeder.district import DEFAULT_MIN_CELL
 from feeder.spec import DEFAULT_MAX_SIZE, DEFAULT_MIN_SIZE, DesignSpec
 
 DISTRICT_HELP = "District folder (see docs/FORMAT.md)."
@@ -51,3 +52,12 @@ SEED = typer.Option(0, "--seed", help="Random seed of the search (same input and
 def size_spec(min_size: int, max_size: int) -> DesignSpec:
     """The spec a plan is scored against when only the size range is given."""
     return DesignSpec(min_size=min_size, max_size=max_size)
+
+
+MIN_CELL = typer.Option(
+    DEFAULT_MIN_CELL,
+    "--min-cell",
+    min=0,
+    help="When flows come from enrollment records: show counts below N students as '<N' and round the "
+    "rest to the nearest N (0: exact counts). Metrics use exact counts.",
+)

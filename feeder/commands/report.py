@@ -9,10 +9,11 @@ from pathlib import Path
 import typer
 
 from feeder.alignment import check_alignment
-from feeder.commands.options import DISTRICT_HELP
+from feeder.commands.options import DISTRICT_HELP, MIN_CELL
 from feeder.district import load_district
 from feeder.io.output import write_files
 from feeder.pattern_plan import plan_to_show
+from feeder.privacy import with_min_cell
 from feeder.report.cohorts import REPORT, report_files
 from feeder.report.pdf import find_browser, print_to_pdf
 
@@ -36,11 +37,12 @@ def report(
         metavar="",
         help="Also print report.pdf with a headless Chromium/Chrome on this machine.",
     ),
+    min_cell: int = MIN_CELL,
 ) -> None:
     """A report to print: district page, portfolio table, feeder diagram, then one page per cohort."""
     started = time.perf_counter()
     browser = find_browser() if pdf else None
-    loaded = load_district(district)
+    loaded = with_min_cell(load_district(district), min_cell)
     chosen = plan_to_show(loaded, plan)
     files = report_files(chosen, check_alignment(loaded, chosen))
     if browser is not None:

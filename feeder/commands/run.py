@@ -17,13 +17,14 @@ from rich.console import Console
 from feeder.alignment import broken_edges, check_alignment
 from feeder.alignment.report import alignment_csv, alignment_json, print_summary
 from feeder.commands.design import plan_files
-from feeder.commands.options import MAX_SIZE, MIN_SIZE, SEED
+from feeder.commands.options import MAX_SIZE, MIN_CELL, MIN_SIZE, SEED
 from feeder.design import design
 from feeder.district import District, load_district
 from feeder.graph import FeederGraph
 from feeder.io.output import one_publication, write_files
 from feeder.maps.folder import publish_maps
 from feeder.plan import Plan, scorecard_json
+from feeder.privacy import privacy_of, with_min_cell
 from feeder.provenance import estimate_note, with_flows_source
 from feeder.report.terminal import print_scorecards
 from feeder.sample import sample_path
@@ -53,12 +54,13 @@ def run(
         "`feeder design` does not nest unless given --within-region).",
     ),
     seed: int = SEED,
+    min_cell: int = MIN_CELL,
 ) -> None:
     """Design portfolios, score them beside today's plan, check alignment and draw the maps."""
     DesignSpec(min_size=min_size, max_size=max_size)  # refuse bad sizes before loading
     console = Console()
     started = time.perf_counter()
-    loaded = load_district(district if district is not None else sample_path())
+    loaded = with_min_cell(load_district(district if district is not None else sample_path()), min_cell)
     nested = loaded.has_regions if within_region is None else within_region
     console.rule(
         f"[bold]{markup_safe(loaded.name)}[/bold]: {len(loaded.schools)} schools, "
@@ -103,7 +105,7 @@ def describe_graph(district: District, console: Console) -> None:
     summary = graph.summary()
     console.print(
         f"{len(graph.patterns())} feeder patterns, {len(graph.split_feeders())} split feeders, "
-        f"{summary['leakage']['students']:,.0f} students leaving the district "
+        f"{privacy_of(district).text(summary['leakage']['students'])} students leaving the district "
         f"({summary['leakage']['share']:.1%})"
     )
     for warning in district.warnings:

@@ -7,11 +7,12 @@ from pathlib import Path
 import typer
 import uvicorn
 
-from feeder.commands.options import DISTRICT_HELP
+from feeder.commands.options import DISTRICT_HELP, MIN_CELL
 from feeder.design import design
 from feeder.district import load_district
 from feeder.errors import OptionError
 from feeder.plan import Plan
+from feeder.privacy import with_min_cell
 from feeder.serve import create_app
 from feeder.serve.page import served_page
 
@@ -32,11 +33,12 @@ def serve(
     port: int = typer.Option(
         8765, "--port", help="Port on 127.0.0.1 (the app is never exposed beyond this machine)."
     ),
+    min_cell: int = MIN_CELL,
 ) -> None:
     """Open the plan in a local web app: edit it on the map and re-design around your locks."""
     if not 1 <= port <= 65535:
         raise OptionError(f"--port {port} must be between 1 and 65535")
-    loaded = load_district(district)
+    loaded = with_min_cell(load_district(district), min_cell)
     for warning in loaded.warnings:
         typer.echo(f"warning: {warning}", err=True)
     if plan is not None:

@@ -34,13 +34,15 @@ var feederPanel = (function () {
   }
 
   // Metric, value (with unit) and what it means or which portfolios fail it, in METRICS.md order.
-  function metricRows(card) {
+  // approximate: flows come from student records, so the page holds only published (rounded) counts.
+  function metricRows(card, approximate) {
     var rows = [
       ["n_portfolios", plural(card.n_portfolios, "portfolio"), plural(card.n_schools, "school") + " in all"],
       ["size_ok", card.size_ok ? "yes" : "no", card.size_ok
         ? "every portfolio has " + card.min_size + "–" + card.max_size + " schools"
         : "outside " + card.min_size + "–" + card.max_size + " schools: " + list(card.details.off_size)],
-      ["cohesion", percent(card.cohesion), "of students on flows stay in their portfolio"],
+      ["cohesion", (approximate ? "≈ " : "") + percent(card.cohesion), "of students on flows stay in their portfolio" +
+        (approximate ? " (approximate: this page holds flow counts rounded for privacy, not exact ones)" : "")],
       ["split_schools", plural(card.split_schools, "school"), "send >10 % of their students to other portfolios"],
       ["mean_km", decimal(card.mean_km, 2, " km"), "mean distance from a school to its meeting site"],
       ["max_km", decimal(card.max_km, 2, " km"), "farthest school from its meeting site"],
@@ -121,7 +123,7 @@ var feederPanel = (function () {
 
   function show(ui, card, context) {
     legend(card, context);
-    replaceRows(ui.scorecard, metricRows(card));
+    replaceRows(ui.scorecard, metricRows(card, context.data.flowsApproximate));
     replaceRows(ui.portfolios, portfolioRows(card, context));
     targetOptions(ui.target, card.details.portfolios.map(function (p) { return p.name; }));
     ui.newName.hidden = ui.target.value !== "";

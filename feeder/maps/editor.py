@@ -21,6 +21,7 @@ from feeder.maps.assets import own_file
 from feeder.maps.colors import PALETTE
 from feeder.maps.elements import Raw, data_script
 from feeder.maps.model import DEGREES, MapModel, site_cells
+from feeder.privacy import privacy_of
 
 PLACES = 5
 SCRIPTS = ("edit-score.js", "edit-plan.js", "edit-panel.js", "edit-ui.js")
@@ -68,6 +69,7 @@ def edit_data(model: MapModel) -> dict[str, Any]:
     district = plan.district
     schools = district.schools
     sender, receiver, students = district.flow_positions
+    privacy = privacy_of(district)
     return {
         "ids": schools["school_id"].tolist(),
         "names": schools["name"].tolist(),
@@ -81,9 +83,10 @@ def edit_data(model: MapModel) -> dict[str, Any]:
         "today": schools["portfolio"].tolist(),
         "labels": [str(label) for label in plan.labels],
         "flows": [
-            [int(a), int(b), counts.published_count(s)]
+            [int(a), int(b), counts.scored_count(s, privacy=privacy)]
             for a, b, s in zip(sender, receiver, students, strict=True)
         ],
+        "flowsApproximate": privacy.active,
         "edges": sorted([int(a), int(b)] for a, b in model.edges),
         "minSize": plan.min_size,
         "maxSize": plan.max_size,

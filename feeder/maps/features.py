@@ -17,6 +17,7 @@ import shapely
 
 from feeder.maps import counts
 from feeder.maps.model import MapModel
+from feeder.privacy import Privacy, privacy_of
 from feeder.words import program_name
 
 LEVEL_NAMES = {"elementary": "Elementary", "middle": "Middle", "high": "High", "span": "Span"}
@@ -68,7 +69,7 @@ def school_kind(school: Mapping, *, short: bool = False) -> str:
     return f"{kind} {grade_name(school['grade_lo'])}{EN_DASH}{grade_name(school['grade_hi'])}"
 
 
-def popup_rows(school: Mapping, extra: list[str], today: str) -> list[list[str]]:
+def popup_rows(school: Mapping, extra: list[str], today: str, *, privacy: Privacy) -> list[list[str]]:
     """Label / value rows of a school's popup after its level, escaped; absent values are left out."""
     rows = [["School id", esc(school["school_id"])], ["Portfolio", esc(school["portfolio"])]]
     if today and today != school["portfolio"]:
@@ -85,20 +86,29 @@ def popup_rows(school: Mapping, extra: list[str], today: str) -> list[list[str]]
     if not pd.isna(school["need_index"]):
         rows.append(["Need index", number(school["need_index"], 2)])
     rows.append(["Meeting site", "this school" if school["medoid"] else f"{school['km']:.1f} km away"])
-    rows.extend(flow_rows(school))
+    rows.extend(flow_rows(school, privacy=privacy))
     rows.extend([esc(c), esc(school[c])] for c in extra if str(school[c]) not in ("", "nan", "<NA>"))
     return rows
 
 
-def flow_rows(school: Mapping) -> list[list[str]]:
-    """Where a school's students go next: share to other portfolios (a split school above 10 %) and out."""
+def flow_rows(school: Mapping, *, privacy: Privacy) -> list[list[str]]:
+    """Where a school's students go next: share to other portfolios (a split school above 10 %) and out.
+
+    Under the privacy rule the share is given as published counts ("<10 of 120"), since a percentage
+    of an exact total would reveal a small count.
+    """
     rows = []
     if school["sent"] > 0:
-        share = school["crossing"] / school["sent"]
-        text = f"{100 * share:.0f} % of {number(counts.published_count(school['sent']))} students to other portfolios"
-        rows.append(["Sends", f"<b>{text} (split school)</b>" if school["split"] else text])
+        sent = counts.count_text(school["sent"], privacy=privacy)
+        if privacy.active:
+            text = f"{counts.count_text(school['crossing'], privacy=privacy)} of {sent} students to other portfolios"
+        else:
+            text = f"{100 * school['crossing'] / school['sent']:.0f} % of {sent} students to other portfolios"
+        rows.append(["Sends", f"<b>{esc(text)} (split school)</b>" if school["split"] else esc(text)])
     if school["leaving"] > 0:
-        rows.append(["Leaves district", f"{number(counts.published_count(school['leaving']))} students"])
+        rows.append(
+            ["Leaves district", f"{esc(counts.count_text(school['leaving'], privacy=privacy))} students"]
+        )
     return rows
 
 
@@ -106,6 +116,7 @@ def school_features(model: MapModel) -> list[Feature]:
     """One symbol per school (shape by level, size by enrollment, fill by portfolio colour)."""
     schools = model.plan.district.schools
     extra = [c for c in schools.columns if c not in STANDARD_COLUMNS]
+    privacy = privacy_of(model.plan.district)
     features = []
     for i, (school, today) in enumerate(
         zip(model.schools.to_dict("records"), schools["portfolio"], strict=True)
@@ -120,7 +131,7 @@ def school_features(model: MapModel) -> list[Feature]:
             "colour": school["colour"],
             "radius": float(school["radius"]),
             "split": bool(school["split"]),
-            "rows": popup_rows(school, extra, today),
+            "rows": popup_rows(school, extra, today, privacy=privacy),
         }
         features.append(feature(point(school["lat"], school["lon"]), properties))
     return features
@@ -181,6 +192,7 @@ def flow_features(model: MapModel) -> list[Feature]:
     ends = model.schools.set_index("school_id")[["lat", "lon"]]
     start, stop = ends.loc[model.flows["from_id"]].to_numpy(), ends.loc[model.flows["to_id"]].to_numpy()
     position = pd.Series(range(len(model.schools)), index=model.schools["school_id"])
+    privacy = privacy_of(model.plan.district)
     features = []
     for flow, a, b in zip(model.flows.to_dict("records"), start, stop, strict=True):
         properties = {
@@ -188,7 +200,7 @@ def flow_features(model: MapModel) -> list[Feature]:
             "to": esc(flow["to_id"]),
             "a": int(position[flow["from_id"]]),  # school positions, for the edit mode
             "b": int(position[flow["to_id"]]),
-            "students": round(counts.published_count(flow["students"]), 2),
+            "students": counts.published_count(flow["students"], privacy=privacy),
             "weight": float(flow["weight"]),
             "crossing": bool(flow["crossing"]),
         }
@@ -199,6 +211,7 @@ def flow_features(model: MapModel) -> list[Feature]:
 def broken_features(model: MapModel) -> tuple[list[Feature], pd.DataFrame]:
     """One dotted line per school pair where programs stop, and the (from_id, to_id) of each."""
     ends = model.schools.set_index("school_id")[["lat", "lon"]]
+    privacy = privacy_of(model.plan.district)
     features, pairs = [], []
     for (sender, receiver), rows in model.broken.groupby(["from_id", "to_id"], sort=True):
         stops = sorted({esc(program_name(f"{r.family}:{r.value_from}")) for r in rows.itertuples()})
@@ -206,7 +219,7 @@ def broken_features(model: MapModel) -> tuple[list[Feature], pd.DataFrame]:
         properties = {
             "from": esc(sender),
             "to": esc(receiver),
-            "students": None if pd.isna(students) else round(float(students), 2),
+            "students": None if pd.isna(students) else counts.published_count(students, privacy=privacy),
             "stops": stops,
         }
         coordinates = [tuple(ends.loc[sender]), tuple(ends.loc[receiver])]

@@ -27,8 +27,10 @@ var feeder = (function () {
   // School properties by id, filled as the school layers load; line tooltips name their ends from it.
   var schools = Object.create(null);
 
-  // 12,345: thousands separated (toLocaleString is slow enough to show when 700 popups are refreshed).
+  // 12,345: thousands separated (toLocaleString is slow enough to show when 700 popups are refreshed);
+  // a count suppressed for privacy arrives as text ("<10") and is shown as it is.
   function count(students) {
+    if (typeof students === "string") { return students.replace("<", "&lt;"); }
     return String(Math.round(students)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
   }
 

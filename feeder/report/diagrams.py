@@ -13,11 +13,13 @@ from plotly.colors import qualitative
 
 from feeder.io.schools import OUTSIDE
 from feeder.plan import Plan
+from feeder.privacy import Privacy, privacy_of
 
 PALETTE = qualitative.Dark24
 LEVEL_COLOURS = {"elementary": "#4c9be8", "middle": "#f0a030", "high": "#c0392b"}
 OUTSIDE_COLOUR = "#b8b8b8"
 LEFT_DISTRICT = "Leaves the district"
+LINK_HOVER = "%{source.label} → %{target.label}: %{customdata} students<extra></extra>"
 FONT = {"family": "Helvetica, Arial, sans-serif", "size": 10}
 
 
@@ -45,7 +47,9 @@ def cohort_sankey(plan: Plan, portfolio: str) -> go.Figure:
         return f"Other portfolios: {column[school]}", OUTSIDE_COLOUR
 
     links = [(node(a), node(b), float(n)) for a, b, n in touching.itertuples(index=False)]
-    return sankey(links, title=f"{portfolio}: students moving up, by school")
+    return sankey(
+        links, title=f"{portfolio}: students moving up, by school", privacy=privacy_of(plan.district)
+    )
 
 
 def district_sankey(plan: Plan) -> go.Figure:
@@ -62,14 +66,25 @@ def district_sankey(plan: Plan) -> go.Figure:
 
     links = [(node(a), node(b), float(n)) for a, b, n in plan.district.flows.itertuples(index=False)]
     return sankey(
-        links, title="Students moving up, by portfolio and level", height=max(420, 26 * len(colour))
+        links,
+        title="Students moving up, by portfolio and level",
+        height=max(420, 26 * len(colour)),
+        privacy=privacy_of(plan.district),
     )
 
 
 def sankey(
-    links: list[tuple[tuple[str, str], tuple[str, str], float]], *, title: str, height: int = 300
+    links: list[tuple[tuple[str, str], tuple[str, str], float]],
+    *,
+    title: str,
+    privacy: Privacy,
+    height: int = 300,
 ) -> go.Figure:
-    """A Sankey of (source node, target node, students) with nodes (label, colour); repeated pairs summed."""
+    """A Sankey of (source node, target node, students) with nodes (label, colour); repeated pairs summed.
+
+    Under the privacy rule a band's hover shows its published count ("<10" or rounded) and its width
+    holds only that (min_cell / 2 for a suppressed band), so the page's data hold no exact count.
+    """
     nodes: dict[str, str] = {}
     totals: dict[tuple[str, str], float] = {}
     for (source, source_colour), (target, target_colour), students in links:
@@ -77,18 +92,30 @@ def sankey(
         nodes.setdefault(target, target_colour)
         totals[(source, target)] = totals.get((source, target), 0.0) + students
     index = {label: i for i, label in enumerate(nodes)}
+    shown = [privacy.published(v) for v in totals.values()]
+    widths = [privacy.min_cell / 2 if isinstance(v, str) else round(v, 1) for v in shown]
     figure = go.Figure(
         go.Sankey(
             arrangement="snap",
             valueformat=",.0f",
             valuesuffix=" students",
-            node={"label": list(nodes), "color": list(nodes.values()), "pad": 6, "thickness": 12},
+            node={"label": list(nodes), "color": list(nodes.values()), "pad": 6, "thickness": 12}
+            | (
+                {"hovertemplate": "%{label}: about %{value:,.0f} students<extra></extra>"}
+                if privacy.active
+                else {}
+            ),
             link={
                 "source": [index[s] for s, _ in totals],
                 "target": [index[t] for _, t in totals],
-                "value": [round(v, 1) for v in totals.values()],
+                "value": widths,
                 "color": "rgba(120,120,120,0.28)",
-            },
+            }
+            | (
+                {"customdata": [privacy.text(v) for v in totals.values()], "hovertemplate": LINK_HOVER}
+                if privacy.active
+                else {}
+            ),
         )
     )
     figure.update_layout(
