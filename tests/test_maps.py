@@ -511,3 +511,26 @@ def test_a_portfolio_whose_sites_are_all_shared_still_gets_its_cohort_page(tmp_p
     assert main(["map", str(folder), "--out", str(tmp_path / "maps")]) == 0
     pages = sorted((tmp_path / "maps").glob("cohort-*.html"))
     assert len(pages) == len(set(plan_to_show(load_district(folder), None).labels))
+
+
+def test_popups_explain_where_each_schools_students_come_from_and_go(tmp_path: Path) -> None:
+    """Every school's popup lists its flows by portfolio, and they add up to its flows in flows.csv."""
+    district = load_district(SAMPLE)
+    plan = Plan.current(district)
+    render_maps(plan, tmp_path)
+    page = (tmp_path / "index.html").read_text(encoding="utf-8")
+    flows = pd.read_csv(SAMPLE / "flows.csv", dtype={"from_id": str, "to_id": str})
+    flows = flows[flows["to_id"] != "OUT"]
+    portfolio = dict(zip(district.ids, plan.labels, strict=True))
+    school = flows.groupby("from_id")["students"].sum().idxmax()
+    sent = flows[flows["from_id"] == school]
+    expected = sent.groupby(sent["to_id"].map(portfolio))["students"].sum()
+    layers = data(page)
+    rows = next(
+        f["properties"]["rows"] for f in layers["schools"]["features"] if f["properties"]["id"] == school
+    )
+    listing = dict(rows)["Students by portfolio"]
+    for name, students in expected.items():
+        assert f"to {students:,.0f} students" in next(
+            line for line in listing.split("<br>") if line.startswith(name)
+        )

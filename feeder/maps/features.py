@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 import shapely
 
+from feeder.explain import SchoolExplanation, explain_schools
 from feeder.maps import counts
 from feeder.maps.model import MapModel
 from feeder.privacy import Privacy, privacy_of
@@ -69,7 +70,14 @@ def school_kind(school: Mapping, *, short: bool = False) -> str:
     return f"{kind} {grade_name(school['grade_lo'])}{EN_DASH}{grade_name(school['grade_hi'])}"
 
 
-def popup_rows(school: Mapping, extra: list[str], today: str, *, privacy: Privacy) -> list[list[str]]:
+def popup_rows(
+    school: Mapping,
+    extra: list[str],
+    today: str,
+    *,
+    privacy: Privacy,
+    explanation: SchoolExplanation | None = None,
+) -> list[list[str]]:
     """Label / value rows of a school's popup after its level, escaped; absent values are left out."""
     rows = [["School id", esc(school["school_id"])], ["Portfolio", esc(school["portfolio"])]]
     if today and today != school["portfolio"]:
@@ -87,6 +95,8 @@ def popup_rows(school: Mapping, extra: list[str], today: str, *, privacy: Privac
         rows.append(["Need index", number(school["need_index"], 2)])
     rows.append(["Meeting site", "this school" if school["medoid"] else f"{school['km']:.1f} km away"])
     rows.extend(flow_rows(school, privacy=privacy))
+    if explanation is not None:
+        rows.extend(portfolio_rows(explanation, privacy=privacy))
     rows.extend([esc(c), esc(school[c])] for c in extra if str(school[c]) not in ("", "nan", "<NA>"))
     return rows
 
@@ -112,11 +122,28 @@ def flow_rows(school: Mapping, *, privacy: Privacy) -> list[list[str]]:
     return rows
 
 
+def portfolio_rows(explanation: SchoolExplanation, *, privacy: Privacy) -> list[list[str]]:
+    """Where the school's students come from and go, by portfolio (`feeder explain` in the popup)."""
+    lines = []
+    for flow in explanation.flows:
+        if flow.students_in <= 0 and flow.students_out <= 0:
+            continue
+        own = " (this portfolio)" if flow.portfolio == explanation.portfolio else ""
+        parts = []
+        if flow.students_in > 0:
+            parts.append(f"from {counts.count_text(flow.students_in, privacy=privacy)}")
+        if flow.students_out > 0:
+            parts.append(f"to {counts.count_text(flow.students_out, privacy=privacy)}")
+        lines.append(esc(f"{flow.portfolio}{own}: {' · '.join(parts)} students"))
+    return [["Students by portfolio", "<br>".join(lines)]] if lines else []
+
+
 def school_features(model: MapModel) -> list[Feature]:
     """One symbol per school (shape by level, size by enrollment, fill by portfolio colour)."""
     schools = model.plan.district.schools
     extra = [c for c in schools.columns if c not in STANDARD_COLUMNS]
     privacy = privacy_of(model.plan.district)
+    explanations = explain_schools(model.plan)
     features = []
     for i, (school, today) in enumerate(
         zip(model.schools.to_dict("records"), schools["portfolio"], strict=True)
@@ -131,7 +158,9 @@ def school_features(model: MapModel) -> list[Feature]:
             "colour": school["colour"],
             "radius": float(school["radius"]),
             "split": bool(school["split"]),
-            "rows": popup_rows(school, extra, today, privacy=privacy),
+            "rows": popup_rows(
+                school, extra, today, privacy=privacy, explanation=explanations[school["school_id"]]
+            ),
         }
         features.append(feature(point(school["lat"], school["lon"]), properties))
     return features
