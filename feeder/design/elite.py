@@ -17,7 +17,9 @@ from feeder.design.restarts import Outcome, Task, best_of
 from feeder.design.search import descend, ruin_and_recreate
 from feeder.design.state import Budget, State
 
-STEPS_PER_DISPUTED = 8  # ruin-and-recreate steps per disputed portfolio, as a restart spends per portfolio
+# Steps per disputed portfolio: twice a restart's per portfolio. On the generated 1,000 schools
+# 16 gained +0.10 points over seeds 0-4 and 8 half that; 8 over every portfolio gained nothing.
+STEPS_PER_DISPUTED = 16
 ROUNDS = 30
 LNS_ROUNDS = 3
 TREES = 4
