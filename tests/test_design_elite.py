@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from synthetic import generate_district, write_district
 
+from feeder.design import design
 from feeder.design.designer import school_groups
 from feeder.design.effort import Effort
 from feeder.design.elite import polish, shared_parts
@@ -19,6 +20,7 @@ from feeder.design.restarts import Outcome, Task, best_of, run_tasks
 from feeder.design.seed import bisect
 from feeder.design.state import State
 from feeder.district import District, load_district
+from feeder.sample import SAMPLE
 from feeder.spec import DesignSpec
 
 SETTINGS = settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
@@ -108,3 +110,9 @@ def test_shared_parts_are_the_exact_member_sets_of_other_plans():
     assert shared_parts(plan, [other]) == {0}
     assert shared_parts(plan, [other, np.array([1, 1, 0, 0, 2, 2])]) == {0, 1, 2}
     assert shared_parts(plan, []) == set()
+
+
+def test_sample_plan_with_the_elite_phase_does_not_depend_on_jobs():
+    district = load_district(SAMPLE)
+    plans = [design(district, seed=1, effort=0.5, jobs=jobs).labels.tolist() for jobs in (1, 2)]
+    assert plans[0] == plans[1]
