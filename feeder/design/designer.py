@@ -20,10 +20,11 @@ import pandas as pd
 from feeder.constraints import violations
 from feeder.design import feasibility
 from feeder.design.effort import Effort
+from feeder.design.elite import polish
 from feeder.design.locks import lock_columns, plan_names
 from feeder.design.objective import Weights
 from feeder.design.problem import affinity_matrix, district_inputs, make_block, school_groups
-from feeder.design.restarts import Task, best_of, run_tasks
+from feeder.design.restarts import Task, run_tasks
 from feeder.district import District
 from feeder.errors import InternalError, OptionError
 from feeder.plan import Plan, Provenance
@@ -146,7 +147,7 @@ def run_design(
     part = np.empty(n, dtype=int)
     offset = 0
     for index, (_, members) in enumerate(groups):
-        best = best_of(outcomes[index * restarts : (index + 1) * restarts])
+        best = polish(tasks[index * restarts], outcomes[index * restarts : (index + 1) * restarts])
         part[members] = best.part + offset
         offset += int(best.part.max()) + 1
     labels = plan_names(district, part, spec)

@@ -53,10 +53,17 @@ def descend(
 
 
 def ruin_and_recreate(
-    state: State, rng: np.random.Generator, budget: Budget, *, rounds: int, trees: int
+    state: State,
+    rng: np.random.Generator,
+    budget: Budget,
+    *,
+    rounds: int,
+    trees: int,
+    among: list[int] | None = None,
 ) -> bool:
-    """One large-neighbourhood step; True when it was kept."""
-    group = pick_group(state, rng)
+    """One large-neighbourhood step (its first part drawn from `among` when given); True when
+    it was kept."""
+    group = pick_group(state, rng, among)
     union = np.array(sorted(set().union(*(state.members[p] for p in group))))
     g = len(group)
     counts = [g]
@@ -85,11 +92,14 @@ def ruin_and_recreate(
     return False
 
 
-def pick_group(state: State, rng: np.random.Generator) -> list[int]:
-    """A part drawn by the flow leaving it, then up to GROUP - 1 adjacent parts drawn by
-    the flow they exchange with the group: effort goes where students are being cut."""
+def pick_group(state: State, rng: np.random.Generator, among: list[int] | None = None) -> list[int]:
+    """A part (of `among` when given) drawn by the flow leaving it, then up to GROUP - 1
+    adjacent parts drawn by the flow they exchange with the group: effort goes where students
+    are being cut."""
     count = len(state.alive)
     alive = np.array(state.alive)
+    if among is not None:
+        alive &= np.isin(np.arange(count), among)
     leaving = np.bincount(np.array(state.part), state.block.strength, count) - 2 * state.internal
     leaving = np.where(alive, np.maximum(leaving, 0.0), 0.0)
     odds = np.where(alive, leaving + FLOOR * (leaving.sum() / alive.sum() + 1e-9), 0.0)
