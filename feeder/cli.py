@@ -12,6 +12,7 @@ import typing
 from typing import Any
 
 INTERRUPTED = "interrupted: outputs already on disk are complete; nothing half-written"
+INTERRUPTED_CODE = 130
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
         return run(sys.argv[1:] if argv is None else list(argv))
     except KeyboardInterrupt:
         print(INTERRUPTED, file=sys.stderr)
-        return 130
+        return INTERRUPTED_CODE
 
 
 def run(argv: list[str]) -> int:
@@ -41,7 +42,7 @@ def run(argv: list[str]) -> int:
         return 2
     except typer.Abort:
         print(INTERRUPTED, file=sys.stderr)
-        return 130
+        return INTERRUPTED_CODE
     except ClickException as error:
         error.show()
         return error.exit_code
@@ -62,6 +63,8 @@ def run(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 1
+    if code == INTERRUPTED_CODE:  # typer turns Ctrl-C inside a command into a silent exit 130
+        print(INTERRUPTED, file=sys.stderr)
     return code if isinstance(code, int) else 0
 
 

@@ -536,3 +536,21 @@ def test_ctrl_c_anywhere_is_one_line_and_exit_130(tmp_path, lcps_path, delay) ->
     assert process.returncode == 130, err
     assert len(err.strip().splitlines()) == 1 and err.startswith("interrupted"), err
     assert "Traceback" not in err
+
+
+def test_ctrl_c_during_a_parallel_design_is_one_line_and_exit_130(tmp_path) -> None:
+    """Mid-search with restarts in worker processes: the parent stops them and says so once."""
+    from feeder.sample import sample_path
+
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    command = [sys.executable, "-m", "feeder.cli", "design", str(sample_path()), "--out", "out"]
+    process = subprocess.Popen(
+        [*command, "--effort", "max", "--jobs", "2"], cwd=tmp_path, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(4.0)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert err.strip() == "interrupted: outputs already on disk are complete; nothing half-written"
+    assert not (tmp_path / "out").exists()

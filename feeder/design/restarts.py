@@ -9,7 +9,7 @@ restart number), so the plan does not depend on `--jobs` or on scheduling.
 from __future__ import annotations
 
 import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
+import signal
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,8 +65,14 @@ def run_tasks(tasks: list[Task], *, jobs: int) -> list[Outcome]:
     context = multiprocessing.get_context(
         "fork" if "fork" in multiprocessing.get_all_start_methods() else None
     )
-    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context) as pool:
-        return list(pool.map(solve, tasks))
+    # Workers ignore Ctrl-C: the parent alone handles it, and leaving the block terminates them.
+    with context.Pool(processes=min(jobs, len(tasks)), initializer=ignore_interrupts) as pool:
+        return pool.map(solve, tasks, chunksize=1)
+
+
+def ignore_interrupts() -> None:
+    """Worker start-up: Ctrl-C reaches the parent only, which stops the workers and exits 130."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def best_of(outcomes: list[Outcome]) -> Outcome:
