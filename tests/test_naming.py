@@ -23,12 +23,22 @@ def sample():
 
 
 def carried_names_continue(labels: np.ndarray, reference: np.ndarray) -> list[str]:
-    """Names shared with the reference; each must hold mostly schools of that reference portfolio."""
+    """Names shared with the reference; each must continue that reference portfolio both ways: most
+    of its schools come from it, and most of its schools go to it."""
     shared = sorted(set(labels) & set(reference))
     for name in shared:
-        members = labels == name
-        assert (reference[members] == name).sum() > members.sum() / 2, name
+        members, before = labels == name, reference == name
+        both = (members & before).sum()
+        assert both > members.sum() / 2 and both > before.sum() / 2, name
     return shared
+
+
+def test_names_carried_into_the_sample_run_design_continue_both_ways(sample) -> None:
+    """Today's sample plan is by level; a designed portfolio takes a today's name only when most of its
+    schools came from that portfolio and most of that portfolio's schools came along."""
+    today = sample.schools["portfolio"].to_numpy(dtype=object)
+    plan = design(sample, spec=DesignSpec(within_region=True))  # as `feeder run` designs it
+    carried_names_continue(plan.labels, today)
 
 
 def test_stability_plan_keeps_most_of_todays_names(sample) -> None:
@@ -74,6 +84,6 @@ def test_design_names_from_another_plan(tmp_path, lcps_path) -> None:
             for other in set(labels) - {name}
             if Counter(reference[labels.to_numpy() == other])[source] > (labels == other).sum() / 2
         ]
-        if count > (labels == name).sum() / 2 and not rivals:
+        if count > (labels == name).sum() / 2 and count > (reference == source).sum() / 2 and not rivals:
             assert name == source
     assert Plan.from_csv(load_district(lcps_path), second / "portfolios.csv").violations() == []

@@ -73,10 +73,14 @@ def continued_names(groups: list[np.ndarray], reference: np.ndarray) -> list[str
     for p, members in enumerate(groups):
         mine = position[members]
         np.add.at(overlap[p], mine[mine >= 0], 1)
+    old_sizes = np.bincount(old_index, minlength=len(old_names))
     rows, cols = linear_sum_assignment(overlap, maximize=True)
     kept: list[str | None] = [None] * len(groups)
     for p, o in zip(rows, cols, strict=True):
-        if overlap[p, o] > CONTINUES * len(groups[p]):
+        # Both ways: most of the new portfolio comes from the old one, and most of the old one
+        # goes to it. (One way only would let a K-12 portfolio inherit "South-ES-3" from a
+        # by-level plan because most of its schools are elementary schools of that portfolio.)
+        if overlap[p, o] > CONTINUES * len(groups[p]) and overlap[p, o] > CONTINUES * old_sizes[o]:
             kept[p] = str(old_names[o])
     return kept
 
