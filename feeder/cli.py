@@ -7,6 +7,7 @@ code 130: that is why nothing but the standard library is imported at the top of
 from __future__ import annotations
 
 import math
+import signal
 import sys
 import typing
 from typing import Any
@@ -15,8 +16,23 @@ INTERRUPTED = "interrupted: outputs already on disk are complete; nothing half-w
 INTERRUPTED_CODE = 130
 
 
+class CtrlC:
+    """Remembers that Ctrl-C was pressed: a KeyboardInterrupt inside a library's import or C code
+    can surface as another exception (e.g. "ImportError: initialization failed"), which must still
+    read as an interruption, not as a bug."""
+
+    pressed = False
+
+    @classmethod
+    def handler(cls, signum: int, frame: object) -> None:
+        cls.pressed = True
+        raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code (usage errors exit 2)."""
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when SIGINT is ignored
+        signal.signal(signal.SIGINT, CtrlC.handler)
     try:
         return run(sys.argv[1:] if argv is None else list(argv))
     except KeyboardInterrupt:
@@ -56,6 +72,9 @@ def run(argv: list[str]) -> int:
         print("error: an input file is nested too deeply to read; flatten it", file=sys.stderr)
         return 2
     except Exception as error:  # InternalError or any other: a bug, not bad input
+        if CtrlC.pressed:
+            print(INTERRUPTED, file=sys.stderr)
+            return INTERRUPTED_CODE
         kind = "" if isinstance(error, InternalError) else f"{type(error).__name__}: "
         print(
             f"internal error (a bug in feeder, not in your data): {kind}{printable(str(error))}; please report "

@@ -527,6 +527,7 @@ def test_ctrl_c_anywhere_is_one_line_and_exit_130(tmp_path, lcps_path, delay) ->
     process = subprocess.Popen(
         [sys.executable, "-m", "feeder.cli", "run", str(lcps_path), "--out", "t", "--maps", "m"],
         cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        preexec_fn=default_ctrl_c,
     )  # fmt: skip
     time.sleep(delay)
     process.send_signal(signal.SIGINT)
@@ -546,7 +547,7 @@ def test_ctrl_c_during_a_parallel_design_is_one_line_and_exit_130(tmp_path) -> N
     command = [sys.executable, "-m", "feeder.cli", "design", str(sample_path()), "--out", "out"]
     process = subprocess.Popen(
         [*command, "--effort", "max", "--jobs", "2"], cwd=tmp_path, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, preexec_fn=default_ctrl_c,
     )  # fmt: skip
     time.sleep(4.0)
     process.send_signal(signal.SIGINT)
@@ -554,3 +555,9 @@ def test_ctrl_c_during_a_parallel_design_is_one_line_and_exit_130(tmp_path) -> N
     assert process.returncode == 130, err
     assert err.strip() == "interrupted: outputs already on disk are complete; nothing half-written"
     assert not (tmp_path / "out").exists()
+
+
+def default_ctrl_c() -> None:
+    """In the child: Ctrl-C's default action, even when the tests run where SIGINT is ignored
+    (a background job), so the command under test gets its KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

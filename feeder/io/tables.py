@@ -63,7 +63,8 @@ def decoded(path: Path) -> str:
     if data.startswith(WORKBOOK_SIGNATURES):
         raise at(path, "this is an Excel workbook with a .csv name; open it and save it as 'CSV UTF-8'")
     if b"\x00" in data:
-        raise at(path, "this is not a text file (it holds NUL bytes); export the table as CSV UTF-8")
+        row = data[: data.index(b"\x00")].count(b"\n") + 1
+        raise at(path, "this is not a text file (it holds NUL bytes); export the table as CSV UTF-8", row=row)
     for encoding in ENCODINGS:
         try:
             return data.decode(encoding)
