@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import networkx as nx
 import numpy as np
+from scipy import sparse
 from scipy.optimize import linear_sum_assignment
+from scipy.sparse.csgraph import connected_components
 
 from feeder.district import District
 from feeder.geo import distance_matrix_km, haversine_km
@@ -64,23 +65,28 @@ def distances_to_medoid(district: District, labels: np.ndarray) -> np.ndarray:
     """Each school's great-circle distance (km) to its portfolio's medoid."""
     lat, lon = district.schools["lat"].to_numpy(), district.schools["lon"].to_numpy()
     centre = np.empty(len(labels), dtype=int)
-    for name, medoid in medoids(district, labels).items():
-        centre[labels == name] = medoid
+    sites = medoids(district, labels)
+    for name, members in groups(labels).items():
+        centre[members] = sites[name]
     return haversine_km(lat, lon, lat[centre], lon[centre])
 
 
 def broken_portfolios(district: District, labels: np.ndarray) -> list[str]:
-    """Portfolios whose schools do not induce a connected Delaunay subgraph, by name."""
+    """Portfolios whose schools do not induce a connected Delaunay subgraph, by name.
+
+    The components of the graph of within-portfolio edges, counted per portfolio: one pass
+    over all schools, however many portfolios.
+    """
     edges = district.adjacency
-    inside = labels[edges[:, 0]] == labels[edges[:, 1]]
-    graph = nx.Graph()
-    graph.add_nodes_from(range(len(labels)))
-    graph.add_edges_from(edges[inside].tolist())
-    return [
-        name
-        for name, members in groups(labels).items()
-        if not nx.is_connected(graph.subgraph(members.tolist()))
-    ]
+    n = len(labels)
+    names, index = np.unique(labels, return_inverse=True)
+    inside = index[edges[:, 0]] == index[edges[:, 1]]
+    graph = sparse.coo_matrix(
+        (np.ones(int(inside.sum())), (edges[inside, 0], edges[inside, 1])), shape=(n, n)
+    )
+    _, component = connected_components(graph, directed=False)
+    pieces = np.bincount(np.unique(np.column_stack([index, component]), axis=0)[:, 0], minlength=len(names))
+    return [str(name) for name, count in zip(names, pieces, strict=True) if count > 1]
 
 
 def contiguous(district: District, labels: np.ndarray) -> float:

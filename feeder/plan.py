@@ -7,7 +7,7 @@ Every metric, map and report is a function of a Plan, so today's plan (the
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,15 @@ class Provenance:
     @property
     def is_current(self) -> bool:
         return self.source == CURRENT
+
+    def with_setting(self, name: str, value: Any) -> Provenance:
+        """The same provenance with setting `name` set to `value` (replaced, or added last)."""
+        names = [key for key, _ in self.settings]
+        if name in names:
+            settings = tuple((key, value if key == name else old) for key, old in self.settings)
+        else:
+            settings = (*self.settings, (name, value))
+        return replace(self, settings=settings)
 
     def as_dict(self) -> dict[str, Any]:
         section: dict[str, Any] = {"source": self.source}
@@ -143,7 +152,8 @@ class Plan:
             error = first_bad_row(path, bad, column=column, message=message, cells=table["school_id"])
             if error is not None:
                 raise error
-        missing = [school for school in district.ids if school not in set(table["school_id"])]
+        listed = set(table["school_id"])
+        missing = [school for school in district.ids if school not in listed]
         if missing:
             raise at(
                 path,

@@ -9,7 +9,6 @@ say whether each proof finished within --time-limit (the bounds are valid either
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import typer
 
 from feeder import metrics
+from feeder.clock import Clock, finish_reserve
 from feeder.commands.options import DISTRICT_HELP, MAX_SIZE, MIN_SIZE, WITHIN_REGION, K
 from feeder.constraints import violations
 from feeder.design.designer import run_design
@@ -59,11 +59,12 @@ def bound(
     out: Path | None = typer.Option(None, "--out", help="Folder to write bound.json into."),
 ) -> None:
     """Prove the best cohesion any plan with portfolios in the size range can reach."""
-    started = time.monotonic()
+    clock = Clock.start(time_limit)
     spec = DesignSpec(
         min_size=min_size, max_size=max_size, within_region=within_region, k=k, contiguous=False
     )
     loaded = load_district(district)
+    keep = finish_reserve(clock.elapsed())
     show_warnings(loaded.warnings)
     compared = Plan.from_csv(loaded, plan, spec=spec) if plan else None
     if compared is None and loaded.has_current_plan:
@@ -76,20 +77,20 @@ def bound(
     together: ContiguousResult | None = None
     if contiguous:
         connected_spec = replace(spec, contiguous=True)
-        heuristic = run_design(loaded, spec=connected_spec, time_limit=time_limit)
+        heuristic = run_design(loaded, spec=connected_spec, time_limit=clock.for_stage(keep=keep, share=0.5))
         together = solve_contiguous(
             loaded,
             spec=connected_spec,
-            time_limit=max(time_limit - (time.monotonic() - started), 0.1 * time_limit),
+            time_limit=clock.for_stage(keep=keep),
             warm_start=heuristic.plan.labels,
         )
         result = together.free
     else:
         warm = None if compared is None else compared.labels
-        result = solve_exact(loaded, spec=spec, time_limit=time_limit, warm_start=warm)
+        result = solve_exact(loaded, spec=spec, time_limit=clock.for_stage(keep=keep), warm_start=warm)
     options = {"min_size": min_size, "max_size": max_size, "within_region": within_region, "k": k}
     report = bound_report(loaded, result, together, compared, options | {"time_limit": time_limit})
-    for line in summary(report, time.monotonic() - started):
+    for line in summary(report, clock.elapsed()):
         typer.echo(line)
     if out is not None:
         written = write_files(out, {"bound.json": scorecard_json(report)})

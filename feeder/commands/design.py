@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ import typer
 from rich.console import Console
 
 from feeder.alignment import pathway_weights
+from feeder.clock import Clock, finish_reserve
 from feeder.commands.options import (
     BALANCE,
     CONTIGUOUS,
@@ -102,7 +102,7 @@ def design(
 
     Across regions unless --within-region (`feeder run` nests in regions by default).
     """
-    started = time.perf_counter()
+    clock = Clock.start(time_limit)
     spec = DesignSpec(
         min_size=min_size,
         max_size=max_size,
@@ -122,21 +122,25 @@ def design(
             "--names-from with --lock: locked portfolios carry their lock names; drop one of the two"
         )
     loaded = with_min_cell(load_district(district), min_cell)
+    keep = finish_reserve(clock.elapsed())
     show_warnings(loaded.warnings)
     if lock is not None:
         spec = replace(spec, locks=read_locks(lock, district=loaded))
     weights = align_weight * pathway_weights(loaded) if align_weight > 0 else None
+    search_limit = clock.for_stage(keep=keep, share=0.5 if exact else 1.0)  # --exact: half for the proof
     run = run_design(
-        loaded, spec=spec, seed=seed, time_limit=time_limit, flow_weights=weights, effort=effort, jobs=jobs
+        loaded, spec=spec, seed=seed, time_limit=search_limit, flow_weights=weights, effort=effort, jobs=jobs
     )
     plan = run.plan
     details: dict[str, Any] = {"seconds": round(run.seconds, 3), "time_limit_hit": run.timed_out}
+    # The setting as given: the search's own share of it depends on how fast the district was read.
+    provenance = plan.provenance.with_setting("time_limit", time_limit)
     if align_weight > 0:
-        settings = (*plan.provenance.settings, ("align_weight", align_weight))
-        plan = replace(plan, provenance=replace(plan.provenance, settings=settings))
+        provenance = provenance.with_setting("align_weight", align_weight)
+    plan = replace(plan, provenance=provenance)
     bound = None
     if exact:
-        plan, certificate = certify(plan, time_limit=time_limit)
+        plan, certificate = certify(plan, time_limit=clock.for_stage(keep=keep))
         bound = certificate.bound
         details["exact"] = {
             "status": certificate.status,
@@ -153,7 +157,8 @@ def design(
     files = plan_files(plan, card)
     files["run.json"] = json.dumps(details, indent=2) + "\n"
     written = write_files(out, files)
-    details["command_seconds"] = time.perf_counter() - started
+    details["command_seconds"] = clock.elapsed()
+    details["time_limit"] = time_limit
     summarize(loaded.name, card, details, [path.name for path in written], out)
     note = estimate_note(loaded)
     if note:
@@ -185,6 +190,9 @@ def summarize(name: str, card: dict, details: dict, files: list[str], out: Path)
         f"{card['k12_complete']:.0%} · {card['mean_km']:.2f} km to the meeting site on average"
     )
     late = " (stopped at --time-limit)" if details["time_limit_hit"] else ""
+    limit = details["time_limit"]
+    if limit is not None and details["command_seconds"] > limit:
+        late += f", over --time-limit {limit:g} s: reading the district and a first plan took that long"
     console.print(
         f"wrote {markup_safe(', '.join(files))} to {markup_safe(str(out))} in {details['command_seconds']:.1f} s{late}"
     )

@@ -83,6 +83,8 @@ def try_move(state: State, school: int) -> bool:
     members[target].add(school)
     state.stats[source], state.stats[target] = rows[0], rows[best + 1]
     state.internal[source], state.internal[target] = internal[0], internal[best + 1]
+    state.strength[source] -= state.block.strength[school]
+    state.strength[target] += state.block.strength[school]
     state.home_count[source], state.home_count[target] = homes[0], homes[best + 1]
     state.scores[source], state.scores[target] = new[0], new[best + 1]
     state.version[source] += 1

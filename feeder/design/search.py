@@ -100,8 +100,7 @@ def pick_group(state: State, rng: np.random.Generator, among: list[int] | None =
     alive = np.array(state.alive)
     if among is not None:
         alive &= np.isin(np.arange(count), among)
-    leaving = np.bincount(np.array(state.part), state.block.strength, count) - 2 * state.internal
-    leaving = np.where(alive, np.maximum(leaving, 0.0), 0.0)
+    leaving = np.where(alive, state.leaving(), 0.0)
     odds = np.where(alive, leaving + FLOOR * (leaving.sum() / alive.sum() + 1e-9), 0.0)
     group = [int(rng.choice(count, p=odds / odds.sum()))]
     while len(group) < GROUP:

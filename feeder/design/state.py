@@ -54,6 +54,9 @@ class State:
         flows = block.flows
         same = part[flows.a] == part[flows.b]
         np.add.at(self.internal, part[flows.a[same]], flows.weight[same])
+        # Students on flows touching each part (inside ones twice): with `internal`, the flow
+        # a part sends across its border, in O(1) per part for the search's choice of groups.
+        self.strength = np.bincount(part, block.strength, count)
         self.home = np.full(count, -2)
         self.home_count = np.zeros(count)
         self.scores = np.zeros(count)
@@ -78,7 +81,11 @@ class State:
             )
 
     def value(self) -> float:
-        return float(self.scores[np.array(self.alive)].sum())
+        return float(self.scores[self.alive].sum())
+
+    def leaving(self) -> np.ndarray:
+        """Students on flows from each part to another part (0 for dead parts)."""
+        return np.where(self.alive, np.maximum(self.strength - 2 * self.internal, 0.0), 0.0)
 
     def refresh_homes(self) -> None:
         """Match parts to today's portfolios (most shared schools) for the stability term."""
@@ -106,6 +113,7 @@ class State:
         for school in schools.tolist():
             self.part[school] = p
         self.stats[p] = self.block.attributes[schools].sum(axis=0)
+        self.strength[p] = self.block.strength[schools].sum()
         flow_lists = self.block.flow_lists
         self.internal[p] = sum(w for u in members for v, w in flow_lists[u] if u < v and v in members)
         self.home_count[p] = (
@@ -132,6 +140,7 @@ class State:
         self.version.append(0)
         self.stats = np.vstack([self.stats, np.zeros(self.stats.shape[1])])
         self.internal = np.append(self.internal, 0.0)
+        self.strength = np.append(self.strength, 0.0)
         self.home = np.append(self.home, -2)
         self.home_count = np.append(self.home_count, 0.0)
         self.scores = np.append(self.scores, 0.0)

@@ -72,33 +72,40 @@ def summary_table(plan: Plan) -> pd.DataFrame:
     connected = connected_portfolios(plan)
     enrollment = schools["enrollment"].fillna(0).to_numpy(dtype=float)
     need = schools["need_index"].to_numpy(dtype=float)
+    # Column arrays once, outside the loop: per portfolio only its members are indexed
+    # (O(schools) in all, which keeps 100,000-school plans quick to tabulate).
+    levels = schools["level"].to_numpy()
+    names = schools["name"].to_numpy()
+    ids = schools["school_id"].to_numpy()
+    high = high_schools(schools)
+    serves = grade_coverage(schools)
     rows = []
     for name, members in metrics.groups(labels).items():
-        level = schools["level"].to_numpy()[members]
+        level = levels[members]
         rows.append(
             {
                 "portfolio": name,
                 "schools": len(members),
                 **{column: int((level == column).sum()) for column in LEVEL_COLUMNS},
-                "high_schools": "; ".join(schools["name"].to_numpy()[members][high_mask(schools, members)]),
+                "high_schools": "; ".join(names[members][high[members]]),
                 "students": round(float(enrollment[members].sum())),
                 "need": weighted_need(need[members], enrollment[members]),
-                "meeting_site": schools["name"].iloc[medoids[name]],
-                "meeting_site_id": schools["school_id"].iloc[medoids[name]],
+                "meeting_site": names[medoids[name]],
+                "meeting_site_id": ids[medoids[name]],
                 "mean_km": round(float(distance[members].mean()), 2),
                 "max_km": round(float(distance[members].max()), 2),
                 "flows_kept": round(kept[name] / touching[name], 3) if touching[name] > 0 else None,
-                "k12": "yes" if serves_k12(schools, members) else "no",
+                "k12": "yes" if serves[members].any(axis=0).all() else "no",
                 "contiguous": "yes" if connected[name] else "no",
             }
         )
     return pd.DataFrame(rows)
 
 
-def high_mask(schools: pd.DataFrame, members: np.ndarray) -> np.ndarray:
-    """High schools and span schools reaching grade 9 or above (6-12, K-12) among `members`."""
-    level = schools["level"].to_numpy()[members]
-    top = schools["grade_hi"].to_numpy(dtype=float, na_value=np.nan)[members]
+def high_schools(schools: pd.DataFrame) -> np.ndarray:
+    """High schools and span schools reaching grade 9 or above (6-12, K-12), per school."""
+    level = schools["level"].to_numpy()
+    top = schools["grade_hi"].to_numpy(dtype=float, na_value=np.nan)
     return (level == "high") | ((level == "span") & (top >= 9))
 
 
@@ -111,11 +118,12 @@ def weighted_need(need: np.ndarray, enrollment: np.ndarray) -> float | None:
     return round(float(np.average(need[known], weights=weights)), 3)
 
 
-def serves_k12(schools: pd.DataFrame, members: np.ndarray) -> bool:
-    """A school serving grade 3, one serving 7 and one serving 10 (METRICS.md k12_complete)."""
-    lo = schools["grade_lo"].to_numpy(dtype=float, na_value=np.nan)[members]
-    hi = schools["grade_hi"].to_numpy(dtype=float, na_value=np.nan)[members]
-    return all(((lo <= grade) & (hi >= grade)).any() for grade in metrics.K12_GRADES)
+def grade_coverage(schools: pd.DataFrame) -> np.ndarray:
+    """Per school, whether it serves each of grades 3, 7 and 10: a portfolio is K-12 complete
+    (METRICS.md k12_complete) when every column has a member that does."""
+    lo = schools["grade_lo"].to_numpy(dtype=float, na_value=np.nan)
+    hi = schools["grade_hi"].to_numpy(dtype=float, na_value=np.nan)
+    return np.column_stack([(lo <= grade) & (hi >= grade) for grade in metrics.K12_GRADES])
 
 
 def connected_portfolios(plan: Plan) -> dict[str, bool]:

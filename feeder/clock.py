@@ -1,0 +1,53 @@
+"""`--time-limit` as a bound on the whole command, not only on the search.
+
+The clock starts before the district is read. The search gets what is left after
+keeping back enough to score and write the plan, estimated from how long reading the
+district took (a measure of both the district's size and this machine's speed at the
+moment): on 100,000 schools, scoring and writing every file takes about twice as long
+as reading them.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from feeder.errors import OptionError
+
+FINISH_PER_READ = 3.0  # seconds kept back to score and write, per second spent reading the district
+FINISH_FLOOR = 1.0  # seconds kept back however small the district
+SHORTEST_STAGE = 0.01  # a stage always gets a moment: the search then stops at its first check
+
+
+@dataclass(frozen=True)
+class Clock:
+    """When the command started and when it must end (None: no --time-limit)."""
+
+    started: float
+    limit: float | None
+
+    @classmethod
+    def start(cls, limit: float | None) -> Clock:
+        """Start the clock; a --time-limit that is not a positive number of seconds is refused."""
+        if limit is not None and not (math.isfinite(limit) and limit > 0):
+            raise OptionError(f"--time-limit {limit:g} must be a number of seconds above 0")
+        return cls(started=time.monotonic(), limit=limit)
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def for_stage(self, *, keep: float, share: float = 1.0) -> float | None:
+        """Seconds the next stage may take: `share` of what is left after keeping `keep`
+        seconds for what follows it."""
+        if self.limit is None:
+            return None
+        return max(share * (self.limit - self.elapsed() - keep), SHORTEST_STAGE)
+
+    def overran(self) -> bool:
+        return self.limit is not None and self.elapsed() > self.limit
+
+
+def finish_reserve(read_seconds: float) -> float:
+    """Seconds to keep for scoring and writing a plan of a district that took `read_seconds` to read."""
+    return FINISH_FLOOR + FINISH_PER_READ * read_seconds
