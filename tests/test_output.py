@@ -89,6 +89,39 @@ def test_a_kill_after_the_commit_point_is_rolled_forward(
     assert visible(tmp_path) == ["a.csv", "b.csv"]
 
 
+def test_retired_files_go_only_with_the_commit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An earlier plan's page is deleted by the publication that replaces its set: a kill
+    before the commit point leaves the old set whole (page included), and one after it is
+    rolled forward, deletion included."""
+    write_files(tmp_path, {"index.html": "old", "cohort-a.html": "old a", "cohort-b.html": "old b"})
+    real_replace = os.replace
+
+    def fail_before_commit(src: str, dst: str) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", fail_before_commit)
+    with pytest.raises(KeyboardInterrupt):
+        write_files(tmp_path, {"index.html": "new", "cohort-a.html": "new a"}, retire=["cohort-b.html"])
+    assert (tmp_path / "cohort-b.html").read_text() == "old b", "a page of the old set went before the commit"
+    calls: list[str] = []
+
+    def crash_after_commit(src: str, dst: str) -> None:
+        calls.append(dst)
+        if len(calls) == 2:  # the journal's rename (the commit point), then the first file
+            raise SystemExit("killed")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", crash_after_commit)
+    with pytest.raises(SystemExit):
+        write_files(tmp_path, {"index.html": "new", "cohort-a.html": "new a"}, retire=["cohort-b.html"])
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert (tmp_path / "cohort-b.html").exists()
+    recover(tmp_path)
+    assert visible(tmp_path) == ["cohort-a.html", "index.html"]
+    assert (tmp_path / "index.html").read_text() == "new"
+    assert "cohort-b.html" not in json.loads((tmp_path / MANIFEST).read_text())["files"]
+
+
 @pytest.mark.parametrize("name", ["../escape.csv", "/etc/passwd", "sub/dir.csv", "..", MANIFEST])
 def test_names_cannot_escape_the_folder(tmp_path: Path, name: str) -> None:
     with pytest.raises(FeederError, match="plain file names"):

@@ -15,7 +15,9 @@ writes. A publication:
    it is rolled forward by the next publication into any of the folders.
 
 Inside `one_publication()`, writes are collected and published together when the block
-ends (how `feeder run` commits its tables and maps as one set).
+ends (how `feeder run` commits its tables and maps as one set). A publication may also
+retire files feeder wrote earlier (an earlier plan's cohort pages): they are deleted after
+the commit point, with the renames, so a kill never leaves an old set missing a page.
 
 CSV outputs are guarded against spreadsheet formula injection: a text cell starting with
 = + - @ (or a tab / carriage return) is written with a leading apostrophe, which
@@ -36,8 +38,9 @@ import secrets
 import shutil
 import signal
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from feeder.errors import FeederError, InternalError
@@ -54,27 +57,53 @@ MAYBE_FORMULA = re.compile(r'(^|,|\n)"?[=+\-@\t\r]')
 
 Contents = Mapping[str, str | bytes]
 
-pending: ContextVar[dict[Path, dict[str, str | bytes]] | None] = ContextVar("pending", default=None)
+
+@dataclass
+class Collected:
+    """What the writes inside a `one_publication()` block will publish together."""
+
+    files: dict[Path, dict[str, str | bytes]] = field(default_factory=dict)
+    retired: dict[Path, set[str]] = field(default_factory=dict)
 
 
-def write_files(folder: Path | str, files: Contents, *, force: bool = False) -> list[Path]:
-    """Publish `files` (plain file name → content) into `folder` as one set; return the paths."""
+pending: ContextVar[Collected | None] = ContextVar("pending", default=None)
+
+
+def write_files(
+    folder: Path | str, files: Contents, *, force: bool = False, retire: Collection[str] = ()
+) -> list[Path]:
+    """Publish `files` (plain file name → content) into `folder` as one set; return the paths.
+
+    retire: names of files feeder wrote there before that the new set no longer has;
+    they are deleted together with the commit.
+    """
     if str(folder).strip() == "":
         raise FeederError("the output folder is empty; name a folder (e.g. --out plan)")
-    return publish({Path(folder): files}, force=force)
+    return publish({Path(folder): files}, force=force, retire={Path(folder): retire})
 
 
-def publish(sets: Mapping[Path, Contents], *, force: bool = False) -> list[Path]:
+def publish(
+    sets: Mapping[Path, Contents],
+    *,
+    force: bool = False,
+    retire: Mapping[Path, Collection[str]] | None = None,
+) -> list[Path]:
     """Publish several folders' files as one set (all old or all new, even under kill -9).
 
     All contents are rendered by the caller first, so a failure while computing never
     leaves a partial set. Inside `one_publication()` the files are only collected.
     """
     targets = resolved_sets(sets)
+    retired: dict[Path, set[str]] = {}
+    for folder, names in (retire or {}).items():
+        real = make_folder(Path(folder))
+        retired[real] = {name for name in names if name not in targets.get(real, {})}
     collected = pending.get()
     if collected is not None:
         for folder, files in targets.items():
-            collected.setdefault(folder, {}).update(files)
+            collected.files.setdefault(folder, {}).update(files)
+        for folder, names in retired.items():
+            collected.retired.setdefault(folder, set()).update(names)
         return [folder / name for folder, files in targets.items() for name in files]
     try:
         with locked(sorted(targets)):
@@ -82,7 +111,7 @@ def publish(sets: Mapping[Path, Contents], *, force: bool = False) -> list[Path]
                 recover(folder)
             for folder, files in targets.items():
                 refuse_foreign(folder, files, force=force)
-            commit(stage(targets))
+            commit(stage(targets, retired))
     except OSError as error:
         where = error.filename or ", ".join(str(folder) for folder in targets)
         raise FeederError(f"{where}: cannot write outputs ({error.strerror})") from None
@@ -94,14 +123,14 @@ def one_publication(*, force: bool = False) -> Iterator[None]:
     """Collect every write inside the block and publish them together when it ends without error."""
     if pending.get() is not None:
         raise InternalError("one_publication() blocks do not nest")
-    collected: dict[Path, dict[str, str | bytes]] = {}
+    collected = Collected()
     token = pending.set(collected)
     try:
         yield
     finally:
         pending.reset(token)
-    if collected:
-        publish(collected, force=force)
+    if collected.files:
+        publish(collected.files, force=force, retire=collected.retired)
 
 
 def resolved_sets(sets: Mapping[Path, Contents]) -> dict[Path, dict[str, str | bytes]]:
@@ -174,6 +203,8 @@ def roll_forward(journal: Path) -> None:
         for staged, target in moves:
             if staged.exists():
                 os.replace(staged, target)
+        for retired in record.get("retire", []):
+            Path(retired).unlink(missing_ok=True)
         for staging in dict.fromkeys(staged.parent for staged, _ in moves):
             if staging.parent != journal.parent:
                 shutil.rmtree(staging, ignore_errors=True)
@@ -198,12 +229,14 @@ def refuse_foreign(folder: Path, files: Contents, *, force: bool) -> None:
             )
 
 
-def stage(targets: Mapping[Path, Mapping[str, str | bytes]]) -> Path:
-    """Write every file and each folder's new manifest into hidden staging folders; return the journal."""
+def stage(targets: Mapping[Path, Mapping[str, str | bytes]], retired: Mapping[Path, set[str]]) -> Path:
+    """Write every file and each folder's new manifest into hidden staging folders; return the journal
+    (the renames to make, then the retired files to delete)."""
     token = secrets.token_hex(6)
     folders = sorted(targets)
     commit_file = folders[0] / COMMIT
     moves: list[tuple[str, str]] = []
+    gone = [str(folder / name) for folder in sorted(retired) for name in sorted(retired[folder])]
     stagings: list[Path] = []
     mode = PUBLIC_MODE & ~current_umask()
     try:
@@ -212,6 +245,8 @@ def stage(targets: Mapping[Path, Mapping[str, str | bytes]]) -> Path:
             staging.mkdir()
             stagings.append(staging)
             manifest = read_manifest(folder)
+            for name in retired.get(folder, ()):
+                manifest.pop(name, None)
             for name, content in targets[folder].items():
                 data = content.encode("utf-8") if isinstance(content, str) else content
                 write_bytes(staging / name, data, mode)
@@ -219,7 +254,9 @@ def stage(targets: Mapping[Path, Mapping[str, str | bytes]]) -> Path:
                 moves.append((str(staging / name), str(folder / name)))
             write_bytes(staging / MANIFEST, manifest_bytes(manifest), mode)
             moves.append((str(staging / MANIFEST), str(folder / MANIFEST)))
-        record = json.dumps({"token": token, "commit": str(commit_file), "moves": moves}).encode()
+        record = json.dumps(
+            {"token": token, "commit": str(commit_file), "moves": moves, "retire": gone}
+        ).encode()
         for staging in stagings:
             write_bytes(staging / JOURNAL, record, mode)
     except OSError as error:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection
 from pathlib import Path
 
 import pandas as pd
@@ -26,20 +27,28 @@ SLUG_LENGTH = 60
 
 
 def render_maps(
-    plan: Plan, out_dir: str | Path, *, broken_edges: pd.DataFrame | None = None, banner: str | None = None
+    plan: Plan,
+    out_dir: str | Path,
+    *,
+    broken_edges: pd.DataFrame | None = None,
+    banner: str | None = None,
+    retire: Collection[str] = (),
 ) -> list[Path]:
     """Write the overview and every cohort map of `plan` into `out_dir`; return the paths written.
 
     broken_edges: feeder edges where a program stops (from_id, to_id, students, family,
     value_from), drawn as the "Broken program pathways" layer when given. banner: a note
-    shown on every page (estimated flows).
+    shown on every page (estimated flows). retire: pages of an earlier plan to delete in the
+    same publication (maps/folder.py).
     """
     model = build_model(plan, broken_edges)
     drawing = draw(model)
     links = cohort_file_names(sorted(model.colours))
     pages = {INDEX: overview_page(model, drawing, links)}
     pages.update({links[name]: cohort_page(model, drawing, name) for name in sorted(links)})
-    return write_files(Path(out_dir), {name: stamp(page, banner=banner) for name, page in pages.items()})
+    return write_files(
+        Path(out_dir), {name: stamp(page, banner=banner) for name, page in pages.items()}, retire=retire
+    )
 
 
 def cohort_file_names(portfolios: list[str]) -> dict[str, str]:

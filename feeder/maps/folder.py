@@ -1,8 +1,9 @@
 """A maps folder that always shows one plan: cohort pages of an earlier plan are removed.
 
-After a run writes its pages, every other `cohort-*.html` in the folder that carries
-feeder's signature (feeder.maps.stamp) is a page of an earlier plan and is deleted;
-files without the signature (a planner's notes, pages made by hand) are never touched.
+Every `cohort-*.html` in the folder that carries feeder's signature (feeder.maps.stamp)
+and that the new plan does not have is a page of an earlier plan: it is deleted as part
+of the publication that writes the new pages (feeder.io.output), after its commit point.
+Files without the signature (a planner's notes, pages made by hand) are never touched.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from feeder.errors import FeederError
 from feeder.maps import render_maps
 from feeder.maps.stamp import GENERATOR
 from feeder.plan import Plan
@@ -22,18 +22,10 @@ SIGNATURE_BYTES = 4096
 def publish_maps(
     plan: Plan, folder: Path, *, broken_edges: pd.DataFrame | None = None, banner: str | None = None
 ) -> list[Path]:
-    """Render the plan's maps into `folder`, then remove the cohort pages feeder wrote for another plan."""
-    written = render_maps(plan, folder, broken_edges=broken_edges, banner=banner)
-    current = {path.name for path in written}
-    for page in sorted(Path(folder).glob("cohort-*.html")):
-        if page.name not in current and written_by_feeder(page):
-            try:
-                page.unlink()
-            except OSError as error:
-                raise FeederError(
-                    f"{page}: cannot remove this stale cohort page ({error.strerror})"
-                ) from None
-    return written
+    """Render the plan's maps into `folder`; the cohort pages feeder wrote for another plan
+    are deleted in the same publication (a page the new plan also has is simply replaced)."""
+    signed = [page.name for page in sorted(Path(folder).glob("cohort-*.html")) if written_by_feeder(page)]
+    return render_maps(plan, folder, broken_edges=broken_edges, banner=banner, retire=signed)
 
 
 def written_by_feeder(page: Path) -> bool:
