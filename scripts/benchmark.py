@@ -51,6 +51,9 @@ MIN_SIZE, MAX_SIZE = 12, 24
 SPEC = DesignSpec(min_size=MIN_SIZE, max_size=MAX_SIZE)
 SIZES = (1_000, 5_000, 20_000)
 QUICK_SIZES = (1_000,)
+HARD_SIZES = (1_000,)
+CHOICE_SHARE = (0.05, 0.14)
+"""The harder generated kind: 5-14 % of each cohort goes to a school that is none of its nearest."""
 DEFAULT_EFFORT = "default"
 EFFORTS = ("quick", "default", "thorough")  # "max" (16x the default) is left out: hours at 20,000
 EXACT = "exact"
@@ -155,11 +158,20 @@ def district_label(district: District) -> str:
 
 
 def benchmark_district(
-    folder: Path, peers: list[str], seed: int, efforts: list[str], spread_seeds: int, console: Console
+    folder: Path,
+    peers: list[str],
+    seed: int,
+    efforts: list[str],
+    spread_seeds: int,
+    extra_max_schools: int,
+    console: Console,
 ) -> tuple[list[Row], FeederRun]:
-    """feeder at each effort, its exact bound (small districts) and every peer on one district."""
+    """feeder at each effort, its exact bound (small districts) and every peer on one district;
+    other efforts and extra seeds only up to `extra_max_schools` schools."""
     district = load_district(folder)
     n = len(district.schools)
+    if n > extra_max_schools:
+        efforts, spread_seeds = [DEFAULT_EFFORT], 1
     console.log(f"{district.name}: {n:,} schools, feeder")
     run = run_feeder(folder, n, seed)
     card = Plan(district, run.labels, spec=SPEC).score()
@@ -195,15 +207,19 @@ def benchmark_district(
 
 
 def district_folders(
-    sizes: tuple[int, ...], seed: int, workdir: Path, lcps: Path, sample: Path | None
+    sizes: tuple[int, ...], hard: tuple[int, ...], seed: int, workdir: Path, lcps: Path, sample: Path | None
 ) -> list[Path]:
-    """LCPS and the sample when present, then generated districts written to workdir."""
+    """LCPS and the sample when present, then generated districts (plain, then the harder
+    kind) written to workdir."""
     from synthetic import generate_district, write_district
 
     folders = [folder for folder in (lcps, sample) if folder and (folder / "schools.csv").exists()]
     for n in sizes:
         schools, flows = generate_district(n, seed=seed)
         folders.append(write_district(workdir / f"synthetic-{n}", schools, flows))
+    for n in hard:
+        schools, flows = generate_district(n, seed=seed, choice_share=CHOICE_SHARE)
+        folders.append(write_district(workdir / f"hard-{n}", schools, flows))
     return folders
 
 
@@ -307,11 +323,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="generated district sizes")
     parser.add_argument("--quick", action="store_true", help="LCPS, sample and 1,000 schools only")
+    parser.add_argument(
+        "--hard-sizes",
+        default=",".join(map(str, HARD_SIZES)),
+        help="generated districts of the harder kind (5-14 %% of each cohort to non-nearest schools)",
+    )
     parser.add_argument("--peers", default=",".join([*PEERS, EXACT]), help="comma-separated peers to run")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--efforts", default=",".join(EFFORTS), help="feeder effort levels to run")
     parser.add_argument(
         "--spread-seeds", type=int, default=3, help="seeds of the default effort, for the seed-to-seed spread"
+    )
+    parser.add_argument(
+        "--extra-max-schools",
+        type=int,
+        default=1_000,
+        help="other efforts and extra seeds only on districts up to this many schools (time)",
     )
     parser.add_argument("--output", type=Path, default=OUTPUT, help="Markdown file to write")
     parser.add_argument("--lcps", type=Path, default=LCPS, help="Loudoun County folder (skipped when absent)")
@@ -335,11 +362,18 @@ def main(argv: list[str] | None = None) -> None:
     rows: list[Row] = []
     scaling: list[FeederRun] = []
     with tempfile.TemporaryDirectory(prefix="feeder-bench-") as workdir:
+        hard = tuple(int(s) for s in args.hard_sizes.split(",") if s)
         for folder in district_folders(
-            sizes, args.seed, Path(workdir), args.lcps, None if args.no_sample else SAMPLE
+            sizes, hard, args.seed, Path(workdir), args.lcps, None if args.no_sample else SAMPLE
         ):
             district_rows, run = benchmark_district(
-                folder, peers, args.seed, args.efforts.split(","), args.spread_seeds, log
+                folder,
+                peers,
+                args.seed,
+                args.efforts.split(","),
+                args.spread_seeds,
+                args.extra_max_schools,
+                log,
             )
             rows += district_rows
             if folder.name.startswith("synthetic-"):
