@@ -107,12 +107,15 @@ def solve(task: Task) -> Outcome:
             raise InfeasibleError(str(error)) from None
     state = State(block, start, fixed_k=k is not None, weights=task.weights)
     descend(state, everyone.tolist(), rng, budget, rounds=ROUNDS, trees=TREES)
-    pool = Pool()
+    # the portfolios built, for the elite phase's recombination (which needs two restarts)
+    pool = Pool() if task.effort.restarts(block.scale.n_schools) > 1 else None
     for _ in range(task.effort.lns_steps(state.k)):
         if budget.spent():
             break
         ruin_and_recreate(state, rng, budget, rounds=LNS_ROUNDS, trees=TREES, pool=pool)
     descend(state, everyone.tolist(), rng, budget, rounds=ROUNDS, trees=TREES)
+    if pool is None:
+        return Outcome(state.labels(), state.value(), budget.timed_out)
     pool.add(state, list(range(len(state.alive))))
     return Outcome(state.labels(), state.value(), budget.timed_out, pool)
 
