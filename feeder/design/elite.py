@@ -7,12 +7,15 @@ no other restart shares (a crossover that keeps the shared portfolios and re-cut
 rest), then a final descent. It runs on the restarts' outcomes in task order with its own
 seed stream, so the plan still depends only on input, seed and effort — not on --jobs —
 and it keeps a step only when the objective rises, so it never returns a worse plan.
+Last, every portfolio the restarts and this phase built is recombined by set partitioning
+(pool.py) and the result descended once more.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from feeder.design.pool import Pool, recombine_pool
 from feeder.design.restarts import Outcome, Task, best_of
 from feeder.design.search import descend, ruin_and_recreate
 from feeder.design.state import Budget, State
@@ -38,6 +41,7 @@ def refine(
     budget: Budget,
     *,
     steps_per_part: float = STEPS_PER_DISPUTED,
+    pool: Pool | None = None,
 ) -> None:
     """Raise `state` (the best plan) by searching around the parts no plan of `others` shares."""
     shared = shared_parts(np.array(state.part), others)
@@ -48,7 +52,7 @@ def refine(
         if budget.spent():
             break
         among = [p for p in range(len(state.alive)) if state.alive[p] and p not in shared]
-        ruin_and_recreate(state, rng, budget, rounds=LNS_ROUNDS, trees=TREES, among=among or None)
+        ruin_and_recreate(state, rng, budget, rounds=LNS_ROUNDS, trees=TREES, among=among or None, pool=pool)
     descend(state, list(range(state.block.size)), rng, budget, rounds=ROUNDS, trees=TREES)
 
 
@@ -61,7 +65,12 @@ def polish(task: Task, outcomes: list[Outcome]) -> Outcome:
     rng = np.random.default_rng([task.stream[0], task.stream[1], 0, 1])
     state = State(task.block, best.part.copy(), fixed_k=task.k is not None, weights=task.weights)
     others = [outcome.part for outcome in outcomes if outcome is not best]
-    refine(state, others, rng, budget)
+    pool = Pool()
+    for outcome in outcomes:
+        pool.merge(outcome.pool)
+    refine(state, others, rng, budget, pool=pool)
+    if recombine_pool(state, pool, budget):
+        descend(state, list(range(state.block.size)), rng, budget, rounds=ROUNDS, trees=TREES)
     if state.value() <= best.value:
         return best
     return Outcome(state.labels(), state.value(), best.timed_out or budget.timed_out)

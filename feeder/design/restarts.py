@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import multiprocessing
 import signal
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from feeder.design import starts
 from feeder.design.effort import Effort
 from feeder.design.objective import Weights
+from feeder.design.pool import Pool
 from feeder.design.problem import Block
 from feeder.design.search import descend, ruin_and_recreate
 from feeder.design.seed import NoCut, bisect
@@ -50,12 +51,13 @@ class Task:
 
 @dataclass(frozen=True)
 class Outcome:
-    """A restart's plan of its block (part numbers), its objective value, and whether the
-    time limit cut it short."""
+    """A restart's plan of its block (part numbers), its objective value, whether the
+    time limit cut it short, and the portfolios its search built (for elite.py)."""
 
     part: np.ndarray
     value: float
     timed_out: bool
+    pool: Pool = field(default_factory=Pool)
 
 
 def run_tasks(tasks: list[Task], *, jobs: int) -> list[Outcome]:
@@ -105,12 +107,17 @@ def solve(task: Task) -> Outcome:
             raise InfeasibleError(str(error)) from None
     state = State(block, start, fixed_k=k is not None, weights=task.weights)
     descend(state, everyone.tolist(), rng, budget, rounds=ROUNDS, trees=TREES)
+    # the portfolios built, for the elite phase's recombination (which needs two restarts)
+    pool = Pool() if task.effort.restarts(block.scale.n_schools) > 1 else None
     for _ in range(task.effort.lns_steps(state.k)):
         if budget.spent():
             break
-        ruin_and_recreate(state, rng, budget, rounds=LNS_ROUNDS, trees=TREES)
+        ruin_and_recreate(state, rng, budget, rounds=LNS_ROUNDS, trees=TREES, pool=pool)
     descend(state, everyone.tolist(), rng, budget, rounds=ROUNDS, trees=TREES)
-    return Outcome(state.labels(), state.value(), budget.timed_out)
+    if pool is None:
+        return Outcome(state.labels(), state.value(), budget.timed_out)
+    pool.add(state, list(range(len(state.alive))))
+    return Outcome(state.labels(), state.value(), budget.timed_out, pool)
 
 
 def start_block(task: Task, count: int, rng: np.random.Generator) -> tuple[Block, int]:

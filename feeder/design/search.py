@@ -15,6 +15,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from feeder.design.moves import improve_moves
+from feeder.design.pool import Pool
 from feeder.design.recombine import recombine_pairs
 from feeder.design.seed import NoCut, bisect
 from feeder.design.state import Budget, State
@@ -60,9 +61,10 @@ def ruin_and_recreate(
     rounds: int,
     trees: int,
     among: list[int] | None = None,
+    pool: Pool | None = None,
 ) -> bool:
     """One large-neighbourhood step (its first part drawn from `among` when given); True when
-    it was kept."""
+    it was kept. The parts it builds, kept or not, go to `pool` when given."""
     group = pick_group(state, rng, among)
     union = np.array(sorted(set().union(*(state.members[p] for p in group))))
     g = len(group)
@@ -86,6 +88,8 @@ def ruin_and_recreate(
     state.focus = {p for p in ids if state.alive[p]}
     descend(state, union.tolist(), rng, budget, rounds=rounds, trees=trees, refresh=False)
     state.focus = None
+    if pool is not None:
+        pool.add(state, ids)
     if state.value() > before + EPS:
         return True
     state.set_parts({p: saved.get(p, set()) for p in ids})
