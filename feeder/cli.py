@@ -14,7 +14,6 @@ from typing import Any
 
 INTERRUPTED = "interrupted: outputs already on disk are complete; nothing half-written"
 INTERRUPTED_CODE = 130
-LARGEST_OPTION = 1e9  # no weight, cap or time limit needs more; 1e308 overflows the objective to NaN
 
 
 class CtrlC:
@@ -159,12 +158,16 @@ def finite(callback: Any) -> Any:
     """A float option's callback that first refuses nan, inf and absurd sizes (they would poison every sum)."""
     import typer
 
+    from feeder.spec import LARGEST_SETTING
+
     def check(ctx: Any, param: Any, value: Any) -> Any:
         if isinstance(value, float) and not math.isfinite(value):
             raise typer.BadParameter(f"{value} is not a finite number", ctx=ctx, param=param)
-        if isinstance(value, float) and abs(value) > LARGEST_OPTION:
+        if isinstance(value, float) and abs(value) > LARGEST_SETTING:
             raise typer.BadParameter(
-                f"{value:g} is beyond any sensible setting (at most {LARGEST_OPTION:g})", ctx=ctx, param=param
+                f"{value:g} is beyond any sensible setting (at most {LARGEST_SETTING:g})",
+                ctx=ctx,
+                param=param,
             )
         return value if callback is None else callback(ctx, param, value)
 

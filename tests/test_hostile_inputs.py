@@ -226,3 +226,49 @@ def test_ids_that_lost_leading_zeros_are_matched_with_a_warning(tmp_path, stripp
     district, original = load_district(folder), load_district(sample_path())
     assert district.flows["students"].sum() == pytest.approx(original.flows["students"].sum())
     assert any("leading zeros" in warning for warning in district.warnings)
+
+
+# Warnings: compare and explain never showed the district's warnings; bound and design showed them
+# before reading --plan / --lock, so the warnings those files add were swallowed.
+
+
+@pytest.mark.parametrize("command", ["compare", "explain", "explain --json"])
+def test_every_command_shows_the_districts_warnings(capsys, tmp_path, lcps_path, command) -> None:
+    folder = damaged(lcps_path, tmp_path / "lcps")
+    with (folder / "flows.csv").open("a") as flows:
+        flows.write("ALDX,WMS,12\n")
+    plan = tmp_path / "plan.csv"
+    plan.write_text(
+        "school_id,portfolio\n" + "".join(f"{school},P\n" for school in load_district(lcps_path).ids)
+    )
+    args = {
+        "compare": ["compare", folder, plan, plan, "--out", tmp_path / "out"],
+        "explain": ["explain", folder, "ALD", "--plan", plan],
+        "explain --json": ["explain", folder, "ALD", "--plan", plan, "--json"],
+    }[command]
+    assert main([str(a) for a in args]) == 0
+    assert "warning: flows.csv: 1 flow(s) name schools not in the schools table" in capsys.readouterr().err
+
+
+def test_locks_that_lost_leading_zeros_are_matched_and_the_warning_shown(capsys, tmp_path) -> None:
+    locks = tmp_path / "locks.csv"
+    locks.write_text("school_id,portfolio\n102913,Harbor\n102921,Harbor\n")
+    args = ["design", sample_path(), "--out", tmp_path / "out", "--effort", "quick", "--lock", locks]
+    assert main([str(a) for a in args]) == 0
+    assert "locks.csv: 2 school id(s) had lost their leading zeros" in capsys.readouterr().err
+    plan = pd.read_csv(tmp_path / "out" / "portfolios.csv", dtype=str).set_index("school_id")["portfolio"]
+    assert plan["0102913"] == plan["0102921"] == "Harbor"
+
+
+@pytest.mark.parametrize("written", ["102913", " 0102913 "])
+def test_explain_finds_a_school_id_as_a_spreadsheet_left_it(capsys, written) -> None:
+    assert main(["explain", str(sample_path()), written, "--json"]) == 0
+    assert '"school_id": "0102913"' in capsys.readouterr().out
+
+
+def test_the_web_app_refuses_weights_that_overflow_the_objective() -> None:
+    """`feeder serve` checks its JSON like the CLI: {"balance": 1e308} made the search's gains NaN."""
+    from feeder.serve.requests import parse_design_request
+
+    with pytest.raises(OptionError, match=r"--balance 1e\+308 is beyond any sensible setting"):
+        parse_design_request({"balance": 1e308}, load_district(sample_path()))

@@ -64,8 +64,8 @@ def bound(
         min_size=min_size, max_size=max_size, within_region=within_region, k=k, contiguous=False
     )
     loaded = load_district(district)
-    show_warnings(loaded.warnings)
     compared = Plan.from_csv(loaded, plan, spec=spec) if plan else None
+    show_warnings(loaded.warnings)
     if compared is None and loaded.has_current_plan:
         compared = Plan.current(loaded, spec=spec)
     if len(loaded.schools) > LARGE_DISTRICT:

@@ -122,9 +122,9 @@ def design(
             "--names-from with --lock: locked portfolios carry their lock names; drop one of the two"
         )
     loaded = with_min_cell(load_district(district), min_cell)
-    show_warnings(loaded.warnings)
     if lock is not None:
         spec = replace(spec, locks=read_locks(lock, district=loaded))
+    show_warnings(loaded.warnings)
     weights = align_weight * pathway_weights(loaded) if align_weight > 0 else None
     run = run_design(
         loaded, spec=spec, seed=seed, time_limit=time_limit, flow_weights=weights, effort=effort, jobs=jobs
