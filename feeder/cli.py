@@ -41,12 +41,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(argv: list[str]) -> int:
+    import warnings
+
     import typer
     from typer._click.exceptions import ClickException  # typer vendors click; its errors live here
 
     from feeder.errors import FeederError, InputError, InternalError
     from feeder.terminal import printable
 
+    # A library's own warnings (pyogrio, numpy) are not the planner's: feeder says what matters itself.
+    warnings.simplefilter("ignore")
     try:
         refuse_empty_arguments(argv)
         command = build_command()
@@ -59,8 +63,8 @@ def run(argv: list[str]) -> int:
     except typer.Abort:
         print(INTERRUPTED, file=sys.stderr)
         return INTERRUPTED_CODE
-    except ClickException as error:
-        error.show()
+    except ClickException as error:  # bad usage (unknown flag, a value that is not a number): one line too
+        print(f"error: {printable(usage_message(error, argv))}", file=sys.stderr)
         return error.exit_code
     except typer.Exit as done:
         return done.exit_code
@@ -151,15 +155,40 @@ def feeder() -> None:
 
 
 def finite(callback: Any) -> Any:
-    """A float option's callback that first refuses nan and inf (they would poison every sum)."""
+    """A float option's callback that first refuses nan, inf and absurd sizes (they would poison every sum)."""
     import typer
+
+    from feeder.spec import LARGEST_SETTING
 
     def check(ctx: Any, param: Any, value: Any) -> Any:
         if isinstance(value, float) and not math.isfinite(value):
             raise typer.BadParameter(f"{value} is not a finite number", ctx=ctx, param=param)
+        if isinstance(value, float) and abs(value) > LARGEST_SETTING:
+            raise typer.BadParameter(
+                f"{value:g} is beyond any sensible setting (at most {LARGEST_SETTING:g})",
+                ctx=ctx,
+                param=param,
+            )
         return value if callback is None else callback(ctx, param, value)
 
     return check
+
+
+def usage_message(error: Any, argv: list[str]) -> str:
+    """Click's usage error as one line, with the value as typed when a flag's value was refused."""
+    message = " ".join(error.format_message().split())
+    param = getattr(error, "param", None)
+    for flag in (flag for flag in getattr(param, "opts", []) if flag.startswith("-")):
+        for index, argument in enumerate(argv):
+            value = argv[index + 1] if argument == flag and index + 1 < len(argv) else None
+            if argument.startswith(flag + "="):
+                value = argument[len(flag) + 1 :]
+            if value is not None:
+                message = f"{flag} '{value}': " + message.removeprefix(f"Invalid value for '{flag}': ")
+                break
+    context = getattr(error, "ctx", None)
+    command = context.command_path if context is not None else "feeder"
+    return f"{message} (see `{command} --help`)"
 
 
 def refuse_empty_arguments(argv: list[str]) -> None:

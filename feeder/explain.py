@@ -12,10 +12,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from feeder import metrics
 from feeder.errors import OptionError
 from feeder.geo import haversine_km
+from feeder.io.idmatch import match_lost_zeros
 from feeder.plan import Plan
 from feeder.privacy import Privacy, privacy_of
 
@@ -77,11 +79,13 @@ class SchoolExplanation:
 
 def explain_school(plan: Plan, school_id: str) -> SchoolExplanation:
     """The explanation of one school; refused in one line when the id is not a school of the district."""
-    if school_id not in set(plan.district.ids):
+    matched, _ = match_lost_zeros(pd.Series([school_id.strip()], dtype=object), plan.district.ids)
+    school = str(matched.iloc[0])
+    if school not in set(plan.district.ids):
         raise OptionError(
             f"SCHOOL_ID '{school_id}' is not a school of {plan.district.name}; use a school_id of schools.csv"
         )
-    return explain_schools(plan, only=[school_id])[school_id]
+    return explain_schools(plan, only=[school])[school]
 
 
 def explain_schools(plan: Plan, *, only: list[str] | None = None) -> dict[str, SchoolExplanation]:

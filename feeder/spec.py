@@ -15,6 +15,7 @@ from feeder.errors import InfeasibleError, OptionError
 
 DEFAULT_MIN_SIZE = 12
 DEFAULT_MAX_SIZE = 24
+LARGEST_SETTING = 1e9  # no weight or cap needs more; 1e308 overflows the objective to NaN
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,6 +74,15 @@ class DesignSpec:
             raise OptionError(
                 f"--max-enrollment {self.max_enrollment:g} must be a number of students above 0"
             )
+        for flag, value in (
+            ("--stability", self.stability),
+            ("--balance", self.balance),
+            ("--max-enrollment", self.max_enrollment or 0.0),
+        ):
+            if value > LARGEST_SETTING:
+                raise OptionError(
+                    f"{flag} {value:g} is beyond any sensible setting (at most {LARGEST_SETTING:g})"
+                )
         if self.max_high_schools is not None and self.max_high_schools < 1:
             raise OptionError(f"--max-high-schools {self.max_high_schools} must be at least 1")
         schools = [school for school, _ in self.locks]

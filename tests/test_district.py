@@ -311,7 +311,7 @@ def test_k8_sending_to_a_middle_school_is_a_valid_flow(make_district):
 def test_middle_school_sending_to_a_k8_is_refused(make_district):
     rows = schools()
     rows[0].update(level="span", grade_lo="K", grade_hi="8")
-    with pytest.raises(FeederError, match=r"flows.csv, row 2, column 'to_id'.*higher level to a lower"):
+    with pytest.raises(FeederError, match=r"flows.csv, row 2, column 'to_id'.*does not go up a level"):
         load_district(make_district(rows, [("M1", "E1", "20")]))
 
 

@@ -65,8 +65,8 @@ def bound(
     )
     loaded = load_district(district)
     keep = finish_reserve(clock.elapsed())
-    show_warnings(loaded.warnings)
     compared = Plan.from_csv(loaded, plan, spec=spec) if plan else None
+    show_warnings(loaded.warnings)
     if compared is None and loaded.has_current_plan:
         compared = Plan.current(loaded, spec=spec)
     if len(loaded.schools) > LARGE_DISTRICT:

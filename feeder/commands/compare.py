@@ -16,7 +16,7 @@ from feeder.maps.compare import compare_page
 from feeder.plan import Plan, rounded
 from feeder.privacy import with_min_cell
 from feeder.report.terminal import print_comparison
-from feeder.terminal import markup_safe
+from feeder.terminal import markup_safe, show_warnings
 
 
 def register(app: typer.Typer) -> None:
@@ -36,6 +36,7 @@ def compare_plans(
     spec = size_spec(min_size, max_size)
     loaded = with_min_cell(load_district(district), min_cell)
     a, b = Plan.from_csv(loaded, plan_a, spec=spec), Plan.from_csv(loaded, plan_b, spec=spec)
+    show_warnings(loaded.warnings)
     name_a, name_b = label(plan_a, plan_b), label(plan_b, plan_a)
     result = compare(a, b)
     files = {

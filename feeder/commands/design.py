@@ -123,9 +123,9 @@ def design(
         )
     loaded = with_min_cell(load_district(district), min_cell)
     keep = finish_reserve(clock.elapsed())
-    show_warnings(loaded.warnings)
     if lock is not None:
         spec = replace(spec, locks=read_locks(lock, district=loaded))
+    show_warnings(loaded.warnings)
     weights = align_weight * pathway_weights(loaded) if align_weight > 0 else None
     search_limit = clock.for_stage(keep=keep, share=0.5 if exact else 1.0)  # --exact: half for the proof
     run = run_design(

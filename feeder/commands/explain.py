@@ -14,7 +14,7 @@ from feeder.district import load_district
 from feeder.explain import SchoolExplanation, explain_school
 from feeder.plan import Plan, rounded
 from feeder.privacy import Privacy, privacy_of, with_min_cell
-from feeder.terminal import markup_safe
+from feeder.terminal import markup_safe, show_warnings
 
 
 def register(app: typer.Typer) -> None:
@@ -34,6 +34,7 @@ def explain(
     loaded = with_min_cell(load_district(district), min_cell)
     chosen = Plan.from_csv(loaded, plan) if plan else Plan.current(loaded)
     explanation = explain_school(chosen, school_id)
+    show_warnings(loaded.warnings)
     privacy = privacy_of(loaded)
     if as_json:
         typer.echo(json.dumps(rounded(explanation.published(privacy)), indent=2, ensure_ascii=False))

@@ -16,6 +16,7 @@ from feeder.pattern_plan import plan_to_show
 from feeder.privacy import with_min_cell
 from feeder.report.cohorts import REPORT, report_files
 from feeder.report.pdf import find_browser, print_to_pdf
+from feeder.terminal import show_warnings
 
 
 def register(app: typer.Typer) -> None:
@@ -50,7 +51,6 @@ def report(
             write_files(Path(scratch), files)
             files["report.pdf"] = print_to_pdf(browser, Path(scratch) / REPORT)
     written = write_files(out, files)
-    for warning in loaded.warnings:
-        typer.echo(f"warning: {warning}", err=True)
+    show_warnings(loaded.warnings)
     seconds = time.perf_counter() - started
     typer.echo(f"wrote {', '.join(path.name for path in written)} to {out} in {seconds:.1f} s")

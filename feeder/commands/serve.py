@@ -15,6 +15,7 @@ from feeder.plan import Plan
 from feeder.privacy import with_min_cell
 from feeder.serve import create_app
 from feeder.serve.page import served_page
+from feeder.terminal import show_warnings
 
 HOST = "127.0.0.1"
 
@@ -39,8 +40,6 @@ def serve(
     if not 1 <= port <= 65535:
         raise OptionError(f"--port {port} must be between 1 and 65535")
     loaded = with_min_cell(load_district(district), min_cell)
-    for warning in loaded.warnings:
-        typer.echo(f"warning: {warning}", err=True)
     if plan is not None:
         starting = Plan.from_csv(loaded, plan)
     elif loaded.has_current_plan:
@@ -48,6 +47,7 @@ def serve(
     else:
         typer.echo("no plan given and no 'portfolio' column: designing a first plan ...")
         starting = design(loaded)
+    show_warnings(loaded.warnings)
     app = create_app(starting, page=served_page(starting))
     typer.echo(f"feeder serve: open http://{HOST}:{port}/ in a browser (Ctrl-C stops the server)")
     uvicorn.run(app, host=HOST, port=port, log_level="warning")

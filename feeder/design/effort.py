@@ -44,6 +44,8 @@ class Effort:
             ) from None
         if not (math.isfinite(level) and level > 0):
             raise OptionError(f"--effort {value} must be one of {', '.join(LEVELS)} or a number above 0")
+        if level > LEVELS["max"]:  # a budget without end: the search would run for hours or days
+            raise OptionError(f"--effort {value} is above max ({LEVELS['max']:g}); use --effort max or less")
         return cls(level)
 
     def restarts(self, schools: int) -> int:

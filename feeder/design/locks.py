@@ -13,6 +13,7 @@ import numpy as np
 from feeder.design.naming import portfolio_names
 from feeder.district import District
 from feeder.errors import InputError, first_bad_row
+from feeder.io.idmatch import restore_leading_zeros
 from feeder.io.tables import read_text_table, require_columns
 from feeder.spec import DesignSpec
 
@@ -21,10 +22,21 @@ def read_locks(path: Path, *, district: District) -> tuple[tuple[str, str], ...]
     """(school_id, lock name) pairs of a `school_id,portfolio` CSV, checked against the district."""
     table = read_text_table(Path(path))
     require_columns(table, Path(path), ("school_id", "portfolio"))
-    known = set(district.ids)
+    empty = first_bad_row(
+        path,
+        table["school_id"] == "",
+        column="school_id",
+        message="a lock has no school id; fill it in or drop the row",
+    )
+    if empty is not None:
+        raise empty
+    table["school_id"], restored = restore_leading_zeros(table["school_id"], district.ids, path=Path(path))
+    if restored:
+        district.warnings.append(
+            f"{Path(path).name}: {restored} school id(s) had lost their leading zeros (as a spreadsheet does) "
+            "and were matched to the district's ids"
+        )
     for column, bad, message in (
-        ("school_id", table["school_id"] == "", "a lock has no school id; fill it in or drop the row"),
-        ("school_id", ~table["school_id"].isin(known), "school '{cell}' is not a school of the district"),
         ("school_id", table["school_id"].duplicated(), "school '{cell}' is locked twice; keep one row"),
         ("portfolio", table["portfolio"] == "", "school '{cell}' has no portfolio name to lock it to"),
     ):

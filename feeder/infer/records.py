@@ -35,6 +35,7 @@ import pyarrow.csv as pacsv
 
 from feeder.errors import FeederError, at
 from feeder.io.schools import GRADE_WORDS, OUTSIDE
+from feeder.io.tables import UTF16_BOMS
 
 ENROLLMENT = "enrollment.csv"
 COLUMNS = ("student_id", "year", "school_id", "grade")
@@ -181,6 +182,8 @@ def read_records(path: Path, school_ids: np.ndarray) -> dict[str, np.ndarray]:
     missing = [c for c in COLUMNS if c not in names]
     if missing:
         raise at(path, f"missing column(s) {', '.join(missing)}; expected {','.join(COLUMNS)}", row=1)
+    if table.num_rows == 0:
+        raise at(path, "the file has a header but no data rows", row=2)
     cells = {name: pc.utf8_trim_whitespace(table.column(name).combine_chunks()) for name in COLUMNS}
     for name in COLUMNS:
         empty = pc.equal(cells[name], "")
@@ -217,7 +220,9 @@ def read_arrow(path: Path) -> pa.Table:
     if not path.exists():
         raise FeederError(f"{path}: file not found")
     last_error: Exception | None = None
-    for encoding in ("utf-8-sig", "cp1252"):
+    with path.open("rb") as handle:
+        utf16 = handle.read(2) in UTF16_BOMS
+    for encoding in ("utf-16",) if utf16 else ("utf-8-sig", "cp1252"):
         try:
             with path.open(encoding=encoding, newline="") as handle:
                 header = next(csv.reader(handle), [])

@@ -47,7 +47,7 @@ from scipy.spatial import cKDTree
 from feeder import geo
 from feeder.errors import FeederError, InputError, at
 from feeder.infer.records import ENROLLMENT, RecordsReport, flows_from_records
-from feeder.io.schools import SCHOOL_FILES, read_schools
+from feeder.io.schools import MOST_STUDENTS, SCHOOL_FILES, read_schools
 from feeder.io.tables import parse_numbers, read_spatial_file, read_text_table, require_columns
 
 ASSIGNMENTS = "assignments.csv"
@@ -183,6 +183,8 @@ def split_cohorts(
     """Split each sender's cohort over receivers in proportion to weight, dropping slivers."""
     weights = weights.groupby(["from_id", "to_id"], as_index=False)["weight"].sum()
     weights = weights[weights["weight"] > 0]
+    if weights.empty:  # nothing links two known schools; infer_flows says so
+        return pd.DataFrame({"from_id": [], "to_id": [], "students": []}).astype({"students": float})
     by_sender = weights.groupby("from_id")["weight"]
     share = weights["weight"] / by_sender.transform("sum")
     sliver = (share < min_share) & (weights["weight"] < by_sender.transform("max"))
@@ -226,7 +228,7 @@ def flows_from_assignments(path: Path, schools: gpd.GeoDataFrame, warnings: list
         raise at(path, "needs at least two of the columns " + ", ".join(ASSIGNMENT_COLUMNS), row=1)
     weight = pd.Series(1.0, index=table.index)
     if "students" in table.columns:
-        weight = parse_numbers(table, path, "students", minimum=0)
+        weight = parse_numbers(table, path, "students", minimum=0, maximum=MOST_STUDENTS)
         if weight.isna().any():
             row = int(weight.isna().to_numpy().argmax()) + 2
             raise at(path, "students is empty", row=row, column="students")
@@ -401,7 +403,7 @@ def read_units(path: Path, warnings: list[str]) -> gpd.GeoDataFrame:
         )
     raw = frame["students"]
     text = pd.DataFrame({"students": raw.astype(object).where(raw.notna(), "").astype(str).str.strip()})
-    students = parse_numbers(text, path, "students", minimum=0)
+    students = parse_numbers(text, path, "students", minimum=0, maximum=MOST_STUDENTS)
     if students.isna().any():
         raise at(
             path, "students is empty", row=int(students.isna().to_numpy().argmax()) + 2, column="students"

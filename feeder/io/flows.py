@@ -13,8 +13,9 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from feeder.errors import at, first_bad_row
-from feeder.io.schools import MOST_STUDENTS, OUTSIDE, first
+from feeder.errors import at
+from feeder.io.idmatch import match_lost_zeros
+from feeder.io.schools import MOST_STUDENTS, OUTSIDE, grade_name, raise_first
 from feeder.io.tables import (
     parse_numbers,
     read_text_table,
@@ -28,27 +29,23 @@ def read_flows(path: Path, schools: gpd.GeoDataFrame, warnings: list[str]) -> pd
     require_columns(table, path, ("from_id", "to_id", "students"))
     students = parse_numbers(table, path, "students", maximum=MOST_STUDENTS)
     for column in ("from_id", "to_id"):
-        empty = table[column] == ""
-        if empty.any():
-            raise at(path, f"{column} is empty", row=first(empty) + 2, column=column)
-    missing = students.isna()
-    if missing.any():
-        raise at(path, "students is empty", row=first(missing) + 2, column="students")
-    not_positive = students <= 0
-    if not_positive.any():
-        row = first(not_positive)
-        raise at(
-            path,
-            f"{students.iloc[row]:g} students; every flow must carry more than 0",
-            row=row + 2,
-            column="students",
-        )
+        raise_first(path, table[column] == "", column=column, message=f"{column} is empty")
+    raise_first(path, students.isna(), column="students", message="students is empty")
+    raise_first(
+        path,
+        students <= 0,
+        column="students",
+        message="'{cell}' students; every flow must carry more than 0",
+        cells=table["students"],
+    )
     flows = pd.DataFrame({"from_id": table["from_id"], "to_id": table["to_id"], "students": students})
-    known = set(schools["school_id"])
+    known = schools["school_id"].tolist()
+    restore_lost_zeros(flows, known, path, warnings)
     unknown = ~flows["from_id"].isin(known) | ~(flows["to_id"].isin(known) | (flows["to_id"] == OUTSIDE))
     if unknown.any():
         names = sorted(
-            set(flows.loc[unknown, "from_id"]) - known | set(flows.loc[unknown, "to_id"]) - known - {OUTSIDE}
+            set(flows.loc[unknown, "from_id"]) - set(known)
+            | set(flows.loc[unknown, "to_id"]) - set(known) - {OUTSIDE}
         )
         warnings.append(
             f"{path.name}: {int(unknown.sum())} flow(s) name schools not in the schools table and are left out: "
@@ -62,17 +59,28 @@ def read_flows(path: Path, schools: gpd.GeoDataFrame, warnings: list[str]) -> pd
     return flows.groupby(["from_id", "to_id"], sort=False, as_index=False)["students"].sum()
 
 
+def restore_lost_zeros(flows: pd.DataFrame, known: list[str], path: Path, warnings: list[str]) -> None:
+    """Match ids a spreadsheet stripped of leading zeros (`262` for `0262`) back to the district's, with a warning."""
+    restored = 0
+    for column in ("from_id", "to_id"):
+        flows[column], count = match_lost_zeros(flows[column], known)
+        restored += count
+    if restored:
+        warnings.append(
+            f"{path.name}: {restored} school id(s) had lost (or gained) leading zeros, as in a spreadsheet, and "
+            "were matched to the schools table's ids"
+        )
+
+
 def refuse_self_loops(flows: pd.DataFrame, path: Path) -> None:
     """A flow from a school to itself is not a move between schools."""
-    error = first_bad_row(
+    raise_first(
         path,
         flows["from_id"] == flows["to_id"],
         column="to_id",
         message="flow from '{cell}' to itself; a flow moves students to another school, so remove this row",
         cells=flows["from_id"],
     )
-    if error is not None:
-        raise error
 
 
 def refuse_cycles(flows: pd.DataFrame, unknown: pd.Series, path: Path) -> None:
@@ -112,11 +120,27 @@ def check_directions(flows: pd.DataFrame, unknown: pd.Series, schools: gpd.GeoDa
         low, high = top[sender], top[receiver]
         if pd.isna(low) or pd.isna(high):
             continue
-        if high < low or (high == low and not bottom[receiver] > bottom[sender]):
+        if high < low or (high == low and not later_start(bottom[sender], bottom[receiver])):
+            way, fix = (
+                ("goes down a level", "swap from_id and to_id if they are reversed")
+                if high < low
+                else (f"does not go up a level (both end at grade {grade_name(high)})", "remove the row")
+            )
             raise at(
                 path,
-                f"flow from {level[sender]} school '{sender}' to {level[receiver]} school '{receiver}' "
-                "goes from a higher level to a lower one (flows run elementary → middle → high)",
+                f"flow from {level[sender]} school '{sender}' ({grades_text(bottom[sender], low)}) to "
+                f"{level[receiver]} school '{receiver}' ({grades_text(bottom[receiver], high)}) {way}; flows run "
+                f"elementary → middle → high: {fix}, or fix the schools' levels/grades in schools.csv",
                 row=row + 2,
                 column="to_id",
             )
+
+
+def grades_text(lowest: float, highest: float) -> str:
+    """`K-5`, or `?-8` when the lowest grade is unknown."""
+    return f"{'?' if pd.isna(lowest) else grade_name(lowest)}-{grade_name(highest)}"
+
+
+def later_start(sender_lowest: float, receiver_lowest: float) -> bool:
+    """The receiver starts at a later grade (unknown starts give the flow the benefit of the doubt)."""
+    return pd.isna(sender_lowest) or pd.isna(receiver_lowest) or bool(receiver_lowest > sender_lowest)

@@ -28,19 +28,15 @@ def restore_leading_zeros(
     Refuses (InputError naming row and column) an unknown id that matches several district
     ids, or none.
     """
-    known_set = set(known)
-    unknown = ~ids.isin(known_set)
+    unknown = ~ids.isin(set(known))
     if not unknown.any():
         return ids, 0
-    by_digits: dict[str, list[str]] = defaultdict(list)
-    for school in known:
-        by_digits[without_zeros(school)].append(school)
-    restored = ids.copy()
+    by_digits = ids_by_digits(known)
+    restored, matched = match_lost_zeros(ids, known)
     for row in [int(i) for i in unknown.to_numpy().nonzero()[0]]:
         written = ids.iloc[row]
         candidates = by_digits.get(without_zeros(written), [])
         if len(candidates) == 1:
-            restored.iloc[row] = candidates[0]
             continue
         if candidates:
             message = (
@@ -55,4 +51,27 @@ def restore_leading_zeros(
             )
             message = f"school '{written}' {message}"
         raise at(path, message, row=row + 2, column=column)
-    return restored, int(unknown.sum())
+    return restored, matched
+
+
+def match_lost_zeros(ids: pd.Series, known: list[str]) -> tuple[pd.Series, int]:
+    """`ids` with each unknown id that equals exactly one district id, leading zeros ignored (either
+    side may have lost them), replaced by that id; others unchanged. Also how many were replaced."""
+    known_set = set(known)
+    by_digits = ids_by_digits(known)
+    restored = ids.copy()
+    count = 0
+    for row, written in enumerate(ids):
+        candidates = [] if written in known_set else by_digits.get(without_zeros(written), [])
+        if len(candidates) == 1:
+            restored.iloc[row] = candidates[0]
+            count += 1
+    return restored, count
+
+
+def ids_by_digits(known: list[str]) -> dict[str, list[str]]:
+    """District ids grouped by their digits without leading zeros."""
+    by_digits: dict[str, list[str]] = defaultdict(list)
+    for school in known:
+        by_digits[without_zeros(school)].append(school)
+    return by_digits

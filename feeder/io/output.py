@@ -96,7 +96,7 @@ def publish(
     targets = resolved_sets(sets)
     retired: dict[Path, set[str]] = {}
     for folder, names in (retire or {}).items():
-        real = make_folder(Path(folder))
+        real = Path(os.path.realpath(folder))
         retired[real] = {name for name in names if name not in targets.get(real, {})}
     collected = pending.get()
     if collected is not None:
@@ -106,6 +106,11 @@ def publish(
             collected.retired.setdefault(folder, set()).update(names)
         return [folder / name for folder, files in targets.items() for name in files]
     try:
+        for folder, files in targets.items():  # refuse before creating any folder: nothing written
+            if folder.is_dir() and not (folder / COMMIT).exists():
+                refuse_foreign(folder, files, force=force)
+        for folder in targets:
+            make_folder(folder)
         with locked(sorted(targets)):
             for folder in targets:
                 recover(folder)
@@ -134,13 +139,15 @@ def one_publication(*, force: bool = False) -> Iterator[None]:
 
 
 def resolved_sets(sets: Mapping[Path, Contents]) -> dict[Path, dict[str, str | bytes]]:
-    """Check names and folders; key by the real folder path so symlinked folders merge."""
+    """Check names and folders (none is created yet); key by the real path so symlinked folders merge."""
     targets: dict[Path, dict[str, str | bytes]] = {}
     for folder, files in sets.items():
         for name in files:
             if Path(name).name != name or name in ("", ".", "..") or name.startswith(".feeder"):
                 raise FeederError(f"refusing to write '{name}': output names must be plain file names")
-        real = make_folder(Path(folder))
+        if Path(folder).exists() and not Path(folder).is_dir():
+            raise FeederError(f"{folder}: exists and is not a folder; choose a folder for the outputs")
+        real = Path(os.path.realpath(folder))
         merged = targets.setdefault(real, {})
         for name, content in files.items():
             if name.lower().endswith((".json", ".geojson")):
@@ -149,15 +156,12 @@ def resolved_sets(sets: Mapping[Path, Contents]) -> dict[Path, dict[str, str | b
     return targets
 
 
-def make_folder(folder: Path) -> Path:
-    """Create the folder if needed and return its real path."""
-    if folder.exists() and not folder.is_dir():
-        raise FeederError(f"{folder}: exists and is not a folder; choose a folder for the outputs")
+def make_folder(folder: Path) -> None:
+    """Create the folder (and its parents) if needed."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise FeederError(f"{folder}: cannot create the output folder ({error.strerror})") from None
-    return folder.resolve()
 
 
 @contextlib.contextmanager

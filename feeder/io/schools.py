@@ -43,19 +43,12 @@ def read_schools(path: Path) -> gpd.GeoDataFrame:
     table = read_point_file(path) if path.suffix != ".csv" else read_text_table(path)
     require_columns(table, path, ("school_id", "name", "lat", "lon"))
     ids = table["school_id"]
-    if (ids == "").any():
-        raise at(path, "school_id is empty", row=first(ids == "") + 2, column="school_id")
-    duplicated = ids.duplicated()
-    if duplicated.any():
-        row = first(duplicated)
-        raise at(path, f"duplicate school_id '{ids.iloc[row]}'", row=row + 2, column="school_id")
-    if (ids == OUTSIDE).any():
-        raise at(
-            path,
-            f"'{OUTSIDE}' is reserved for flows leaving the district",
-            row=first(ids == OUTSIDE) + 2,
-            column="school_id",
-        )
+    for bad, message in (
+        (ids == "", "school_id is empty"),
+        (ids.duplicated(), "duplicate school_id '{cell}'"),
+        (ids == OUTSIDE, f"'{OUTSIDE}' is reserved for flows leaving the district"),
+    ):
+        raise_first(path, bad, column="school_id", message=message, cells=ids)
     schools = pd.DataFrame({"school_id": ids, "name": table["name"]})
     schools["lat"] = coordinate(table, path, "lat", 90.0)
     schools["lon"] = coordinate(table, path, "lon", 180.0)
@@ -90,8 +83,7 @@ def read_point_file(path: Path) -> pd.DataFrame:
     frame = read_spatial_file(path)
     frame = frame.to_crs("EPSG:4326")
     bad = ~frame.geometry.geom_type.isin(["Point"]) | frame.geometry.is_empty
-    if bad.any():
-        raise at(path, "school sites must be points", row=first(bad) + 2, column="geometry")
+    raise_first(path, bad, column="geometry", message="school sites must be points")
     table = pd.DataFrame(frame.drop(columns="geometry"))
     table.columns = [str(c).strip().lower() for c in table.columns]
     refuse_bad_headers(path, list(table.columns))
@@ -121,22 +113,18 @@ def coordinate(table: pd.DataFrame, path: Path, column: str, limit: float) -> pd
             "'{cell}' puts the school in Antarctica; are lat and lon swapped?",
         ),
     ):
-        error = first_bad_row(path, bad, column=column, message=message, cells=cells)
-        if error is not None:
-            raise error
+        raise_first(path, bad, column=column, message=message, cells=cells)
     return values
 
 
 def refuse_null_island(schools: pd.DataFrame, path: Path) -> None:
     """lat 0, lon 0 is what a geocoder writes when it found nothing."""
-    zero = (schools["lat"] == 0) & (schools["lon"] == 0)
-    if zero.any():
-        raise at(
-            path,
-            "0, 0 is a placeholder for a missing site (in the Gulf of Guinea); give the school's real site",
-            row=first(zero) + 2,
-            column="lat",
-        )
+    raise_first(
+        path,
+        (schools["lat"] == 0) & (schools["lon"] == 0),
+        column="lat",
+        message="0, 0 is a placeholder for a missing site (in the Gulf of Guinea); give the school's real site",
+    )
 
 
 def check_far_sites(schools: pd.DataFrame, path: Path) -> None:
@@ -172,49 +160,44 @@ def grades(table: pd.DataFrame, path: Path) -> tuple[pd.Series, pd.Series]:
         values = pd.to_numeric(text.where(text != ""), errors="coerce")
         given = table[column] != ""
         bad = given & (values.isna() | (values < -1) | (values > 13) | (values % 1 != 0))
-        if bad.any():
-            row = first(bad)
-            raise at(
-                path,
-                f"'{table[column].iloc[row]}' is not a grade (use K, PK, TK or 1-12)",
-                row=row + 2,
-                column=column,
-            )
+        raise_first(
+            path,
+            bad,
+            column=column,
+            message="'{cell}' is not a grade (use K, PK, TK or 1-12)",
+            cells=table[column],
+        )
         parsed.append(values)
     lo, hi = parsed
-    reversed_span = lo > hi
-    if reversed_span.any():
-        row = first(reversed_span)
-        raise at(
+    if {"grade_lo", "grade_hi"} <= set(table.columns):
+        raise_first(
             path,
-            f"grade_lo {lo.iloc[row]:g} is above grade_hi {hi.iloc[row]:g}",
-            row=row + 2,
+            (lo > hi).fillna(False),
             column="grade_lo",
+            message="{cell}; swap them",
+            cells="grade_lo " + table["grade_lo"] + " is above grade_hi " + table["grade_hi"],
         )
     return lo, hi
 
 
 def levels(table: pd.DataFrame, path: Path, grade_lo: pd.Series, grade_hi: pd.Series) -> pd.Series:
     """Use the level column where given, else derive it from the grades served."""
-    given = table["level"].str.lower() if "level" in table.columns else pd.Series("", index=table.index)
+    written = table["level"] if "level" in table.columns else pd.Series("", index=table.index)
+    given = written.str.lower()
     unknown = (given != "") & ~given.isin(LEVELS)
-    if unknown.any():
-        row = first(unknown)
-        raise at(
-            path,
-            f"unknown level '{table['level'].iloc[row]}' (use {', '.join(LEVELS)})",
-            row=row + 2,
-            column="level",
-        )
+    raise_first(
+        path,
+        unknown,
+        column="level",
+        message=f"unknown level '{{cell}}' (use {', '.join(LEVELS)})",
+        cells=written,
+    )
     derived = pd.Series(
         [level_of(lo, hi) for lo, hi in zip(grade_lo, grade_hi, strict=True)], index=table.index
     )
     refuse_contradicting_levels(table, path, given, grade_lo, grade_hi)
     result = given.where(given != "", derived)
-    missing = result == ""
-    if missing.any():
-        row = first(missing)
-        raise at(path, "neither level nor grade_lo/grade_hi is given", row=row + 2, column="level")
+    raise_first(path, result == "", column="level", message="neither level nor grade_lo/grade_hi is given")
     return result
 
 
@@ -251,6 +234,10 @@ def level_of(grade_lo: float, grade_hi: float) -> str:
     return "span"
 
 
-def first(mask: pd.Series) -> int:
-    """Position of the first True in a boolean mask."""
-    return int(np.asarray(mask).argmax())
+def raise_first(
+    path: Path, bad: pd.Series, *, column: str, message: str, cells: pd.Series | None = None
+) -> None:
+    """Raise the error of the first bad row (feeder.errors.first_bad_row), if any."""
+    error = first_bad_row(path, bad, column=column, message=message, cells=cells)
+    if error is not None:
+        raise error

@@ -20,6 +20,8 @@ import pandas as pd
 from feeder.errors import FeederError, at
 
 ENCODINGS = ("utf-8-sig", "cp1252")
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+SEPARATOR_HINT = re.compile(r"^\ufeff?sep=(.?)\r?\n", re.IGNORECASE)
 WORKBOOK_SIGNATURES = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 DEFUSED_FORMULA = re.compile(r"^'(?=[=+\-@\t\r])")
@@ -36,10 +38,11 @@ def read_text_table(path: Path) -> pd.DataFrame:
     characters in cells become spaces (they can only be terminal escapes or stray
     line breaks), and the apostrophe feeder puts before formula-like cells is removed.
     """
-    text = decoded(path)
+    text = without_separator_hint(path, decoded(path))
     first_line = text.split("\n", 1)[0]
     refuse_other_separators(path, first_line)
     rows = [row for row in csv.reader(io.StringIO(text, newline="")) if row]
+    refuse_open_quote(path, text, rows)
     if not rows:
         raise at(path, "the file is empty; expected a header row and data rows", row=1)
     header = [clean_header(cell) for cell in rows[0]]
@@ -60,6 +63,11 @@ def decoded(path: Path) -> str:
     data = path.read_bytes()
     if not data.strip():
         raise at(path, "the file is empty; expected a header row and at least one data row", row=1)
+    if data.startswith(UTF16_BOMS):  # Excel's "Unicode Text" and some exports
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise at(path, "unreadable UTF-16 text; save it as CSV UTF-8") from None
     if data.startswith(WORKBOOK_SIGNATURES):
         raise at(path, "this is an Excel workbook with a .csv name; open it and save it as 'CSV UTF-8'")
     if b"\x00" in data:
@@ -71,6 +79,38 @@ def decoded(path: Path) -> str:
         except UnicodeDecodeError:
             continue
     raise at(path, "unreadable text encoding (neither UTF-8 nor Windows-1252); save it as CSV UTF-8")
+
+
+def without_separator_hint(path: Path, text: str) -> str:
+    """Drop the `sep=,` line Excel writes (and hides) above the header; another separator is refused."""
+    hint = SEPARATOR_HINT.match(text)
+    if hint is None:
+        return text
+    if hint.group(1) != ",":
+        raise at(
+            path,
+            f"the first line '{hint.group().strip()}' says columns are separated by '{hint.group(1)}', not "
+            "commas; save the file as comma-separated CSV (with '.' as the decimal mark)",
+            row=1,
+        )
+    return text[hint.end() :]
+
+
+def refuse_open_quote(path: Path, text: str, rows: list[list[str]]) -> None:
+    """A quote that never closes swallows the rest of the file into one cell: name its row."""
+    try:
+        for _ in csv.reader(io.StringIO(text, newline=""), strict=True):
+            pass
+    except csv.Error as error:
+        if "unexpected end of data" in str(error):
+            cell = next((cell for cell in reversed(rows[-1]) if "\n" in cell), rows[-1][-1])
+            shown = cell.split("\n", 1)[0]
+            raise at(
+                path,
+                f"the cell starting '\"{shown}' opens a quote that never closes, so the rest of the file "
+                "reads as one cell; close the quote or remove it",
+                row=len(rows),
+            ) from None
 
 
 def refuse_other_separators(path: Path, first_line: str) -> None:
