@@ -192,7 +192,10 @@ def summarize(name: str, card: dict, details: dict, files: list[str], out: Path)
     late = " (stopped at --time-limit)" if details["time_limit_hit"] else ""
     limit = details["time_limit"]
     if limit is not None and details["command_seconds"] > limit:
-        late += f", over --time-limit {limit:g} s: reading the district and a first plan took that long"
+        late += (
+            f", {details['command_seconds'] - limit:.0f} s over --time-limit {limit:g} s: the steps that cannot "
+            "stop early (reading the district, a first plan, scoring and writing) took longer than estimated"
+        )
     console.print(
         f"wrote {markup_safe(', '.join(files))} to {markup_safe(str(out))} in {details['command_seconds']:.1f} s{late}"
     )
