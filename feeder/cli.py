@@ -14,6 +14,7 @@ from typing import Any
 
 INTERRUPTED = "interrupted: outputs already on disk are complete; nothing half-written"
 INTERRUPTED_CODE = 130
+CHECKED_FILES = ("schools.csv", "flows.csv")  # the files `feeder check` reads cell by cell
 
 
 class CtrlC:
@@ -56,8 +57,8 @@ def run(argv: list[str]) -> int:
         command = build_command()
         code = command.main(args=argv, prog_name="feeder", standalone_mode=False)
     except FeederError as error:
-        district_data = isinstance(error, InputError) and argv[:1] not in (["check"], ["import-nces"])
-        more = "; run `feeder check` on the district for the full list" if district_data else ""
+        checked = isinstance(error, InputError) and error.file in CHECKED_FILES and argv[:1] != ["check"]
+        more = "; run `feeder check` on the district for the full list" if checked else ""
         print(f"error: {printable(str(error))}{more}", file=sys.stderr)
         return 2
     except typer.Abort:

@@ -25,7 +25,14 @@ class FeederError(Exception):
 
 
 class InputError(FeederError):
-    """A district file (or a plan or locks file) holds something feeder cannot use."""
+    """A district file (or a plan or locks file) holds something feeder cannot use.
+
+    `file` is the file's name when the error points into one (see `at`).
+    """
+
+    def __init__(self, message: str, *, file: str | None = None) -> None:
+        super().__init__(message)
+        self.file = file
 
 
 class OptionError(FeederError):
@@ -53,7 +60,7 @@ def at(path: Path | str, message: str, *, row: int | None = None, column: str | 
         where += f", row {row}"
     if column is not None:
         where += f", column '{column}'"
-    return InputError(f"{where}: {message}")
+    return InputError(f"{where}: {message}", file=Path(path).name)
 
 
 def first_bad_row(

@@ -272,3 +272,23 @@ def test_the_web_app_refuses_weights_that_overflow_the_objective() -> None:
 
     with pytest.raises(OptionError, match=r"--balance 1e\+308 is beyond any sensible setting"):
         parse_design_request({"balance": 1e308}, load_district(sample_path()))
+
+
+# Messages: a plan or lock file's error said to run `feeder check` (which reads neither), and a
+# workbook passed as --plan was said to have "a .csv name".
+
+
+def test_only_district_files_send_the_planner_to_feeder_check(capsys, tmp_path, lcps_path) -> None:
+    plan = tmp_path / "plan.csv"
+    ids = load_district(lcps_path).ids
+    plan.write_text("school_id,portfolio\n" + "".join(f"{school},P\n" for school in [*ids, ids[0]]))
+    line = one_error_line(capsys, "score", lcps_path, "--plan", plan)
+    assert line.startswith("error: plan.csv, row 92, column 'school_id'") and "feeder check" not in line
+    assert "feeder check" not in one_error_line(capsys, "score", lcps_path)  # no portfolio column: no file
+    workbook = tmp_path / "plan.xlsx"
+    pd.DataFrame({"school_id": ids, "portfolio": "P"}).to_excel(workbook, index=False)
+    line = one_error_line(capsys, "score", lcps_path, "--plan", workbook)
+    assert line == (
+        "error: plan.xlsx: this is an Excel workbook where a CSV table is expected; open it and save it as "
+        "'CSV UTF-8'"
+    )

@@ -69,7 +69,8 @@ def decoded(path: Path) -> str:
         except UnicodeDecodeError:
             raise at(path, "unreadable UTF-16 text; save it as CSV UTF-8") from None
     if data.startswith(WORKBOOK_SIGNATURES):
-        raise at(path, "this is an Excel workbook with a .csv name; open it and save it as 'CSV UTF-8'")
+        named = "with a .csv name" if path.suffix.lower() == ".csv" else "where a CSV table is expected"
+        raise at(path, f"this is an Excel workbook {named}; open it and save it as 'CSV UTF-8'")
     if b"\x00" in data:
         row = data[: data.index(b"\x00")].count(b"\n") + 1
         raise at(path, "this is not a text file (it holds NUL bytes); export the table as CSV UTF-8", row=row)
