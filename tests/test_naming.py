@@ -87,3 +87,33 @@ def test_design_names_from_another_plan(tmp_path, lcps_path) -> None:
         if count > (labels == name).sum() / 2 and count > (reference == source).sum() / 2 and not rivals:
             assert name == source
     assert Plan.from_csv(load_district(lcps_path), second / "portfolios.csv").violations() == []
+
+
+def test_names_from_is_read_before_the_search(tmp_path, lcps_path, monkeypatch, capsys) -> None:
+    """A broken --names-from file is refused before any search time is spent (and what reading
+    it warns about is shown with the district's warnings)."""
+    import feeder.commands.design as design_command
+
+    schools = pd.read_csv(lcps_path / "schools.csv", dtype=str)
+    names = pd.DataFrame(
+        {"school_id": schools["school_id"], "portfolio": "Area " + schools["region"].fillna("")}
+    )
+    broken = names.iloc[1:]
+    broken.to_csv(tmp_path / "broken.csv", index=False)
+
+    def no_search(*args, **kwargs):
+        raise AssertionError("the search ran before --names-from was read")
+
+    monkeypatch.setattr(design_command, "run_design", no_search)
+    code = main(
+        [
+            "design",
+            str(lcps_path),
+            "--out",
+            str(tmp_path / "out"),
+            "--names-from",
+            str(tmp_path / "broken.csv"),
+        ]
+    )
+    assert code == 2
+    assert "have no portfolio" in capsys.readouterr().err

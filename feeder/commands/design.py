@@ -125,6 +125,8 @@ def design(
     keep = finish_reserve(clock.elapsed())
     if lock is not None:
         spec = replace(spec, locks=read_locks(lock, district=loaded))
+    # read before the search: a bad file is refused at once, and its warnings are shown with the district's
+    reference = Plan.from_csv(loaded, names_from).labels if names_from is not None else None
     show_warnings(loaded.warnings)
     weights = align_weight * pathway_weights(loaded) if align_weight > 0 else None
     search_limit = clock.for_stage(keep=keep, share=0.5 if exact else 1.0)  # --exact: half for the proof
@@ -150,8 +152,7 @@ def design(
             "bound_ignoring_contiguity": certificate.free_bound,
             "status_ignoring_contiguity": certificate.free_status,
         }
-    if names_from is not None:
-        reference = Plan.from_csv(loaded, names_from).labels
+    if reference is not None:
         plan = replace(plan, labels=renamed(loaded, plan.labels, reference=reference))
     card = with_flows_source(plan.score(cohesion_bound=bound), loaded)
     files = plan_files(plan, card)
