@@ -101,11 +101,13 @@ def best_partition(
     """Columns of the best exact cover found (None if none): maximise the summed scores."""
     n, m = incidence.shape
     highs = highspy._Highs()  # type: ignore[attr-defined]  # highspy.Highs() prints a banner
-    # no "threads" option: HiGHS refuses to run when it differs from the process's first solve's
-    # (the exact mode's); its branch and bound is serial, so the seed and node limit decide the result
+    # one thread: a child forked after the parent ran HiGHS (alternatives designs in worker
+    # processes) hangs waiting on scheduler threads it does not have; the exact mode's default
+    # (threads 0) accepts the scheduler this starts. Seed and node limit decide the result.
     options: dict[str, bool | int | float] = {
         "output_flag": False,
         "random_seed": SEED,
+        "threads": 1,
         "mip_max_nodes": NODES,
     }
     if budget.deadline is not None:  # the --time-limit safety cap only
