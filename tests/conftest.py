@@ -41,3 +41,11 @@ def make_district(tmp_path_factory: pytest.TempPathFactory) -> MakeDistrict:
         return folder
 
     return make
+
+
+@pytest.fixture(scope="module")
+def fresh_folder(tmp_path_factory: pytest.TempPathFactory) -> Callable[[], Path]:
+    """A new folder path per call: hypothesis runs a test many times, each with its own district."""
+    root = tmp_path_factory.mktemp("generated")
+    counter = iter(range(10**6))
+    return lambda: root / f"d{next(counter)}"

@@ -50,13 +50,6 @@ def connected(block, members: np.ndarray) -> bool:
     return len(seen) == len(inside)
 
 
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory: pytest.TempPathFactory):
-    root = tmp_path_factory.mktemp("elite")
-    counter = iter(range(10**6))
-    return lambda: root / f"d{next(counter)}"
-
-
 @SETTINGS
 @given(
     n=st.integers(40, 90),
@@ -66,12 +59,12 @@ def folder(tmp_path_factory: pytest.TempPathFactory):
     max_high=st.none() | st.integers(2, 4),
     design_seed=st.integers(0, 3),
 )
-def test_polish_never_loses_and_keeps_limits(folder, n, seed, min_size, spread, max_high, design_seed):
+def test_polish_never_loses_and_keeps_limits(fresh_folder, n, seed, min_size, spread, max_high, design_seed):
     try:
         generated = generate_district(n, seed, n_regions=1)
     except ValueError:
         assume(False)
-    district = load_district(write_district(folder(), *generated))
+    district = load_district(write_district(fresh_folder(), *generated))
     spec = DesignSpec(min_size=min_size, max_size=min_size + spread, max_high_schools=max_high)
     tasks = whole_district_tasks(district, spec, design_seed, restarts=3)
     try:

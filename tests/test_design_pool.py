@@ -97,13 +97,6 @@ def test_recombination_mixes_two_damaged_plans_back_into_the_original(lcps_path)
     assert not recombine_pool(state, pool, Budget(None))  # nothing better is left in the pool
 
 
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory: pytest.TempPathFactory):
-    root = tmp_path_factory.mktemp("pool")
-    counter = iter(range(10**6))
-    return lambda: root / f"d{next(counter)}"
-
-
 @SETTINGS
 @given(
     n=st.integers(40, 90),
@@ -115,13 +108,13 @@ def folder(tmp_path_factory: pytest.TempPathFactory):
     design_seed=st.integers(0, 3),
 )
 def test_recombination_never_loses_and_keeps_limits(
-    folder, n, seed, min_size, spread, max_high, fixed, design_seed
+    fresh_folder, n, seed, min_size, spread, max_high, fixed, design_seed
 ):
     try:
         generated = generate_district(n, seed, n_regions=1)
     except ValueError:
         assume(False)
-    district = load_district(write_district(folder(), *generated))
+    district = load_district(write_district(fresh_folder(), *generated))
     spec = DesignSpec(min_size=min_size, max_size=min_size + spread, max_high_schools=max_high)
     block, weights = whole_block(district, spec)
     k = -(-n // (min_size + spread)) + 1 if fixed else None

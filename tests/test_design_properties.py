@@ -4,7 +4,6 @@ a plan meeting every hard constraint or refuses in one line — never a wrong pl
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from synthetic import generate_district, write_district
@@ -23,14 +22,6 @@ SETTINGS = settings(
 )
 
 
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory: pytest.TempPathFactory):
-    """A fresh folder per generated district (hypothesis calls the test many times)."""
-    root = tmp_path_factory.mktemp("generated")
-    counter = iter(range(10**6))
-    return lambda: root / f"d{next(counter)}"
-
-
 @SETTINGS
 @given(
     n=st.integers(10, 110),
@@ -44,13 +35,13 @@ def folder(tmp_path_factory: pytest.TempPathFactory):
     design_seed=st.integers(0, 3),
 )
 def test_plans_keep_every_hard_constraint(
-    folder, n, seed, regions, min_size, spread, k, within_region, contiguous, design_seed
+    fresh_folder, n, seed, regions, min_size, spread, k, within_region, contiguous, design_seed
 ):
     try:
         generated = generate_district(n, seed, n_regions=regions)
     except ValueError:  # the generator needs at least 10 schools in every region
         assume(False)
-    district = load_district(write_district(folder(), *generated))
+    district = load_district(write_district(fresh_folder(), *generated))
     max_size = min_size + spread
     try:
         plan = design(
@@ -83,8 +74,8 @@ def test_plans_keep_every_hard_constraint(
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(n=st.integers(30, 90), seed=st.integers(0, 1000), design_seed=st.integers(0, 5))
-def test_same_seed_same_plan(folder, n, seed, design_seed):
-    district = load_district(write_district(folder(), *generate_district(n, seed)))
+def test_same_seed_same_plan(fresh_folder, n, seed, design_seed):
+    district = load_district(write_district(fresh_folder(), *generate_district(n, seed)))
     first = design(district, seed=design_seed, effort=TWO_STARTS, jobs=1)
     second = design(district, seed=design_seed, effort=TWO_STARTS, jobs=2)
     assert first.labels.tolist() == second.labels.tolist()
