@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import signal
 import sys
+import time
 import typing
 from typing import Any
 
@@ -35,6 +36,10 @@ def main(argv: list[str] | None = None) -> int:
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when SIGINT is ignored
         signal.signal(signal.SIGINT, CtrlC.handler)
     try:
+        if argv is None:  # typed at a shell: --time-limit counts from the process's start
+            from feeder.clock import process_age, process_started
+
+            process_started.set(time.monotonic() - process_age())
         return run(sys.argv[1:] if argv is None else list(argv))
     except KeyboardInterrupt:
         print(INTERRUPTED, file=sys.stderr)

@@ -4,6 +4,9 @@ district and keeping time back to score and write the plan."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -101,3 +104,25 @@ def test_exact_gets_the_time_the_search_leaves(lcps_path: Path, tmp_path: Path, 
     assert search is not None and exact is not None
     assert search <= 20
     assert exact <= 40 - clock.FINISH_FLOOR - (called["exact"] - called["search"])
+
+
+def test_a_shell_command_counts_from_the_process_start() -> None:
+    """Starting Python and importing the libraries count toward --time-limit: the clock of a
+    command typed at a shell starts with the process, not when the command's code runs."""
+    token = clock.process_started.set(time.monotonic() - 10.0)
+    try:
+        assert Clock.start(30.0).for_stage(keep=0.0) <= 20.0
+    finally:
+        clock.process_started.reset(token)
+    assert Clock.start(30.0).for_stage(keep=0.0) > 29.0
+
+
+def test_process_age_counts_from_the_process_start() -> None:
+    script = "import time; time.sleep(1.5); from feeder.clock import process_age; print(process_age())"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    age = float(
+        subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
+        ).stdout
+    )
+    assert 1.5 <= age < 120
