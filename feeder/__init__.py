@@ -22,10 +22,13 @@ try:
     from feeder.plan import Plan, Provenance
     from feeder.spec import DesignSpec
 except KeyboardInterrupt:  # Ctrl-C while the libraries load: one line and exit 130, as anywhere else
+    import os
     import sys
 
-    print("interrupted: nothing was written", file=sys.stderr)
-    raise SystemExit(130) from None
+    print("interrupted: nothing was written", file=sys.stderr, flush=True)
+    # Not SystemExit: when the interrupt landed inside a library's C initialisation, the
+    # interpreter would still end by re-raising SIGINT (exit status -2 instead of 130).
+    os._exit(130)
 
 __all__ = [
     "DesignSpec",
