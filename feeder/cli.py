@@ -7,6 +7,7 @@ code 130: that is why nothing but the standard library is imported at the top of
 from __future__ import annotations
 
 import math
+import os
 import signal
 import sys
 import time
@@ -40,10 +41,21 @@ def main(argv: list[str] | None = None) -> int:
             from feeder.clock import process_age, process_started
 
             process_started.set(time.monotonic() - process_age())
-        return run(sys.argv[1:] if argv is None else list(argv))
+        code = run(sys.argv[1:] if argv is None else list(argv))
     except KeyboardInterrupt:
-        print(INTERRUPTED, file=sys.stderr)
-        return INTERRUPTED_CODE
+        print(INTERRUPTED, file=sys.stderr, flush=True)
+        if argv is None:
+            # Everything has unwound (worker pools stopped, publications whole). Exit now: after an
+            # interrupt inside the libraries' C code the interpreter may end by re-raising SIGINT,
+            # which turns 130 into a kill (-2).
+            sys.stdout.flush()
+            os._exit(INTERRUPTED_CODE)
+        code = INTERRUPTED_CODE
+    if argv is None:
+        # The command is over: a Ctrl-C while the interpreter shuts down (Python then restores
+        # SIGINT's default action, unless it is ignored) must not turn the exit code into a kill.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return code
 
 
 def run(argv: list[str]) -> int:
