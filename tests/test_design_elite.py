@@ -50,22 +50,41 @@ def connected(block, members: np.ndarray) -> bool:
     return len(seen) == len(inside)
 
 
-@SETTINGS
-@given(
-    n=st.integers(40, 90),
-    seed=st.integers(0, 10_000),
-    min_size=st.integers(4, 8),
-    spread=st.integers(4, 10),
-    max_high=st.none() | st.integers(2, 4),
-    design_seed=st.integers(0, 3),
-)
-def test_polish_never_loses_and_keeps_limits(fresh_folder, n, seed, min_size, spread, max_high, design_seed):
+# Generated one-region districts with tight sizes and high-school caps, shared by the phases
+# that run after the restarts (elite.py, pool.py).
+GENERATED = {
+    "n": st.integers(40, 90),
+    "seed": st.integers(0, 10_000),
+    "min_size": st.integers(4, 8),
+    "spread": st.integers(4, 10),
+    "max_high": st.none() | st.integers(2, 4),
+    "design_seed": st.integers(0, 3),
+}
+
+
+def generated_problem(folder, n: int, seed: int, min_size: int, spread: int, max_high: int | None):
+    """A generated district (skipped when the generator cannot make one) and its spec."""
     try:
         generated = generate_district(n, seed, n_regions=1)
     except ValueError:
         assume(False)
-    district = load_district(write_district(fresh_folder(), *generated))
-    spec = DesignSpec(min_size=min_size, max_size=min_size + spread, max_high_schools=max_high)
+    district = load_district(write_district(folder, *generated))
+    return district, DesignSpec(min_size=min_size, max_size=min_size + spread, max_high_schools=max_high)
+
+
+def assert_within_limits(block, state: State, part: np.ndarray, min_size: int, max_size: int) -> None:
+    """Every portfolio in the size range, connected, and within the block's caps and locks."""
+    for p in np.unique(part):
+        members = np.flatnonzero(part == p)
+        assert min_size <= len(members) <= max_size
+        assert connected(block, members)
+    assert block.limits.fits(state.stats[np.array(state.alive)]).all()
+
+
+@SETTINGS
+@given(**GENERATED)
+def test_polish_never_loses_and_keeps_limits(fresh_folder, n, seed, min_size, spread, max_high, design_seed):
+    district, spec = generated_problem(fresh_folder(), n, seed, min_size, spread, max_high)
     tasks = whole_district_tasks(district, spec, design_seed, restarts=3)
     try:
         outcomes = run_tasks(tasks, jobs=1)
@@ -77,11 +96,7 @@ def test_polish_never_loses_and_keeps_limits(fresh_folder, n, seed, min_size, sp
     block = tasks[0].block
     state = State(block, polished.part, fixed_k=False, weights=tasks[0].weights)
     assert state.value() == pytest.approx(polished.value, abs=1e-9)
-    for p in np.unique(polished.part):
-        members = np.flatnonzero(polished.part == p)
-        assert min_size <= len(members) <= min_size + spread
-        assert connected(block, members)
-    assert block.limits.fits(state.stats[np.array(state.alive)]).all()
+    assert_within_limits(block, state, polished.part, min_size, min_size + spread)
 
 
 def test_polish_raises_unsearched_loudoun_starts_deterministically(lcps_path):

@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from synthetic import generate_district, write_district
-from test_design_elite import connected
+from test_design_elite import GENERATED, assert_within_limits, connected, generated_problem
 
 from feeder.design.designer import school_groups
 from feeder.design.effort import Effort
@@ -98,24 +97,11 @@ def test_recombination_mixes_two_damaged_plans_back_into_the_original(lcps_path)
 
 
 @SETTINGS
-@given(
-    n=st.integers(40, 90),
-    seed=st.integers(0, 10_000),
-    min_size=st.integers(4, 8),
-    spread=st.integers(4, 10),
-    max_high=st.none() | st.integers(2, 4),
-    fixed=st.booleans(),
-    design_seed=st.integers(0, 3),
-)
+@given(**GENERATED, fixed=st.booleans())
 def test_recombination_never_loses_and_keeps_limits(
     fresh_folder, n, seed, min_size, spread, max_high, fixed, design_seed
 ):
-    try:
-        generated = generate_district(n, seed, n_regions=1)
-    except ValueError:
-        assume(False)
-    district = load_district(write_district(fresh_folder(), *generated))
-    spec = DesignSpec(min_size=min_size, max_size=min_size + spread, max_high_schools=max_high)
+    district, spec = generated_problem(fresh_folder(), n, seed, min_size, spread, max_high)
     block, weights = whole_block(district, spec)
     k = -(-n // (min_size + spread)) + 1 if fixed else None
     assume(k is None or k * min_size <= n)
@@ -135,8 +121,4 @@ def test_recombination_never_loses_and_keeps_limits(
     assert State(block, part, fixed_k=k is not None, weights=weights).value() == pytest.approx(state.value())
     if k is not None:
         assert int(part.max()) + 1 == k
-    for p in np.unique(part):
-        members = np.flatnonzero(part == p)
-        assert min_size <= len(members) <= min_size + spread
-        assert connected(block, members)
-    assert block.limits.fits(state.stats[np.array(state.alive)]).all()
+    assert_within_limits(block, state, part, min_size, min_size + spread)

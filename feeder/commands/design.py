@@ -44,7 +44,7 @@ from feeder.design.naming import renamed
 from feeder.district import load_district
 from feeder.errors import OptionError
 from feeder.io.output import write_files
-from feeder.io.plan_tables import summary_csv
+from feeder.io.plan_tables import summary_csv, summary_table
 from feeder.io.workbook import plan_workbook
 from feeder.plan import Plan, scorecard_json
 from feeder.privacy import with_min_cell
@@ -168,10 +168,11 @@ def design(
 
 def plan_files(plan: Plan, card: dict) -> dict[str, str | bytes]:
     """The files a designed plan is shared as (shared with `feeder run`)."""
+    summary = summary_table(plan)  # one table for summary.csv and the workbook's sheet
     return {
         "portfolios.csv": plan.to_csv(),
-        "summary.csv": summary_csv(plan),
-        "plan.xlsx": plan_workbook(plan),
+        "summary.csv": summary_csv(plan, summary=summary),
+        "plan.xlsx": plan_workbook(plan, summary=summary),
         "portfolios.geojson": plan.to_geojson(),
         "scorecard.json": scorecard_json(card),
     }

@@ -151,7 +151,8 @@ def table_csv(table: pd.DataFrame) -> str:
     return table.to_csv(index=False, lineterminator="\n")
 
 
-def summary_csv(plan: Plan) -> str:
-    """summary.csv; when flows are estimated its first line says so (a `#` line: read with comment='#')."""
+def summary_csv(plan: Plan, *, summary: pd.DataFrame | None = None) -> str:
+    """summary.csv (from `summary`, the plan's summary_table, when already made); when flows are
+    estimated its first line says so (a `#` line: read with comment='#')."""
     note = estimate_note(plan.district)
-    return (f"# {note}\n" if note else "") + table_csv(summary_table(plan))
+    return (f"# {note}\n" if note else "") + table_csv(summary_table(plan) if summary is None else summary)

@@ -28,13 +28,15 @@ TEXT_COLUMNS = ("school_id", "portfolio", "meeting_site_id", "region")
 MODIFIED = re.compile(rb"<dcterms:modified([^>]*)>[^<]*</dcterms:modified>")
 
 
-def plan_workbook(plan: Plan) -> bytes:
-    """The workbook's bytes: `about` (first when flows are estimated), `portfolios`, `summary`."""
+def plan_workbook(plan: Plan, *, summary: pd.DataFrame | None = None) -> bytes:
+    """The workbook's bytes: `about` (first when flows are estimated), `portfolios`, `summary`
+    (`summary`: the plan's summary_table, when already made)."""
     book = Workbook()
     about = book.active
     about.title = "about"
     add_about(about, plan)
-    for title, table in (("portfolios", portfolios_table(plan)), ("summary", summary_table(plan))):
+    summary = summary_table(plan) if summary is None else summary
+    for title, table in (("portfolios", portfolios_table(plan)), ("summary", summary)):
         add_table(book.create_sheet(title), table)
     if estimate_note(plan.district) is None:
         book.move_sheet("about", offset=len(book.sheetnames) - 1)
