@@ -14,6 +14,12 @@ structure real feeder patterns have:
   The harder kind of district (``choice_share``, e.g. 5-14 %) also sends a share of each
   cohort to a school that is none of its nearest ones (magnets, choice, transfers), anywhere
   in the district: its feeder patterns are less clean, as in big-city districts;
+- a city with charter schools (``charter_share``, e.g. 0.4 of all schools): charters of every
+  level stand in the neighbourhoods, smaller than district schools, and draw a share of each
+  leaving cohort (``charter_pull``, e.g. 30-60 %) over several nearby charters, nearer ones
+  more; a charter's own leavers mostly go on to charters. Written with
+  ``--charters-outside``, the charters are left out and their students leave to ``OUT``
+  (observed flows of a district that loses half of each cohort to charters);
 - a spatially smooth ``need_index`` in 0-1, program tags that continue along some feeder
   chains and break along others, and today's plan: portfolios of 12-24 schools of one level.
 
@@ -61,6 +67,11 @@ KINDS = pd.DataFrame(
 ELEMENTARY, MIDDLE, HIGH, K8, SECONDARY = range(len(KINDS))
 LAYERS = {0: "elementary", 6: "middle", 9: "high"}  # attendance-zone layer by entry grade
 
+CHARTER_MIX = np.array([0.35, 0.20, 0.25, 0.10, 0.10])  # charters by KINDS row
+CHARTER_SIZE = 0.5  # a charter's median enrollment relative to a district school of its kind
+CHARTER_CHOICES = 8  # nearest charters a cohort's charter share spreads over
+CHARTER_REACH_KM = 3.0  # distance over which a charter's draw falls by a factor e
+CHARTER_LOYALTY = (0.6, 0.9)  # share of a charter's leavers going on to a charter
 MIN_REGION_SCHOOLS = 10  # enough for at least one middle and one high school
 SCHOOLS_PER_REGION = 160  # default region size, about a Local District's
 NEIGHBOURHOOD_SCHOOLS = 10  # sites cluster in neighbourhoods of about this many schools
@@ -192,6 +203,8 @@ def generate_district(
     dominant_share: tuple[float, float] = (0.70, 0.90),
     need_mean: float = 0.5,
     choice_share: tuple[float, float] = (0.0, 0.0),
+    charter_share: float = 0.0,
+    charter_pull: tuple[float, float] = (0.3, 0.6),
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return (schools, flows) of a synthetic district in FORMAT.md columns.
 
@@ -212,6 +225,9 @@ def generate_district(
     need_mean: district mean of ``need_index`` (0-1).
     choice_share: range of the share of the staying cohort that goes to a random school that
         is none of the nearest ones (default none: every draw stays as without it).
+    charter_share: share of the n_schools that are charter schools (``charter`` column Y);
+        their draws come from a second Generator, so without charters nothing changes.
+    charter_pull: range of the share of a district school's leaving cohort going to charters.
     """
     rng = np.random.default_rng(seed)
     if regions is None:
@@ -223,7 +239,8 @@ def generate_district(
         plane = Plane(centre.y, centre.x)
         areas = {name: plane.to_km(polygon) for name, polygon in regions.items()}
     weights = [region_weights[name] if region_weights else area.area for name, area in areas.items()]
-    sizes = apportion(n_schools, np.asarray(weights, dtype=float))
+    n_charters = round(charter_share * n_schools)
+    sizes = apportion(n_schools - n_charters, np.asarray(weights, dtype=float))
     if sizes.min() < MIN_REGION_SCHOOLS:
         raise ValueError(f"{n_schools} schools in {len(sizes)} regions: each needs at least 10")
     parts = [
@@ -232,19 +249,33 @@ def generate_district(
     kinds = np.concatenate([kind for kind, _ in parts])
     xy = np.vstack([sites for _, sites in parts])
     region = np.repeat(list(areas), sizes)
+    charter = np.zeros(len(kinds), dtype=bool)
+    charter_rng = np.random.default_rng([seed, 1])
+    if n_charters:
+        kinds, xy, region, charter = add_charters(kinds, xy, region, areas, n_charters, charter_rng)
     grade_lo = KINDS["grade_lo"].to_numpy()[kinds]
     grade_lo[np.isin(kinds, [ELEMENTARY, K8]) & (rng.random(len(kinds)) < TK_SHARE)] = -1
     median = KINDS["median_enrollment"].to_numpy()[kinds]
+    median = np.where(charter, CHARTER_SIZE * median, median)
     size = np.rint(median * rng.lognormal(0.0, ENROLLMENT_SIGMA, len(kinds)))
     enrollment = np.maximum(size, MIN_ENROLLMENT).astype(int)
     flows, dominant = transition_flows(
-        xy, kinds, grade_lo, region, enrollment, rng, leave_share, dominant_share, choice_share
+        xy,
+        kinds,
+        grade_lo,
+        region,
+        enrollment,
+        rng,
+        leave_share,
+        dominant_share,
+        choice_share,
+        Charters(charter, charter_pull, charter_rng),
     )
     lonlat = plane.degrees(xy)
     schools = pd.DataFrame(
         {
             "school_id": school_codes(len(kinds), rng),
-            "name": school_names(kinds, rng),
+            "name": school_names(kinds, rng, charter),
             "level": KINDS["level"].to_numpy()[kinds],
             "grade_lo": grade_lo,
             "grade_hi": KINDS["grade_hi"].to_numpy()[kinds],
@@ -259,6 +290,8 @@ def generate_district(
             "principal": people(len(kinds), rng),
         }
     )
+    if n_charters:
+        schools["charter"] = np.where(charter, "Y", "N")
     ids = np.append(schools["school_id"].to_numpy(), OUTSIDE)
     flows = pd.DataFrame(
         {"from_id": ids[flows["from"]], "to_id": ids[flows["to"]], "students": flows["students"]}
@@ -267,6 +300,30 @@ def generate_district(
     return (
         schools.iloc[order].reset_index(drop=True),
         flows.sort_values(["from_id", "to_id"], kind="stable").reset_index(drop=True),
+    )
+
+
+def add_charters(
+    kinds: np.ndarray,
+    xy: np.ndarray,
+    region: np.ndarray,
+    areas: Mapping[str, BaseGeometry],
+    n_charters: int,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Append n_charters charter schools (CHARTER_MIX of kinds) on neighbourhood sites of the
+    regions, each in the region of its nearest district school; returns kinds, xy, region and
+    the charter mask."""
+    area = shapely.union_all(list(areas.values()))
+    sites = clustered_points(area, n_charters, rng)
+    charter_kinds = np.repeat(np.arange(len(KINDS)), apportion(n_charters, CHARTER_MIX))
+    nearest = cKDTree(xy).query(sites)[1]
+    charter = np.concatenate([np.zeros(len(kinds), dtype=bool), np.ones(n_charters, dtype=bool)])
+    return (
+        np.concatenate([kinds, charter_kinds]),
+        np.vstack([xy, sites]),
+        np.concatenate([region, region[nearest]]),
+        charter,
     )
 
 
@@ -380,6 +437,16 @@ def share_campuses(sites: np.ndarray, share: float, rng: np.random.Generator) ->
     return sites
 
 
+@dataclass(frozen=True)
+class Charters:
+    """Which schools are charters, the share of a district cohort they draw, and the Generator
+    of their draws (separate, so that a district without charters is drawn as before)."""
+
+    mask: np.ndarray
+    pull: tuple[float, float]
+    rng: np.random.Generator
+
+
 def transition_flows(
     xy: np.ndarray,
     kinds: np.ndarray,
@@ -390,21 +457,29 @@ def transition_flows(
     leave_share: tuple[float, float],
     dominant_share: tuple[float, float],
     choice_share: tuple[float, float] = (0.0, 0.0),
+    charters: Charters | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Flows (from, to, students; to = -1 for OUT) at grades 5->6 and 8->9, and each sender's
     dominant receiver (-1 for schools that send nobody).
 
-    A school ending at grade g sends to schools students enter at g + 1 (grade_lo = g + 1),
-    nearest first, a receiver in another region counting CROSS_REGION_PENALTY times farther;
-    with choice_share, part of the cohort goes to a random receiver that is none of those.
+    A school ending at grade g sends to district schools students enter at g + 1 (grade_lo =
+    g + 1), nearest first, a receiver in another region counting CROSS_REGION_PENALTY times
+    farther; with choice_share, part of the cohort goes to a random receiver that is none of
+    those; with charters, a share first goes to nearby charters (charter_choices).
     """
     grade_hi = KINDS["grade_hi"].to_numpy()[kinds]
     entry = np.maximum(grade_lo, 0)
+    charter = np.zeros(len(xy), dtype=bool) if charters is None else charters.mask
     frames, dominant = [], np.full(len(xy), -1)
     for exit_grade in (5, 8):
         senders = np.flatnonzero(grade_hi == exit_grade)
-        receivers = np.flatnonzero(entry == exit_grade + 1)
+        receivers = np.flatnonzero((entry == exit_grade + 1) & ~charter)
         cohort = enrollment[senders] / (exit_grade - grade_lo[senders] + 1)
+        chosen = np.flatnonzero((entry == exit_grade + 1) & charter)
+        if charters is not None and len(chosen):
+            to_charters = charter_choices(xy, senders, chosen, cohort, charter[senders], charters)
+            frames.append(to_charters)
+            cohort = cohort - to_charters.groupby("from")["students"].sum().reindex(senders).to_numpy()
         sent, dominant[senders] = send_cohorts(
             xy, senders, receivers, region, cohort, rng, leave_share, dominant_share, choice_share
         )
@@ -451,6 +526,28 @@ def send_cohorts(
     frames.append(pd.DataFrame({"from": repeated, "to": ranked.ravel(), "students": staying.ravel()}))
     frames.append(pd.DataFrame({"from": senders, "to": -1, "students": np.rint(cohort * leaving)}))
     return frames, ranked[:, 0]
+
+
+def charter_choices(
+    xy: np.ndarray,
+    senders: np.ndarray,
+    chosen: np.ndarray,
+    cohort: np.ndarray,
+    from_charter: np.ndarray,
+    charters: Charters,
+) -> pd.DataFrame:
+    """Each sender's students choosing charters (charters.pull of a district cohort,
+    CHARTER_LOYALTY of a charter's), spread over its CHARTER_CHOICES nearest charters, a
+    charter's draw falling with distance (CHARTER_REACH_KM) and varying from charter to charter."""
+    rng = charters.rng
+    k = min(CHARTER_CHOICES, len(chosen))
+    distance, near = cKDTree(xy[chosen]).query(xy[senders], k=list(range(1, k + 1)))
+    appeal = np.exp(-distance / CHARTER_REACH_KM) * rng.gamma(1.0, 1.0, distance.shape)
+    pull = np.where(
+        from_charter, rng.uniform(*CHARTER_LOYALTY, len(senders)), rng.uniform(*charters.pull, len(senders))
+    )
+    students = np.rint((cohort * pull)[:, None] * appeal / appeal.sum(axis=1, keepdims=True))
+    return pd.DataFrame({"from": senders.repeat(k), "to": chosen[near].ravel(), "students": students.ravel()})
 
 
 def far_receivers(ranked: np.ndarray, receivers: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -575,15 +672,19 @@ def school_codes(n: int, rng: np.random.Generator) -> np.ndarray:
     return np.char.zfill(codes.astype(str), width).astype(object)
 
 
-def school_names(kinds: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """'<street or person> <suffix>' names, distinct within a kind until the curated names run
-    out (then invented people's names, then repeats)."""
+def school_names(kinds: np.ndarray, rng: np.random.Generator, charter: np.ndarray) -> np.ndarray:
+    """'<street or person> <suffix>' names ('<...> Charter <suffix>' for charters), distinct
+    within a kind until the curated names run out (then invented people's names, then repeats)."""
     names = np.empty(len(kinds), dtype=object)
     invented = [f"{first} {last}" for first in FIRST_NAMES for last in LAST_NAMES]
     for kind, suffix in enumerate(KINDS["suffix"]):
         members = np.flatnonzero(kinds == kind)
         pool = np.concatenate([rng.permutation(STREETS + PEOPLE + NUMBERED), rng.permutation(invented)])
-        names[members] = [f"{base} {suffix}" for base in np.resize(pool, len(members))]
+        bases = np.resize(pool, len(members))
+        names[members] = [
+            f"{base} {'Charter ' if chartered else ''}{suffix}"
+            for base, chartered in zip(bases, charter[members], strict=True)
+        ]
     return names
 
 
@@ -682,6 +783,16 @@ def voronoi_cells(sites: np.ndarray, area: BaseGeometry) -> np.ndarray:
     return shapely.intersection(matched, area)
 
 
+def without_charters(schools: pd.DataFrame, flows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The district as it sees itself: charters left out, students choosing them leave to OUT."""
+    district = schools[schools["charter"] == "N"].drop(columns="charter").reset_index(drop=True)
+    kept = set(district["school_id"])
+    flows = flows[flows["from_id"].isin(kept)]
+    flows = flows.assign(to_id=flows["to_id"].where(flows["to_id"].isin(kept), OUTSIDE))
+    flows = flows.groupby(["from_id", "to_id"], as_index=False, sort=True)["students"].sum()
+    return district, flows
+
+
 def write_district(
     folder: str | Path,
     schools: pd.DataFrame,
@@ -719,11 +830,37 @@ def main(argv: list[str] | None = None) -> None:
         metavar=("LO", "HI"),
         help="harder district: share of each cohort choosing a non-nearest school, e.g. 0.05 0.14",
     )
+    parser.add_argument(
+        "--charter-share",
+        type=float,
+        default=0.0,
+        help="city with charter schools: their share of the schools, e.g. 0.4 (default none)",
+    )
+    parser.add_argument(
+        "--charter-pull",
+        type=float,
+        nargs=2,
+        default=(0.3, 0.6),
+        metavar=("LO", "HI"),
+        help="share of each district cohort choosing charters (default 0.3 0.6)",
+    )
+    parser.add_argument(
+        "--charters-outside",
+        action="store_true",
+        help="leave the charters out: students choosing them leave to OUT",
+    )
     parser.add_argument("--no-boundaries", action="store_true", help="skip boundaries.geojson")
     args = parser.parse_args(argv)
     schools, flows = generate_district(
-        args.schools, args.seed, n_regions=args.regions, choice_share=tuple(args.choice_share)
+        args.schools,
+        args.seed,
+        n_regions=args.regions,
+        choice_share=tuple(args.choice_share),
+        charter_share=args.charter_share,
+        charter_pull=tuple(args.charter_pull),
     )
+    if args.charters_outside and "charter" in schools:
+        schools, flows = without_charters(schools, flows)
     boundaries = None if args.no_boundaries else generate_boundaries(schools)
     folder = write_district(args.out, schools, flows, boundaries)
     print(f"wrote {len(schools)} schools and {len(flows)} flows to {folder}")

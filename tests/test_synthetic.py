@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.spatial import cKDTree
-from synthetic import CANDIDATES, generate_district, write_district
+from synthetic import CANDIDATES, generate_district, without_charters, write_district
 
 from feeder import load_district
 
@@ -95,3 +95,31 @@ def test_harder_districts_send_a_share_of_each_cohort_past_the_nearest_schools()
     # Measured: 0.092 (the random school is sometimes one of the nearest after all).
     assert 0.06 <= share_beyond_nearest(schools, harder) <= 0.14
     assert not harder.duplicated(["from_id", "to_id"]).any()
+
+
+def test_charter_cities_lose_about_the_pulled_share_of_each_district_cohort() -> None:
+    schools, flows = generate_district(183, seed=1, charter_share=0.4, charter_pull=(0.3, 0.6))
+    charter = schools.set_index("school_id")["charter"] == "Y"
+    assert charter.sum() == round(0.4 * 183)
+    assert set(schools.loc[schools["charter"] == "Y", "level"]) == {"elementary", "middle", "high", "span"}
+    sent = flows[flows["to_id"] != "OUT"]
+    from_district = sent[~sent["from_id"].map(charter)]
+    to_charters = from_district["to_id"].map(charter)
+    share = from_district.loc[to_charters, "students"].sum() / from_district["students"].sum()
+    # Measured 0.49: 30-60 % of those who stay in the city, OUT excluded.
+    assert 0.4 <= share <= 0.6
+    # each district school's charter students spread over several charters, as observed flows do
+    assert from_district[to_charters].groupby("from_id").size().median() >= 4
+
+
+def test_charters_left_outside_become_students_leaving_the_district() -> None:
+    schools, flows = generate_district(183, seed=1, charter_share=0.4)
+    district, kept = without_charters(schools, flows)
+    assert "charter" not in district and len(district) == (schools["charter"] == "N").sum()
+    ids = set(district["school_id"])
+    assert set(kept["from_id"]) <= ids and set(kept["to_id"]) <= ids | {"OUT"}
+    sent_before = flows[flows["from_id"].isin(ids)]["students"].sum()
+    assert kept["students"].sum() == sent_before, "every student of a district school still counted"
+    assert not kept.duplicated(["from_id", "to_id"]).any()
+    # about half of each cohort leaves to OUT (charters plus the usual 5-15 %)
+    assert 0.45 <= kept.loc[kept["to_id"] == "OUT", "students"].sum() / sent_before <= 0.65

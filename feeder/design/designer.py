@@ -24,7 +24,7 @@ from feeder.design.elite import polish
 from feeder.design.locks import lock_columns, plan_names
 from feeder.design.objective import Weights
 from feeder.design.problem import affinity_matrix, district_inputs, make_block, school_groups
-from feeder.design.restarts import Task, run_tasks
+from feeder.design.restarts import Task, run_tasks, schedule
 from feeder.district import District
 from feeder.errors import InternalError, OptionError
 from feeder.plan import Plan, Provenance
@@ -129,27 +129,34 @@ def run_design(
     weights = Weights.for_district(n, spec)
     affinity = affinity_matrix(inputs.flows)
     deadline = start + time_limit if time_limit is not None else None
-    restarts = budgets.restarts(n)
+    blocks = [make_block(name, members, inputs, affinity, spec) for name, members in groups]
+    schedules = [
+        schedule(block, spec, count, budgets.restarts(n)) for block, count in zip(blocks, counts, strict=True)
+    ]
     tasks = [
         Task(
-            block=make_block(name, members, inputs, affinity, spec),
+            block=block,
             k=counts[index],
             spec=spec,
             weights=weights,
             stream=(seed, index, restart),
             deadline=deadline,
             effort=budgets,
+            count=count,
         )
-        for index, (name, members) in enumerate(groups)
-        for restart in range(restarts)
+        for index, block in enumerate(blocks)
+        for restart, count in enumerate(schedules[index])
     ]
     outcomes = run_tasks(tasks, jobs=jobs or os.cpu_count() or 1)
     part = np.empty(n, dtype=int)
     offset = 0
+    first = 0
     for index, (_, members) in enumerate(groups):
-        best = polish(tasks[index * restarts], outcomes[index * restarts : (index + 1) * restarts])
+        last = first + len(schedules[index])
+        best = polish(tasks[first], outcomes[first:last])
         part[members] = best.part + offset
         offset += int(best.part.max()) + 1
+        first = last
     labels = plan_names(district, part, spec)
     broken = violations(district, labels, spec)
     if broken:

@@ -29,7 +29,11 @@ ROUNDS = 30  # local-search rounds per descent; descents end after 3-6 rounds in
 LNS_ROUNDS = 3  # descent rounds inside one ruin-and-recreate step: the re-cut area is small
 TREES = 4  # spanning trees per pair re-cut: 2 finds ~90 % of what 8 find on Loudoun, 4 ~97 %
 START_FILL = 0.8  # first portfolio count: mean size 80 % of the maximum, room for whole patterns
-METIS_SHIFT = (0, -1, 1)  # METIS-guided starts cycle through part counts around the first one
+FEW_PARTS = 16
+"""With a free k, blocks of at most this many portfolios (at the first count) run two restarts at
+each count from one above the first down to the fewest that fit, each holding its count: there
+the search cannot drop a portfolio by itself (three neighbouring portfolios rarely fit in two),
+an early split is never undone, and the fewest counts often keep the most students together."""
 
 
 @dataclass(frozen=True)
@@ -43,10 +47,17 @@ class Task:
     stream: tuple[int, int, int]
     deadline: float | None
     effort: Effort
+    count: int | None = None
+    """Portfolios this restart holds to when the block's k is free (None: the search may change it)."""
 
     @property
     def restart(self) -> int:
         return self.stream[2]
+
+    @property
+    def parts(self) -> int | None:
+        """The portfolio count this restart keeps, if any: the block's k or the scheduled count."""
+        return self.k if self.k is not None else self.count
 
 
 @dataclass(frozen=True)
@@ -85,7 +96,7 @@ def best_of(outcomes: list[Outcome]) -> Outcome:
 def solve(task: Task) -> Outcome:
     """One restart: a start (tree bisection, METIS-guided on odd restarts), local search,
     ruin-and-recreate steps, and a final local search."""
-    block, spec, k = task.block, task.spec, task.k
+    block, spec, k = task.block, task.spec, task.parts
     budget = Budget(task.deadline)
     whole = block.limits.fits(block.attributes.sum(axis=0, keepdims=True))[0]
     if k == 1 or (k is None and block.size <= spec.max_size and whole):
@@ -93,16 +104,14 @@ def solve(task: Task) -> Outcome:
     rng = np.random.default_rng(list(task.stream))
     everyone = np.arange(block.size)
     count = k or first_count(block, spec)
-    guide, count = start_block(task, count, rng)
     try:
-        start = bisect(guide, everyone, count, task.weights, rng)
+        start = cut_start(task, count, rng)
     except NoCut as error:
-        if task.restart % 2 == 0:
+        if task.count is None:
             raise InfeasibleError(str(error)) from None
-        start = None
-    if start is None:  # a METIS guide that no cut could follow: fall back to a plain start
+        k, count = None, first_count(block, spec)  # no cut at the scheduled count: a free restart
         try:
-            start = bisect(block, everyone, k or first_count(block, spec), task.weights, rng)
+            start = cut_start(task, count, rng)
         except NoCut as error:
             raise InfeasibleError(str(error)) from None
     state = State(block, start, fixed_k=k is not None, weights=task.weights)
@@ -120,18 +129,33 @@ def solve(task: Task) -> Outcome:
     return Outcome(state.labels(), state.value(), budget.timed_out, pool)
 
 
-def start_block(task: Task, count: int, rng: np.random.Generator) -> tuple[Block, int]:
-    """The block the first bisection cuts, and into how many parts: METIS-guided on odd
-    restarts (when pymetis is installed and the block needs several cuts), with a free k
-    at part counts around the first one; plain otherwise."""
-    block = task.block
-    if task.restart % 2 == 0 or count < 3 or not starts.available():
-        return block, count
-    if task.k is None:
-        low, high = task.spec.portfolio_range(block.size)
-        shifted = count + METIS_SHIFT[(task.restart // 2) % len(METIS_SHIFT)]
-        count = min(max(shifted, low, block.limits.fewest_parts(block.attributes.sum(axis=0)), 2), high)
-    return starts.guided(block, count, rng), count
+def cut_start(task: Task, count: int, rng: np.random.Generator) -> np.ndarray:
+    """A first plan of `count` parts: on odd restarts, when pymetis is installed and the block
+    needs several cuts, guided by METIS's cut (a plain bisection when no cut can follow it).
+    Raises NoCut when no plain bisection can make the parts either."""
+    everyone = np.arange(task.block.size)
+    if task.restart % 2 == 1 and count >= 3 and starts.available():
+        try:
+            return bisect(starts.guided(task.block, count, rng), everyone, count, task.weights, rng)
+        except NoCut:
+            pass
+    return bisect(task.block, everyone, count, task.weights, rng)
+
+
+def schedule(block: Block, spec: DesignSpec, k: int | None, base: int) -> list[int | None]:
+    """The portfolio count each restart of a block holds (None: free to change), `base` (the
+    effort's) restarts or more. With a free k, a block of at most FEW_PARTS portfolios gets a
+    tree and a METIS restart at each count from the fewest that fit (at least two) to one above
+    the first."""
+    if k is not None or base < 2:
+        return [None] * base
+    low, high = spec.portfolio_range(block.size)
+    low = max(low, block.limits.fewest_parts(block.attributes.sum(axis=0)))
+    first = first_count(block, spec)
+    if low < 2 or first > FEW_PARTS:  # one portfolio may do, or the search can change counts itself
+        return [None] * base
+    counts = list(range(low, min(first + 1, high) + 1))
+    return [counts[(restart // 2) % len(counts)] for restart in range(max(base, 2 * len(counts)))]
 
 
 def first_count(block: Block, spec: DesignSpec) -> int:
