@@ -142,10 +142,12 @@ def run_design(
             stream=(seed, index, restart),
             deadline=deadline,
             effort=budgets,
-            count=count,
+            count=start.count,
+            guided=start.guided,
+            metis=start.metis,
         )
         for index, block in enumerate(blocks)
-        for restart, count in enumerate(schedules[index])
+        for restart, start in enumerate(schedules[index])
     ]
     outcomes = run_tasks(tasks, jobs=jobs or os.cpu_count() or 1)
     part = np.empty(n, dtype=int)
