@@ -5,7 +5,8 @@ present), the bundled sample and generated districts; scores every plan with the
 `Plan.score()`; prints one table and writes it, with feeder's scaling curve and peak memory,
 to docs/benchmark.md.
 
-    python scripts/benchmark.py                     # LCPS, sample, 1,000 / 5,000 / 20,000 schools
+    python scripts/benchmark.py                     # LCPS, sample, 1,000 / 5,000 / 20,000 schools,
+                                                    # a charter city, zone-flow districts
     python scripts/benchmark.py --quick             # LCPS, sample, 1,000
     python scripts/benchmark.py --peers metis,louvain --sizes 1000,5000
     python scripts/benchmark.py --efforts quick,default,thorough --spread-seeds 3
@@ -54,6 +55,12 @@ QUICK_SIZES = (1_000,)
 HARD_SIZES = (1_000,)
 CHOICE_SHARE = (0.05, 0.14)
 """The harder generated kind: 5-14 % of each cohort goes to a school that is none of its nearest."""
+CITY_SCHOOLS = 183
+CHARTER_SHARE = 0.4
+"""A generated city whose charters (40 % of its schools) draw 30-60 % of each cohort; benchmarked
+with the charters, and without them (their students leave to OUT, as a district's own data shows)."""
+ZONE_SIZES = (92, 188)
+"""Generated districts whose flows are inferred from attendance zones (boundaries.geojson)."""
 DEFAULT_EFFORT = "default"
 EFFORTS = ("quick", "default", "thorough")  # "max" (16x the default) is left out: hours at 20,000
 EXACT = "exact"
@@ -213,11 +220,18 @@ def benchmark_district(
 
 
 def district_folders(
-    sizes: tuple[int, ...], hard: tuple[int, ...], seed: int, workdir: Path, lcps: Path, sample: Path | None
+    sizes: tuple[int, ...],
+    hard: tuple[int, ...],
+    seed: int,
+    workdir: Path,
+    lcps: Path,
+    sample: Path | None,
+    *,
+    cities: bool = True,
 ) -> list[Path]:
     """LCPS and the sample when present, then generated districts (plain, then the harder
-    kind) written to workdir."""
-    from synthetic import generate_district, write_district
+    kind, then the city kinds) written to workdir."""
+    from synthetic import generate_boundaries, generate_district, without_charters, write_district
 
     folders = [folder for folder in (lcps, sample) if folder and (folder / "schools.csv").exists()]
     for n in sizes:
@@ -226,6 +240,17 @@ def district_folders(
     for n in hard:
         schools, flows = generate_district(n, seed=seed, choice_share=CHOICE_SHARE)
         folders.append(write_district(workdir / f"hard-{n}", schools, flows))
+    if not cities:
+        return folders
+    schools, flows = generate_district(CITY_SCHOOLS, seed=seed, charter_share=CHARTER_SHARE)
+    folders.append(write_district(workdir / f"charter city-{CITY_SCHOOLS}", schools, flows))
+    schools, flows = without_charters(schools, flows)
+    folders.append(write_district(workdir / f"city without charters-{len(schools)}", schools, flows))
+    for n in ZONE_SIZES:
+        schools, flows = generate_district(n, seed=seed)
+        folder = write_district(workdir / f"zone flows-{n}", schools, flows, generate_boundaries(schools))
+        (folder / "flows.csv").unlink()  # flows inferred from the attendance zones
+        folders.append(folder)
     return folders
 
 
@@ -352,6 +377,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--output", type=Path, default=OUTPUT, help="Markdown file to write")
     parser.add_argument("--lcps", type=Path, default=LCPS, help="Loudoun County folder (skipped when absent)")
     parser.add_argument("--no-sample", action="store_true", help="leave the bundled sample out")
+    parser.add_argument(
+        "--no-cities",
+        action="store_true",
+        help="leave out the generated charter city (with and without its charters) and zone-flow districts",
+    )
     args = parser.parse_args(argv)
     unknown = set(args.peers.split(",")) - {*PEERS, EXACT}
     if unknown:
@@ -373,7 +403,13 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="feeder-bench-") as workdir:
         hard = tuple(int(s) for s in args.hard_sizes.split(",") if s)
         for folder in district_folders(
-            sizes, hard, args.seed, Path(workdir), args.lcps, None if args.no_sample else SAMPLE
+            sizes,
+            hard,
+            args.seed,
+            Path(workdir),
+            args.lcps,
+            None if args.no_sample else SAMPLE,
+            cities=not args.no_cities,
         ):
             district_rows, run = benchmark_district(
                 folder,
