@@ -19,6 +19,7 @@ from feeder.design.pool import Pool
 from feeder.design.recombine import recombine_pairs
 from feeder.design.seed import NoCut, bisect
 from feeder.design.state import Budget, State
+from feeder.design.swaps import improve_swaps
 
 EPS = 1e-10
 GROUP = 3
@@ -41,6 +42,7 @@ def descend(
         if budget.spent():
             return
         improved = improve_moves(state, schools, budget)
+        improved = improve_swaps(state, budget) or improved
         improved = recombine_pairs(state, trees, rng, budget) or improved
         if refresh:
             state.refresh_homes()

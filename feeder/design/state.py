@@ -48,6 +48,7 @@ class State:
         self.k = count
         self.version = [0] * count
         self.tried: dict[tuple[int, int], tuple[int, int]] = {}
+        self.swaps_tried: dict[tuple[int, int], tuple[int, int]] = {}
         self.stats = np.zeros((count, block.attributes.shape[1]))
         np.add.at(self.stats, part, block.attributes)
         self.internal = np.zeros(count)
