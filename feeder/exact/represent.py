@@ -154,6 +154,8 @@ def contiguity(partition: Partition, layout: Layout, rows: Rows) -> None:
             near = [(x[i, c], -1.0) for c in partition.neighbours[j] if (i, c) in x]
             rows.add([(column, 1.0), *near], -inf, 0.0)
     for i, j, separator in partition.separators:
+        if (i, j) not in x:
+            continue  # that pair is not a column: x[i, j] = 0 already
         terms = [(x[i, c], -1.0) for c in separator if (i, c) in x]
         rows.add([(x[i, j], 1.0), *terms], -inf, 0.0)
 
