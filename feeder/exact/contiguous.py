@@ -36,7 +36,7 @@ from feeder.exact.problem import (
     portfolio_numbers,
     tolerance,
 )
-from feeder.exact.represent import Partition, connected_pairs, hubs_first, solve_partition
+from feeder.exact.represent import Partition, connected_pairs, hubs_first, items_only, solve_partition
 from feeder.exact.result import ExactResult, portfolio_names
 from feeder.exact.solve import DEFAULT_TIME_LIMIT, solve_exact
 from feeder.spec import DesignSpec
@@ -162,7 +162,9 @@ def cut_rounds(
     rounds = 0
     while time.monotonic() < deadline:
         rounds += 1
-        solved = solve_partition(partition, deadline, None if best is None else best[order])
+        solved = solve_partition(
+            partition, deadline, None if best is None else items_only(best[order], problem.n_blocks)
+        )
         if solved.status == "infeasible":
             raise InfeasibleError(
                 "no plan has every portfolio contiguous on the map with "

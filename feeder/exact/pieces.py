@@ -23,7 +23,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from feeder.exact.problem import DUAL_SLACK, FlowProblem, components, cut_weight, local_edges
-from feeder.exact.represent import Partition, connected_pairs, hubs_first, solve_partition
+from feeder.exact.represent import Partition, connected_pairs, hubs_first, items_only, solve_partition
 
 CLUSTER_PIECES = 3  # the first stage-1 MIPs cut at most this many portfolios' worth of schools
 
@@ -178,7 +178,7 @@ def cut_cluster(
         max_size=max_size,
     )
     start = merged(start, max_size)
-    solved = solve_partition(partition, deadline, flow_parts(start, edges)[order])
+    solved = solve_partition(partition, deadline, items_only(flow_parts(start, edges)[order], 1))
     if solved.representative is None or cut_weight(edges, weights, start) < solved.cut:
         return start, solved.floor
     return solved.representative[rank], solved.floor

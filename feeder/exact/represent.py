@@ -48,6 +48,21 @@ class Partition:
 
 
 @dataclass(frozen=True)
+class Start:
+    """A known plan to start from: group of each item, filler schools per group (None: no filler)
+    and portfolios of filler alone per block."""
+
+    groups: np.ndarray
+    filler: np.ndarray | None
+    alone: np.ndarray
+
+
+def items_only(groups: np.ndarray, n_blocks: int) -> Start:
+    """A Start for a model without filler."""
+    return Start(groups, None, np.zeros(n_blocks, dtype=int))
+
+
+@dataclass(frozen=True)
 class Outcome:
     """A solve's result: representative of each item and filler per representative (None if no
     plan was found), filler-only portfolios per block, the plan's cut and a proven floor on it."""
@@ -191,13 +206,8 @@ def highs_lp(partition: Partition, layout: Layout) -> highspy.HighsLp:
     return lp
 
 
-def solve_partition(
-    partition: Partition, deadline: float, start: np.ndarray | None, *, lp_only: bool = False
-) -> Outcome:
-    """Run HiGHS until optimal or the deadline (deterministic: fixed seed, one thread).
-
-    start: a plan (portfolio number of each item) to start from; its filler goes where it fits.
-    """
+def solve_partition(partition: Partition, deadline: float, start: Start | None) -> Outcome:
+    """Run HiGHS until optimal or the deadline (deterministic: fixed seed, one thread)."""
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         return Outcome("time limit", None, None, None, math.inf, 0.0)
@@ -212,10 +222,7 @@ def solve_partition(
     }
     for option, value in options.items():
         highs.setOptionValue(option, value)
-    lp = highs_lp(partition, layout)
-    if lp_only:
-        lp.integrality_ = []
-    highs.passModel(lp)
+    highs.passModel(highs_lp(partition, layout))
     values = None if start is None else encode(partition, layout, start)
     if values is not None:
         solution = highspy.HighsSolution()
@@ -227,9 +234,6 @@ def solve_partition(
     model_status = highs.getModelStatus()
     if model_status == highspy.HighsModelStatus.kInfeasible:
         return Outcome("infeasible", None, None, None, math.inf, math.inf)
-    if lp_only:
-        value = info.objective_function_value
-        return Outcome("lp", None, None, None, math.inf, value - DUAL_SLACK * (1.0 + abs(value)))
     floor = 0.0
     if math.isfinite(info.mip_dual_bound):
         floor = max(floor, info.mip_dual_bound - DUAL_SLACK * (1.0 + abs(info.mip_dual_bound)))
@@ -255,39 +259,24 @@ def decode(
     return representative, filler, alone
 
 
-def encode(partition: Partition, layout: Layout, groups: np.ndarray) -> np.ndarray | None:
-    """A plan (portfolio number per item; filler placed greedily) as a solution vector; None if it does not fit."""
+def encode(partition: Partition, layout: Layout, start: Start) -> np.ndarray | None:
+    """A Start as a solution vector; None when it does not fit the model."""
     values = np.zeros(layout.count)
     n = len(partition.block)
-    representative = np.empty(n, dtype=int)
-    for group in np.unique(groups):
-        members = np.flatnonzero(groups == group)
-        representative[members] = members[0]
+    first = np.full(int(start.groups.max(initial=-1)) + 1, n)
+    np.minimum.at(first, start.groups, np.arange(n))
+    representative = first[start.groups]
     for j, i in enumerate(representative.tolist()):
         if (i, j) not in layout.x:
             return None
         values[layout.x[i, j]] = 1.0
-    size = np.bincount(representative, minlength=n)
-    for b, allowed in enumerate(partition.counts):
-        left = int(partition.filler[b])
-        reps = [i for i in np.unique(representative).tolist() if partition.block[i] == b]
-        for i in reps:
-            take = min(left, partition.max_size - size[i])
-            values[layout.f + i] = take
-            left -= take
-        if any(size[i] + values[layout.f + i] < partition.min_size for i in reps):
-            return None
-        alone = math.ceil(left / partition.max_size)
-        if alone * partition.min_size > left or len(reps) + alone not in allowed:
-            return None
-        values[layout.alone + b] = alone
-        values[layout.alone_schools + b] = left
-    if (
-        partition.k is not None
-        and int(values[layout.alone : layout.alone_schools].sum()) + len(np.unique(representative))
-        != partition.k
-    ):
-        return None
+    if start.filler is not None:
+        values[layout.f + first] = start.filler[: len(first)]
+    values[layout.alone : layout.alone_schools] = start.alone
+    alone_schools = partition.filler - np.bincount(
+        partition.block[first], weights=values[layout.f + first], minlength=len(partition.counts)
+    )
+    values[layout.alone_schools : layout.alone_schools + len(partition.counts)] = alone_schools
     for column, e, i in layout.y:
         a, b = partition.edges[e].tolist()
         values[column] = float(representative[a] == i and representative[b] == i)
