@@ -49,8 +49,8 @@ class Partition:
 
 @dataclass(frozen=True)
 class Start:
-    """A known plan to start from: group of each item, filler schools per group (None: no filler)
-    and portfolios of filler alone per block."""
+    """A known plan to start from: group of each item, filler schools each item takes as its
+    group's representative (None: no filler) and portfolios of filler alone per block."""
 
     groups: np.ndarray
     filler: np.ndarray | None
@@ -270,13 +270,12 @@ def encode(partition: Partition, layout: Layout, start: Start) -> np.ndarray | N
         if (i, j) not in layout.x:
             return None
         values[layout.x[i, j]] = 1.0
-    if start.filler is not None:
-        values[layout.f + first] = start.filler[: len(first)]
+    taken = np.zeros(n) if start.filler is None else start.filler
+    values[layout.f : layout.f + n] = taken
+    blocks = len(partition.counts)
     values[layout.alone : layout.alone_schools] = start.alone
-    alone_schools = partition.filler - np.bincount(
-        partition.block[first], weights=values[layout.f + first], minlength=len(partition.counts)
-    )
-    values[layout.alone_schools : layout.alone_schools + len(partition.counts)] = alone_schools
+    alone_schools = partition.filler - np.bincount(partition.block, weights=taken, minlength=blocks)
+    values[layout.alone_schools : layout.alone_schools + blocks] = alone_schools
     for column, e, i in layout.y:
         a, b = partition.edges[e].tolist()
         values[column] = float(representative[a] == i and representative[b] == i)
