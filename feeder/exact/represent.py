@@ -84,14 +84,14 @@ def all_pairs(block: np.ndarray) -> np.ndarray:
 def connected_pairs(neighbours: list[set[int]], block: np.ndarray, max_size: int) -> np.ndarray:
     """The (i, j) a connected portfolio of at most max_size items represented by i can hold: j is
     within max_size - 1 steps of i among the items ranked >= i (and in i's block)."""
-    found = []
+    found: list[tuple[int, int]] = []
     for i in range(len(neighbours)):
         seen, frontier = {i}, {i}
         for _ in range(max_size - 1):
             frontier = {c for a in frontier for c in neighbours[a] if c > i} - seen
             seen |= frontier
         found.extend((i, j) for j in sorted(seen) if block[j] == block[i])
-    return np.array(found, dtype=int).reshape(-1, 2)
+    return np.array(found, dtype=np.int64).reshape(-1, 2)
 
 
 def hubs_first(n: int, edges: np.ndarray, weights: np.ndarray) -> np.ndarray:
