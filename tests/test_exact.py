@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 
 import networkx as nx
 import numpy as np
@@ -15,13 +16,18 @@ from hypothesis import strategies as st
 
 from feeder import metrics
 from feeder.cli import main
+from feeder.constraints import violations
 from feeder.design import design
 from feeder.district import District, load_district
 from feeder.errors import FeederError, InfeasibleError
 from feeder.exact import solve as exact_solve
 from feeder.exact import solve_contiguous, solve_exact
+from feeder.exact.connectivity import map_neighbours
+from feeder.exact.contiguous import cut_rounds
+from feeder.exact.packing import chunked
 from feeder.exact.pieces import relax
-from feeder.exact.problem import flow_problem, loss
+from feeder.exact.problem import FlowProblem, flow_problem, loss
+from feeder.exact.solve import solve_full
 from feeder.geo import delaunay_edges
 from feeder.sample import sample_path
 from feeder.spec import DesignSpec
@@ -528,3 +534,54 @@ def test_cli_contiguous_gaps_of_a_plan(make_district, tmp_path, capsys):
     best = max(contiguous_cohesions(load_district(folder), 3, 3))
     assert f"contiguous plans: cohesion bound {best:.4f} (proven)" in printed
     assert "plan.csv: cohesion" in printed and "to the contiguous bound and" in printed
+
+
+def least_loss(district: District, problem: FlowProblem, cohesions: list[float]) -> float:
+    """The brute-force optimum as students lost inside blocks."""
+    return (1.0 - max(cohesions)) * problem.total - problem.lost
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=small_districts())
+def test_full_representative_model_is_the_brute_force_optimum(make_district, case):
+    # the full model alone, from a poor start (chunks) and no stage-1 floor: filler, k, regions, min sizes
+    schools, flows, min_size, max_size, within_region, k = case
+    district = load_district(make_district(schools, flows))
+    cohesions = feasible_cohesions(district, min_size, max_size, within_region, k)
+    if not cohesions:
+        return
+    spec = DesignSpec(min_size=min_size, max_size=max_size, within_region=within_region, k=k)
+    problem = flow_problem(district, spec)
+    start = chunked(problem, k)
+    plan, floor = solve_full(problem, min_size, max_size, k, 0.0, start, time.monotonic() + 30)
+    least = least_loss(district, problem, cohesions)
+    assert least - 1e-5 * (1 + least) <= floor <= least + 1e-9
+    assert loss(problem, plan) == pytest.approx(least, abs=1e-9)
+    named = np.array([f"P{g}" for g in plan], dtype=object)
+    assert not violations(district, named, replace(spec, contiguous=False))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=small_maps())
+def test_contiguous_rounds_alone_reach_the_brute_force_optimum(make_district, case):
+    # the rounds with no warm start, no hint and no contiguity-free floor
+    schools, flows, min_size, max_size, within_region, k = case
+    district = load_district(make_district(schools, flows))
+    options = {"min_size": min_size, "max_size": max_size, "within_region": within_region, "k": k}
+    if not feasible_cohesions(district, **options):
+        return
+    cohesions = contiguous_cohesions(district, **options)
+    problem = flow_problem(district, DesignSpec(**options))
+    neighbours = map_neighbours(district, problem)
+    if not cohesions:
+        with pytest.raises(InfeasibleError):
+            cut_rounds(problem, neighbours, min_size, max_size, k, None, 0.0, time.monotonic() + 30, [])
+        return
+    best, floor, proven, _ = cut_rounds(
+        problem, neighbours, min_size, max_size, k, None, 0.0, time.monotonic() + 30, []
+    )
+    least = least_loss(district, problem, cohesions)
+    assert proven and best is not None
+    assert loss(problem, best) == pytest.approx(least, abs=1e-9)
+    assert least - 1e-5 * (1 + least) <= floor <= least + 1e-9
+    assert metrics.contiguous(district, np.array([f"P{g}" for g in best], dtype=object)) == 1.0

@@ -1,6 +1,6 @@
 """Connectedness on the map (the Delaunay graph of METRICS.md `contiguous`) and the separator
-cuts that impose it: a portfolio holding schools a and b holds one school of every set that
-separates a from b on the map (Validi, Buchanan & Lykhovyd 2022)."""
+cuts that impose it: a portfolio represented by school i that holds school j holds one school of
+every set that separates j from i on the map (Validi, Buchanan & Lykhovyd 2022)."""
 
 from __future__ import annotations
 
@@ -45,24 +45,22 @@ def map_pieces(members: np.ndarray, neighbours: list[set[int]]) -> list[list[int
     return sorted((sorted(piece) for piece in nx.connected_components(graph)), key=lambda p: (-len(p), p[0]))
 
 
-def separators(
-    pieces_per_portfolio: list[list[list[int]]], neighbours: list[set[int]]
+def representative_separators(
+    representative: np.ndarray, neighbours: list[set[int]]
 ) -> tuple[tuple[int, int, tuple[int, ...]], ...]:
-    """Minimal separators between each small piece of a portfolio and its largest piece.
-
-    The neighbours C of a piece separate it from everything outside; only the schools of C next to
-    what the largest piece's school b reaches without C are needed (a minimal (a, b)-separator),
-    and they separate every school a of the small piece from b.
-    """
+    """Rows (i, j, C) for every school j cut off from its portfolio's representative i: C, the
+    schools ranked >= i next to j's piece that i reaches without them, separates j from i among
+    the schools ranked >= i (all a portfolio represented by i may hold)."""
     found: list[tuple[int, int, tuple[int, ...]]] = []
-    graph = nx.Graph()
-    graph.add_edges_from((a, b) for a, near in enumerate(neighbours) for b in near)
-    graph.add_nodes_from(range(len(neighbours)))
-    for pieces in pieces_per_portfolio:
-        b = pieces[0][0]
-        for piece in pieces[1:]:
-            border = set().union(*(neighbours[a] for a in piece)) - set(piece)
-            reach = nx.node_connected_component(graph.subgraph(set(graph) - border), b)
+    for i in np.unique(representative).tolist():
+        for piece in map_pieces(np.flatnonzero(representative == i), neighbours):
+            if i in piece:
+                continue
+            border = {c for a in piece for c in neighbours[a] if c >= i} - set(piece)
+            reach, frontier = {i}, {i}
+            while frontier:
+                frontier = {c for a in frontier for c in neighbours[a] if c >= i} - reach - border
+                reach |= frontier
             minimal = tuple(sorted(c for c in border if neighbours[c] & reach))
-            found.extend((a, b, minimal) for a in piece)
+            found.extend((i, a, minimal) for a in piece)
     return tuple(found)

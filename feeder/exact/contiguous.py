@@ -4,15 +4,17 @@ the Delaunay graph (the graph of METRICS.md `contiguous`), with their sizes in r
 1. The contiguity-free bound (solve.py) comes first: it bounds contiguous plans too, and when a
    contiguous plan (the warm start, or the plan found proving that bound) reaches it, that plan
    is proven optimal without more work. Loudoun's 12-24 range ends here.
-2. Otherwise a MIP over every school (model.py, every school an item of size 1) runs in rounds,
-   the cut formulation of Validi, Buchanan & Lykhovyd (2022, "Imposing contiguity constraints in
-   political districting models", Operations Research): a portfolio that holds schools a and b
-   holds one school of every (a, b)-separator of the map. Every round solves the model with the
-   separators found so far (plus "no school alone": a school has a neighbour in its portfolio);
-   when its plan has a disconnected portfolio, minimal separators between its pieces are added
-   and the next round starts from the best contiguous plan known. A round's model relaxes the
-   contiguous problem, so its proven floor is a floor for contiguous plans; a round whose plan
-   is contiguous and optimal proves the optimum.
+2. Otherwise the representative MIP over every school (represent.py: a portfolio is named by its
+   lowest-ranked school, hubs ranked first) runs in rounds, with the cut formulation of Validi,
+   Buchanan & Lykhovyd (2022, "Imposing contiguity constraints in political districting models",
+   Operations Research): a portfolio represented by i that holds j holds one school of every set
+   separating j from i among the schools ranked >= i. Pairs more than max_size - 1 map steps
+   apart (among those schools) are not columns, and a member has a neighbour in its portfolio.
+   Every round solves the model with the separators found so far; when its plan has a
+   disconnected portfolio, minimal separators of its pieces are added and the next round starts
+   from the best contiguous plan known. A round's model relaxes the contiguous problem, so its
+   proven floor is a floor for contiguous plans; a round whose plan is contiguous and optimal
+   proves the optimum.
 """
 
 from __future__ import annotations
@@ -25,23 +27,22 @@ import numpy as np
 from feeder import metrics
 from feeder.district import District
 from feeder.errors import InfeasibleError
-from feeder.exact.connectivity import connected, disconnected_parts, map_neighbours, separators
-from feeder.exact.model import Model, Start, solve
+from feeder.exact.connectivity import connected, map_neighbours, representative_separators
 from feeder.exact.problem import (
     FlowProblem,
     check_options,
-    components,
     flow_problem,
-    local_edges,
     loss,
     portfolio_numbers,
     tolerance,
 )
+from feeder.exact.represent import Partition, connected_pairs, hubs_first, items_only, solve_partition
 from feeder.exact.result import ExactResult, portfolio_names
 from feeder.exact.solve import DEFAULT_TIME_LIMIT, solve_exact
 from feeder.spec import DesignSpec
 
-FREE_SHARE = 0.3  # share of the time the contiguity-free bound may take before the contiguous rounds
+FREE_SHARE = 0.7  # share of the time the contiguity-free bound may take before the contiguous rounds (it
+# stops early when proven; a contiguous plan reaching it is then proven without rounds)
 ROUNDS_LIMIT = 150  # schools beyond which the rounds are not tried and the contiguity-free bound gets all
 # the time (measured: on Loudoun's 90 schools with portfolios of 8-14 the first round does not finish in 120 s)
 
@@ -138,65 +139,58 @@ def cut_rounds(
     Returns the best contiguous plan (portfolio number per school, or None), the floor on loss,
     whether the optimum is proven, and the number of rounds run.
     """
-    order = item_order(problem)
-    position = np.empty(len(order), dtype=int)
-    position[order] = np.arange(len(order))
-    edges, weights = local_edges(problem, order)
-    model = Model(
-        sizes=np.ones(len(order), dtype=int),
-        block=problem.block[order],
-        slots=np.array([c.stop - 1 for c in problem.counts]),
+    strength_order = hubs_first(len(problem.block), problem.edges, problem.weights)
+    order = strength_order[np.argsort(problem.block[strength_order], kind="stable")]
+    rank = np.empty(len(order), dtype=int)
+    rank[order] = np.arange(len(order))
+    ranked = [set(rank[list(neighbours[v])].tolist()) for v in order]
+    block = problem.block[order]
+    partition = Partition(
+        block=block,
+        pairs=connected_pairs(ranked, block, max_size),
+        counts=problem.counts,
         filler=np.zeros(problem.n_blocks, dtype=int),
-        edges=edges,
-        weights=weights,
+        edges=rank[problem.edges],
+        weights=problem.weights,
         min_size=min_size,
         max_size=max_size,
         k=k,
-        neighbours=tuple(tuple(sorted(position[list(neighbours[i])].tolist())) for i in order),
+        neighbours=tuple(tuple(sorted(near)) for near in ranked),
     )
-    item_neighbours = [set(near) for near in model.neighbours]
-    first = [separators(disconnected_parts(hint[order], item_neighbours), item_neighbours) for hint in hints]
-    model = replace(model, separators=tuple(cut for cuts in first for cut in cuts))
+    first = [representative_separators(lowest(hint[order]), ranked) for hint in hints]
+    partition = replace(partition, separators=tuple(cut for cuts in first for cut in cuts))
     rounds = 0
     while time.monotonic() < deadline:
         rounds += 1
-        solved = solve(model, deadline, None if best is None else start(model.block, best[order]))
+        solved = solve_partition(
+            partition, deadline, None if best is None else items_only(best[order], problem.n_blocks)
+        )
         if solved.status == "infeasible":
             raise InfeasibleError(
                 "no plan has every portfolio contiguous on the map with "
                 f"{min_size}-{max_size} schools; widen --min-size/--max-size or use --no-contiguous"
             )
         floor = max(floor, solved.floor)
-        if solved.slot is None:
+        if solved.representative is None:
             break
-        pieces = disconnected_parts(solved.slot, item_neighbours)
-        if not pieces:
-            found = solved.slot[position]
+        cuts = representative_separators(solved.representative, ranked)
+        if not cuts:
+            found = solved.representative[rank]
             if best is None or loss(problem, found) < loss(problem, best):
                 best = found
             if solved.status == "optimal":
                 floor = max(floor, loss(problem, best) - tolerance(problem) / 2)
             break
-        cuts = separators(pieces, item_neighbours)
-        model = replace(model, separators=model.separators + cuts)
+        partition = replace(partition, separators=partition.separators + cuts)
     proven = best is not None and loss(problem, best) - floor <= tolerance(problem)
     return best, floor, proven, rounds
 
 
-def item_order(problem: FlowProblem) -> np.ndarray:
-    """Schools as MIP items: by block, flow components hub first (that order breaks symmetry), then the rest."""
-    flowing = np.concatenate([np.zeros(0, dtype=int), *components(problem)])
-    rest = np.setdiff1d(np.arange(len(problem.block)), flowing)
-    order = np.concatenate([flowing, rest])
-    return order[np.argsort(problem.block[order], kind="stable")]
-
-
-def start(item_block: np.ndarray, groups: np.ndarray) -> Start:
-    """A contiguous plan (portfolio of each item) as a MIP start."""
-    _, groups = np.unique(groups, return_inverse=True)
-    block = np.zeros(int(groups.max()) + 1, dtype=int)
-    block[groups] = item_block
-    return Start(groups, np.zeros(len(block), dtype=int), block)
+def lowest(groups: np.ndarray) -> np.ndarray:
+    """The lowest-ranked member of each item's group: its representative."""
+    first = np.full(int(groups.max()) + 1, len(groups))
+    np.minimum.at(first, groups, np.arange(len(groups)))
+    return first[groups]
 
 
 def finish(

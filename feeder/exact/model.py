@@ -1,9 +1,9 @@
-"""The one MIP family every stage solves with HiGHS: items of given sizes go to portfolio slots
-of their block; z[e] >= |x[i,p] - x[j,p]| marks a cut edge; the loss sum(w[e] z[e]) is minimised.
+"""The slot MIP (packing and the full contiguity-free model): items of given sizes go to portfolio
+slots of their block; z[e] >= |x[i,p] - x[j,p]| marks a cut edge; the loss sum(w[e] z[e]) is minimised.
 
 Symmetry is broken by ordering slots by their first item: the item of rank r in its block may
-only use the first r + 1 slots, and used slots come first. `extra` rows (e.g. contiguity cuts)
-are linear constraints on the x columns.
+only use the first r + 1 slots, and used slots come first. Cutting stages use the stronger
+representative MIP (represent.py).
 """
 
 from __future__ import annotations
@@ -28,9 +28,7 @@ class Model:
 
     Items are sorted by block and ranked by their order within it (that order breaks symmetry,
     so put hubs and large items first). filler: schools per block that carry no edge and may
-    go to any slot. neighbours: each item's neighbours on the map, when portfolios must be
-    contiguous (then every school is an item of size 1); separators: (a, b, C) where the items C
-    separate a from b on the map, so a portfolio holding a and b holds one of C.
+    go to any slot.
     """
 
     sizes: np.ndarray
@@ -42,8 +40,6 @@ class Model:
     min_size: int
     max_size: int
     k: int | None = None
-    neighbours: tuple[tuple[int, ...], ...] = ()
-    separators: tuple[tuple[int, int, tuple[int, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -157,24 +153,7 @@ def constraints(model: Model, cols: Columns) -> Rows:
                     other = cols.index.get((b, p))
                     term = [(cols.z + e, 1.0), (cols.index[a, p], -1.0)]
                     rows.add(term + ([(other, 1.0)] if other is not None else []), 0.0, inf)
-    contiguity(model, cols, rows)
     return rows
-
-
-def contiguity(model: Model, cols: Columns, rows: Rows) -> None:
-    """Separator rows x[a,p] + x[b,p] - sum(x[c,p], c in C) <= 1 for every slot p; and, with
-    portfolios of 2 or more, x[i,p] <= sum(x[j,p], j next to i): no school sits alone in one."""
-    offsets = np.concatenate([[0], np.cumsum(model.slots)])
-    for i, near in enumerate(model.neighbours if model.min_size >= 2 else ()):
-        for p in range(offsets[model.block[i]], offsets[model.block[i] + 1]):
-            if (i, p) in cols.index:
-                terms = [(cols.index[j, p], -1.0) for j in near if (j, p) in cols.index]
-                rows.add([(cols.index[i, p], 1.0), *terms], -highspy.kHighsInf, 0.0)
-    for a, b, separator in model.separators:
-        for p in range(offsets[model.block[a]], offsets[model.block[a] + 1]):
-            if (a, p) in cols.index and (b, p) in cols.index:
-                terms = [(cols.index[c, p], -1.0) for c in separator if (c, p) in cols.index]
-                rows.add([(cols.index[a, p], 1.0), (cols.index[b, p], 1.0), *terms], -highspy.kHighsInf, 1.0)
 
 
 def highs_model(model: Model, cols: Columns) -> highspy.HighsLp:

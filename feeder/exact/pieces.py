@@ -19,9 +19,11 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import sparse
+from scipy.sparse import csgraph
 
-from feeder.exact.model import Model, Start, solve
 from feeder.exact.problem import DUAL_SLACK, FlowProblem, components, cut_weight, local_edges
+from feeder.exact.represent import Partition, connected_pairs, hubs_first, items_only, solve_partition
 
 CLUSTER_PIECES = 3  # the first stage-1 MIPs cut at most this many portfolios' worth of schools
 
@@ -151,27 +153,44 @@ def cut_cluster(
 ) -> tuple[np.ndarray, float]:
     """Least cut of a cluster into pieces of at most max_size: (best pieces found, floor under their cut).
 
-    Pieces of one cluster go to distinct portfolios, so no more pieces than its block holds
-    portfolios; merging pieces that fit together never cuts more, so piece_cap pieces suffice.
+    The representative MIP (represent.py), hubs first: splitting a piece into its flow-connected
+    parts never cuts more, so pieces are flow-connected and a representative reaches its members
+    in fewer than max_size steps over the flows among schools ranked after it.
     """
     edges, weights = local_edges(problem, nodes)
-    slots = min(piece_cap(len(nodes), max_size), problem.counts[problem.block[nodes[0]]].stop - 1)
-    start = merged(start, max_size)
-    model = Model(
-        sizes=np.ones(len(nodes), dtype=int),
-        block=np.zeros(len(nodes), dtype=int),
-        slots=np.array([slots]),
-        filler=np.array([0]),
-        edges=edges,
+    order = hubs_first(len(nodes), edges, weights)
+    rank = np.empty(len(nodes), dtype=int)
+    rank[order] = np.arange(len(nodes))
+    ranked_edges = rank[edges]
+    neighbours: list[set[int]] = [set() for _ in nodes]
+    for a, b in ranked_edges.tolist():
+        neighbours[a].add(b)
+        neighbours[b].add(a)
+    block = np.zeros(len(nodes), dtype=int)
+    partition = Partition(
+        block=block,
+        pairs=connected_pairs(neighbours, block, max_size),
+        counts=[range(1, len(nodes) + 1)],
+        filler=np.zeros(1, dtype=int),
+        edges=ranked_edges,
         weights=weights,
         min_size=0,
         max_size=max_size,
     )
-    fits = start.max() < slots
-    solved = solve(model, deadline, Start(start, np.zeros(slots), np.zeros(slots)) if fits else None)
-    if solved.slot is None or cut_weight(edges, weights, start) < solved.cut:
+    start = merged(start, max_size)
+    solved = solve_partition(partition, deadline, items_only(flow_parts(start, edges)[order], 1))
+    if solved.representative is None or cut_weight(edges, weights, start) < solved.cut:
         return start, solved.floor
-    return solved.slot, solved.floor
+    return solved.representative[rank], solved.floor
+
+
+def flow_parts(groups: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Each group split into its connected parts over the edges inside it (cutting nothing more)."""
+    inside = edges[groups[edges[:, 0]] == groups[edges[:, 1]]]
+    graph = sparse.coo_matrix(
+        (np.ones(len(inside)), (inside[:, 0], inside[:, 1])), shape=(len(groups), len(groups))
+    )
+    return csgraph.connected_components(graph, directed=False)[1]
 
 
 def piece_cap(size: int, max_size: int) -> int:

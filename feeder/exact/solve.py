@@ -13,26 +13,26 @@ import time
 import numpy as np
 
 from feeder.district import District
-from feeder.exact.model import Model, Start, solve
-from feeder.exact.packing import chunked, pack, portfolio_slots, school_slots, shed_weakest
+from feeder.exact.packing import chunked, pack, shed_weakest
 from feeder.exact.pieces import relax
 from feeder.exact.problem import (
     FlowProblem,
     check_options,
-    components,
     flow_problem,
-    local_edges,
     loss,
     portfolio_numbers,
     tolerance,
 )
+from feeder.exact.represent import Partition, Start, all_pairs, hubs_first, solve_partition
 from feeder.exact.result import ExactResult, result
 from feeder.spec import DesignSpec
 
 DEFAULT_TIME_LIMIT = 60.0
-RELAX_SHARE = 0.8  # share of the time the stage-1 MIPs may use when the full MIP may follow
+RELAX_SHARE = 0.4  # share of the time the stage-1 MIPs may use when the full MIP may follow (measured: the
+# representative full model proves generated 100-school districts the cluster cuts leave open)
 PACKING_RESERVE = 0.05  # share of the time kept for packing when it may not
-FULL_LIMIT = 150  # schools with flows beyond which the full MIP is not attempted (its LP alone is too slow)
+FULL_LIMIT = 150  # schools with flows beyond which the full MIP is not attempted (its model grows as the
+# square; measured: on a generated 200-school district it did not close, and that run overran 300 s by 8 s)
 
 
 def solve_exact(
@@ -81,32 +81,72 @@ def solve_full(
     best: np.ndarray,
     deadline: float,
 ) -> tuple[np.ndarray, float]:
-    """The MIP over every school with flows, from the stage-1 floor and the best plan known."""
-    order = np.concatenate([np.zeros(0, dtype=int), *components(problem)])
-    order = order[np.argsort(problem.block[order], kind="stable")]
+    """The representative MIP over every school with flows (hubs first; the others are filler),
+    from the stage-1 floor and the best plan known."""
     flowing = np.zeros(len(problem.block), dtype=bool)
-    flowing[order] = True
-    edges, weights = local_edges(problem, order)
-    model = Model(
-        sizes=np.ones(len(order), dtype=int),
-        block=problem.block[order],
-        slots=portfolio_slots(problem, max_size, k),
+    flowing[problem.edges.ravel()] = True
+    strength = hubs_first(len(problem.block), problem.edges, problem.weights)
+    order = strength[flowing[strength]]
+    order = order[np.argsort(problem.block[order], kind="stable")]
+    rank = np.full(len(problem.block), -1)
+    rank[order] = np.arange(len(order))
+    block = problem.block[order]
+    partition = Partition(
+        block=block,
+        pairs=all_pairs(block),
+        counts=problem.counts,
         filler=np.bincount(problem.block[~flowing], minlength=problem.n_blocks),
-        edges=edges,
-        weights=weights,
+        edges=rank[problem.edges],
+        weights=problem.weights,
         min_size=min_size,
         max_size=max_size,
         k=k,
     )
-    groups = np.unique(best, return_inverse=True)[1]
-    block = np.zeros(int(groups.max()) + 1, dtype=int)
-    block[groups] = problem.block
-    start = Start(groups[order], np.bincount(groups[~flowing], minlength=len(block)), block)
-    solved = solve(model, deadline, start)
+    solved = solve_partition(partition, deadline, full_start(problem, flowing, order, best))
     floor = max(floor, solved.floor)
-    if solved.slot is None or solved.filler is None:
+    if solved.representative is None or solved.filler is None or solved.alone is None:
         return best, floor
-    position = np.empty(len(problem.block), dtype=int)
-    position[order] = np.arange(len(order))
-    found = school_slots(problem, flowing, solved.slot[position[flowing]], solved.filler, model.slots)
+    found = school_plan(problem, flowing, order, solved.representative, solved.filler, solved.alone)
     return (found if loss(problem, found) < loss(problem, best) else best), floor
+
+
+def full_start(problem: FlowProblem, flowing: np.ndarray, order: np.ndarray, best: np.ndarray) -> Start:
+    """A plan as a start of the full model: its groups of flowing schools, their filler, and its
+    portfolios of filler alone."""
+    groups = np.unique(best, return_inverse=True)[1]
+    filler = np.bincount(groups[~flowing], minlength=int(groups.max()) + 1)
+    holds_items = np.zeros(len(filler), dtype=bool)
+    holds_items[groups[flowing]] = True
+    first = np.full(len(filler), len(order))
+    np.minimum.at(first, groups[order], np.arange(len(order)))
+    group_block = np.zeros(len(filler), dtype=int)
+    group_block[groups] = problem.block
+    alone = np.bincount(group_block[~holds_items], minlength=problem.n_blocks)
+    item_filler = np.zeros(len(order), dtype=int)
+    item_filler[first[holds_items]] = filler[holds_items]
+    return Start(groups[order], item_filler, alone)
+
+
+def school_plan(
+    problem: FlowProblem,
+    flowing: np.ndarray,
+    order: np.ndarray,
+    representative: np.ndarray,
+    filler: np.ndarray,
+    alone: np.ndarray,
+) -> np.ndarray:
+    """Portfolio number of every school: flowing schools by representative, the others filling
+    their representatives' places in file order, then portfolios of their own in even chunks."""
+    portfolio = np.full(len(problem.block), -1)
+    portfolio[order] = representative
+    used = len(order)
+    for block in range(problem.n_blocks):
+        free = np.flatnonzero(~flowing & (problem.block == block))
+        reps = np.flatnonzero(problem.block[order] == block)
+        taken = np.repeat(reps, filler[reps])
+        portfolio[free[: len(taken)]] = taken
+        rest = free[len(taken) :]
+        if len(rest):
+            portfolio[rest] = used + np.arange(len(rest)) * alone[block] // len(rest)
+            used += int(alone[block])
+    return portfolio
