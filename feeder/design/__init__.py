@@ -15,6 +15,7 @@
 - seed.py         first plan: recursive bisection along the cheapest allowed tree cuts
 - state.py        the plan under search: members and running totals per portfolio
 - moves.py        single-school boundary moves (connectivity-checked)
+- swaps.py        two border schools trading portfolios (what full portfolios need)
 - recombine.py    re-cutting two adjacent portfolios along random spanning trees (ReCom, greedy)
 - search.py       local search, then ruin-and-recreate steps on groups of three portfolios
 - naming.py       stable, readable portfolio names
