@@ -31,7 +31,7 @@ TREES = 4  # spanning trees per pair re-cut: 2 finds ~90 % of what 8 find on Lou
 START_FILL = 0.8  # first portfolio count: mean size 80 % of the maximum, room for whole patterns
 FEW_PARTS = 16
 """With a free k, blocks of at most this many portfolios (at the first count) run restarts at
-each count from the fewest that fit up to the first, each holding its count: there the search
+each of their COUNTS_TRIED fewest counts, each holding its count: there the search
 cannot drop a portfolio by itself (three neighbouring portfolios rarely fit in two), an early
 split is never undone, and fewer portfolios often keep more students together (measured: the
 best count was the fewest on 5 of 12 districts of 90-260 schools, the next on 6, the one after
@@ -155,6 +155,7 @@ def cut_start(task: Task, count: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def search_weights(task: Task) -> Weights:
+    """The weights a restart's search climbs before the true ones (the same when unguided)."""
     return task.weights.guiding() if task.guided else task.weights
 
 
