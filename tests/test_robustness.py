@@ -152,6 +152,26 @@ def test_cli_designs_a_valid_plan_or_refuses_in_one_line(
         assert not (root / "out").exists(), "a refused run wrote nothing"
 
 
+def test_a_refused_design_prints_its_one_line_without_the_data_warnings(tmp_path, capsys):
+    """Twelve schools in two regions with an outlying school: the outlier warning used to come
+    before the refusal (region North has 11 schools), two lines instead of one."""
+    folder = awkward_district(
+        tmp_path / "district",
+        np.random.default_rng(0),
+        12,
+        campuses=6,
+        islands=2,
+        flow_share=0.0,
+        out_only=False,
+        regions=2,
+    )
+    assert load_district(folder).warnings, "the district has a warning to hold back"
+    code = main(["design", str(folder), "--out", str(tmp_path / "out"), "--within-region"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and err[0].startswith("error: region North has 11 schools"), err
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize(
     ("name", "options"),
     [

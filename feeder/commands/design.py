@@ -127,11 +127,17 @@ def design(
         spec = replace(spec, locks=read_locks(lock, district=loaded))
     # read before the search: a bad file is refused at once, and its warnings are shown with the district's
     reference = Plan.from_csv(loaded, names_from).labels if names_from is not None else None
-    show_warnings(loaded.warnings)
     weights = align_weight * pathway_weights(loaded) if align_weight > 0 else None
     search_limit = clock.for_stage(keep=keep, share=0.5 if exact else 1.0)  # --exact: half for the proof
     run = run_design(
-        loaded, spec=spec, seed=seed, time_limit=search_limit, flow_weights=weights, effort=effort, jobs=jobs
+        loaded,
+        spec=spec,
+        seed=seed,
+        time_limit=search_limit,
+        flow_weights=weights,
+        effort=effort,
+        jobs=jobs,
+        before_search=lambda: show_warnings(loaded.warnings),  # a refused run prints its one line only
     )
     plan = run.plan
     details: dict[str, Any] = {"seconds": round(run.seconds, 3), "time_limit_hit": run.timed_out}

@@ -12,6 +12,7 @@ import math
 import os
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,8 +107,12 @@ def run_design(
     flow_weights: pd.Series | None = None,
     effort: str | float = "default",
     jobs: int | None = None,
+    before_search: Callable[[], None] | None = None,
 ) -> DesignRun:
-    """`design`, also reporting the run time and whether the time limit cut the search short."""
+    """`design`, also reporting the run time and whether the time limit cut the search short.
+
+    before_search: called once the options are known to fit the district, before the search
+    (e.g. to show the district's warnings, which a refused run does not print)."""
     start = time.monotonic()
     check_run_options(seed, time_limit, jobs)
     budgets = Effort.parse(effort)
@@ -149,6 +154,8 @@ def run_design(
         for index, block in enumerate(blocks)
         for restart, start in enumerate(schedules[index])
     ]
+    if before_search is not None:
+        before_search()
     outcomes = run_tasks(tasks, jobs=jobs or os.cpu_count() or 1)
     part = np.empty(n, dtype=int)
     offset = 0
