@@ -181,37 +181,65 @@ def highs_model(model: Model, cols: Columns) -> highspy.HighsLp:
     return lp
 
 
+@dataclass(frozen=True)
+class MipRun:
+    """What one HiGHS run gave: "optimal", "time limit" or "infeasible", the column values of
+    its best solution (None if it found none) and a proven floor on the objective."""
+
+    status: str
+    values: np.ndarray | None
+    floor: float
+
+
+def run_mip(
+    lp: highspy.HighsLp, *, remaining: float, start: np.ndarray | None, threads: int | None = None
+) -> MipRun:
+    """Run HiGHS on lp for at most `remaining` seconds from the start values (when given);
+    deterministic (fixed seed; threads=1 for one thread) and silent."""
+    # the core class: highspy.Highs() prints a banner on stdout before output_flag can be set
+    highs = highspy._Highs()  # type: ignore[attr-defined]
+    options: dict[str, object] = {
+        "output_flag": False,
+        "random_seed": SEED,
+        "time_limit": remaining,
+        "mip_rel_gap": 0.0,
+    }
+    if threads is not None:
+        options["threads"] = threads
+    for option, value in options.items():
+        highs.setOptionValue(option, value)
+    highs.passModel(lp)
+    if start is not None:
+        solution = highspy.HighsSolution()
+        solution.col_value = start
+        solution.value_valid = True
+        highs.setSolution(solution)
+    highs.run()
+    info = highs.getInfo()
+    model_status = highs.getModelStatus()
+    if model_status == highspy.HighsModelStatus.kInfeasible:
+        return MipRun("infeasible", None, math.inf)
+    floor = 0.0
+    if math.isfinite(info.mip_dual_bound):
+        floor = max(floor, info.mip_dual_bound - DUAL_SLACK * (1.0 + abs(info.mip_dual_bound)))
+    status = "optimal" if model_status == highspy.HighsModelStatus.kOptimal else "time limit"
+    if info.primal_solution_status != highspy.SolutionStatus.kSolutionStatusFeasible.value:
+        return MipRun(status, None, floor)
+    return MipRun(status, np.asarray(highs.getSolution().col_value), floor)
+
+
 def solve(model: Model, deadline: float, start: Start | None) -> Solved:
     """Run HiGHS on a Model until optimal or the deadline; deterministic (fixed seed, one thread)."""
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         return Solved("time limit", None, None, math.inf, 0.0)
     cols = columns(model)
-    # the core class: highspy.Highs() prints a banner on stdout before output_flag can be set
-    highs = highspy._Highs()  # type: ignore[attr-defined]
-    options = {"output_flag": False, "random_seed": SEED, "time_limit": remaining, "mip_rel_gap": 0.0}
-    for option, value in options.items():
-        highs.setOptionValue(option, value)
-    highs.passModel(highs_model(model, cols))
     values = None if start is None else encode(model, cols, start)
-    if values is not None:
-        solution = highspy.HighsSolution()
-        solution.col_value = values
-        solution.value_valid = True
-        highs.setSolution(solution)
-    highs.run()
-    info = highs.getInfo()
-    floor = 0.0
-    if math.isfinite(info.mip_dual_bound):
-        floor = max(floor, info.mip_dual_bound - DUAL_SLACK * (1.0 + abs(info.mip_dual_bound)))
-    model_status = highs.getModelStatus()
-    if model_status == highspy.HighsModelStatus.kInfeasible:
-        return Solved("infeasible", None, None, math.inf, math.inf)
-    status = "optimal" if model_status == highspy.HighsModelStatus.kOptimal else "time limit"
-    if info.primal_solution_status != highspy.SolutionStatus.kSolutionStatusFeasible.value:
-        return Solved(status, None, None, math.inf, floor)
-    slot, filler = decode(cols, np.asarray(highs.getSolution().col_value))
-    return Solved(status, slot, filler, cut_weight(model.edges, model.weights, slot), floor)
+    run = run_mip(highs_model(model, cols), remaining=remaining, start=values)
+    if run.values is None:
+        return Solved(run.status, None, None, math.inf, run.floor)
+    slot, filler = decode(cols, run.values)
+    return Solved(run.status, slot, filler, cut_weight(model.edges, model.weights, slot), run.floor)
 
 
 def decode(cols: Columns, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

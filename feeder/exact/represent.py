@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
-from feeder.exact.model import SEED, Rows
-from feeder.exact.problem import DUAL_SLACK, cut_weight
+from feeder.exact.model import Rows, run_mip
+from feeder.exact.problem import cut_weight
 
 
 @dataclass(frozen=True)
@@ -212,37 +212,13 @@ def solve_partition(partition: Partition, deadline: float, start: Start | None) 
     if remaining <= 0:
         return Outcome("time limit", None, None, None, math.inf, 0.0)
     layout = Layout(partition)
-    highs = highspy._Highs()  # type: ignore[attr-defined]
-    options = {
-        "output_flag": False,
-        "random_seed": SEED,
-        "time_limit": remaining,
-        "mip_rel_gap": 0.0,
-        "threads": 1,
-    }
-    for option, value in options.items():
-        highs.setOptionValue(option, value)
-    highs.passModel(highs_lp(partition, layout))
     values = None if start is None else encode(partition, layout, start)
-    if values is not None:
-        solution = highspy.HighsSolution()
-        solution.col_value = values
-        solution.value_valid = True
-        highs.setSolution(solution)
-    highs.run()
-    info = highs.getInfo()
-    model_status = highs.getModelStatus()
-    if model_status == highspy.HighsModelStatus.kInfeasible:
-        return Outcome("infeasible", None, None, None, math.inf, math.inf)
-    floor = 0.0
-    if math.isfinite(info.mip_dual_bound):
-        floor = max(floor, info.mip_dual_bound - DUAL_SLACK * (1.0 + abs(info.mip_dual_bound)))
-    status = "optimal" if model_status == highspy.HighsModelStatus.kOptimal else "time limit"
-    if info.primal_solution_status != highspy.SolutionStatus.kSolutionStatusFeasible.value:
-        return Outcome(status, None, None, None, math.inf, floor)
-    representative, filler, alone = decode(partition, layout, np.asarray(highs.getSolution().col_value))
+    run = run_mip(highs_lp(partition, layout), remaining=remaining, start=values, threads=1)
+    if run.values is None:
+        return Outcome(run.status, None, None, None, math.inf, run.floor)
+    representative, filler, alone = decode(partition, layout, run.values)
     cut = cut_weight(partition.edges, partition.weights, representative)
-    return Outcome(status, representative, filler, alone, cut, floor)
+    return Outcome(run.status, representative, filler, alone, cut, run.floor)
 
 
 def decode(
