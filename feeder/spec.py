@@ -149,6 +149,28 @@ class DesignSpec:
             f"lower --min-size to {need} or use --k {low}..{high}"
         )
 
+    def allocate(self, sizes: list[int]) -> list[int | None]:
+        """Portfolios per block: None (free) without --k; else each block gets its fewest and the
+        rest go to the blocks with the most schools per portfolio."""
+        if self.k is None:
+            return [None] * len(sizes)
+        if len(sizes) == 1:
+            self.check_count(sizes[0])
+            return [self.k]
+        ranges = [self.portfolio_range(n) for n in sizes]
+        low, high = sum(r[0] for r in ranges), sum(r[1] for r in ranges)
+        if not low <= self.k <= high:
+            raise InfeasibleError(
+                f"--k {self.k} does not fit the regions: with portfolios of {self.min_size}-{self.max_size} "
+                f"inside each region they need {low}..{high} portfolios (use --k {low}..{high})"
+            )
+        counts = [r[0] for r in ranges]
+        while sum(counts) < self.k:
+            room = [i for i, (c, r) in enumerate(zip(counts, ranges, strict=True)) if c < r[1]]
+            grow = max(room, key=lambda i: (sizes[i] / (counts[i] + 1), -i))
+            counts[grow] += 1
+        return list(counts)
+
     def as_dict(self) -> dict[str, Any]:
         """The spec as the scorecard's `spec` section."""
         section = asdict(self)

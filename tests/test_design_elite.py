@@ -14,11 +14,12 @@ from feeder.design.designer import school_groups
 from feeder.design.effort import Effort
 from feeder.design.elite import polish, shared_parts
 from feeder.design.locks import lock_columns
+from feeder.design.moves import improve_moves
 from feeder.design.objective import Weights
 from feeder.design.problem import affinity_matrix, district_inputs, make_block
 from feeder.design.restarts import Outcome, Task, best_of, run_tasks
-from feeder.design.seed import bisect
-from feeder.design.state import State
+from feeder.design.seed import NoCut, bisect
+from feeder.design.state import Budget, State
 from feeder.district import District, load_district
 from feeder.sample import SAMPLE
 from feeder.spec import DesignSpec
@@ -70,6 +71,26 @@ def generated_problem(folder, n: int, seed: int, min_size: int, spread: int, max
         assume(False)
     district = load_district(write_district(folder, *generated))
     return district, DesignSpec(min_size=min_size, max_size=min_size + spread, max_high_schools=max_high)
+
+
+def searched_state(
+    folder, n: int, seed: int, min_size: int, spread: int, max_high: int | None, design_seed: int
+) -> State | None:
+    """A generated problem's whole block cut by tree bisection and improved by single moves, at a
+    fixed portfolio count (None when no plan of that count exists)."""
+    district, spec = generated_problem(folder, n, seed, min_size, spread, max_high)
+    inputs = district_inputs(district, None, lock_columns(district, spec))
+    [(name, members)] = school_groups(district, inputs, within_region=False, contiguous=True)
+    block = make_block(name, members, inputs, affinity_matrix(inputs.flows), spec)
+    weights = Weights.for_district(len(district.schools), spec)
+    parts = max(2, round(block.size / (min_size + spread / 2)))
+    try:
+        start = bisect(block, np.arange(block.size), parts, weights, np.random.default_rng(design_seed))
+    except NoCut:
+        return None
+    state = State(block, start, fixed_k=True, weights=weights)
+    improve_moves(state, range(block.size), Budget(None))
+    return state
 
 
 def assert_within_limits(block, state: State, part: np.ndarray, min_size: int, max_size: int) -> None:

@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import given
-from test_design_elite import GENERATED, SETTINGS, assert_within_limits, generated_problem
+from test_design_elite import GENERATED, SETTINGS, assert_within_limits, searched_state
 from test_design_pool import whole_block
 
 from feeder.design import design
 from feeder.design.moves import improve_moves
-from feeder.design.seed import NoCut, bisect
+from feeder.design.seed import bisect
 from feeder.design.state import Budget, State
 from feeder.design.swaps import border, connected_after, improve_swaps, swap_candidates
 from feeder.district import load_district
@@ -35,16 +35,10 @@ def assert_totals_are_fresh(state: State) -> None:
 def test_swaps_never_lose_and_keep_sizes_contiguity_and_totals(
     fresh_folder, n, seed, min_size, spread, max_high, design_seed
 ):
-    district, spec = generated_problem(fresh_folder(), n, seed, min_size, spread, max_high)
-    block, weights = whole_block(district, spec)
-    rng = np.random.default_rng(design_seed)
-    parts = max(2, round(block.size / (min_size + spread / 2)))
-    try:
-        start = bisect(block, np.arange(block.size), parts, weights, rng)
-    except NoCut:
+    state = searched_state(fresh_folder(), n, seed, min_size, spread, max_high, design_seed)
+    if state is None:
         return  # no plan of this many parts: nothing to swap
-    state = State(block, start, fixed_k=True, weights=weights)
-    improve_moves(state, range(block.size), Budget(None))
+    block = state.block
     sizes = {p: len(state.members[p]) for p in range(len(state.alive))}
     before = state.value()
     improve_swaps(state, Budget(None))

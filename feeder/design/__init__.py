@@ -10,6 +10,8 @@
 - effort.py       --effort: restarts and iteration budgets, never wall time
 - restarts.py     independent restarts in worker processes (--jobs), best one kept in fixed order
 - elite.py        after the restarts: more search where the best plan differs from the others
+- pool.py         recombining every portfolio the search built, by set partitioning (HiGHS)
+- exact_recut.py  last: the best split of adjacent portfolios by a small MIP (feeder.exact.recut)
 - starts.py       METIS-guided starts: tree costs raised across METIS part boundaries
 - trees.py        random spanning trees and every tree cut at once (subtree sums, cut flow)
 - seed.py         first plan: recursive bisection along the cheapest allowed tree cuts

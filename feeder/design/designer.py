@@ -125,7 +125,7 @@ def run_design(
     if spec.within_region:
         for name, members in groups:
             feasibility.check_block(spec, name, len(members), areas[name])
-    counts = feasibility.allocate(spec, [len(members) for _, members in groups])
+    counts = spec.allocate([len(members) for _, members in groups])
     feasibility.check_locks(spec, district, groups)
     for (name, members), count in zip(groups, counts, strict=True):
         most = count if count is not None else spec.portfolio_range(len(members))[1]

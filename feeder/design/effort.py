@@ -23,6 +23,11 @@ REFERENCE = (
     500  # above it restarts shrink as REFERENCE / n: 1,000 schools get 2 (one round on 2 cores, ~10 s)
 )
 LNS_PER_PART = 8  # ruin-and-recreate steps per portfolio per restart at effort >= 1 (as before --effort)
+EXACT_PARTS = 16
+"""Blocks of at most EXACT_PARTS * effort portfolios get exact re-cuts in the elite phase (pairs;
+triples too from thorough): at the default, districts up to ~300 schools, where one portfolio
+more or less well cut is a large share of the plan."""
+EXACT_PER_PART = 4  # exact re-cuts tried per portfolio at effort 1 (most stop at the LP screen)
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,13 @@ class Effort:
         """Independent restarts for a district of `schools` (the work of one restart grows
         with the district, so the count shrinks beyond REFERENCE schools)."""
         return max(1, round(RESTARTS * self.level * min(1.0, REFERENCE / max(schools, 1))))
+
+    def exact_recuts(self, parts: int) -> tuple[int, int]:
+        """(largest group, most re-cuts) of the elite phase's exact re-cuts for a block of `parts`
+        portfolios; most = 0 when the block is too large for this effort."""
+        if parts > EXACT_PARTS * self.level:
+            return 2, 0
+        return (3 if self.level >= LEVELS["thorough"] else 2), round(EXACT_PER_PART * parts * self.level)
 
     def lns_steps(self, parts: int) -> int:
         """Ruin-and-recreate steps of one restart of a block with `parts` portfolios; effort

@@ -7,14 +7,16 @@ no other restart shares (a crossover that keeps the shared portfolios and re-cut
 rest), then a final descent. It runs on the restarts' outcomes in task order with its own
 seed stream, so the plan still depends only on input, seed and effort — not on --jobs —
 and it keeps a step only when the objective rises, so it never returns a worse plan.
-Last, every portfolio the restarts and this phase built is recombined by set partitioning
-(pool.py) and the result descended once more.
+Then every portfolio the restarts and this phase built is recombined by set partitioning
+(pool.py) and the result descended once more; last, on blocks small enough for the effort,
+adjacent portfolios are re-cut exactly (exact_recut.py).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from feeder.design.exact_recut import improve_exactly
 from feeder.design.pool import Pool, recombine_pool
 from feeder.design.restarts import Outcome, Task, best_of
 from feeder.design.search import descend, ruin_and_recreate
@@ -70,6 +72,9 @@ def polish(task: Task, outcomes: list[Outcome]) -> Outcome:
         pool.merge(outcome.pool)
     refine(state, others, rng, budget, pool=pool)
     if recombine_pool(state, pool, budget):
+        descend(state, list(range(state.block.size)), rng, budget, rounds=ROUNDS, trees=TREES)
+    largest, most = task.effort.exact_recuts(state.k)
+    if most and improve_exactly(state, budget, largest=largest, most=most):
         descend(state, list(range(state.block.size)), rng, budget, rounds=ROUNDS, trees=TREES)
     if state.value() <= best.value:
         return best

@@ -32,29 +32,6 @@ def check_block(spec: DesignSpec, region: str, n: int, areas: int) -> None:
     spec.check_fits(n, where=f"region {region}", other_fix="merge regions")
 
 
-def allocate(spec: DesignSpec, sizes: list[int]) -> list[int | None]:
-    """Portfolios per block: None (free) without --k; else each block gets its fewest and the
-    rest go to the blocks with the most schools per portfolio."""
-    if spec.k is None:
-        return [None] * len(sizes)
-    if len(sizes) == 1:
-        spec.check_count(sizes[0])
-        return [spec.k]
-    ranges = [spec.portfolio_range(n) for n in sizes]
-    low, high = sum(r[0] for r in ranges), sum(r[1] for r in ranges)
-    if not low <= spec.k <= high:
-        raise InfeasibleError(
-            f"--k {spec.k} does not fit the regions: with portfolios of {spec.min_size}-{spec.max_size} "
-            f"inside each region they need {low}..{high} portfolios (use --k {low}..{high})"
-        )
-    counts = [r[0] for r in ranges]
-    while sum(counts) < spec.k:
-        room = [i for i, (c, r) in enumerate(zip(counts, ranges, strict=True)) if c < r[1]]
-        grow = max(room, key=lambda i: (sizes[i] / (counts[i] + 1), -i))
-        counts[grow] += 1
-    return list(counts)
-
-
 def check_locks(spec: DesignSpec, district: District, blocks: list[tuple[str, np.ndarray]]) -> None:
     """Refuse locks no plan can keep: unknown schools, a group too big for a portfolio,
     spread over two regions (or separate areas of one), or too far apart on the map."""

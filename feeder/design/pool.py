@@ -19,6 +19,7 @@ import numpy as np
 from scipy import sparse
 
 from feeder.design.state import Budget, State
+from feeder.exact.model import one_thread_highs
 
 NODES = 1000  # branch-and-bound nodes; a pool of ~600 portfolios (1,000 schools) was proven optimal in 0.07 s
 SEED = 0
@@ -100,16 +101,8 @@ def best_partition(
 ) -> np.ndarray | None:
     """Columns of the best exact cover found (None if none): maximise the summed scores."""
     n, m = incidence.shape
-    highs = highspy._Highs()  # type: ignore[attr-defined]  # highspy.Highs() prints a banner
-    # one thread: a child forked after the parent ran HiGHS (alternatives designs in worker
-    # processes) hangs waiting on scheduler threads it does not have; the exact mode's default
-    # (threads 0) accepts the scheduler this starts. Seed and node limit decide the result.
-    options: dict[str, bool | int | float] = {
-        "output_flag": False,
-        "random_seed": SEED,
-        "threads": 1,
-        "mip_max_nodes": NODES,
-    }
+    highs = one_thread_highs()  # seed and node limit decide the result
+    options: dict[str, bool | int | float] = {"random_seed": SEED, "mip_max_nodes": NODES}
     if budget.deadline is not None:  # the --time-limit safety cap only
         options["time_limit"] = max(budget.deadline - time.monotonic(), 0.0)
     for option, value in options.items():

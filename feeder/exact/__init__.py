@@ -11,6 +11,7 @@ One module per stage, data flowing down the list:
 - connectivity.py  the map (Delaunay) inside blocks, connected pieces, minimal separators
 - contiguous.py  `solve_contiguous`: the bound for contiguous plans (representative MIP, separator cuts in rounds)
 - result.py      ExactResult: bound, best plan, gap, status
+- recut.py       for the designer: the best re-cut of a few adjacent portfolios (node-limited)
 """
 
 from feeder.exact.contiguous import ContiguousResult, solve_contiguous

@@ -36,7 +36,7 @@ from feeder.exact.problem import (
     portfolio_numbers,
     tolerance,
 )
-from feeder.exact.represent import Partition, connected_pairs, hubs_first, items_only, solve_partition
+from feeder.exact.represent import Partition, connected_pairs, items_only, rank_items, solve_partition
 from feeder.exact.result import ExactResult, portfolio_names
 from feeder.exact.solve import DEFAULT_TIME_LIMIT, solve_exact
 from feeder.spec import DesignSpec
@@ -139,11 +139,8 @@ def cut_rounds(
     Returns the best contiguous plan (portfolio number per school, or None), the floor on loss,
     whether the optimum is proven, and the number of rounds run.
     """
-    strength_order = hubs_first(len(problem.block), problem.edges, problem.weights)
-    order = strength_order[np.argsort(problem.block[strength_order], kind="stable")]
-    rank = np.empty(len(order), dtype=int)
-    rank[order] = np.arange(len(order))
-    ranked = [set(rank[list(neighbours[v])].tolist()) for v in order]
+    ranking = rank_items(problem.block, problem.edges, problem.weights, neighbours)
+    order, rank, ranked = ranking.order, ranking.rank, ranking.neighbours
     block = problem.block[order]
     partition = Partition(
         block=block,

@@ -191,21 +191,35 @@ class MipRun:
     floor: float
 
 
-def run_mip(
-    lp: highspy.HighsLp, *, remaining: float, start: np.ndarray | None, threads: int | None = None
-) -> MipRun:
-    """Run HiGHS on lp for at most `remaining` seconds from the start values (when given);
-    deterministic (fixed seed; threads=1 for one thread) and silent."""
+def one_thread_highs() -> highspy.Highs:
+    """A silent HiGHS on one thread. Every HiGHS run in feeder uses one: HiGHS refuses a thread
+    count other than the one its process-wide scheduler started with, so one run on the default
+    would make every later one-thread run in the process fail (and a child forked after it hang)."""
     # the core class: highspy.Highs() prints a banner on stdout before output_flag can be set
     highs = highspy._Highs()  # type: ignore[attr-defined]
-    options: dict[str, object] = {
-        "output_flag": False,
-        "random_seed": SEED,
-        "time_limit": remaining,
-        "mip_rel_gap": 0.0,
-    }
-    if threads is not None:
-        options["threads"] = threads
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("threads", 1)
+    return highs
+
+
+def run_mip(
+    lp: highspy.HighsLp,
+    *,
+    remaining: float | None,
+    start: np.ndarray | None,
+    nodes: int | None = None,
+) -> MipRun:
+    """Run HiGHS on lp for at most `remaining` seconds (None: no clock) and `nodes` branch-and-bound
+    nodes (None: no limit) from the start values (when given); deterministic (fixed seed, one
+    thread) and silent. Only a node limit stops it at the same point on every machine; with one,
+    presolve is off (on the small re-cut models it took most of the time)."""
+    highs = one_thread_highs()
+    options: dict[str, bool | int | float | str] = {"random_seed": SEED, "mip_rel_gap": 0.0}
+    if remaining is not None:
+        options["time_limit"] = remaining
+    if nodes is not None:
+        options["mip_max_nodes"] = nodes
+        options["presolve"] = "off"
     for option, value in options.items():
         highs.setOptionValue(option, value)
     highs.passModel(lp)

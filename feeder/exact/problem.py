@@ -10,7 +10,6 @@ import networkx as nx
 import numpy as np
 
 from feeder.constraints import violations
-from feeder.design.feasibility import allocate
 from feeder.district import District
 from feeder.errors import OptionError
 from feeder.spec import DesignSpec
@@ -80,7 +79,7 @@ def block_counts(sizes: list[int], names: list[str], spec: DesignSpec) -> list[r
             spec.check_fits(size, where=f"region {name}", other_fix="merge regions")
         else:
             spec.check_fits(size)
-    allocate(spec, sizes)
+    spec.allocate(sizes)
     counts = [range(low, high + 1) for low, high in map(spec.portfolio_range, sizes)]
     if spec.k is None:
         return counts

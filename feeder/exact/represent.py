@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
-from feeder.exact.model import Rows, run_mip
-from feeder.exact.problem import cut_weight
+from feeder.exact.model import Rows, one_thread_highs, run_mip
+from feeder.exact.problem import DUAL_SLACK, cut_weight
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,10 @@ class Partition:
     k: int | None = None
     neighbours: tuple[tuple[int, ...], ...] = ()
     separators: tuple[tuple[int, int, tuple[int, ...]], ...] = ()
+    needs: tuple[frozenset[int], ...] = ()
+    """Sets of items every portfolio holds one of (e.g. the schools serving grade 3)."""
+    caps: tuple[tuple[np.ndarray, float], ...] = ()
+    """(value of each item, most per portfolio), e.g. students; only for models without filler."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,27 @@ def hubs_first(n: int, edges: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return np.lexsort((np.arange(n), -strength))
 
 
+@dataclass(frozen=True)
+class Ranking:
+    """Items in model order (by block, hubs first): order[r] is the item of rank r, rank[v] the
+    rank of item v, and neighbours[r] the ranks of its map neighbours."""
+
+    order: np.ndarray
+    rank: np.ndarray
+    neighbours: list[set[int]]
+
+
+def rank_items(
+    block: np.ndarray, edges: np.ndarray, weights: np.ndarray, neighbours: list[set[int]]
+) -> Ranking:
+    """Items sorted by block, hubs first within it (hubs_first), with the map renumbered to ranks."""
+    strength_order = hubs_first(len(block), edges, weights)
+    order = strength_order[np.argsort(block[strength_order], kind="stable")]
+    rank = np.empty(len(order), dtype=int)
+    rank[order] = np.arange(len(order))
+    return Ranking(order, rank, [set(rank[list(neighbours[v])].tolist()) for v in order])
+
+
 class Layout:
     """Column positions: x per pair, f per representative (filler it takes), then per block the
     filler-only portfolios and their schools, then y per (edge, shared representative)."""
@@ -109,6 +134,7 @@ class Layout:
     def __init__(self, partition: Partition) -> None:
         n = len(partition.block)
         self.x = {(int(i), int(j)): c for c, (i, j) in enumerate(partition.pairs.tolist())}
+        self.member = [int(j) for _, j in partition.pairs.tolist()]
         reps_of: list[list[int]] = [[] for _ in range(n)]
         for i, j in self.x:
             reps_of[j].append(i)
@@ -157,7 +183,22 @@ def rows_of(partition: Partition, layout: Layout) -> Rows:
         for end in partition.edges[e].tolist():
             rows.add([(column, 1.0), (x[i, end], -1.0)], -inf, 0.0)
     contiguity(partition, layout, rows)
+    needs_and_caps(partition, layout, members, rows)
     return rows
+
+
+def needs_and_caps(partition: Partition, layout: Layout, members: list[list[int]], rows: Rows) -> None:
+    """Every portfolio holds an item of each need set and stays within each cap."""
+    x, inf = layout.x, highspy.kHighsInf
+    for need in partition.needs:
+        for i in range(len(members)):
+            if i not in need:
+                held = [(x[i, j], 1.0) for j in sorted(need) if (i, j) in x]
+                rows.add([*held, (x[i, i], -1.0)], 0.0, inf)
+    for values, most in partition.caps:
+        for i, columns in enumerate(members):
+            held = [(c, float(values[j])) for c in columns if (j := layout.member[c]) != i]
+            rows.add([*held, (x[i, i], float(values[i]) - most)], -inf, 0.0)
 
 
 def contiguity(partition: Partition, layout: Layout, rows: Rows) -> None:
@@ -206,19 +247,35 @@ def highs_lp(partition: Partition, layout: Layout) -> highspy.HighsLp:
     return lp
 
 
-def solve_partition(partition: Partition, deadline: float, start: Start | None) -> Outcome:
-    """Run HiGHS until optimal or the deadline (deterministic: fixed seed, one thread)."""
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
+def solve_partition(
+    partition: Partition, deadline: float | None, start: Start | None, *, nodes: int | None = None
+) -> Outcome:
+    """Run HiGHS until optimal, the deadline (None: no clock) or `nodes` branch-and-bound nodes
+    (fixed seed, one thread: a node limit stops it at the same plan on every machine)."""
+    remaining = None if deadline is None else deadline - time.monotonic()
+    if remaining is not None and remaining <= 0:
         return Outcome("time limit", None, None, None, math.inf, 0.0)
     layout = Layout(partition)
     values = None if start is None else encode(partition, layout, start)
-    run = run_mip(highs_lp(partition, layout), remaining=remaining, start=values, threads=1)
+    run = run_mip(highs_lp(partition, layout), remaining=remaining, start=values, nodes=nodes)
     if run.values is None:
         return Outcome(run.status, None, None, None, math.inf, run.floor)
     representative, filler, alone = decode(partition, layout, run.values)
     cut = cut_weight(partition.edges, partition.weights, representative)
     return Outcome(run.status, representative, filler, alone, cut, run.floor)
+
+
+def relaxation_floor(partition: Partition) -> float:
+    """The LP relaxation's least cut: no plan of the model cuts less (a quick screen before the MIP)."""
+    lp = highs_lp(partition, Layout(partition))
+    lp.integrality_ = []
+    highs = one_thread_highs()
+    highs.passModel(lp)
+    highs.run()
+    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return 0.0
+    value = highs.getInfo().objective_function_value
+    return value - DUAL_SLACK * (1.0 + abs(value))
 
 
 def decode(
