@@ -13,7 +13,8 @@ structure real feeder patterns have:
   Receivers in the sender's own region are preferred, so students rarely cross regions.
   The harder kind of district (``choice_share``, e.g. 5-14 %) also sends a share of each
   cohort to a school that is none of its nearest ones (magnets, choice, transfers), anywhere
-  in the district: its feeder patterns are less clean, as in big-city districts;
+  in the district, or with ``choice_reach`` K one of the K next-nearest: its feeder patterns
+  are less clean, as in big-city districts;
 - a city with charter schools (``charter_share``, e.g. 0.4 of all schools): charters of every
   level stand in the neighbourhoods, smaller than district schools, and draw a share of each
   leaving cohort (``charter_pull``, e.g. 30-60 %) over several nearby charters, nearer ones
@@ -205,6 +206,7 @@ def generate_district(
     choice_share: tuple[float, float] = (0.0, 0.0),
     charter_share: float = 0.0,
     charter_pull: tuple[float, float] = (0.3, 0.6),
+    choice_reach: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return (schools, flows) of a synthetic district in FORMAT.md columns.
 
@@ -228,6 +230,8 @@ def generate_district(
     charter_share: share of the n_schools that are charter schools (``charter`` column Y);
         their draws come from a second Generator, so without charters nothing changes.
     charter_pull: range of the share of a district school's leaving cohort going to charters.
+    choice_reach: with choice_share, the choosing students go to one of this many receivers
+        nearest after the ranked ones (a school a few neighbourhoods away) instead of anywhere.
     """
     rng = np.random.default_rng(seed)
     if regions is None:
@@ -270,6 +274,7 @@ def generate_district(
         dominant_share,
         choice_share,
         Charters(charter, charter_pull, charter_rng),
+        choice_reach=choice_reach,
     )
     lonlat = plane.degrees(xy)
     schools = pd.DataFrame(
@@ -458,6 +463,8 @@ def transition_flows(
     dominant_share: tuple[float, float],
     choice_share: tuple[float, float] = (0.0, 0.0),
     charters: Charters | None = None,
+    *,
+    choice_reach: int | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Flows (from, to, students; to = -1 for OUT) at grades 5->6 and 8->9, and each sender's
     dominant receiver (-1 for schools that send nobody).
@@ -481,7 +488,16 @@ def transition_flows(
             frames.append(to_charters)
             cohort = cohort - to_charters.groupby("from")["students"].sum().reindex(senders).to_numpy()
         sent, dominant[senders] = send_cohorts(
-            xy, senders, receivers, region, cohort, rng, leave_share, dominant_share, choice_share
+            xy,
+            senders,
+            receivers,
+            region,
+            cohort,
+            rng,
+            leave_share,
+            dominant_share,
+            choice_share,
+            choice_reach=choice_reach,
         )
         frames += sent
     flows = pd.concat(frames, ignore_index=True)
@@ -499,6 +515,8 @@ def send_cohorts(
     leave_share: tuple[float, float],
     dominant_share: tuple[float, float],
     choice_share: tuple[float, float] = (0.0, 0.0),
+    *,
+    choice_reach: int | None = None,
 ) -> tuple[list[pd.DataFrame], np.ndarray]:
     """The choice model: each sender's cohort split over its ranked receivers and OUT.
 
@@ -518,7 +536,11 @@ def send_cohorts(
     frames = []
     if choice_share[1] > 0 and len(receivers) > ranked.shape[1]:
         choosing = rng.uniform(*choice_share, len(senders))
-        chosen = far_receivers(ranked, receivers, rng)
+        chosen = (
+            far_receivers(ranked, receivers, rng)
+            if choice_reach is None
+            else near_receivers(xy, senders, receivers, ranked, choice_reach, rng)
+        )
         frames.append(pd.DataFrame({"from": senders, "to": chosen, "students": np.rint(kept * choosing)}))
         kept = kept * (1 - choosing)
     staying = np.rint(kept[:, None] * shares)
@@ -557,6 +579,24 @@ def far_receivers(ranked: np.ndarray, receivers: np.ndarray, rng: np.random.Gene
     while clash.any():
         chosen[clash] = rng.choice(receivers, int(clash.sum()))
         clash = (chosen[:, None] == ranked).any(axis=1)
+    return chosen
+
+
+def near_receivers(
+    xy: np.ndarray,
+    senders: np.ndarray,
+    receivers: np.ndarray,
+    ranked: np.ndarray,
+    reach: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """One random receiver per sender among the `reach` nearest that are not its ranked ones."""
+    k = min(len(receivers), reach + ranked.shape[1])
+    _, near = cKDTree(xy[receivers]).query(xy[senders], k=list(range(1, k + 1)))
+    chosen = np.empty(len(senders), dtype=int)
+    for row, candidates in enumerate(receivers[near]):
+        others = candidates[~np.isin(candidates, ranked[row])][:reach]
+        chosen[row] = others[rng.integers(len(others))]
     return chosen
 
 
@@ -831,6 +871,13 @@ def main(argv: list[str] | None = None) -> None:
         help="harder district: share of each cohort choosing a non-nearest school, e.g. 0.05 0.14",
     )
     parser.add_argument(
+        "--choice-reach",
+        type=int,
+        default=None,
+        metavar="K",
+        help="with --choice-share: choosing students go to one of the K next-nearest schools (default: anywhere)",
+    )
+    parser.add_argument(
         "--charter-share",
         type=float,
         default=0.0,
@@ -856,6 +903,7 @@ def main(argv: list[str] | None = None) -> None:
         args.seed,
         n_regions=args.regions,
         choice_share=tuple(args.choice_share),
+        choice_reach=args.choice_reach,
         charter_share=args.charter_share,
         charter_pull=tuple(args.charter_pull),
     )

@@ -72,8 +72,8 @@ def test_twenty_thousand_schools() -> None:
     assert np.isclose(share["elementary"], 0.70, atol=0.01)
 
 
-def share_beyond_nearest(schools: pd.DataFrame, flows: pd.DataFrame) -> float:
-    """Mean share of a sender's staying students sent past its CANDIDATES nearest entry schools."""
+def share_beyond_nearest(schools: pd.DataFrame, flows: pd.DataFrame, nearest: int = CANDIDATES) -> float:
+    """Mean share of a sender's staying students sent past its `nearest` nearest entry schools."""
     xy = schools[["lon", "lat"]].to_numpy() * [np.cos(np.radians(34.0)), 1.0]
     entry = schools["grade_lo"].clip(lower=0).to_numpy()
     index = {sid: i for i, sid in enumerate(schools["school_id"])}
@@ -82,7 +82,7 @@ def share_beyond_nearest(schools: pd.DataFrame, flows: pd.DataFrame) -> float:
     for sender, sent in staying.groupby("from_id"):
         i = index[sender]
         receivers = np.flatnonzero(entry == schools["grade_hi"].iloc[i] + 1)
-        near = receivers[cKDTree(xy[receivers]).query(xy[i], k=CANDIDATES)[1]]
+        near = receivers[cKDTree(xy[receivers]).query(xy[i], k=nearest)[1]]
         far = ~sent["to_id"].map(index).isin(near)
         shares.append(sent.loc[far, "students"].sum() / sent["students"].sum())
     return float(np.mean(shares))
@@ -95,6 +95,17 @@ def test_harder_districts_send_a_share_of_each_cohort_past_the_nearest_schools()
     # Measured: 0.092 (the random school is sometimes one of the nearest after all).
     assert 0.06 <= share_beyond_nearest(schools, harder) <= 0.14
     assert not harder.duplicated(["from_id", "to_id"]).any()
+
+
+def test_choice_reach_keeps_choosing_students_a_few_schools_away() -> None:
+    """With --choice-reach 6 the choosing students go to one of the 6 schools nearest after the
+    3 ranked ones: none past the 12 nearest (margin for the test's rougher map), still some past
+    the 6 nearest; without it they go anywhere."""
+    anywhere_schools, anywhere = generate_district(400, seed=5, choice_share=(0.05, 0.14))
+    schools, nearby = generate_district(400, seed=5, choice_share=(0.05, 0.14), choice_reach=6)
+    assert share_beyond_nearest(anywhere_schools, anywhere, nearest=12) > 0.05
+    assert share_beyond_nearest(schools, nearby, nearest=12) == 0.0
+    assert share_beyond_nearest(schools, nearby) >= 0.02
 
 
 def test_charter_cities_lose_about_the_pulled_share_of_each_district_cohort() -> None:

@@ -24,9 +24,9 @@ REFERENCE = (
 )
 LNS_PER_PART = 8  # ruin-and-recreate steps per portfolio per restart at effort >= 1 (as before --effort)
 EXACT_PARTS = 16
-"""Blocks of at most EXACT_PARTS * effort portfolios get exact re-cuts in the elite phase (pairs;
-triples too from thorough): at the default, districts up to ~300 schools, where one portfolio
-more or less well cut is a large share of the plan."""
+"""Blocks of at most EXACT_PARTS * effort portfolios get exact re-cuts of adjacent pairs in the
+elite phase: at the default, districts up to ~300 schools, where one portfolio more or less well
+cut is a large share of the plan."""
 EXACT_PER_PART = 4  # exact re-cuts tried per portfolio at effort 1 (most stop at the LP screen)
 
 
@@ -58,12 +58,12 @@ class Effort:
         with the district, so the count shrinks beyond REFERENCE schools)."""
         return max(1, round(RESTARTS * self.level * min(1.0, REFERENCE / max(schools, 1))))
 
-    def exact_recuts(self, parts: int) -> tuple[int, int]:
-        """(largest group, most re-cuts) of the elite phase's exact re-cuts for a block of `parts`
-        portfolios; most = 0 when the block is too large for this effort."""
+    def exact_recuts(self, parts: int) -> int:
+        """Exact pair re-cuts the elite phase may try on a block of `parts` portfolios (0 when
+        the block is too large for this effort)."""
         if parts > EXACT_PARTS * self.level:
-            return 2, 0
-        return (3 if self.level >= LEVELS["thorough"] else 2), round(EXACT_PER_PART * parts * self.level)
+            return 0
+        return round(EXACT_PER_PART * parts * self.level)
 
     def lns_steps(self, parts: int) -> int:
         """Ruin-and-recreate steps of one restart of a block with `parts` portfolios; effort

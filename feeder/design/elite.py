@@ -73,8 +73,8 @@ def polish(task: Task, outcomes: list[Outcome]) -> Outcome:
     refine(state, others, rng, budget, pool=pool)
     if recombine_pool(state, pool, budget):
         descend(state, list(range(state.block.size)), rng, budget, rounds=ROUNDS, trees=TREES)
-    largest, most = task.effort.exact_recuts(state.k)
-    if most and improve_exactly(state, budget, largest=largest, most=most):
+    most = task.effort.exact_recuts(state.k)
+    if most and improve_exactly(state, budget, most=most):
         descend(state, list(range(state.block.size)), rng, budget, rounds=ROUNDS, trees=TREES)
     if state.value() <= best.value:
         return best

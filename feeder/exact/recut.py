@@ -99,4 +99,4 @@ def worth_solving(partition: Partition, before: float, target: float) -> bool:
     if len(Layout(partition).y) > MOST_COLUMNS:
         return False
     floor = relaxation_floor(partition)
-    return target > floor >= (1.0 - WORTH) * before
+    return target > floor >= (1.0 - WORTH) * before - (before - target)
