@@ -31,7 +31,7 @@ from feeder.errors import InternalError, OptionError
 from feeder.plan import Plan, Provenance
 from feeder.spec import DesignSpec
 
-METHOD = "feeder design (tree bisection and METIS-guided starts + local search)"
+METHOD = "feeder design (tree bisection and METIS-guided starts + local search + exact pair re-cuts)"
 
 
 @dataclass(frozen=True)
