@@ -1,10 +1,11 @@
 """The best re-cut of a few adjacent portfolios, for the designer's last phase.
 
-The union of 2-3 portfolios is partitioned again into as many portfolios by the representative
-MIP (represent.py) with separator cuts for contiguity (as in contiguous.py), each portfolio in
-the size range, within the caps and holding a school of every need set (K-12), keeping the most
-students together. The current cut is the warm start, so HiGHS only reports something better.
-A node limit and a round limit (no wall clock) make the result the same on every machine.
+The union of a few portfolios (the designer uses pairs) is partitioned again into as many
+portfolios by the representative MIP (represent.py) with separator cuts for contiguity (as in
+contiguous.py), each portfolio in the size range, within the caps and holding a school of every
+need set (K-12), keeping the most students together. The current cut is the warm start, so HiGHS
+only reports something better. An LP screen skips the unions where the MIP would be slow for
+nothing; a node limit and a round limit (no wall clock) make the result the same on every machine.
 """
 
 from __future__ import annotations
