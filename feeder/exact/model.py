@@ -120,6 +120,30 @@ class Rows:
         rows, cols, vals = zip(*self.entries, strict=True) if self.entries else ((), (), ())
         return sparse.csc_matrix((vals, (rows, cols)), shape=(len(self.lower), n_cols))
 
+    def lp(
+        self, *, cost: np.ndarray, upper: np.ndarray, integers: int, offset: float = 0.0
+    ) -> highspy.HighsLp:
+        """These rows as a HighsLp minimising cost over columns in [0, upper]; the first `integers`
+        columns are integer, the rest continuous."""
+        count = len(cost)
+        matrix = self.matrix(count)
+        lp = highspy.HighsLp()
+        lp.num_col_ = count
+        lp.num_row_ = len(self.lower)
+        lp.offset_ = offset
+        lp.col_cost_ = cost
+        lp.col_lower_ = np.zeros(count)
+        lp.col_upper_ = upper
+        lp.row_lower_ = np.array(self.lower, dtype=float)
+        lp.row_upper_ = np.array(self.upper, dtype=float)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = matrix.indptr
+        lp.a_matrix_.index_ = matrix.indices
+        lp.a_matrix_.value_ = matrix.data
+        integer, continuous = highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous
+        lp.integrality_ = [integer] * integers + [continuous] * (count - integers)
+        return lp
+
 
 def constraints(model: Model, cols: Columns) -> Rows:
     """Assignment, portfolio sizes, filler, slot order, k and cut edges."""
@@ -158,27 +182,12 @@ def constraints(model: Model, cols: Columns) -> Rows:
 
 def highs_model(model: Model, cols: Columns) -> highspy.HighsLp:
     """The Model as a HighsLp: binary x and u, integer filler f, continuous z in [0, 1]."""
-    rows = constraints(model, cols)
-    matrix = rows.matrix(cols.count)
     upper = np.ones(cols.count)
     offsets = np.concatenate([[0], np.cumsum(model.slots)])
     for block in range(len(model.slots)):
         upper[cols.f + offsets[block] : cols.f + offsets[block + 1]] = model.filler[block]
-    lp = highspy.HighsLp()
-    lp.num_col_ = cols.count
-    lp.num_row_ = len(rows.lower)
-    lp.col_cost_ = np.concatenate([np.zeros(cols.z), model.weights.astype(float)])
-    lp.col_lower_ = np.zeros(cols.count)
-    lp.col_upper_ = upper
-    lp.row_lower_ = np.array(rows.lower, dtype=float)
-    lp.row_upper_ = np.array(rows.upper, dtype=float)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = matrix.indptr
-    lp.a_matrix_.index_ = matrix.indices
-    lp.a_matrix_.value_ = matrix.data
-    integer, continuous = highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous
-    lp.integrality_ = [integer] * cols.z + [continuous] * cols.n_edges
-    return lp
+    cost = np.concatenate([np.zeros(cols.z), model.weights.astype(float)])
+    return constraints(model, cols).lp(cost=cost, upper=upper, integers=cols.z)
 
 
 @dataclass(frozen=True)

@@ -101,9 +101,10 @@ def worth_solving(partition: Partition, before: float, target: float) -> bool:
     """Whether the model is small enough and its relaxation close enough to `before` (the current
     cut) for the MIP to find a better plan at a small price; False also when no plan of the model
     cuts less than `target`."""
-    columns = len(Layout(partition).y)
+    layout = Layout(partition)
+    columns = len(layout.y)
     if columns > MOST_COLUMNS:
         return False
-    floor = relaxation_floor(partition)
+    floor = relaxation_floor(partition, layout)
     close = floor >= (1.0 - WORTH) * before - (before - target)
     return target > floor and (close or columns <= FEW_COLUMNS)

@@ -218,8 +218,6 @@ def contiguity(partition: Partition, layout: Layout, rows: Rows) -> None:
 
 def highs_lp(partition: Partition, layout: Layout) -> highspy.HighsLp:
     """Binary x, integer filler counts, continuous y in [0, 1]; minimise the weight not kept."""
-    rows = rows_of(partition, layout)
-    matrix = rows.matrix(layout.count)
     n = len(partition.block)
     upper = np.ones(layout.count)
     upper[layout.f : layout.f + n] = partition.filler[partition.block] if n else 0
@@ -228,23 +226,9 @@ def highs_lp(partition: Partition, layout: Layout) -> highspy.HighsLp:
     cost = np.zeros(layout.count)
     for column, e, _ in layout.y:
         cost[column] = -partition.weights[e]
-    lp = highspy.HighsLp()
-    lp.num_col_ = layout.count
-    lp.num_row_ = len(rows.lower)
-    lp.offset_ = float(partition.weights.sum())
-    lp.col_cost_ = cost
-    lp.col_lower_ = np.zeros(layout.count)
-    lp.col_upper_ = upper
-    lp.row_lower_ = np.array(rows.lower, dtype=float)
-    lp.row_upper_ = np.array(rows.upper, dtype=float)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = matrix.indptr
-    lp.a_matrix_.index_ = matrix.indices
-    lp.a_matrix_.value_ = matrix.data
-    integer, continuous = highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous
-    first_y = layout.count - len(layout.y)
-    lp.integrality_ = [integer] * first_y + [continuous] * len(layout.y)
-    return lp
+    rows = rows_of(partition, layout)
+    integers = layout.count - len(layout.y)
+    return rows.lp(cost=cost, upper=upper, integers=integers, offset=float(partition.weights.sum()))
 
 
 def solve_partition(
@@ -265,9 +249,9 @@ def solve_partition(
     return Outcome(run.status, representative, filler, alone, cut, run.floor)
 
 
-def relaxation_floor(partition: Partition) -> float:
+def relaxation_floor(partition: Partition, layout: Layout) -> float:
     """The LP relaxation's least cut: no plan of the model cuts less (a quick screen before the MIP)."""
-    lp = highs_lp(partition, Layout(partition))
+    lp = highs_lp(partition, layout)
     lp.integrality_ = []
     highs = one_thread_highs()
     highs.passModel(lp)
