@@ -82,6 +82,20 @@ def load(browser, plan: Plan, folder: Path) -> None:  # noqa: F811
         time.sleep(0.1)
 
 
+def wait_until_the_map_is_still(browser) -> None:  # noqa: F811
+    """Wait (up to 10 s) until the map's view is the same in two reads 0.2 s apart and no zoom is animating."""
+    view = "var m = feeder.layers.schools._map; return [m.getCenter().lat, m.getCenter().lng, m.getZoom(), !!m._animatingZoom]"
+    deadline = time.monotonic() + 10
+    last = browser.execute_script(view)
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        now = browser.execute_script(view)
+        if now == last and not now[3]:
+            return
+        last = now
+    raise AssertionError("the map kept moving for 10 s")
+
+
 def python_plan(plan: Plan, csv_text: str, tmp_path: Path) -> Plan:
     path = tmp_path / "portfolios.csv"
     path.write_text(csv_text, encoding="utf-8")
@@ -331,6 +345,7 @@ def test_shift_drag_selects_the_schools_inside_the_rectangle(browser, edited: tu
     plan, folder = edited
     load(browser, plan, folder)
     browser.find_element("css selector", "[data-ref=toggle]").click()
+    wait_until_the_map_is_still(browser)
     box = browser.execute_script(
         "var r = document.querySelector('.folium-map').getBoundingClientRect();"
         "return [r.left + r.width * 0.3, r.top + r.height * 0.3, r.width * 0.3, r.height * 0.3]"

@@ -140,9 +140,9 @@ var feederEdit = (function () {
       map.on("mousemove", function (event) {
         if (box) { box.setBounds(L.latLngBounds(origin, event.latlng)); }
       });
-      map.on("mouseup", function () {
+      map.on("mouseup", function (event) {
         if (!box) { return; }
-        var bounds = box.getBounds();
+        var bounds = L.latLngBounds(origin, event.latlng);  // where the button was released, moved or not
         box.remove();
         box = null;
         map.dragging.enable();
