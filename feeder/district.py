@@ -19,7 +19,7 @@ from feeder.errors import FeederError
 from feeder.geo import delaunay_edges, local_km
 from feeder.infer import infer_flows
 from feeder.io.flows import read_flows
-from feeder.io.schools import OUTSIDE, SCHOOL_FILES, read_schools
+from feeder.io.schools import OUTSIDE, SCHOOL_FILES, name_unnamed, read_schools
 from feeder.sites import outlying_sites
 
 PROVENANCE = "provenance.txt"  # optional: one paragraph every output can repeat
@@ -100,7 +100,7 @@ def load_district(path: str | Path) -> District:
     if schools_path is None:
         raise FeederError(f"{folder}: no schools.csv (or schools.geojson/.gpkg/.shp) in this folder")
     schools = read_schools(schools_path)
-    warnings: list[str] = outlying_sites(schools)
+    warnings: list[str] = name_unnamed(schools) + outlying_sites(schools)
     flows_path = folder / "flows.csv"
     if flows_path.exists():
         flows = read_flows(flows_path, schools, warnings)

@@ -207,6 +207,17 @@ def test_cp1252_names(tmp_path):
     assert district.schools["name"].tolist() == ["Peñasco Elementary", "Española Valley High"]
 
 
+def test_schools_without_a_name_are_shown_by_id_with_one_warning(make_district):
+    rows = with_cell(with_cell(schools(), 1, "name", ""), 3, "name", "  ")
+    district = load_district(make_district(rows, [("E1", "H1", "10")]))
+    names = district.schools.set_index("school_id")["name"]
+    ids = district.ids
+    assert names[ids[1]] == ids[1] and names[ids[3]] == ids[3]
+    assert names[ids[0]] == schools()[0]["name"]
+    [warning] = [w for w in district.warnings if "empty name" in w]
+    assert warning.startswith(f"2 schools have an empty name ({ids[1]}, {ids[3]})")
+
+
 def test_leading_zeros_kept(make_district):
     rows = [dict(row, school_id=f"00{i}") for i, row in enumerate(schools(), start=1)]
     district = load_district(make_district(rows, [("001", "003", "10"), ("003", "004", "8")]))

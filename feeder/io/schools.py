@@ -36,6 +36,7 @@ MOST_STUDENTS = 100_000  # more than any one school enrolls or any one flow carr
 NEED_LIMIT = 1e6
 PLACEHOLDER_COORDINATES = (-999.0, -9999.0, 999.0, 9999.0, -99.0)
 SOUTHERNMOST_SCHOOL = -60.0  # no school lies further south (Antarctica)
+SHOWN_IDS = 8  # unnamed schools listed by id in the warning
 
 
 def read_schools(path: Path) -> gpd.GeoDataFrame:
@@ -76,6 +77,21 @@ def read_schools(path: Path) -> gpd.GeoDataFrame:
             schools[column] = table[column]
     geometry = gpd.points_from_xy(schools["lon"], schools["lat"], crs="EPSG:4326")
     return gpd.GeoDataFrame(schools.reset_index(drop=True), geometry=geometry, crs="EPSG:4326")
+
+
+def name_unnamed(schools: pd.DataFrame) -> list[str]:
+    """Show schools with an empty name by their school_id (published lists have such gaps, and a
+    blank row in every table and map helps no one), with one warning naming them."""
+    blank = schools["name"].astype(str).str.strip() == ""
+    if not blank.any():
+        return []
+    ids = schools.loc[blank, "school_id"].tolist()
+    schools.loc[blank, "name"] = schools.loc[blank, "school_id"]
+    shown = ", ".join(ids[:SHOWN_IDS]) + (f" and {len(ids) - SHOWN_IDS} more" if len(ids) > SHOWN_IDS else "")
+    return [
+        f"{len(ids)} {'school has' if len(ids) == 1 else 'schools have'} an empty name ({shown}); "
+        "shown by school_id until the name column is filled"
+    ]
 
 
 def read_point_file(path: Path) -> pd.DataFrame:
