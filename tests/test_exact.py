@@ -26,7 +26,7 @@ from feeder.exact import solve_contiguous, solve_exact
 from feeder.exact.connectivity import map_neighbours
 from feeder.exact.contiguous import cut_rounds
 from feeder.exact.packing import chunked
-from feeder.exact.pieces import relax
+from feeder.exact.pieces import agglomerate, relax
 from feeder.exact.problem import FlowProblem, flow_problem, loss
 from feeder.exact.solve import solve_full
 from feeder.geo import delaunay_edges
@@ -344,6 +344,57 @@ def test_cli_prints_the_bound_and_writes_bound_json(lcps_path, tmp_path, capsys)
     assert "cohesion bound 0.9939 (proven)" in printed
     written = json.loads((tmp_path / "bound.json").read_text())
     assert written["status"] == "optimal" and 0.9935 <= written["cohesion_bound"] <= 0.9945
+
+
+def rescanning_agglomerate(
+    sizes: np.ndarray, edges: np.ndarray, weights: np.ndarray, limit: int
+) -> list[int]:
+    """The greedy grouping by its definition: rescan every join after each merge."""
+    groups = {i: {i} for i in range(len(sizes))}
+    size = {i: int(s) for i, s in enumerate(sizes)}
+    while True:
+        between: dict[tuple[int, int], float] = {}
+        owner = {item: g for g, items in groups.items() for item in items}
+        for (i, j), w in zip(edges.tolist(), weights.tolist(), strict=True):
+            a, b = sorted((owner[i], owner[j]))
+            if a != b:
+                between[a, b] = between.get((a, b), 0.0) + w
+        joins = [
+            (w / (size[a] + size[b]), -a, -b) for (a, b), w in between.items() if size[a] + size[b] <= limit
+        ]
+        if not joins:
+            break
+        _, a, b = max(joins)
+        groups[-a] |= groups.pop(-b)
+        size[-a] += size.pop(-b)
+    owner = {item: number for number, items in enumerate(groups.values()) for item in items}
+    return [owner[i] for i in range(len(sizes))]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_agglomerate_merges_the_most_tied_groups_first(data):
+    n = data.draw(st.integers(2, 30))
+    pairs = data.draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=3 * n))
+    edges = np.unique(
+        np.sort(np.array([p for p in pairs if p[0] != p[1]], dtype=int).reshape(-1, 2), axis=1), axis=0
+    )
+    weights = np.array(
+        data.draw(st.lists(st.integers(1, 5), min_size=len(edges), max_size=len(edges))), dtype=float
+    )
+    sizes = np.array(data.draw(st.lists(st.integers(1, 3), min_size=n, max_size=n)))
+    limit = data.draw(st.integers(2, 12))
+    assert agglomerate(sizes, edges, weights, limit).tolist() == rescanning_agglomerate(
+        sizes, edges, weights, limit
+    )
+
+
+def test_cli_says_by_how_much_a_too_short_time_limit_was_overrun(make_district, capsys):
+    folder = make_district(*two_pyramids())
+    assert main(["bound", str(folder), "--min-size", "4", "--max-size", "4", "--time-limit", "0.01"]) == 0
+    took = capsys.readouterr().out.splitlines()[-1]
+    seconds = float(took.split()[1])
+    assert took.startswith(f"took {seconds:.1f} s (--time-limit 0.01; {seconds - 0.01:.1f} s over it: ")
 
 
 def test_cli_compares_a_plan_to_the_bound(make_district, tmp_path, capsys):

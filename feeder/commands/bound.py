@@ -195,5 +195,12 @@ def summary(report: dict[str, Any], seconds: float) -> list[str]:
                 f"{compared['gap']:.4f} to the bound ignoring contiguity"
             )
         lines.append(line)
-    lines.append(f"took {seconds:.1f} s (--time-limit {report['time_limit']:g})")
+    limit = report["time_limit"]
+    late = ""
+    if limit is not None and seconds > limit:
+        late = (
+            f"; {seconds - limit:.1f} s over it: the steps that cannot stop early (reading the district, "
+            "a first plan, the first cut and packing) took longer than estimated"
+        )
+    lines.append(f"took {seconds:.1f} s (--time-limit {limit:g}{late})")
     return lines

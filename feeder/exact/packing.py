@@ -10,7 +10,6 @@ to go on from; `chunked` is a plan that always exists.
 from __future__ import annotations
 
 import itertools
-import time
 
 import numpy as np
 
@@ -18,13 +17,17 @@ from feeder.exact.model import Model, solve
 from feeder.exact.pieces import piece_cap
 from feeder.exact.problem import FlowProblem, components
 
-PACKING_SECONDS = 1.0  # packing may run this long past the time limit: a plan is always returned
+PACKING_SECONDS = 1.0
+"""Packing (every shedding round together) may run this long past the time limit, so that a
+district whose relaxation used all the time still gets a packed plan; `chunked` is the fallback.
+Measured: with one second per round instead, 17 rounds on 5,000 schools overran 20 s by 17 s."""
 
 
 def pack(
     problem: FlowProblem, piece: np.ndarray, min_size: int, max_size: int, k: int | None, deadline: float
 ) -> np.ndarray | None:
-    """Pack the pieces and the other schools (-1: no flows, or shed) into portfolios; None if they do not fit."""
+    """Pack the pieces and the other schools (-1: no flows, or shed) into portfolios; None if they
+    do not fit, or no packing is found by the deadline."""
     flowing = piece >= 0
     n_pieces = int(piece.max()) + 1
     sizes = np.bincount(piece[flowing], minlength=n_pieces)
@@ -44,7 +47,7 @@ def pack(
         max_size=max_size,
         k=k,
     )
-    solved = solve(model, max(deadline, time.monotonic() + PACKING_SECONDS), None)
+    solved = solve(model, deadline, None)
     if solved.slot is None or solved.filler is None:
         return None
     return school_slots(problem, flowing, solved.slot[rank[piece[flowing]]], solved.filler, model.slots)

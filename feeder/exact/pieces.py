@@ -14,6 +14,7 @@ pieces, until the cut is proven or the time is up.
 
 from __future__ import annotations
 
+import heapq
 import math
 import time
 from dataclasses import dataclass, field
@@ -218,30 +219,40 @@ def greedy_pieces(n: int, edges: np.ndarray, weights: np.ndarray, max_size: int)
 
 
 def agglomerate(sizes: np.ndarray, edges: np.ndarray, weights: np.ndarray, limit: int) -> np.ndarray:
-    """Group items by repeatedly merging the two groups joined by the most weight per school,
-    while the merged group holds at most `limit` schools. Returns the group of each item."""
+    """Group items by repeatedly merging the two groups joined by the most weight per school
+    (ties: the lowest ids), while the merged group holds at most `limit` schools. Returns the
+    group of each item. A heap of candidate joins, stale ones skipped by version, keeps this
+    O(E log E): rescanning every join per merge took 12 s on 5,000 schools."""
     members = {i: [i] for i in range(len(sizes))}
     size = {i: int(s) for i, s in enumerate(sizes)}
+    version = dict.fromkeys(range(len(sizes)), 0)
     link: dict[int, dict[int, float]] = {i: {} for i in range(len(sizes))}
     for (i, j), w in zip(edges.tolist(), weights.tolist(), strict=True):
         link[i][j] = link[j][i] = link[i].get(j, 0.0) + w
-    while True:
-        joins = [
-            (w / (size[a] + size[b]), -a, -b)
-            for a in link
-            for b, w in link[a].items()
-            if a < b and size[a] + size[b] <= limit
-        ]
-        if not joins:
-            break
-        _, a, b = max(joins)
-        a, b = -a, -b
+    joins: list[tuple[float, int, int, int, int]] = []
+
+    def offer(a: int, b: int) -> None:
+        a, b = min(a, b), max(a, b)
+        if size[a] + size[b] <= limit:
+            heapq.heappush(joins, (-link[a][b] / (size[a] + size[b]), a, b, version[a], version[b]))
+
+    for a in link:
+        for b in link[a]:
+            if a < b:
+                offer(a, b)
+    while joins:
+        _, a, b, seen_a, seen_b = heapq.heappop(joins)
+        if a not in size or b not in size or (version[a], version[b]) != (seen_a, seen_b):
+            continue
         members[a] += members.pop(b)
         size[a] += size.pop(b)
+        version[a] += 1
         for c, w in link.pop(b).items():
             del link[c][b]
             if c != a:
                 link[a][c] = link[c][a] = link[a].get(c, 0.0) + w
+        for c in link[a]:
+            offer(a, c)
     group = np.empty(len(sizes), dtype=int)
     for number, items in enumerate(members.values()):
         group[items] = number

@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from feeder.district import District
-from feeder.exact.packing import chunked, pack, shed_weakest
+from feeder.exact.packing import PACKING_SECONDS, chunked, pack, shed_weakest
 from feeder.exact.pieces import relax
 from feeder.exact.problem import (
     FlowProblem,
@@ -58,11 +58,12 @@ def solve_exact(
     small = len(np.unique(problem.edges)) <= FULL_LIMIT
     relax_until = started + (deadline - started) * (RELAX_SHARE if small else 1 - PACKING_RESERVE)
     pieces, floor, closed = relax(problem, max_size, warm, relax_until)
-    packed = pack(problem, pieces, min_size, max_size, k, deadline)
+    packing_until = max(deadline, time.monotonic() + PACKING_SECONDS)
+    packed = pack(problem, pieces, min_size, max_size, k, packing_until)
     shed = pieces
-    while packed is None and (shed >= 0).any():
+    while packed is None and (shed >= 0).any() and time.monotonic() < packing_until:
         shed = shed_weakest(problem, shed)
-        packed = pack(problem, shed, min_size, max_size, k, deadline)
+        packed = pack(problem, shed, min_size, max_size, k, packing_until)
     plans = [plan for plan in (warm, packed) if plan is not None] + [chunked(problem, k)]
     best = min(plans, key=lambda plan: loss(problem, plan))
     full = small and loss(problem, best) - floor > tolerance(problem)
