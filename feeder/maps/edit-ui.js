@@ -133,6 +133,7 @@ var feederEdit = (function () {
       var origin = null, box = null;
       map.on("mousedown", function (event) {
         if (!editing || !event.originalEvent.shiftKey) { return; }
+        L.DomEvent.preventDefault(event.originalEvent);  // no focus (and focus ring) on the shape pressed
         origin = event.latlng;
         map.dragging.disable();
         box = L.rectangle(L.latLngBounds(origin, origin), {color: SELECTED, weight: 1, interactive: false}).addTo(map);
