@@ -156,13 +156,14 @@ def run_design(
     ]
     if before_search is not None:
         before_search()
-    outcomes = run_tasks(tasks, jobs=jobs or os.cpu_count() or 1)
+    workers = jobs or os.cpu_count() or 1
+    outcomes = run_tasks(tasks, jobs=workers)
     part = np.empty(n, dtype=int)
     offset = 0
     first = 0
     for index, (_, members) in enumerate(groups):
         last = first + len(schedules[index])
-        best = polish(tasks[first], outcomes[first:last])
+        best = polish(tasks[first], outcomes[first:last], jobs=workers)
         part[members] = best.part + offset
         offset += int(best.part.max()) + 1
         first = last

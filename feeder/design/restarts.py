@@ -8,8 +8,6 @@ restart number), so the plan does not depend on `--jobs` or on scheduling.
 
 from __future__ import annotations
 
-import multiprocessing
-import signal
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,6 +20,7 @@ from feeder.design.problem import Block
 from feeder.design.search import descend, ruin_and_recreate
 from feeder.design.seed import NoCut, bisect
 from feeder.design.state import Budget, State
+from feeder.design.workers import map_in_order
 from feeder.errors import InfeasibleError
 from feeder.spec import DesignSpec
 
@@ -84,19 +83,7 @@ class Outcome:
 
 def run_tasks(tasks: list[Task], *, jobs: int) -> list[Outcome]:
     """Every task's outcome, in task order (in this process when jobs is 1 or one task)."""
-    if jobs <= 1 or len(tasks) <= 1:
-        return [solve(task) for task in tasks]
-    context = multiprocessing.get_context(
-        "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-    )
-    # Workers ignore Ctrl-C: the parent alone handles it, and leaving the block terminates them.
-    with context.Pool(processes=min(jobs, len(tasks)), initializer=ignore_interrupts) as pool:
-        return pool.map(solve, tasks, chunksize=1)
-
-
-def ignore_interrupts() -> None:
-    """Worker start-up: Ctrl-C reaches the parent only, which stops the workers and exits 130."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return map_in_order(solve, tasks, jobs=jobs)
 
 
 def best_of(outcomes: list[Outcome]) -> Outcome:

@@ -63,11 +63,13 @@ def ruin_and_recreate(
     rounds: int,
     trees: int,
     among: list[int] | None = None,
+    zone: set[int] | None = None,
     pool: Pool | None = None,
 ) -> bool:
-    """One large-neighbourhood step (its first part drawn from `among` when given); True when
-    it was kept. The parts it builds, kept or not, go to `pool` when given."""
-    group = pick_group(state, rng, among)
+    """One large-neighbourhood step (its first part drawn from `among` when given, every part
+    from `zone` when given); True when it was kept. The parts it builds, kept or not, go to
+    `pool` when given."""
+    group = pick_group(state, rng, among, zone)
     union = np.array(sorted(set().union(*(state.members[p] for p in group))))
     g = len(group)
     counts = [g]
@@ -98,10 +100,12 @@ def ruin_and_recreate(
     return False
 
 
-def pick_group(state: State, rng: np.random.Generator, among: list[int] | None = None) -> list[int]:
+def pick_group(
+    state: State, rng: np.random.Generator, among: list[int] | None = None, zone: set[int] | None = None
+) -> list[int]:
     """A part (of `among` when given) drawn by the flow leaving it, then up to GROUP - 1
-    adjacent parts drawn by the flow they exchange with the group: effort goes where students
-    are being cut."""
+    adjacent parts (of `zone` when given) drawn by the flow they exchange with the group:
+    effort goes where students are being cut."""
     count = len(state.alive)
     alive = np.array(state.alive)
     if among is not None:
@@ -111,6 +115,8 @@ def pick_group(state: State, rng: np.random.Generator, among: list[int] | None =
     group = [int(rng.choice(count, p=odds / odds.sum()))]
     while len(group) < GROUP:
         around = sorted(set().union(*(state.neighbour_parts(p) for p in group)) - set(group))
+        if zone is not None:
+            around = [q for q in around if q in zone]
         if not around:
             break
         tie = dict.fromkeys(around, 0.0)
