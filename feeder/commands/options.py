@@ -44,7 +44,9 @@ EFFORT = typer.Option(
     "and effort give the same plan on any machine.",
 )
 JOBS = typer.Option(
-    None, "--jobs", help="Worker processes for the search's restarts (default: all cores; same plan)."
+    None,
+    "--jobs",
+    help="Worker processes for the search: restarts, zones of large plans (default: all cores; same plan).",
 )
 SEED = typer.Option(0, "--seed", help="Random seed of the search (same input and seed, same plan).")
 
