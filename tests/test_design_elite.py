@@ -17,7 +17,7 @@ from feeder.design.locks import lock_columns
 from feeder.design.moves import improve_moves
 from feeder.design.objective import Weights
 from feeder.design.problem import affinity_matrix, district_inputs, make_block
-from feeder.design.restarts import Outcome, Task, best_of, run_tasks
+from feeder.design.restarts import Outcome, Task, best_of, run_tasks, usable
 from feeder.design.seed import NoCut, bisect
 from feeder.design.state import Budget, State
 from feeder.district import District, load_district
@@ -108,7 +108,7 @@ def test_polish_never_loses_and_keeps_limits(fresh_folder, n, seed, min_size, sp
     district, spec = generated_problem(fresh_folder(), n, seed, min_size, spread, max_high)
     tasks = whole_district_tasks(district, spec, design_seed, restarts=3)
     try:
-        outcomes = run_tasks(tasks, jobs=1)
+        outcomes = usable(run_tasks(tasks, jobs=1))
     except Exception as error:  # an infeasible setting: nothing for the phase to polish
         assume(type(error).__name__ != "InfeasibleError")
         raise

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from feeder.cli import main
 from feeder.design import design
 from feeder.design.certify import certify
+from feeder.design.restarts import Outcome, usable
 from feeder.district import District, load_district
 from feeder.errors import InfeasibleError, OptionError
 from feeder.plan import Plan
@@ -123,8 +124,29 @@ def test_sample_plans_keep_random_locks_within_regions(sample, data, count):
     groups = near_groups(sample, anchors, data.draw(st.lists(PICK, min_size=count, max_size=count)))
     region = dict(zip(sample.ids, sample.schools["region"], strict=True))
     one_region = {name: schools for name, schools in groups.items() if len({region[s] for s in schools}) == 1}
-    plan = design(sample, spec=spec_of(one_region, within_region=True), seed=0, effort=TWO_STARTS, jobs=1)
+    try:
+        plan = design(sample, spec=spec_of(one_region, within_region=True), seed=0, effort=TWO_STARTS, jobs=1)
+    except InfeasibleError as error:  # as on Loudoun: locks packed close together may defeat the tree cuts
+        assert "\n" not in str(error) and "fewer locks" in str(error), str(error)
+        return
     assert_locks_kept(plan, one_region)
+
+
+def test_a_restart_whose_cuts_miss_the_locks_does_not_refuse_the_plan(sample):
+    # Two lock groups of region East (a draw of the test above): with seed 0 one of the two
+    # restarts' tree cuts never separates them and the other's does; the design used to refuse
+    # on the first restart that failed.
+    groups = near_groups(sample, [206, 91], [[0, 3, 5], [0, 1, 3]])
+    plan = design(sample, spec=spec_of(groups, within_region=True), seed=0, effort=TWO_STARTS, jobs=1)
+    assert_locks_kept(plan, groups)
+
+
+def test_the_design_refuses_only_when_every_restart_found_no_plan():
+    found = Outcome(np.zeros(3, dtype=int), 0.5, False)
+    refusals = [Outcome(np.zeros(0, dtype=int), -np.inf, False, refusal=f"could not cut {n}") for n in (1, 2)]
+    assert usable([refusals[0], found, refusals[1]]) == [found]
+    with pytest.raises(InfeasibleError, match=r"could not cut 1$"):
+        usable(refusals)
 
 
 def test_enrollment_cap_evens_out_loudoun(loudoun):

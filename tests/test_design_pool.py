@@ -16,7 +16,7 @@ from feeder.design.locks import lock_columns
 from feeder.design.objective import Weights
 from feeder.design.pool import Pool, membership, pooled_scores, recombine_pool
 from feeder.design.problem import Block, affinity_matrix, district_inputs, make_block
-from feeder.design.restarts import Task, best_of, run_tasks
+from feeder.design.restarts import Task, best_of, run_tasks, usable
 from feeder.design.state import Budget, State
 from feeder.district import District, load_district
 from feeder.sample import SAMPLE
@@ -35,7 +35,7 @@ def whole_block(district: District, spec: DesignSpec) -> tuple[Block, Weights]:
 
 def restarts(block: Block, weights: Weights, spec: DesignSpec, k: int | None, seed: int, count: int):
     tasks = [Task(block, k, spec, weights, (seed, 0, r), None, Effort(0.5)) for r in range(count)]
-    return run_tasks(tasks, jobs=1)
+    return usable(run_tasks(tasks, jobs=1))
 
 
 def worse_neighbour(state: State, used: set[int]) -> tuple[int, int, int]:

@@ -12,7 +12,7 @@ from test_design_elite import assert_within_limits, whole_district_tasks
 
 from feeder.design.elite import ZONE_PARTS, Zone, polish, refine_zone, zones
 from feeder.design.objective import COUNT, X, Y
-from feeder.design.restarts import best_of, run_tasks
+from feeder.design.restarts import best_of, run_tasks, usable
 from feeder.design.state import State
 from feeder.district import load_district
 from feeder.errors import InfeasibleError
@@ -30,7 +30,7 @@ def many_portfolio_problem(folder, n: int, seed: int):
     district = load_district(write_district(folder, *generated))
     tasks = whole_district_tasks(district, SMALL_PORTFOLIOS, seed % 4, restarts=2)
     try:
-        outcomes = run_tasks(tasks, jobs=1)
+        outcomes = usable(run_tasks(tasks, jobs=1))
     except InfeasibleError:
         assume(False)
     assume(int(best_of(outcomes).part.max()) + 1 >= ZONE_PARTS)

@@ -25,7 +25,7 @@ from feeder.design.elite import polish
 from feeder.design.locks import lock_columns, plan_names
 from feeder.design.objective import Weights
 from feeder.design.problem import affinity_matrix, district_inputs, make_block, school_groups
-from feeder.design.restarts import Task, run_tasks, schedule
+from feeder.design.restarts import Task, run_tasks, schedule, usable
 from feeder.district import District
 from feeder.errors import InternalError, OptionError
 from feeder.plan import Plan, Provenance
@@ -163,7 +163,7 @@ def run_design(
     first = 0
     for index, (_, members) in enumerate(groups):
         last = first + len(schedules[index])
-        best = polish(tasks[first], outcomes[first:last], jobs=workers)
+        best = polish(tasks[first], usable(outcomes[first:last]), jobs=workers)
         part[members] = best.part + offset
         offset += int(best.part.max()) + 1
         first = last

@@ -79,6 +79,18 @@ class Outcome:
     value: float
     timed_out: bool
     pool: Pool = field(default_factory=Pool)
+    refusal: str | None = None
+    """Why this restart found no first plan (its part is then empty): its random tree cuts
+    could not meet the locks or caps, which another restart's cuts may still do."""
+
+
+def usable(outcomes: list[Outcome]) -> list[Outcome]:
+    """The restarts of one block that found a plan. Raises InfeasibleError, with the first
+    restart's reason, when none did."""
+    found = [outcome for outcome in outcomes if outcome.refusal is None]
+    if not found:
+        raise InfeasibleError(str(outcomes[0].refusal))
+    return found
 
 
 def run_tasks(tasks: list[Task], *, jobs: int) -> list[Outcome]:
@@ -106,12 +118,12 @@ def solve(task: Task) -> Outcome:
         start = cut_start(task, count, rng)
     except NoCut as error:
         if task.count is None:
-            raise InfeasibleError(str(error)) from None
+            return refused(error)
         k, count = None, first_count(block, spec)  # no cut at the scheduled count: a free restart
         try:
             start = cut_start(task, count, rng)
         except NoCut as error:
-            raise InfeasibleError(str(error)) from None
+            return refused(error)
     state = State(block, start, fixed_k=k is not None, weights=search_weights(task))
     descend(state, everyone.tolist(), rng, budget, rounds=ROUNDS, trees=TREES)
     # the portfolios built, for the elite phase's recombination (which needs two restarts)
@@ -126,6 +138,10 @@ def solve(task: Task) -> Outcome:
         return Outcome(state.labels(), state.value(), budget.timed_out)
     pool.add(state, list(range(len(state.alive))))
     return Outcome(state.labels(), state.value(), budget.timed_out, pool)
+
+
+def refused(error: NoCut) -> Outcome:
+    return Outcome(np.zeros(0, dtype=int), -np.inf, False, refusal=str(error))
 
 
 def cut_start(task: Task, count: int, rng: np.random.Generator) -> np.ndarray:
