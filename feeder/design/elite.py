@@ -73,9 +73,10 @@ def refine(
             if state.alive[p] and p not in shared and (zone is None or p in zone)
         ]
 
-    if not disputed():
+    count = len(disputed())
+    if not count:
         return
-    for _ in range(max(1, round(steps_per_part * len(disputed())))):
+    for _ in range(max(1, round(steps_per_part * count))):
         if budget.spent():
             break
         if zone is not None:
