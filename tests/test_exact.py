@@ -28,7 +28,8 @@ from feeder.exact.contiguous import cut_rounds
 from feeder.exact.packing import chunked
 from feeder.exact.pieces import agglomerate, relax
 from feeder.exact.problem import FlowProblem, flow_problem, loss
-from feeder.exact.solve import solve_full
+from feeder.exact.represent import Layout, encode, highs_lp, rows_of
+from feeder.exact.solve import flow_leaves, full_model, full_start, solve_full
 from feeder.geo import delaunay_edges
 from feeder.plan import Plan
 from feeder.sample import sample_path
@@ -662,6 +663,50 @@ def test_full_representative_model_is_the_brute_force_optimum(make_district, cas
     assert loss(problem, plan) == pytest.approx(least, abs=1e-9)
     named = np.array([f"P{g}" for g in plan], dtype=object)
     assert not violations(district, named, replace(spec, contiguous=False))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=small_districts(), data=st.data())
+def test_any_plan_starts_the_full_model_as_a_feasible_point_losing_no_more(make_district, case, data):
+    # leaves away from their parent become spare filler, the heaviest kept: the start must still
+    # satisfy every row, lose no more than the plan, and no less than the optimum
+    schools, flows, min_size, max_size, within_region, k = case
+    district = load_district(make_district(schools, flows))
+    cohesions = feasible_cohesions(district, min_size, max_size, within_region, k)
+    if not cohesions:
+        return
+    spec = DesignSpec(min_size=min_size, max_size=max_size, within_region=within_region, k=k)
+    problem = flow_problem(district, spec)
+    plan = chunked(problem, k)
+    for _ in range(data.draw(st.integers(0, 6))):  # swaps inside a block keep every size
+        a, b = data.draw(st.lists(st.integers(0, len(plan) - 1), min_size=2, max_size=2))
+        if problem.block[a] == problem.block[b]:
+            plan[[a, b]] = plan[[b, a]]
+    model = full_model(problem, min_size, max_size, k)
+    layout = Layout(model.partition)
+    values = encode(model.partition, layout, full_start(problem, model, plan))
+    assert values is not None
+    rows = rows_of(model.partition, layout)
+    product = rows.matrix(layout.count) @ values
+    assert (product >= np.array(rows.lower) - 1e-9).all() and (product <= np.array(rows.upper) + 1e-9).all()
+    lp = highs_lp(model.partition, layout)
+    assert (values <= np.asarray(lp.col_upper_) + 1e-9).all()
+    objective = float(np.asarray(lp.col_cost_) @ values + lp.offset_)
+    assert least_loss(district, problem, cohesions) - 1e-9 <= objective <= loss(problem, plan) + 1e-9
+
+
+def test_leaves_are_schools_whose_one_flow_goes_to_a_school_with_more(make_district):
+    # E1 and E2 feed only M1; M1 feeds H1 and H2; E3 and M2 flow only to each other (neither is a leaf)
+    schools = [
+        school(name, LEVELS["EMH".index(name[0])]) for name in ("E1", "E2", "E3", "M1", "M2", "H1", "H2")
+    ]
+    flows = [("E1", "M1", 5), ("E2", "M1", 3), ("M1", "H1", 6), ("M1", "H2", 2), ("E3", "M2", 4)]
+    district = load_district(make_district(schools, flows))
+    problem = flow_problem(district, DesignSpec(min_size=1, max_size=3))
+    parent = flow_leaves(problem)
+    ids = district.schools["school_id"].tolist()
+    named = {ids[s]: ids[p] for s, p in enumerate(parent.tolist()) if p >= 0}
+    assert named == {"E1": "M1", "E2": "M1", "H1": "M1", "H2": "M1"}
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

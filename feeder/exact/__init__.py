@@ -7,7 +7,8 @@ One module per stage, data flowing down the list:
 - represent.py   the representative MIP (a portfolio named by its lowest-ranked school, kept edges)
 - pieces.py      stage 1: least cut of each flow component into pieces (a floor on the loss)
 - packing.py     stage 2: pieces packed into portfolios (optimal when the floor is met)
-- solve.py       stage 3 and `solve_exact`: the contiguity-free bound
+- solve.py       stage 3 (the full representative MIP, flow-graph leaves with their parent or
+                 spare) and `solve_exact`: the contiguity-free bound
 - connectivity.py  the map (Delaunay) inside blocks, connected pieces, minimal separators
 - contiguous.py  `solve_contiguous`: the bound for contiguous plans (representative MIP, separator cuts in rounds)
 - result.py      ExactResult: bound, best plan, gap, status

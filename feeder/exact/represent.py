@@ -13,6 +13,7 @@ drops the pairs too far apart on the map to share a contiguous portfolio.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from dataclasses import dataclass
@@ -49,6 +50,9 @@ class Partition:
     """Sets of items every portfolio holds one of (e.g. the schools serving grade 3)."""
     caps: tuple[tuple[np.ndarray, float], ...] = ()
     """(value of each item, most per portfolio), e.g. students; only for models without filler."""
+    leaves: tuple[tuple[int, int], ...] = ()
+    """(leaf, parent) items, for plans without contiguity: a leaf's only flow is to its parent, so it
+    is either in its parent's portfolio or spare, a filler school anywhere (and never represents)."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,18 @@ def all_pairs(block: np.ndarray) -> np.ndarray:
     """Every (i, j) with i <= j in one block."""
     found = [(i, j) for i in range(len(block)) for j in range(i, len(block)) if block[i] == block[j]]
     return np.array(found, dtype=int).reshape(-1, 2)
+
+
+def leaf_pairs(block: np.ndarray, parent: np.ndarray) -> np.ndarray:
+    """all_pairs among the items without a parent (-1), and each leaf with the representatives its
+    parent may have (a leaf is in its parent's portfolio or spare)."""
+    found = [
+        (i, j)
+        for j in range(len(block))
+        for i in range(len(block) if parent[j] < 0 else parent[j] + 1)
+        if block[i] == block[j] and parent[i] < 0 and (i <= j or parent[j] >= 0)
+    ]
+    return np.array(sorted(found), dtype=int).reshape(-1, 2)
 
 
 def connected_pairs(neighbours: list[set[int]], block: np.ndarray, max_size: int) -> np.ndarray:
@@ -142,9 +158,19 @@ class Layout:
         self.f = len(self.x)
         self.alone = self.f + n
         self.alone_schools = self.alone + len(partition.counts)
-        start = self.alone_schools + len(partition.counts)
+        self.spare = {
+            leaf: self.alone_schools + len(partition.counts) + s
+            for s, (leaf, _) in enumerate(partition.leaves)
+        }
+        start = self.alone_schools + len(partition.counts) + len(partition.leaves)
+        is_leaf = np.zeros(n, dtype=bool)
+        is_leaf[[leaf for leaf, _ in partition.leaves]] = True
+        leaf_edge = is_leaf[partition.edges].any(axis=1) if len(partition.edges) else np.zeros(0, dtype=bool)
+        self.leaf_edge: np.ndarray = leaf_edge
         self.y: list[tuple[int, int, int]] = []  # (column, edge, representative)
         for e, (a, b) in enumerate(partition.edges.tolist()):
+            if leaf_edge[e]:
+                continue  # kept unless the leaf is spare: priced on the spare column
             for i in sorted(set(reps_of[a]) & set(reps_of[b])):
                 self.y.append((start + len(self.y), e, i))
         self.count = start + len(self.y)
@@ -155,25 +181,31 @@ def rows_of(partition: Partition, layout: Layout) -> Rows:
     rows = Rows()
     inf = highspy.kHighsInf
     x, n = layout.x, len(partition.block)
+    parent = dict(partition.leaves)
     members: list[list[int]] = [[] for _ in range(n)]
     for (i, j), column in x.items():
         members[i].append(column)
         if i != j:
-            rows.add([(column, 1.0), (x[i, i], -1.0)], -inf, 0.0)
+            rows.add([(column, 1.0), (x[i, parent.get(j, i)], -1.0)], -inf, 0.0)
     for j in range(n):
-        rows.add([(x[i, j], 1.0) for i in layout.reps_of[j]], 1.0, 1.0)
+        spare = [(layout.spare[j], 1.0)] if j in layout.spare else []
+        rows.add([*((x[i, j], 1.0) for i in layout.reps_of[j]), *spare], 1.0, 1.0)
     for i in range(n):
+        if (i, i) not in x:
+            continue  # a leaf: never a representative
         content = [(c, 1.0) for c in members[i] if c != x[i, i]] + [(layout.f + i, 1.0)]
         rows.add([*content, (x[i, i], 1.0 - partition.max_size)], -inf, 0.0)
         rows.add([*content, (x[i, i], 1.0 - partition.min_size)], 0.0, inf)
     opened_total = []
     for b, allowed in enumerate(partition.counts):
         inside = np.flatnonzero(partition.block == b).tolist()
-        opened = [(x[i, i], 1.0) for i in inside] + [(layout.alone + b, 1.0)]
+        opened = [(x[i, i], 1.0) for i in inside if (i, i) in x] + [(layout.alone + b, 1.0)]
         opened_total += opened
         rows.add(opened, allowed.start, allowed.stop - 1)
         filler = float(partition.filler[b])
-        rows.add([(layout.f + i, 1.0) for i in inside] + [(layout.alone_schools + b, 1.0)], filler, filler)
+        spares = [(layout.spare[i], -1.0) for i in inside if i in layout.spare]
+        taken = [(layout.f + i, 1.0) for i in inside] + [(layout.alone_schools + b, 1.0)]
+        rows.add([*taken, *spares], filler, filler)
         size = [(layout.alone_schools + b, 1.0)]
         rows.add([*size, (layout.alone + b, -float(partition.max_size))], -inf, 0.0)
         rows.add([*size, (layout.alone + b, -float(partition.min_size))], 0.0, inf)
@@ -182,9 +214,33 @@ def rows_of(partition: Partition, layout: Layout) -> Rows:
     for column, e, i in layout.y:
         for end in partition.edges[e].tolist():
             rows.add([(column, 1.0), (x[i, end], -1.0)], -inf, 0.0)
+    heavier_first(partition, layout, rows)
     contiguity(partition, layout, rows)
     needs_and_caps(partition, layout, members, rows)
     return rows
+
+
+def heavier_first(partition: Partition, layout: Layout, rows: Rows) -> None:
+    """Of two leaves of one parent, the lighter is spare when the heavier is (swapping them would
+    keep more): this removes the plans that differ only in which leaves are spare."""
+    weight = leaf_weights(partition, layout)
+    by_parent: dict[int, list[int]] = {}
+    for leaf, parent in partition.leaves:
+        by_parent.setdefault(parent, []).append(leaf)
+    for leaves in by_parent.values():
+        ranked = sorted(leaves, key=lambda leaf: (-weight[leaf], leaf))
+        for heavier, lighter in itertools.pairwise(ranked):
+            rows.add([(layout.spare[heavier], 1.0), (layout.spare[lighter], -1.0)], -highspy.kHighsInf, 0.0)
+
+
+def leaf_weights(partition: Partition, layout: Layout) -> dict[int, float]:
+    """Students on each leaf's one flow."""
+    weight: dict[int, float] = {}
+    for (a, b), w in zip(
+        partition.edges[layout.leaf_edge].tolist(), partition.weights[layout.leaf_edge].tolist(), strict=True
+    ):
+        weight[a if a in layout.spare else b] = w
+    return weight
 
 
 def needs_and_caps(partition: Partition, layout: Layout, members: list[list[int]], rows: Rows) -> None:
@@ -217,18 +273,25 @@ def contiguity(partition: Partition, layout: Layout, rows: Rows) -> None:
 
 
 def highs_lp(partition: Partition, layout: Layout) -> highspy.HighsLp:
-    """Binary x, integer filler counts, continuous y in [0, 1]; minimise the weight not kept."""
+    """Binary x, integer filler counts, spare leaves, continuous y in [0, 1]; minimise the weight not kept."""
     n = len(partition.block)
+    spares = np.bincount(
+        partition.block[[leaf for leaf, _ in partition.leaves]], minlength=len(partition.counts)
+    )
     upper = np.ones(layout.count)
-    upper[layout.f : layout.f + n] = partition.filler[partition.block] if n else 0
+    upper[layout.f : layout.f + n] = (partition.filler + spares)[partition.block] if n else 0
+    upper[[layout.f + leaf for leaf, _ in partition.leaves]] = 0  # a leaf never represents
     upper[layout.alone : layout.alone_schools] = [c.stop - 1 for c in partition.counts]
-    upper[layout.alone_schools : layout.alone_schools + len(partition.counts)] = partition.filler
+    upper[layout.alone_schools : layout.alone_schools + len(partition.counts)] = partition.filler + spares
     cost = np.zeros(layout.count)
     for column, e, _ in layout.y:
         cost[column] = -partition.weights[e]
+    for leaf, w in leaf_weights(partition, layout).items():
+        cost[layout.spare[leaf]] = w
     rows = rows_of(partition, layout)
     integers = layout.count - len(layout.y)
-    return rows.lp(cost=cost, upper=upper, integers=integers, offset=float(partition.weights.sum()))
+    offset = float(partition.weights[~layout.leaf_edge].sum())
+    return rows.lp(cost=cost, upper=upper, integers=integers, offset=offset)
 
 
 def solve_partition(
@@ -265,9 +328,10 @@ def relaxation_floor(partition: Partition, layout: Layout) -> float:
 def decode(
     partition: Partition, layout: Layout, values: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Representative of each item, filler per representative and filler-only portfolios per block."""
+    """Representative of each item (-1: a spare leaf), filler per representative and filler-only
+    portfolios per block."""
     n = len(partition.block)
-    representative = np.empty(n, dtype=int)
+    representative = np.full(n, -1)
     for (i, j), column in layout.x.items():
         if values[column] > 0.5:
             representative[j] = i
@@ -277,21 +341,27 @@ def decode(
 
 
 def encode(partition: Partition, layout: Layout, start: Start) -> np.ndarray | None:
-    """A Start as a solution vector; None when it does not fit the model."""
+    """A Start (group -1: a spare leaf) as a solution vector; None when it does not fit the model."""
     values = np.zeros(layout.count)
     n = len(partition.block)
+    placed = start.groups >= 0
     first = np.full(int(start.groups.max(initial=-1)) + 1, n)
-    np.minimum.at(first, start.groups, np.arange(n))
-    representative = first[start.groups]
+    np.minimum.at(first, start.groups[placed], np.flatnonzero(placed))
+    representative = np.full(n, -1)
+    representative[placed] = first[start.groups[placed]]
     for j, i in enumerate(representative.tolist()):
-        if (i, j) not in layout.x:
+        if i < 0 and j in layout.spare:
+            values[layout.spare[j]] = 1.0
+        elif (i, j) in layout.x:
+            values[layout.x[i, j]] = 1.0
+        else:
             return None
-        values[layout.x[i, j]] = 1.0
     taken = np.zeros(n) if start.filler is None else start.filler
     values[layout.f : layout.f + n] = taken
     blocks = len(partition.counts)
     values[layout.alone : layout.alone_schools] = start.alone
-    alone_schools = partition.filler - np.bincount(partition.block, weights=taken, minlength=blocks)
+    spares = np.bincount(partition.block[~placed], minlength=blocks)
+    alone_schools = partition.filler + spares - np.bincount(partition.block, weights=taken, minlength=blocks)
     values[layout.alone_schools : layout.alone_schools + blocks] = alone_schools
     for column, e, i in layout.y:
         a, b = partition.edges[e].tolist()

@@ -9,6 +9,7 @@ packed one or the caller's `warm_start`).
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -23,7 +24,7 @@ from feeder.exact.problem import (
     portfolio_numbers,
     tolerance,
 )
-from feeder.exact.represent import Partition, Start, all_pairs, hubs_first, solve_partition
+from feeder.exact.represent import Partition, Start, hubs_first, leaf_pairs, solve_partition
 from feeder.exact.result import ExactResult, result
 from feeder.spec import DesignSpec
 
@@ -31,7 +32,7 @@ DEFAULT_TIME_LIMIT = 60.0
 RELAX_SHARE = 0.4  # share of the time the stage-1 MIPs may use when the full MIP may follow (measured: the
 # representative full model proves generated 100-school districts the cluster cuts leave open)
 PACKING_RESERVE = 0.05  # share of the time kept for packing when it may not
-FULL_LIMIT = 150  # schools with flows beyond which the full MIP is not attempted (its model grows as the
+FULL_LIMIT = 150  # schools with flows (leaves aside) beyond which the full MIP is not attempted (its model grows as the
 # square; measured: on a generated 200-school district it did not close, and that run overran 300 s by 8 s)
 
 
@@ -55,7 +56,7 @@ def solve_exact(
     problem = flow_problem(district, spec)
     deadline = started + (DEFAULT_TIME_LIMIT if time_limit is None else time_limit)
     warm = portfolio_numbers(district, spec, warm_start)
-    small = len(np.unique(problem.edges)) <= FULL_LIMIT
+    small = len(np.unique(problem.edges)) - int((flow_leaves(problem) >= 0).sum()) <= FULL_LIMIT
     relax_until = started + (deadline - started) * (RELAX_SHARE if small else 1 - PACKING_RESERVE)
     pieces, floor, closed = relax(problem, max_size, warm, relax_until)
     packing_until = max(deadline, time.monotonic() + PACKING_SECONDS)
@@ -73,6 +74,45 @@ def solve_exact(
     return result(district, problem, best, floor, open_status, time.monotonic() - started)
 
 
+@dataclass(frozen=True)
+class FullModel:
+    """The representative MIP over every school with flows: items hubs first and leaves last (by
+    block), order[r] the school of rank r, rank[s] the rank of school s (-1: no flows), parent[s]
+    the school a leaf s flows to (-1: not a leaf)."""
+
+    partition: Partition
+    order: np.ndarray
+    rank: np.ndarray
+    parent: np.ndarray
+
+
+def full_model(problem: FlowProblem, min_size: int, max_size: int, k: int | None) -> FullModel:
+    """Every school with flows an item (the others are filler), leaves with their parent or spare."""
+    flowing = np.zeros(len(problem.block), dtype=bool)
+    flowing[problem.edges.ravel()] = True
+    parent = flow_leaves(problem)
+    strength = hubs_first(len(problem.block), problem.edges, problem.weights)
+    order = strength[flowing[strength]]
+    order = order[np.lexsort((parent[order] >= 0, problem.block[order]))]
+    rank = np.full(len(problem.block), -1)
+    rank[order] = np.arange(len(order))
+    block = problem.block[order]
+    ranked_parent = np.where(parent[order] >= 0, rank[parent[order]], -1)
+    partition = Partition(
+        block=block,
+        pairs=leaf_pairs(block, ranked_parent),
+        counts=problem.counts,
+        filler=np.bincount(problem.block[~flowing], minlength=problem.n_blocks),
+        edges=rank[problem.edges],
+        weights=problem.weights,
+        min_size=min_size,
+        max_size=max_size,
+        k=k,
+        leaves=tuple((leaf, int(up)) for leaf, up in enumerate(ranked_parent.tolist()) if up >= 0),
+    )
+    return FullModel(partition, order, rank, parent)
+
+
 def solve_full(
     problem: FlowProblem,
     min_size: int,
@@ -82,67 +122,86 @@ def solve_full(
     best: np.ndarray,
     deadline: float,
 ) -> tuple[np.ndarray, float]:
-    """The representative MIP over every school with flows (hubs first; the others are filler),
-    from the stage-1 floor and the best plan known."""
-    flowing = np.zeros(len(problem.block), dtype=bool)
-    flowing[problem.edges.ravel()] = True
-    strength = hubs_first(len(problem.block), problem.edges, problem.weights)
-    order = strength[flowing[strength]]
-    order = order[np.argsort(problem.block[order], kind="stable")]
-    rank = np.full(len(problem.block), -1)
-    rank[order] = np.arange(len(order))
-    block = problem.block[order]
-    partition = Partition(
-        block=block,
-        pairs=all_pairs(block),
-        counts=problem.counts,
-        filler=np.bincount(problem.block[~flowing], minlength=problem.n_blocks),
-        edges=rank[problem.edges],
-        weights=problem.weights,
-        min_size=min_size,
-        max_size=max_size,
-        k=k,
-    )
-    solved = solve_partition(partition, deadline, full_start(problem, flowing, order, best))
+    """The full representative MIP, from the stage-1 floor and the best plan known."""
+    model = full_model(problem, min_size, max_size, k)
+    solved = solve_partition(model.partition, deadline, full_start(problem, model, best))
     floor = max(floor, solved.floor)
     if solved.representative is None or solved.filler is None or solved.alone is None:
         return best, floor
-    found = school_plan(problem, flowing, order, solved.representative, solved.filler, solved.alone)
+    found = school_plan(problem, model.order, solved.representative, solved.filler, solved.alone)
     return (found if loss(problem, found) < loss(problem, best) else best), floor
 
 
-def full_start(problem: FlowProblem, flowing: np.ndarray, order: np.ndarray, best: np.ndarray) -> Start:
-    """A plan as a start of the full model: its groups of flowing schools, their filler, and its
-    portfolios of filler alone."""
+def flow_leaves(problem: FlowProblem) -> np.ndarray:
+    """Parent of each leaf of the flow graph (a school whose one flow goes to a school with more),
+    -1 for the others: with contiguity ignored a leaf is with its parent or anywhere else."""
+    degree = np.bincount(problem.edges.ravel(), minlength=len(problem.block))
+    parent = np.full(len(problem.block), -1)
+    for a, b in problem.edges.tolist():
+        for leaf, up in ((a, b), (b, a)):
+            if degree[leaf] == 1 and degree[up] > 1:
+                parent[leaf] = up
+    return parent
+
+
+def full_start(problem: FlowProblem, model: FullModel, best: np.ndarray) -> Start:
+    """A plan as a start of the full model: its groups of items, their filler (schools without
+    flows, and leaves away from their parent: spare, group -1), and its portfolios of filler alone.
+    Of a parent's leaves, the heaviest are taken to be the ones with it (heavier_first in the
+    model): every portfolio keeps its size and no student is lost."""
+    parent, rank, order = model.parent, model.rank, model.order
     groups = np.unique(best, return_inverse=True)[1]
-    filler = np.bincount(groups[~flowing], minlength=int(groups.max()) + 1)
+    leaf = parent >= 0
+    parent_group = groups[np.where(leaf, parent, 0)]
+    away = leaf & (groups != parent_group)
+    filler = np.bincount(groups[(rank < 0) | away], minlength=int(groups.max()) + 1)
+    item = (rank >= 0) & ~leaf
+    item[kept_heaviest(problem, parent, rank, groups)] = True
+    item_groups = np.where(leaf, parent_group, groups)
     holds_items = np.zeros(len(filler), dtype=bool)
-    holds_items[groups[flowing]] = True
+    holds_items[item_groups[item]] = True
     first = np.full(len(filler), len(order))
-    np.minimum.at(first, groups[order], np.arange(len(order)))
+    np.minimum.at(first, item_groups[item], rank[item])
     group_block = np.zeros(len(filler), dtype=int)
     group_block[groups] = problem.block
     alone = np.bincount(group_block[~holds_items], minlength=problem.n_blocks)
     item_filler = np.zeros(len(order), dtype=int)
     item_filler[first[holds_items]] = filler[holds_items]
-    return Start(groups[order], item_filler, alone)
+    return Start(np.where(item, item_groups, -1)[order], item_filler, alone)
+
+
+def kept_heaviest(
+    problem: FlowProblem, parent: np.ndarray, rank: np.ndarray, groups: np.ndarray
+) -> np.ndarray:
+    """Leaves to count as with their parent: as many as the plan keeps with it, heaviest first
+    (ties by rank, as in the model)."""
+    weight = np.zeros(len(parent))
+    for end, other in ((0, 1), (1, 0)):
+        to_parent = parent[problem.edges[:, end]] == problem.edges[:, other]
+        weight[problem.edges[to_parent, end]] = problem.weights[to_parent]
+    kept: list[int] = []
+    for up in np.unique(parent[parent >= 0]).tolist():
+        leaves = np.flatnonzero(parent == up)
+        count = int((groups[leaves] == groups[up]).sum())
+        kept += leaves[np.lexsort((rank[leaves], -weight[leaves]))][:count].tolist()
+    return np.array(kept, dtype=int)
 
 
 def school_plan(
     problem: FlowProblem,
-    flowing: np.ndarray,
     order: np.ndarray,
     representative: np.ndarray,
     filler: np.ndarray,
     alone: np.ndarray,
 ) -> np.ndarray:
-    """Portfolio number of every school: flowing schools by representative, the others filling
-    their representatives' places in file order, then portfolios of their own in even chunks."""
+    """Portfolio number of every school: items by representative, the others (no flows, or spare
+    leaves) filling their representatives' places in file order, then portfolios of their own in
+    even chunks."""
     portfolio = np.full(len(problem.block), -1)
     portfolio[order] = representative
     used = len(order)
     for block in range(problem.n_blocks):
-        free = np.flatnonzero(~flowing & (problem.block == block))
+        free = np.flatnonzero((portfolio < 0) & (problem.block == block))
         reps = np.flatnonzero(problem.block[order] == block)
         taken = np.repeat(reps, filler[reps])
         portfolio[free[: len(taken)]] = taken
