@@ -645,17 +645,26 @@ def least_loss(district: District, problem: FlowProblem, cohesions: list[float])
     return (1.0 - max(cohesions)) * problem.total - problem.lost
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(case=small_districts())
-def test_full_representative_model_is_the_brute_force_optimum(make_district, case):
-    # the full model alone, from a poor start (chunks) and no stage-1 floor: filler, k, regions, min sizes
+def feasible_case(make_district, case: tuple) -> tuple[District, DesignSpec, FlowProblem, list[float]] | None:
+    """A drawn small district with its spec, problem and every feasible plan's cohesion; None when
+    no plan fits the options."""
     schools, flows, min_size, max_size, within_region, k = case
     district = load_district(make_district(schools, flows))
     cohesions = feasible_cohesions(district, min_size, max_size, within_region, k)
     if not cohesions:
-        return
+        return None
     spec = DesignSpec(min_size=min_size, max_size=max_size, within_region=within_region, k=k)
-    problem = flow_problem(district, spec)
+    return district, spec, flow_problem(district, spec), cohesions
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=small_districts())
+def test_full_representative_model_is_the_brute_force_optimum(make_district, case):
+    # the full model alone, from a poor start (chunks) and no stage-1 floor: filler, k, regions, min sizes
+    if (drawn := feasible_case(make_district, case)) is None:
+        return
+    district, spec, problem, cohesions = drawn
+    min_size, max_size, k = spec.min_size, spec.max_size, spec.k
     start = chunked(problem, k)
     plan, floor = solve_full(problem, min_size, max_size, k, 0.0, start, time.monotonic() + 30)
     least = least_loss(district, problem, cohesions)
@@ -670,13 +679,10 @@ def test_full_representative_model_is_the_brute_force_optimum(make_district, cas
 def test_any_plan_starts_the_full_model_as_a_feasible_point_losing_no_more(make_district, case, data):
     # leaves away from their parent become spare filler, the heaviest kept: the start must still
     # satisfy every row, lose no more than the plan, and no less than the optimum
-    schools, flows, min_size, max_size, within_region, k = case
-    district = load_district(make_district(schools, flows))
-    cohesions = feasible_cohesions(district, min_size, max_size, within_region, k)
-    if not cohesions:
+    if (drawn := feasible_case(make_district, case)) is None:
         return
-    spec = DesignSpec(min_size=min_size, max_size=max_size, within_region=within_region, k=k)
-    problem = flow_problem(district, spec)
+    district, spec, problem, cohesions = drawn
+    min_size, max_size, k = spec.min_size, spec.max_size, spec.k
     plan = chunked(problem, k)
     for _ in range(data.draw(st.integers(0, 6))):  # swaps inside a block keep every size
         a, b = data.draw(st.lists(st.integers(0, len(plan) - 1), min_size=2, max_size=2))
