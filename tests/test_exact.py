@@ -8,9 +8,11 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -456,6 +458,38 @@ def test_the_proof_starts_from_the_compared_plan_only_when_it_fits_and_keeps_mor
     assert better_plan(district, spec=spec, designed=bands, compared=designed) is designed.labels
     assert better_plan(district, spec=spec, designed=designed, compared=halves) is designed.labels  # 50 > 24
     assert better_plan(district, spec=spec, designed=designed, compared=None) is designed.labels
+
+
+def test_the_contiguous_proof_starts_from_a_better_contiguous_compared_plan(
+    generated_100, monkeypatch, tmp_path
+):
+    # a planner's contiguous plan that keeps more than the designer's is the one the rounds start
+    # from, so the best contiguous plan reported is never below it
+    import feeder.commands.bound as bound_command
+
+    district = load_district(generated_100)
+    spec = DesignSpec()
+    good = design(district, spec=spec)
+    rank = np.argsort(np.argsort(district.schools["lat"].to_numpy(), kind="stable"))
+    bands = Plan(district, np.array([f"band {r * 5 // len(rank)}" for r in rank], dtype=object), spec=spec)
+    assert metrics.cohesion(district, bands.labels) < metrics.cohesion(district, good.labels)
+    csv = tmp_path / "plan.csv"
+    pd.DataFrame({"school_id": district.ids, "portfolio": good.labels}).to_csv(csv, index=False)
+    started = []
+
+    def poor_design(*args, **kwargs):
+        return SimpleNamespace(plan=bands)
+
+    def spy_solve(*args, **kwargs):
+        started.append(kwargs["warm_start"])
+        return SimpleNamespace(free=None)  # the report is not under test
+
+    monkeypatch.setattr(bound_command, "run_design", poor_design)
+    monkeypatch.setattr(bound_command, "solve_contiguous", spy_solve)
+    monkeypatch.setattr(bound_command, "bound_report", lambda *args: {})
+    monkeypatch.setattr(bound_command, "summary", lambda *args: [])
+    assert main(["bound", str(generated_100), "--contiguous", "--plan", str(csv), "--time-limit", "10"]) == 0
+    assert len(started) == 1 and np.array_equal(started[0], good.labels)
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,8 @@
 and how far a plan (--plan, or today's `portfolio` column) is from it. The proof starts from the
 designer's plan for the same options (or the compared plan, when that keeps more together). With
 `--contiguous`, also the best cohesion of contiguous plans (warm-started from the designer's
-contiguous plan), and the plan's gap to both bounds.
+contiguous plan, or the compared plan when it is contiguous and keeps more), and the plan's gap
+to both bounds.
 
 bound.json holds only what the input and options decide, except the `status` fields, which
 say whether each proof finished within --time-limit (the bounds are valid either way).
@@ -86,7 +87,7 @@ def bound(
             loaded,
             spec=connected_spec,
             time_limit=clock.for_stage(keep=keep),
-            warm_start=heuristic.plan.labels,
+            warm_start=better_plan(loaded, spec=connected_spec, designed=heuristic.plan, compared=compared),
         )
         result = together.free
     else:
