@@ -223,23 +223,30 @@ def rows_of(partition: Partition, layout: Layout) -> Rows:
 def heavier_first(partition: Partition, layout: Layout, rows: Rows) -> None:
     """Of two leaves of one parent, the lighter is spare when the heavier is (swapping them would
     keep more): this removes the plans that differ only in which leaves are spare."""
-    weight = leaf_weights(partition, layout)
-    by_parent: dict[int, list[int]] = {}
-    for leaf, parent in partition.leaves:
-        by_parent.setdefault(parent, []).append(leaf)
-    for leaves in by_parent.values():
-        ranked = sorted(leaves, key=lambda leaf: (-weight[leaf], leaf))
-        for heavier, lighter in itertools.pairwise(ranked):
+    for leaves in heaviest_leaves(partition).values():
+        for heavier, lighter in itertools.pairwise(leaves):
             rows.add([(layout.spare[heavier], 1.0), (layout.spare[lighter], -1.0)], -highspy.kHighsInf, 0.0)
 
 
-def leaf_weights(partition: Partition, layout: Layout) -> dict[int, float]:
+def heaviest_leaves(partition: Partition) -> dict[int, list[int]]:
+    """Each parent's leaves, heaviest flow first (ties by rank): the order heavier_first imposes,
+    so a start keeps the first ones of each parent with it."""
+    weight = leaf_weights(partition)
+    by_parent: dict[int, list[int]] = {}
+    for leaf, parent in partition.leaves:
+        by_parent.setdefault(parent, []).append(leaf)
+    return {
+        parent: sorted(leaves, key=lambda leaf: (-weight[leaf], leaf)) for parent, leaves in by_parent.items()
+    }
+
+
+def leaf_weights(partition: Partition) -> dict[int, float]:
     """Students on each leaf's one flow."""
+    parent = dict(partition.leaves)
     weight: dict[int, float] = {}
-    for (a, b), w in zip(
-        partition.edges[layout.leaf_edge].tolist(), partition.weights[layout.leaf_edge].tolist(), strict=True
-    ):
-        weight[a if a in layout.spare else b] = w
+    for (a, b), w in zip(partition.edges.tolist(), partition.weights.tolist(), strict=True):
+        if a in parent or b in parent:
+            weight[a if a in parent else b] = w
     return weight
 
 
@@ -286,7 +293,7 @@ def highs_lp(partition: Partition, layout: Layout) -> highspy.HighsLp:
     cost = np.zeros(layout.count)
     for column, e, _ in layout.y:
         cost[column] = -partition.weights[e]
-    for leaf, w in leaf_weights(partition, layout).items():
+    for leaf, w in leaf_weights(partition).items():
         cost[layout.spare[leaf]] = w
     rows = rows_of(partition, layout)
     integers = layout.count - len(layout.y)

@@ -24,7 +24,7 @@ from feeder.exact.problem import (
     portfolio_numbers,
     tolerance,
 )
-from feeder.exact.represent import Partition, Start, hubs_first, leaf_pairs, solve_partition
+from feeder.exact.represent import Partition, Start, heaviest_leaves, hubs_first, leaf_pairs, solve_partition
 from feeder.exact.result import ExactResult, result
 from feeder.spec import DesignSpec
 
@@ -157,7 +157,7 @@ def full_start(problem: FlowProblem, model: FullModel, best: np.ndarray) -> Star
     away = leaf & (groups != parent_group)
     filler = np.bincount(groups[(rank < 0) | away], minlength=int(groups.max()) + 1)
     item = (rank >= 0) & ~leaf
-    item[kept_heaviest(problem, parent, rank, groups)] = True
+    item[kept_heaviest(model, groups)] = True
     item_groups = np.where(leaf, parent_group, groups)
     holds_items = np.zeros(len(filler), dtype=bool)
     holds_items[item_groups[item]] = True
@@ -171,21 +171,16 @@ def full_start(problem: FlowProblem, model: FullModel, best: np.ndarray) -> Star
     return Start(np.where(item, item_groups, -1)[order], item_filler, alone)
 
 
-def kept_heaviest(
-    problem: FlowProblem, parent: np.ndarray, rank: np.ndarray, groups: np.ndarray
-) -> np.ndarray:
-    """Leaves to count as with their parent: as many as the plan keeps with it, heaviest first
-    (ties by rank, as in the model)."""
-    weight = np.zeros(len(parent))
-    for end, other in ((0, 1), (1, 0)):
-        to_parent = parent[problem.edges[:, end]] == problem.edges[:, other]
-        weight[problem.edges[to_parent, end]] = problem.weights[to_parent]
-    kept: list[int] = []
-    for up in np.unique(parent[parent >= 0]).tolist():
-        leaves = np.flatnonzero(parent == up)
-        count = int((groups[leaves] == groups[up]).sum())
-        kept += leaves[np.lexsort((rank[leaves], -weight[leaves]))][:count].tolist()
-    return np.array(kept, dtype=int)
+def kept_heaviest(model: FullModel, groups: np.ndarray) -> np.ndarray:
+    """Leaves (schools) to count as with their parent: as many as the plan keeps with it, the
+    heaviest first, in the order the model's heavier_first rows impose."""
+    ranked = groups[model.order]
+    kept = [
+        leaf
+        for parent, leaves in heaviest_leaves(model.partition).items()
+        for leaf in leaves[: int((ranked[leaves] == ranked[parent]).sum())]
+    ]
+    return model.order[np.array(kept, dtype=int)]
 
 
 def school_plan(
