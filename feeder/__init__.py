@@ -11,7 +11,9 @@ The public API, in the order data flows::
     feeder.check_alignment(district, plan)                   # program continuity along feeders
 """
 
-try:
+from feeder.ctrl_c import libraries_loading
+
+with libraries_loading(message="interrupted: nothing was written"):
     from feeder.alignment import check_alignment
     from feeder.constraints import violations
     from feeder.design import design
@@ -21,14 +23,6 @@ try:
     from feeder.maps import render_maps
     from feeder.plan import Plan, Provenance
     from feeder.spec import DesignSpec
-except KeyboardInterrupt:  # Ctrl-C while the libraries load: one line and exit 130, as anywhere else
-    import os
-    import sys
-
-    print("interrupted: nothing was written", file=sys.stderr, flush=True)
-    # Not SystemExit: when the interrupt landed inside a library's C initialisation, the
-    # interpreter would still end by re-raising SIGINT (exit status -2 instead of 130).
-    os._exit(130)
 
 __all__ = [
     "DesignSpec",

@@ -14,28 +14,15 @@ import time
 import typing
 from typing import Any
 
+from feeder.ctrl_c import INTERRUPTED_CODE, CtrlC
+
 INTERRUPTED = "interrupted: outputs already on disk are complete; nothing half-written"
-INTERRUPTED_CODE = 130
 CHECKED_FILES = ("schools.csv", "flows.csv")  # the files `feeder check` reads cell by cell
-
-
-class CtrlC:
-    """Remembers that Ctrl-C was pressed: a KeyboardInterrupt inside a library's import or C code
-    can surface as another exception (e.g. "ImportError: initialization failed"), which must still
-    read as an interruption, not as a bug."""
-
-    pressed = False
-
-    @classmethod
-    def handler(cls, signum: int, frame: object) -> None:
-        cls.pressed = True
-        raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code (usage errors exit 2)."""
-    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when SIGINT is ignored
-        signal.signal(signal.SIGINT, CtrlC.handler)
+    CtrlC.install()
     try:
         if argv is None:  # typed at a shell: --time-limit counts from the process's start
             from feeder.clock import process_age, process_started

@@ -554,6 +554,8 @@ def test_ctrl_c_anywhere_is_one_line_and_exit_130(tmp_path, lcps_path, delay) ->
     _, err = process.communicate(timeout=60)
     if process.returncode == 0:
         return  # finished before the signal: nothing to check
+    if "<frozen site>" in err and "feeder" not in err:
+        return  # a machine so loaded that Python itself was still starting: no feeder code had run
     assert process.returncode == 130, err
     assert len(err.strip().splitlines()) == 1 and err.startswith("interrupted"), err
     assert "Traceback" not in err
@@ -575,6 +577,45 @@ def test_ctrl_c_during_a_parallel_design_is_one_line_and_exit_130(tmp_path) -> N
     assert process.returncode == 130, err
     assert err.strip() == "interrupted: outputs already on disk are complete; nothing half-written"
     assert not (tmp_path / "out").exists()
+
+
+SWALLOWING_LIBRARY = """
+import os, signal, sys
+try:
+    os.kill(os.getpid(), signal.SIGINT)
+    sum(range(100_000))  # Python runs the handler between these steps
+except KeyboardInterrupt:
+    pass  # as a C extension's initialisation may
+if {reload}:  # the interrupt vanishes and the real library loads
+    sys.path.remove({fake!r})
+    del sys.modules["folium"]
+    import folium
+else:  # the half-made module fails later as "ImportError: initialization failed" would
+    raise ImportError("initialization failed")
+"""
+
+
+@pytest.mark.parametrize("reload", [False, True], ids=["turned into ImportError", "swallowed"])
+def test_ctrl_c_that_a_library_import_swallows_still_stops_the_command(tmp_path, reload) -> None:
+    from feeder.sample import sample_path
+
+    fake = tmp_path / "libs"
+    (fake / "folium").mkdir(parents=True)
+    (fake / "folium" / "__init__.py").write_text(SWALLOWING_LIBRARY.format(reload=reload, fake=str(fake)))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(fake), str(REPO)])}
+    command = [sys.executable, "-m", "feeder.cli", "run", str(sample_path()), "--out", "t", "--maps", "m"]
+    done = subprocess.run(
+        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, preexec_fn=default_ctrl_c
+    )
+    assert (done.returncode, done.stderr) == (130, "interrupted: nothing was written\n")
+    assert not (tmp_path / "t").exists() and not (tmp_path / "m").exists()
+
+
+def test_a_program_importing_feeder_keeps_pythons_own_ctrl_c() -> None:
+    script = "import signal, feeder; print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert done.stdout == "True\n", done.stderr
 
 
 def default_ctrl_c() -> None:
