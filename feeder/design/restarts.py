@@ -191,15 +191,13 @@ def schedule(block: Block, spec: DesignSpec, k: int | None, base: int) -> list[S
 
 def first_count(block: Block, spec: DesignSpec) -> int:
     """Portfolios to start from when k is free: a mean size of START_FILL of the maximum (the
-    search may then add or remove portfolios), but no more than can all be K-12 complete when
-    that many fit (the search rarely drops one: with 16 high schools, Loudoun in portfolios of 4-6
-    ended at 17-18 portfolios, 3 points below the optimum), and at least the fewest that fit."""
+    search may then add or remove portfolios), but no more than can all be K-12 complete, and at
+    least the fewest that fit. The search rarely drops a portfolio: with 16 high schools, Loudoun
+    in portfolios of 4-6 ended at 17-18, 3 points below the optimum, and in portfolios of 3-5
+    (at least 18) at 19, with three portfolios lacking a high school instead of two."""
     low, high = fewest_count(block, spec), spec.portfolio_range(block.size)[1]
     roomy = round(block.size / (START_FILL * spec.max_size))
-    complete = complete_count(block)
-    # when even the fewest cannot all be complete, starting there leaves no room to move (Loudoun
-    # in portfolios of 3-5: 18 full portfolios, 0.8556 mean over seeds against 0.8635 from 22)
-    return min(high, max(low, min(roomy, complete) if complete >= low else roomy))
+    return min(high, max(low, min(roomy, complete_count(block))))
 
 
 def complete_count(block: Block) -> int:
