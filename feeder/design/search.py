@@ -22,7 +22,20 @@ from feeder.design.state import Budget, State
 from feeder.design.swaps import improve_swaps
 
 EPS = 1e-10
-GROUP = 3
+GROUP = 3  # portfolios one ruin-and-recreate step re-cuts, at least
+RUIN_SCHOOLS = 30
+"""...and enough adjacent portfolios to hold about this many schools. Small portfolios need it:
+the best plans of Loudoun in portfolios of 3-5 differ from the designer's by a chain of changes
+through six portfolios, which no re-cut of three reaches (measured with 4-8 portfolios per step
+there, fewer steps for the same work: 13 districts in portfolios of 3-9, seeds 0-2, 11 gain or
+hold on the objective, docs/benchmark.md). Portfolios of 10 or more: three, as before."""
+
+
+def ruin_parts(max_size: int) -> int:
+    """Portfolios one ruin-and-recreate step re-cuts when they may hold up to `max_size` schools."""
+    return max(GROUP, -(-RUIN_SCHOOLS // max_size))
+
+
 FLOOR = 0.1
 RECREATE_TRIES = 2
 
@@ -103,7 +116,7 @@ def ruin_and_recreate(
 def pick_group(
     state: State, rng: np.random.Generator, among: list[int] | None = None, zone: set[int] | None = None
 ) -> list[int]:
-    """A part (of `among` when given) drawn by the flow leaving it, then up to GROUP - 1
+    """A part (of `among` when given) drawn by the flow leaving it, then up to ruin_parts - 1
     adjacent parts (of `zone` when given) drawn by the flow they exchange with the group:
     effort goes where students are being cut."""
     count = len(state.alive)
@@ -113,7 +126,7 @@ def pick_group(
     leaving = np.where(alive, state.leaving(), 0.0)
     odds = np.where(alive, leaving + FLOOR * (leaving.sum() / alive.sum() + 1e-9), 0.0)
     group = [int(rng.choice(count, p=odds / odds.sum()))]
-    while len(group) < GROUP:
+    while len(group) < ruin_parts(state.max_size):
         around = sorted(set().union(*(state.neighbour_parts(p) for p in group)) - set(group))
         if zone is not None:
             around = [q for q in around if q in zone]
