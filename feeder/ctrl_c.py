@@ -41,7 +41,8 @@ class CtrlC:
 @contextmanager
 def libraries_loading(*, message: str) -> Iterator[None]:
     """Around the package's imports: an interruption, however the library reports it, prints one line
-    and exits 130 (as the command does later), instead of a traceback or a run that ignores it."""
+    and exits 130 (as the command does later), instead of a traceback or a run that ignores it.
+    Where someone else owns Ctrl-C (a notebook) or a person types Python, it stays a KeyboardInterrupt."""
     installed = CtrlC.install()
     try:
         yield
@@ -53,6 +54,9 @@ def libraries_loading(*, message: str) -> Iterator[None]:
     finally:
         if installed:  # a program importing feeder keeps Python's own Ctrl-C afterwards
             signal.signal(signal.SIGINT, signal.default_int_handler)
+    if CtrlC.pressed and (not installed or hasattr(sys, "ps1")):
+        CtrlC.pressed = False  # a notebook or an interactive session: its own Ctrl-C, not an exit
+        raise KeyboardInterrupt
     if CtrlC.pressed:
         print(message, file=sys.stderr, flush=True)
         # Not SystemExit: when the interrupt landed inside a library's C initialisation, the

@@ -611,6 +611,25 @@ def test_ctrl_c_that_a_library_import_swallows_still_stops_the_command(tmp_path,
     assert not (tmp_path / "t").exists() and not (tmp_path / "m").exists()
 
 
+def test_ctrl_c_while_a_notebook_imports_feeder_stays_the_notebooks(tmp_path) -> None:
+    """Where someone else owns Ctrl-C (a notebook's handler), an interrupted import raises
+    KeyboardInterrupt to them instead of ending their process."""
+    fake = tmp_path / "libs"
+    (fake / "folium").mkdir(parents=True)
+    (fake / "folium" / "__init__.py").write_text(
+        "import os, signal\nos.kill(os.getpid(), signal.SIGINT)\nsum(range(10**5))\n"
+    )
+    script = (
+        "import signal\n"
+        "def notebook(signum, frame):\n    raise KeyboardInterrupt\n"
+        "signal.signal(signal.SIGINT, notebook)\n"
+        "try:\n    import feeder\nexcept KeyboardInterrupt:\n    print('the notebook has it')\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(fake), str(REPO)])}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (0, "the notebook has it\n"), done.stderr
+
+
 def test_a_program_importing_feeder_keeps_pythons_own_ctrl_c() -> None:
     script = "import signal, feeder; print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)"
     env = {**os.environ, "PYTHONPATH": str(REPO)}

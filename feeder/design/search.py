@@ -22,11 +22,13 @@ from feeder.design.state import Budget, State
 from feeder.design.swaps import improve_swaps
 
 EPS = 1e-10
+FLOOR = 0.1
+RECREATE_TRIES = 2
 GROUP = 3  # portfolios one ruin-and-recreate step re-cuts, at least
 RUIN_SCHOOLS = 30
 """...and enough adjacent portfolios to hold about this many schools. Small portfolios need it:
 the best plans of Loudoun in portfolios of 3-5 differ from the designer's by a chain of changes
-through six portfolios, which no re-cut of three reaches (measured with 4-8 portfolios per step
+through six portfolios, which no re-cut of three reaches (measured with 4-6 portfolios per step
 there, fewer steps for the same work: 13 districts in portfolios of 3-9, seeds 0-2, 11 gain or
 hold on the objective, docs/benchmark.md). Portfolios of 10 or more: three, as before."""
 
@@ -34,10 +36,6 @@ hold on the objective, docs/benchmark.md). Portfolios of 10 or more: three, as b
 def ruin_parts(max_size: int) -> int:
     """Portfolios one ruin-and-recreate step re-cuts when they may hold up to `max_size` schools."""
     return max(GROUP, -(-RUIN_SCHOOLS // max_size))
-
-
-FLOOR = 0.1
-RECREATE_TRIES = 2
 
 
 def descend(
