@@ -129,7 +129,7 @@ def solve(task: Task) -> Outcome:
     # the portfolios built, for the elite phase's recombination (which needs two restarts)
     pool = Pool() if task.effort.restarts(block.scale.n_schools) > 1 else None
     # larger steps for small portfolios, fewer of them: about the same schools re-cut in all
-    steps = max(1, task.effort.lns_steps(state.k) * GROUP // ruin_parts(spec.max_size))
+    steps = max(1, task.effort.lns_steps(state.k) * GROUP // ruin_parts(state.max_size))
     for _ in range(steps):
         if budget.spent():
             break

@@ -26,7 +26,7 @@ FLOOR = 0.1
 RECREATE_TRIES = 2
 GROUP = 3  # portfolios one ruin-and-recreate step re-cuts, at least
 RUIN_SCHOOLS = 30
-"""...and enough adjacent portfolios to hold about this many schools. Small portfolios need it:
+"""Schools one ruin-and-recreate step re-cuts, about: more than GROUP portfolios when they are small.
 the best plans of Loudoun in portfolios of 3-5 differ from the designer's by a chain of changes
 through six portfolios, which no re-cut of three reaches (measured with 4-6 portfolios per step
 there, fewer steps for the same work: 13 districts in portfolios of 3-9, seeds 0-2, 11 gain or
