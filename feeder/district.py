@@ -99,8 +99,9 @@ def load_district(path: str | Path) -> District:
     schools_path = next((folder / n for n in SCHOOL_FILES if (folder / n).exists()), None)
     if schools_path is None:
         raise FeederError(f"{folder}: no schools.csv (or schools.geojson/.gpkg/.shp) in this folder")
-    schools = read_schools(schools_path)
-    warnings: list[str] = name_unnamed(schools) + outlying_sites(schools)
+    warnings: list[str] = []
+    schools = read_schools(schools_path, warnings=warnings)
+    warnings += name_unnamed(schools) + outlying_sites(schools)
     flows_path = folder / "flows.csv"
     if flows_path.exists():
         flows = read_flows(flows_path, schools, warnings)

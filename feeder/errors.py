@@ -27,12 +27,17 @@ class FeederError(Exception):
 class InputError(FeederError):
     """A district file (or a plan or locks file) holds something feeder cannot use.
 
-    `file` is the file's name when the error points into one (see `at`).
+    `file`, `row` and `column` say where it points, when it points into a file (see `at`), so that
+    `feeder check` lists the error at the same place.
     """
 
-    def __init__(self, message: str, *, file: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, file: str | None = None, row: int | None = None, column: str | None = None
+    ) -> None:
         super().__init__(message)
         self.file = file
+        self.row = row
+        self.column = column
 
 
 class OptionError(FeederError):
@@ -60,7 +65,7 @@ def at(path: Path | str, message: str, *, row: int | None = None, column: str | 
         where += f", row {row}"
     if column is not None:
         where += f", column '{column}'"
-    return InputError(f"{where}: {message}", file=Path(path).name)
+    return InputError(f"{where}: {message}", file=Path(path).name, row=row, column=column)
 
 
 def first_bad_row(

@@ -16,22 +16,33 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from feeder.errors import FeederError, at
+from feeder.errors import FeederError, InputError, at
 from feeder.geo import haversine_km
+from feeder.io.flows import idle_flows_note
+from feeder.io.idmatch import match_lost_zeros, spelling_key
 from feeder.io.schools import (
     DEFAULT_GRADES,
     FAR_SITE_KM,
     FAR_SITE_SPREAD,
-    GRADE_WORDS,
     LEVELS,
     MOST_STUDENTS,
     NEED_LIMIT,
+    NUMBER_COLUMNS,
     OUTSIDE,
     PLACEHOLDER_COORDINATES,
     SCHOOL_FILES,
     SOUTHERNMOST_SCHOOL,
     grade_name,
+    grade_numbers,
+    grade_span_column,
+    grade_span_note,
     level_of,
+    level_word,
+    readings,
+    reworded_levels,
+    site_columns,
+    split_grade_spans,
+    suppressed,
 )
 from feeder.io.tables import DECIMAL_COMMA, WHOLE_THOUSANDS, parse_cell, read_text_table
 
@@ -67,6 +78,7 @@ def lint_district(folder: Path) -> list[Problem]:
         )
         return problems
     schools = table_or_problem(schools_path, problems)
+    schools = None if schools is None else site_columns(schools)
     flows = table_or_problem(folder / "flows.csv", problems) if (folder / "flows.csv").exists() else None
     if schools is not None:
         facts = SchoolFacts.read(schools, schools_path.name, problems)
@@ -76,10 +88,12 @@ def lint_district(folder: Path) -> list[Problem]:
 
 
 def table_or_problem(path: Path, problems: list[Problem]) -> pd.DataFrame | None:
+    """The file's table, or None with its error listed where the loader puts it (row 1 for a title line)."""
     try:
         return read_text_table(path)
     except FeederError as error:
-        problems.append(Problem(ERROR, path.name, None, None, str(error).split(": ", 1)[-1]))
+        row, column = (error.row, error.column) if isinstance(error, InputError) else (None, None)
+        problems.append(Problem(ERROR, path.name, row, column, str(error).split(": ", 1)[-1]))
         return None
 
 
@@ -127,17 +141,13 @@ class SchoolFacts:
             lat = numbers(table, file, "lat", problems)
             lon = numbers(table, file, "lon", problems)
             problems.extend(site_problems(table, lat, lon, file))
-        grade_lo, grade_hi = (grade_column(table, file, c, problems) for c in ("grade_lo", "grade_hi"))
+        grade_lo, grade_hi = grade_columns(table, file, problems)
         level = level_column(table, file, grade_lo, grade_hi, problems)
         enrollment = pd.Series(np.nan, index=table.index)
-        for column in ("enrollment", "capacity"):
+        for column in NUMBER_COLUMNS:
             if column in table.columns:
-                values = numbers(table, file, column, problems, integer=True)
-                problems.extend(range_problems(table, values, file, column, 0, MOST_STUDENTS))
+                values = optional_numbers(table, file, column, problems)
                 enrollment = values if column == "enrollment" else enrollment
-        if "need_index" in table.columns:
-            need = numbers(table, file, "need_index", problems)
-            problems.extend(range_problems(table, need, file, "need_index", -NEED_LIMIT, NEED_LIMIT))
 
         def keyed(series: pd.Series) -> dict:
             return dict(zip(ids, series, strict=True))
@@ -214,37 +224,82 @@ def site_problems(table: pd.DataFrame, lat: pd.Series, lon: pd.Series, file: str
                 )
 
 
+def optional_numbers(table: pd.DataFrame, file: str, column: str, problems: list[Problem]) -> pd.Series:
+    """enrollment, capacity or need_index as the loader reads them: suppressed cells ('*', 'N/A') are
+    missing, with one warning for the column."""
+    hidden = suppressed(table[column])
+    if hidden.any():
+        problems.append(
+            Problem(WARNING, file, None, column, readings(table[column][hidden], lambda _: "missing"))
+        )
+    table = table.assign(**{column: table[column].mask(hidden, "")})
+    need = column == "need_index"
+    values = numbers(table, file, column, problems, integer=not need)
+    low, high = (-NEED_LIMIT, NEED_LIMIT) if need else (0, MOST_STUDENTS)
+    problems.extend(range_problems(table, values, file, column, low, high))
+    return values
+
+
+def grade_columns(table: pd.DataFrame, file: str, problems: list[Problem]) -> tuple[pd.Series, pd.Series]:
+    """grade_lo and grade_hi, or a grades column ('K-5') read in their place as the loader does."""
+    column = grade_span_column(table)
+    if column is None:
+        return grade_column(table, file, "grade_lo", problems), grade_column(
+            table, file, "grade_hi", problems
+        )
+    cells = table[column]
+    lo, hi = split_grade_spans(cells)
+    for row in np.flatnonzero(((cells != "") & lo.isna()).to_numpy()):
+        problems.append(
+            Problem(
+                ERROR,
+                file,
+                int(row) + 2,
+                column,
+                f"'{cells.iloc[row]}' is not a grade span (write the lowest and highest grade, e.g. K-5)",
+            )
+        )
+    given = cells != ""
+    if given.any():
+        problems.append(
+            Problem(WARNING, file, None, column, grade_span_note(cells[given], lo[given], hi[given]))
+        )
+    return lo, hi
+
+
 def grade_column(table: pd.DataFrame, file: str, column: str, problems: list[Problem]) -> pd.Series:
     if column not in table.columns:
         return pd.Series(np.nan, index=table.index)
-    words = GRADE_WORDS | {k.title(): v for k, v in GRADE_WORDS.items()}
-    values = pd.to_numeric(
-        table[column].str.upper().replace(words).where(table[column] != ""), errors="coerce"
-    )
-    bad = (table[column] != "") & (values.isna() | (values < -1) | (values > 13) | (values % 1 != 0))
-    for row in np.flatnonzero(bad.to_numpy()):
+    values = grade_numbers(table[column])
+    for row in np.flatnonzero(((table[column] != "") & values.isna()).to_numpy()):
         cell = table[column].iloc[row]
         problems.append(
             Problem(ERROR, file, int(row) + 2, column, f"'{cell}' is not a grade (use K, PK, TK or 1-12)")
         )
-    return values.where(~bad)
+    return values
 
 
 def level_column(
     table: pd.DataFrame, file: str, lo: pd.Series, hi: pd.Series, problems: list[Problem]
 ) -> pd.Series:
-    """The level of each school (given or derived); contradictions reported at the school's row."""
-    given = table["level"].str.lower() if "level" in table.columns else pd.Series("", index=table.index)
+    """The level of each school (given, level words read as the loader does, or derived from the
+    grades); contradictions reported at the school's row."""
+    written = table["level"] if "level" in table.columns else pd.Series("", index=table.index, name="level")
+    reworded = reworded_levels(written)
+    if reworded.any():
+        problems.append(Problem(WARNING, file, None, "level", readings(written[reworded], level_word)))
     result = []
-    for row, (level, low, high) in enumerate(zip(given, lo, hi, strict=True), start=2):
+    for row, (cell, low, high) in enumerate(zip(written, lo, hi, strict=True), start=2):
+        level = level_word(cell)
         if not pd.isna(low) and not pd.isna(high) and low > high:
             problems.append(
                 Problem(ERROR, file, row, "grade_lo", f"grade_lo {low:g} is above grade_hi {high:g}")
             )
-        if level != "" and level not in LEVELS:
+        if cell != "" and level == "":
             problems.append(
-                Problem(ERROR, file, row, "level", f"unknown level '{level}' (use {', '.join(LEVELS)})")
+                Problem(ERROR, file, row, "level", f"unknown level '{cell}' (use {', '.join(LEVELS)})")
             )
+            level = cell
         elif level in DEFAULT_GRADES and not pd.isna(low) and not pd.isna(high):
             band_lo, band_hi = DEFAULT_GRADES[level]
             if low > band_hi or high < band_lo:
@@ -283,7 +338,7 @@ def check_flows(table: pd.DataFrame, file: str, facts: SchoolFacts, problems: li
     if missing:
         return
     students = numbers(table, file, "students", problems)
-    for index in np.flatnonzero(((students <= 0) | (students > MOST_STUDENTS)).to_numpy()):
+    for index in np.flatnonzero(((students < 0) | (students > MOST_STUDENTS)).to_numpy()):
         cell = table["students"].iloc[index]
         problems.append(
             Problem(
@@ -291,15 +346,25 @@ def check_flows(table: pd.DataFrame, file: str, facts: SchoolFacts, problems: li
                 file,
                 int(index) + 2,
                 "students",
-                f"'{cell}' students (a flow carries 1..{MOST_STUDENTS:,})",
+                f"'{cell}' students (a flow carries 0..{MOST_STUDENTS:,}; a 0 is left out)",
             )
         )
     for index in np.flatnonzero((table["students"] == "").to_numpy()):
         problems.append(
             Problem(ERROR, file, int(index) + 2, "students", "students is empty (give the count)")
         )
+    idle = (students == 0).to_numpy()
+    if idle.size and idle.all():
+        problems.append(
+            Problem(ERROR, file, 2, "students", "every flow carries 0 students (give the students who move)")
+        )
+    elif idle.any():
+        problems.append(Problem(WARNING, file, None, "students", idle_flows_note(int(idle.sum()))))
+    table, students = table[~idle], students[~idle]  # the index keeps each flow's row in the file
     known = set(facts.ids)
-    for row, (sender, receiver) in enumerate(zip(table["from_id"], table["to_id"], strict=True), start=2):
+    table = respelled_ids(table, file, facts, problems)
+    for index, sender, receiver in zip(table.index, table["from_id"], table["to_id"], strict=True):
+        row = int(index) + 2
         for column, school in (("from_id", sender), ("to_id", receiver)):
             if school == "":
                 problems.append(Problem(ERROR, file, row, column, f"{column} is empty (name a school)"))
@@ -320,16 +385,61 @@ def check_flows(table: pd.DataFrame, file: str, facts: SchoolFacts, problems: li
                     "the level order (fix the row, or the grades of either school)",
                 )
             )
+    problems.extend(unmatched_ids(table, file, known))
     problems.extend(cycles(table, file, known))
     problems.extend(silent_senders(table, facts, file, known))
     problems.extend(cohort_mismatches(table, students, facts, known))
 
 
+def respelled_ids(
+    table: pd.DataFrame, file: str, facts: SchoolFacts, problems: list[Problem]
+) -> pd.DataFrame:
+    """The flows with ids a spreadsheet respelled matched back as the loader does (feeder.io.idmatch),
+    so that check judges the flows design will use; one warning per column says so."""
+    for column, ids in (("from_id", facts.ids), ("to_id", [*facts.ids, OUTSIDE])):
+        matched, _ = match_lost_zeros(table[column], ids)
+        changed = matched != table[column]
+        if changed.any():
+            problems.append(respelled_note(table[column][changed], matched[changed], file, column))
+        table = table.assign(**{column: matched})
+    return table
+
+
+def respelled_note(written: pd.Series, matched: pd.Series, file: str, column: str) -> Problem:
+    """One warning for all the respelled ids of a column: how many, and two of them (at its row if one)."""
+    pairs = list(dict(zip(written, matched, strict=True)).items())[:2]
+    examples = ", ".join(f"'{id_written}' as '{id_matched}'" for id_written, id_matched in pairs)
+    count = len(written)
+    return Problem(
+        WARNING,
+        file,
+        int(written.index[0]) + 2 if count == 1 else None,
+        column,
+        f"{count} id(s) written otherwise than in schools.csv (a spreadsheet changed their leading zeros, "
+        f"'.0' or case) are read as its ids, e.g. {examples} (format the column as text)",
+    )
+
+
+def unmatched_ids(table: pd.DataFrame, file: str, known: set[str]) -> Iterator[Problem]:
+    """No flow naming district schools: the files use different ids, and design would refuse them."""
+    usable = table["from_id"].isin(known) & (table["to_id"].isin(known) | (table["to_id"] == OUTSIDE))
+    if len(table) and not usable.any():
+        yield Problem(
+            ERROR,
+            file,
+            2,
+            "from_id",
+            f"none of the {len(table)} flows names a school of schools.csv (write from_id and to_id with "
+            "its school_id)",
+        )
+
+
 def unknown_id(school: str, known: set[str]) -> str:
-    """An unknown id, with the likely intended one when leading zeros were lost."""
-    match = [k for k in known if k.lstrip("0") == school.lstrip("0") and k != school]
+    """An unknown id, with the district ids it could be when respelled (several, or it would be matched)."""
+    match = [k for k in known if spelling_key(k) == spelling_key(school) and k != school]
     hint = (
-        f"did you mean '{match[0]}'? a spreadsheet dropped its leading zeros: format the column as text"
+        f"did you mean one of {', '.join(repr(k) for k in match)}? a spreadsheet respelled it: write it "
+        "as schools.csv does"
         if match
         else "add the school or fix the id; the flow is left out"
     )

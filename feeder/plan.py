@@ -133,7 +133,7 @@ class Plan:
     def from_csv(cls, district: District, path: Path, *, spec: DesignSpec | None = None) -> Plan:
         """Read a `school_id,portfolio` CSV (other columns ignored); every district school exactly once.
 
-        Ids that lost their leading zeros are matched back with a warning (feeder.io.idmatch).
+        Ids a spreadsheet respelled (leading zeros, '.0', case) are matched back with a warning (feeder.io.idmatch).
         """
         table = read_text_table(Path(path))
         require_columns(table, Path(path), ("school_id", "portfolio"))
@@ -142,8 +142,8 @@ class Plan:
         )
         if restored:
             district.warnings.append(
-                f"{Path(path).name}: {restored} school id(s) had lost their leading zeros (as a spreadsheet "
-                "does) and were matched to the district's ids"
+                f"{Path(path).name}: {restored} school id(s) had lost their leading zeros (or gained a '.0' or "
+                "changed case, as in a spreadsheet) and were matched to the district's ids"
             )
         for column, bad, message in (
             ("school_id", table["school_id"].duplicated(), "school '{cell}' appears twice"),

@@ -7,6 +7,7 @@ message that blamed the wrong thing.
 
 from __future__ import annotations
 
+import json
 import shutil
 import warnings
 from pathlib import Path
@@ -19,6 +20,7 @@ from feeder.design.effort import Effort
 from feeder.district import load_district
 from feeder.errors import FeederError, OptionError
 from feeder.io.output import one_publication, write_files
+from feeder.io.schools import level_word, split_grade_spans
 from feeder.sample import sample_path
 
 
@@ -292,3 +294,348 @@ def test_only_district_files_send_the_planner_to_feeder_check(capsys, tmp_path, 
         "error: plan.xlsx: this is an Excel workbook where a CSV table is expected; open it and save it as "
         "'CSV UTF-8'"
     )
+
+
+# Messy exports (issue: messy published data): ids a spreadsheet respelled, flows that match no school,
+# notes above or below the table, headers as people type them.
+
+
+@pytest.mark.parametrize(
+    ("respell", "schools_ids"),
+    [
+        (lambda school: f"{school}.0", "numbers"),  # a float column: 1000 became 1000.0
+        (str.lower, "letters"),  # retyped in lower case
+    ],
+)
+def test_flow_ids_a_spreadsheet_respelled_are_matched(tmp_path, lcps_path, respell, schools_ids) -> None:
+    """Every flow was left out with a warning, and design went on to a plan built on no flows (exit 0)."""
+    folder = damaged(lcps_path, tmp_path / "lcps")
+    schools = pd.read_csv(folder / "schools.csv", dtype=str, keep_default_na=False)
+    flows = pd.read_csv(folder / "flows.csv", dtype=str, keep_default_na=False)
+    numbers = {school: str(5100 + index) for index, school in enumerate(schools["school_id"])}
+    rename = numbers.get if schools_ids == "numbers" else str
+    schools["school_id"] = schools["school_id"].map(rename)
+    schools.to_csv(folder / "schools.csv", index=False)
+    for column in ("from_id", "to_id"):
+        flows[column] = flows[column].map(lambda school: respell(rename(school)))
+    pd.concat([flows, pd.DataFrame([[flows["from_id"][0], "out", "3"]], columns=flows.columns)]).to_csv(
+        folder / "flows.csv", index=False
+    )
+    district, original = load_district(folder), load_district(lcps_path)
+    assert len(district.flows) == len(original.flows) + 1
+    assert district.flows["students"].sum() == pytest.approx(original.flows["students"].sum() + 3)
+    assert "OUT" in set(district.flows["to_id"])
+    assert any("were matched to its ids" in warning for warning in district.warnings)
+
+
+def test_flows_that_name_no_school_of_the_district_are_refused(capsys, tmp_path, lcps_path) -> None:
+    """State ids in flows.csv, local codes in schools.csv: all flows were dropped and design exited 0."""
+    folder = damaged(lcps_path, tmp_path / "lcps")
+    flows = pd.read_csv(folder / "flows.csv", dtype=str, keep_default_na=False)
+    for column in ("from_id", "to_id"):
+        flows[column] = "VA-053-" + flows[column]
+    flows.to_csv(folder / "flows.csv", index=False)
+    line = one_error_line(capsys, "design", folder, "--out", tmp_path / "out")
+    assert line.startswith(
+        "error: flows.csv, row 2, column 'from_id': none of the 100 flows names a school of schools.csv "
+        "('VA-053-ALD' is no school_id there, e.g. 'MSE')"
+    )
+    assert not (tmp_path / "out").exists()
+    assert main(["check", str(folder)]) == 2
+    assert "none of the 100 flows names a school of schools.csv" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("file", "above", "below", "expected"),
+    [
+        (
+            "schools.csv",
+            "",
+            "Source: Loudoun County Public Schools 2020-21\n",
+            "schools.csv, row 92: 'Source: Loudoun County Public Schools 2020-21' is a note or total below "
+            "the data",
+        ),
+        (
+            "flows.csv",
+            "",
+            "Total,,13623.21\n",
+            "flows.csv, row 102: 'Total' is a note or total below the data",
+        ),
+        (
+            "schools.csv",
+            "LCPS school list 2020-21\n",
+            "",
+            "schools.csv, row 1: the header holds only 'LCPS school list 2020-21' but row 2 has 11 cells (a "
+            "title above the column names?)",
+        ),
+    ],
+)
+def test_notes_around_the_table_are_named_as_notes(tmp_path, lcps_path, file, above, below, expected) -> None:
+    """A source line under schools.csv was reported as 'lat is empty', a title above it as extra cells."""
+    folder = damaged(lcps_path, tmp_path / "lcps")
+    path = folder / file
+    path.write_text(above + path.read_text() + below)
+    with pytest.raises(FeederError) as refused:
+        load_district(folder)
+    assert str(refused.value).startswith(expected)
+
+
+def test_headers_as_exports_write_them_are_read(tmp_path, lcps_path) -> None:
+    """`School ID`, `Grade Lo`, `Latitude`, `From ID` were refused as missing required columns."""
+    folder = damaged(lcps_path, tmp_path / "lcps")
+    schools = pd.read_csv(folder / "schools.csv", dtype=str, keep_default_na=False)
+    schools.columns = [
+        {"lat": "Latitude", "lon": "Longitude"}.get(column, column.replace("_", " ").title())
+        for column in schools.columns
+    ]
+    schools.to_csv(folder / "schools.csv", index=False)
+    flows = pd.read_csv(folder / "flows.csv", dtype=str, keep_default_na=False)
+    flows.columns = ["From ID", "To  ID", "Students"]
+    flows.to_csv(folder / "flows.csv", index=False)
+    district, original = load_district(folder), load_district(lcps_path)
+    assert district.ids == original.ids
+    assert district.schools["lat"].tolist() == original.schools["lat"].tolist()
+    assert district.schools["grade_lo"].tolist() == original.schools["grade_lo"].tolist()
+    assert district.flows["students"].sum() == pytest.approx(original.flows["students"].sum())
+
+
+# Published exports whose meaning is plain (issue: messy published data): level words, a grades column,
+# suppressed numbers, flows of 0. Each is read with one warning line and designs the clean plan; what stays
+# ambiguous is refused in one line, by `feeder design` and `feeder check` alike.
+
+
+@pytest.fixture(scope="module")
+def clean_design(lcps_path, tmp_path_factory) -> tuple[float, dict[str, str]]:
+    """Loudoun's clean design: cohesion and plan."""
+    return designed(lcps_path, tmp_path_factory.mktemp("clean") / "out")
+
+
+def designed(folder: Path, out: Path) -> tuple[float, dict[str, str]]:
+    assert main(["design", str(folder), "--out", str(out)]) == 0
+    card = json.loads((out / "scorecard.json").read_text())
+    plan = pd.read_csv(out / "portfolios.csv", dtype=str)
+    return card["cohesion"], dict(zip(plan["school_id"], plan["portfolio"], strict=True))
+
+
+def level_words(schools: pd.DataFrame, flows: pd.DataFrame) -> None:
+    schools["level"] = schools["level"].map(
+        {"elementary": "Elementary School", "middle": "Junior High", "high": "HS"}
+    )
+    schools.loc[[1, 2], "level"] = ["ES", " elem "]
+
+
+def grades_column(schools: pd.DataFrame, flows: pd.DataFrame) -> None:
+    span = {("0", "5"): "KG-05", ("6", "8"): "6\u20138", ("9", "12"): "9 to 12", ("0", "0"): "K-K"}
+    schools["Grades"] = [
+        span[pair] for pair in zip(schools.pop("grade_lo"), schools.pop("grade_hi"), strict=True)
+    ]
+    del schools["level"]
+
+
+def grade_span_with_level(schools: pd.DataFrame, flows: pd.DataFrame) -> None:
+    schools["Grade Span"] = schools.pop("grade_lo").replace({"0": "K"}) + "-" + schools.pop("grade_hi")
+    schools.loc[0, "Grade Span"] = "PK-5"  # Moorefield Station: a pre-K class, still an elementary school
+
+
+def suppressed_numbers(schools: pd.DataFrame, flows: pd.DataFrame) -> None:
+    schools.loc[[3, 10, 20, 30], "enrollment"] = ["*", "N/A", "<10", "DS"]
+    schools.loc[[5, 6], "capacity"] = ["--", "suppressed"]
+
+
+def zero_flows(schools: pd.DataFrame, flows: pd.DataFrame) -> None:
+    flows.loc[len(flows)] = ["ALD", "MMS", "0"]
+    flows.loc[len(flows)] = ["BRM", "LVH", "0.0"]
+
+
+@pytest.mark.parametrize(
+    ("damage", "expected"),
+    [
+        (
+            level_words,
+            [
+                "schools.csv: level 'Elementary School' read as elementary (55 schools); 'ES' read as "
+                "elementary (1 school); 'elem' read as elementary (1 school); 'HS' read as high (16 schools); "
+                "'Junior High' read as middle (17 schools)"
+            ],
+        ),
+        (
+            grades_column,
+            [
+                "schools.csv: column 'grades' read as grade_lo and grade_hi for 90 schools (e.g. 'KG-05' as K to 5)"
+            ],
+        ),
+        (
+            grade_span_with_level,
+            [
+                "schools.csv: column 'grade_span' read as grade_lo and grade_hi for 90 schools (e.g. 'PK-5' as PK to 5)"
+            ],
+        ),
+        (
+            suppressed_numbers,
+            [
+                "schools.csv: enrollment '*' read as missing (1 school); 'N/A' read as missing (1 school); '<10' "
+                "read as missing (1 school); 'DS' read as missing (1 school)",
+                "schools.csv: capacity '--' read as missing (1 school); 'suppressed' read as missing (1 school)",
+            ],
+        ),
+        (zero_flows, ["flows.csv: 2 flow(s) of 0 students left out (a 0 moves no one)"]),
+    ],
+    ids=lambda case: getattr(case, "__name__", ""),
+)
+def test_plain_exports_design_the_clean_plan_with_one_warning(
+    capsys, tmp_path, lcps_path, clean_design, damage, expected
+) -> None:
+    """Each was refused (exit 2) though its meaning is plain; check called it an error too."""
+    folder = damaged(lcps_path, tmp_path / "lcps")
+    schools = pd.read_csv(folder / "schools.csv", dtype=str, keep_default_na=False)
+    flows = pd.read_csv(folder / "flows.csv", dtype=str, keep_default_na=False)
+    damage(schools, flows)
+    schools.to_csv(folder / "schools.csv", index=False)
+    flows.to_csv(folder / "flows.csv", index=False)
+    capsys.readouterr()
+    assert designed(folder, tmp_path / "out") == clean_design
+    printed = " ".join(capsys.readouterr().err.split())
+    for line in expected:
+        assert printed.count(f"warning: {line}") == 1, printed
+    assert printed.count("warning:") == len(expected)
+    assert main(["check", str(folder)]) == 0
+    listed = capsys.readouterr().out
+    assert f"0 error(s), {len(expected)} warning(s)" in listed
+    for line in expected:  # check says the same (its lines name the column before the colon)
+        said = line[line.index(" read as ") :] if " read as " in line else line.split(": ", 1)[1]
+        assert said in " ".join(listed.split())
+
+
+@pytest.mark.parametrize(
+    ("cell", "level"),
+    [
+        *[(word, "elementary") for word in ("Elementary School", "Elementary", "Elem", "ES", "Primary")],
+        *[
+            (word, "middle")
+            for word in ("Middle School", "Middle", "MS", "Junior High", "JHS", "Intermediate")
+        ],
+        *[(word, "high") for word in ("High School", "High", "HS", "Senior High", "SHS")],
+        *[(word, "span") for word in ("K-8", "K-12", "6-12", "Span", "Combined")],
+        ("elementary  school", "elementary"),
+        ("junior high", "middle"),
+        ("K \u2013 8", "span"),
+        *[(word, "") for word in ("Alternative", "Academy", "Elementary/Middle", "Center", "K-5")],
+    ],
+)
+def test_level_words_published_lists_use(cell, level) -> None:
+    assert level_word(cell) == level
+
+
+def test_grade_spans_as_districts_write_them() -> None:
+    cells = pd.Series(
+        ["K-5", "TK-8", "PK-5", "6-8", "9-12", "K\u20135", "KG-05", "K to 5", "k-8", "K5", "8-6", ""]
+    )
+    lo, hi = split_grade_spans(cells)
+    assert lo.tolist()[:9] == [0, -1, -1, 6, 9, 0, 0, 0, 0]
+    assert hi.tolist()[:9] == [5, 8, 5, 8, 12, 5, 5, 5, 8]
+    assert lo[9:].isna().all() and hi[9:].isna().all()
+
+
+@pytest.mark.parametrize(
+    ("file", "column", "row", "cell", "expected"),
+    [
+        (
+            "schools.csv",
+            "level",
+            5,
+            "Alternative",
+            "unknown level 'Alternative' (use elementary, middle, high, span)",
+        ),
+        ("schools.csv", "level", 5, "Elementary/Middle", "unknown level 'Elementary/Middle'"),
+        ("schools.csv", "enrollment", 4, "~500", "'~500' is not a whole number"),
+        (
+            "schools.csv",
+            "grades",
+            3,
+            "K5",
+            "'K5' is not a grade span (write the lowest and highest grade, e.g. K-5",
+        ),
+        ("schools.csv", "grades", 3, "5-K", "'5-K' is not a grade span"),
+        ("flows.csv", "students", 5, "-12", "'-12' students"),
+    ],
+)
+def test_ambiguous_cells_are_still_refused_by_design_and_check(
+    capsys, tmp_path, lcps_path, file, column, row, cell, expected
+) -> None:
+    folder = damaged(lcps_path, tmp_path / "lcps")
+    if column == "grades":
+        schools = pd.read_csv(folder / "schools.csv", dtype=str, keep_default_na=False)
+        grades_column(schools, pd.DataFrame())
+        schools.to_csv(folder / "schools.csv", index=False)
+    set_cells(folder / file, "Grades" if column == "grades" else column, {row: cell})
+    where = f"{file}, row {row}, column '{column}'"
+    assert one_error_line(capsys, "design", folder, "--out", tmp_path / "out").startswith(
+        f"error: {where}: {expected}"
+    )
+    assert main(["check", str(folder)]) == 2
+    assert f"{where}: " in capsys.readouterr().out
+
+
+def test_flows_of_only_zeros_are_refused(capsys, tmp_path, lcps_path) -> None:
+    """Left out one by one they would leave a design on no flows at all."""
+    folder = damaged(lcps_path, tmp_path / "lcps")
+    (folder / "flows.csv").write_text("from_id,to_id,students\nALD,WMS,0\nALG,RBM,0\n")
+    line = one_error_line(capsys, "design", folder, "--out", tmp_path / "out")
+    assert line.startswith("error: flows.csv, row 2, column 'students': every flow carries 0 students")
+    assert main(["check", str(folder)]) == 2
+    assert "flows.csv, row 2, column 'students': every flow carries 0 students" in capsys.readouterr().out
+
+
+def test_check_sums_up_respelled_ids_per_column(capsys, tmp_path, lcps_path) -> None:
+    """200 warnings, one per cell, buried what else check had to say."""
+    folder = damaged(lcps_path, tmp_path / "lcps")
+    schools = pd.read_csv(folder / "schools.csv", dtype=str, keep_default_na=False)
+    flows = pd.read_csv(folder / "flows.csv", dtype=str, keep_default_na=False)
+    numbers = {school: f"0{5100 + index}" for index, school in enumerate(schools["school_id"])}
+    schools["school_id"] = schools["school_id"].map(numbers)
+    schools.to_csv(folder / "schools.csv", index=False)
+    for column in ("from_id", "to_id"):
+        flows[column] = flows[column].map(lambda school: f"{numbers[school].lstrip('0')}.0")
+    flows.to_csv(folder / "flows.csv", index=False)
+    assert main(["check", str(folder)]) == 0
+    out = capsys.readouterr().out
+    lines = [line.strip() for line in out.splitlines() if line.strip().startswith("flows.csv")]
+    first = flows.iloc[0]
+    assert [line.split(":", 1)[0] for line in lines] == [
+        "flows.csv, column 'from_id'",
+        "flows.csv, column 'to_id'",
+    ]
+    assert "100 id(s) written otherwise than in schools.csv" in lines[0]
+    assert f"e.g. '{first['from_id']}' as '0{first['from_id'][:-2]}', '" in lines[0]
+    assert "2 warning(s)" in out
+
+
+@pytest.mark.parametrize(
+    ("file", "text", "expected"),
+    [
+        (
+            "schools.csv",
+            lambda text: "LCPS school list 2020-21\n" + text,
+            "schools.csv, row 1: the header holds only",
+        ),
+        (
+            "flows.csv",
+            lambda text: text.replace(",", ";"),
+            "flows.csv, row 1: columns are separated by semicolons",
+        ),
+        (
+            "flows.csv",
+            lambda text: text + "Total,,13623.21\n",
+            "flows.csv, row 102: 'Total' is a note or total",
+        ),
+    ],
+)
+def test_check_names_the_row_of_a_file_level_error(capsys, tmp_path, lcps_path, file, text, expected) -> None:
+    """design said 'schools.csv, row 1: ...'; check dropped the row."""
+    folder = damaged(lcps_path, tmp_path / "lcps")
+    (folder / file).write_text(text((folder / file).read_text()))
+    assert one_error_line(capsys, "design", folder, "--out", tmp_path / "out").startswith(
+        f"error: {expected}"
+    )
+    assert main(["check", str(folder)]) == 2
+    assert f"  {expected}" in capsys.readouterr().out

@@ -377,7 +377,7 @@ def test_every_sender_sends_its_whole_cohort(
     write_zones(folder, {sid: zone for sid, (_, _, zone) in schools.items()})
     warnings: list[str] = []
     flows = flows_from_boundaries(
-        folder / "boundaries.geojson", read_schools(folder / "schools.csv"), warnings
+        folder / "boundaries.geojson", read_schools(folder / "schools.csv", warnings=[]), warnings
     )
     sent = flows.groupby("from_id")["students"].sum()
     for sid, (kind, enrollment, _) in schools.items():
@@ -423,5 +423,5 @@ def test_sites_estimate_handles_a_single_receiver(tmp_path: Path) -> None:
     }
     write_district(tmp_path, schools)
     warnings: list[str] = []
-    flows = flows_from_sites(read_schools(tmp_path / "schools.csv"), warnings)
+    flows = flows_from_sites(read_schools(tmp_path / "schools.csv", warnings=[]), warnings)
     assert as_dict(flows) == pytest.approx({("E1", "M1"): 100.0, ("E2", "M1"): 100.0})

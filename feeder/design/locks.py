@@ -33,8 +33,8 @@ def read_locks(path: Path, *, district: District) -> tuple[tuple[str, str], ...]
     table["school_id"], restored = restore_leading_zeros(table["school_id"], district.ids, path=Path(path))
     if restored:
         district.warnings.append(
-            f"{Path(path).name}: {restored} school id(s) had lost their leading zeros (as a spreadsheet does) "
-            "and were matched to the district's ids"
+            f"{Path(path).name}: {restored} school id(s) had lost their leading zeros (or gained a '.0' or "
+            "changed case, as in a spreadsheet) and were matched to the district's ids"
         )
     for column, bad, message in (
         ("school_id", table["school_id"].duplicated(), "school '{cell}' is locked twice; keep one row"),

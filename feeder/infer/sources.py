@@ -117,7 +117,7 @@ def infer_district(folder: Path) -> tuple[Inferred, list[str]]:
     if not folder.is_dir() or schools_path is None:
         raise FeederError(f"{folder}: not a district folder (no schools.csv or schools.geojson)")
     warnings: list[str] = []
-    return infer_flows(folder, read_schools(schools_path), warnings), warnings
+    return infer_flows(folder, read_schools(schools_path, warnings=warnings), warnings), warnings
 
 
 def first_existing(folder: Path, names: tuple[str, ...]) -> Path | None:

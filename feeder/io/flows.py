@@ -1,7 +1,7 @@
 """Reading flows.csv: students moving up a level, between district schools or OUT.
 
 Flows run lower level to higher; self-loops, cycles and downward flows are refused at
-their row; flows naming unknown schools are dropped with a warning.
+their row; flows naming unknown schools, and flows of 0 students, are dropped with a warning.
 """
 
 from __future__ import annotations
@@ -33,15 +33,22 @@ def read_flows(path: Path, schools: gpd.GeoDataFrame, warnings: list[str]) -> pd
     raise_first(path, students.isna(), column="students", message="students is empty")
     raise_first(
         path,
-        students <= 0,
+        students < 0,
         column="students",
-        message="'{cell}' students; every flow must carry more than 0",
+        message="'{cell}' students; a flow carries 0 students or more",
         cells=table["students"],
     )
+    idle = students == 0
+    if idle.all():
+        raise at(path, "every flow carries 0 students; give the students who move", row=2, column="students")
+    if idle.any():
+        warnings.append(f"{path.name}: {idle_flows_note(int(idle.sum()))}")
     flows = pd.DataFrame({"from_id": table["from_id"], "to_id": table["to_id"], "students": students})
     known = schools["school_id"].tolist()
     restore_lost_zeros(flows, known, path, warnings)
-    unknown = ~flows["from_id"].isin(known) | ~(flows["to_id"].isin(known) | (flows["to_id"] == OUTSIDE))
+    unknown = ~idle & (
+        ~flows["from_id"].isin(known) | ~(flows["to_id"].isin(known) | (flows["to_id"] == OUTSIDE))
+    )
     if unknown.any():
         names = sorted(
             set(flows.loc[unknown, "from_id"]) - set(known)
@@ -52,31 +59,52 @@ def read_flows(path: Path, schools: gpd.GeoDataFrame, warnings: list[str]) -> pd
             + ", ".join(names[:10])
             + (" ..." if len(names) > 10 else "")
         )
-    refuse_self_loops(flows, path)
-    check_directions(flows, unknown, schools, path)
-    refuse_cycles(flows, unknown, path)
-    flows = flows[~unknown]
+    refuse_unmatched_ids(flows[~idle], unknown[~idle], known, path)
+    refuse_self_loops(flows, idle, path)
+    check_directions(flows, unknown | idle, schools, path)
+    refuse_cycles(flows, unknown | idle, path)
+    flows = flows[~unknown & ~idle]
     return flows.groupby(["from_id", "to_id"], sort=False, as_index=False)["students"].sum()
 
 
+def idle_flows_note(count: int) -> str:
+    """Rows of 0 students are left out: a zero is no movement (exports list every pair of schools)."""
+    return f"{count} flow(s) of 0 students left out (a 0 moves no one)"
+
+
 def restore_lost_zeros(flows: pd.DataFrame, known: list[str], path: Path, warnings: list[str]) -> None:
-    """Match ids a spreadsheet stripped of leading zeros (`262` for `0262`) back to the district's, with a warning."""
+    """Match ids a spreadsheet respelled (`262` or `262.0` for `0262`, `out` for OUT) back, with a warning."""
     restored = 0
-    for column in ("from_id", "to_id"):
-        flows[column], count = match_lost_zeros(flows[column], known)
+    for column, ids in (("from_id", known), ("to_id", [*known, OUTSIDE])):
+        flows[column], count = match_lost_zeros(flows[column], ids)
         restored += count
     if restored:
         warnings.append(
-            f"{path.name}: {restored} school id(s) had lost (or gained) leading zeros, as in a spreadsheet, and "
-            "were matched to the schools table's ids"
+            f"{path.name}: {restored} school id(s) were written differently from the schools table's (leading "
+            "zeros, a trailing '.0' or letter case, as a spreadsheet leaves them) and were matched to its ids"
         )
 
 
-def refuse_self_loops(flows: pd.DataFrame, path: Path) -> None:
-    """A flow from a school to itself is not a move between schools."""
+def refuse_unmatched_ids(flows: pd.DataFrame, unknown: pd.Series, known: list[str], path: Path) -> None:
+    """When no flow names district schools the two files use different ids; leaving every flow out would
+    design on no flows at all, so refuse instead of warning."""
+    if not unknown.all():
+        return
+    column = "to_id" if flows["from_id"].iloc[0] in known else "from_id"
+    raise at(
+        path,
+        f"none of the {len(flows)} flows names a school of schools.csv ('{flows[column].iloc[0]}' is no "
+        f"school_id there, e.g. '{known[0]}'); write from_id and to_id with the ids of schools.csv",
+        row=2,
+        column=column,
+    )
+
+
+def refuse_self_loops(flows: pd.DataFrame, idle: pd.Series, path: Path) -> None:
+    """A flow from a school to itself is not a move between schools (a 0 one is left out anyway)."""
     raise_first(
         path,
-        flows["from_id"] == flows["to_id"],
+        (flows["from_id"] == flows["to_id"]) & ~idle,
         column="to_id",
         message="flow from '{cell}' to itself; a flow moves students to another school, so remove this row",
         cells=flows["from_id"],

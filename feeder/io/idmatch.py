@@ -1,13 +1,15 @@
-"""Ids that lost their leading zeros in a spreadsheet ('262' for '0262'), matched back or explained.
+"""Ids a spreadsheet respelled ('262' or '262.0' for '0262', 'ald' for 'ALD'), matched back or explained.
 
-Excel and a default `pandas.read_csv` turn `0262` into `262`. A plan edited that way is
-still the planner's plan: every unknown id that equals exactly one district id once
-leading zeros are ignored is matched to it (with a warning); anything else is refused
-with the exact reason.
+Excel and a default `pandas.read_csv` turn `0262` into `262` (or `262.0` once a column has a
+blank), and ids are retyped in another case. A file edited that way still means the
+district's schools: every unknown id that equals exactly one district id once leading
+zeros, a trailing `.0` and letter case are ignored is matched to it (with a warning);
+anything else is refused with the exact reason.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -15,9 +17,12 @@ import pandas as pd
 
 from feeder.errors import at
 
+FLOAT_SUFFIX = re.compile(r"^(\d+)\.0+$")  # what a float column makes of a numeric id: 262.0
 
-def without_zeros(school_id: str) -> str:
-    return school_id.lstrip("0") or "0"
+
+def spelling_key(school_id: str) -> str:
+    """The id as spreadsheets leave it recognisable: no leading zeros, no `.0`, one letter case."""
+    return FLOAT_SUFFIX.sub(r"\1", school_id).lstrip("0").casefold() or "0"
 
 
 def restore_leading_zeros(
@@ -35,12 +40,13 @@ def restore_leading_zeros(
     restored, matched = match_lost_zeros(ids, known)
     for row in [int(i) for i in unknown.to_numpy().nonzero()[0]]:
         written = ids.iloc[row]
-        candidates = by_digits.get(without_zeros(written), [])
+        candidates = by_digits.get(spelling_key(written), [])
         if len(candidates) == 1:
             continue
         if candidates:
             message = (
-                f"school '{written}' is not a school of the district, and with leading zeros it could be "
+                f"school '{written}' is not a school of the district, and respelled (leading zeros, '.0', case) it "
+                f"could be "
                 f"any of {', '.join(repr(c) for c in candidates)}; write the id as the district does"
             )
         else:
@@ -62,7 +68,7 @@ def match_lost_zeros(ids: pd.Series, known: list[str]) -> tuple[pd.Series, int]:
     restored = ids.copy()
     count = 0
     for row, written in enumerate(ids):
-        candidates = [] if written in known_set else by_digits.get(without_zeros(written), [])
+        candidates = [] if written in known_set else by_digits.get(spelling_key(written), [])
         if len(candidates) == 1:
             restored.iloc[row] = candidates[0]
             count += 1
@@ -73,5 +79,5 @@ def ids_by_digits(known: list[str]) -> dict[str, list[str]]:
     """District ids grouped by their digits without leading zeros."""
     by_digits: dict[str, list[str]] = defaultdict(list)
     for school in known:
-        by_digits[without_zeros(school)].append(school)
+        by_digits[spelling_key(school)].append(school)
     return by_digits

@@ -6,6 +6,8 @@ any CRS) and refuses bad data with one line naming file, row and column.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -26,6 +28,17 @@ from feeder.io.tables import (
 LEVELS = ("elementary", "middle", "high", "span")
 DEFAULT_GRADES = {"elementary": (0, 5), "middle": (6, 8), "high": (9, 12)}
 GRADE_WORDS = {"K": 0, "KG": 0, "TK": -1, "PK": -1, "P": -1, "PREK": -1}
+LEVEL_WORDS = {  # how published school lists name the levels, compared without case or spaces
+    "elementary": ("elementary school", "elem", "es", "primary"),
+    "middle": ("middle school", "ms", "junior high", "jhs", "intermediate"),
+    "high": ("high school", "hs", "senior high", "shs"),
+    "span": ("k-8", "k-12", "6-12", "combined"),
+}
+GRADE_SPAN_COLUMNS = ("grades", "grade_span", "grade_range", "grades_offered")
+GRADE_SPAN = re.compile(
+    r"^(?P<lo>[a-z0-9]+)\s*(?:[-\u2013\u2014]|\sto\s)\s*(?P<hi>[a-z0-9]+)$", re.IGNORECASE
+)
+SUPPRESSED = ("*", "**", "n/a", "na", "-", "--", "<10", "<11", "ds", "suppressed", "masked")
 OUTSIDE = "OUT"
 SCHOOL_FILES = ("schools.csv", "schools.geojson", "schools.gpkg", "schools.shp")
 TEXT_COLUMNS = ("region", "portfolio", "programs", "principal")
@@ -37,11 +50,16 @@ NEED_LIMIT = 1e6
 PLACEHOLDER_COORDINATES = (-999.0, -9999.0, 999.0, 9999.0, -99.0)
 SOUTHERNMOST_SCHOOL = -60.0  # no school lies further south (Antarctica)
 SHOWN_IDS = 8  # unnamed schools listed by id in the warning
+SITE_COLUMNS = {"latitude": "lat", "longitude": "lon", "long": "lon", "lng": "lon"}  # GIS exports
 
 
-def read_schools(path: Path) -> gpd.GeoDataFrame:
-    """Read schools.csv or a point file and return the validated schools table."""
-    table = read_point_file(path) if path.suffix != ".csv" else read_text_table(path)
+def read_schools(path: Path, *, warnings: list[str]) -> gpd.GeoDataFrame:
+    """Read schools.csv or a point file and return the validated schools table.
+
+    What was read other than as written (level words, a grades column, suppressed numbers) is
+    added to `warnings`, one line each, so that the planner can check the reading.
+    """
+    table = site_columns(read_point_file(path) if path.suffix != ".csv" else read_text_table(path))
     require_columns(table, path, ("school_id", "name", "lat", "lon"))
     ids = table["school_id"]
     for bad, message in (
@@ -55,20 +73,15 @@ def read_schools(path: Path) -> gpd.GeoDataFrame:
     schools["lon"] = coordinate(table, path, "lon", 180.0)
     refuse_null_island(schools, path)
     check_far_sites(schools, path)
-    grade_lo, grade_hi = grades(table, path)
-    schools["level"] = levels(table, path, grade_lo, grade_hi)
+    grade_lo, grade_hi = grades(table, path, warnings)
+    schools["level"] = levels(table, path, grade_lo, grade_hi, warnings)
     for column, given, end in (("grade_lo", grade_lo, 0), ("grade_hi", grade_hi, 1)):
         default = schools["level"].map({level: span[end] for level, span in DEFAULT_GRADES.items()})
         schools[column] = given.fillna(default.astype(float)).astype("Int64")
     for column in NUMBER_COLUMNS:
-        if column == "need_index" and column in table.columns:
-            schools[column] = parse_numbers(table, path, column, minimum=-NEED_LIMIT, maximum=NEED_LIMIT)
-        elif column in table.columns:
-            schools[column] = parse_numbers(
-                table, path, column, minimum=0, maximum=MOST_STUDENTS, integer=True
-            )
-        else:
-            schools[column] = np.nan
+        schools[column] = (
+            optional_numbers(table, path, column, warnings) if column in table.columns else np.nan
+        )
     for column in TEXT_COLUMNS:
         schools[column] = table[column] if column in table.columns else ""
     known = set(schools.columns) | {"geometry", "grade_lo", "grade_hi", "level"}
@@ -77,6 +90,18 @@ def read_schools(path: Path) -> gpd.GeoDataFrame:
             schools[column] = table[column]
     geometry = gpd.points_from_xy(schools["lon"], schools["lat"], crs="EPSG:4326")
     return gpd.GeoDataFrame(schools.reset_index(drop=True), geometry=geometry, crs="EPSG:4326")
+
+
+def site_columns(table: pd.DataFrame) -> pd.DataFrame:
+    """`latitude` / `longitude` (or `lng`) read as lat / lon where the file has no lat / lon column."""
+    renames = {
+        column: short
+        for column, short in SITE_COLUMNS.items()
+        if column in table.columns and short not in table.columns
+    }
+    if len(set(renames.values())) < len(renames):  # `long` and `longitude` both: let the planner choose
+        return table
+    return table.rename(columns=renames)
 
 
 def name_unnamed(schools: pd.DataFrame) -> list[str]:
@@ -165,20 +190,48 @@ def check_far_sites(schools: pd.DataFrame, path: Path) -> None:
         )
 
 
-def grades(table: pd.DataFrame, path: Path) -> tuple[pd.Series, pd.Series]:
-    """Parse grade_lo / grade_hi (K = 0, TK/PK = -1); missing columns give all-NA."""
+def optional_numbers(table: pd.DataFrame, path: Path, column: str, warnings: list[str]) -> pd.Series:
+    """enrollment, capacity or need_index; cells a publisher suppressed ('*', 'N/A', '<10') are missing,
+    as an empty cell is, with one warning: they hide a small or unknown value, not a wrong one."""
+    hidden = suppressed(table[column])
+    if hidden.any():
+        warnings.append(f"{path.name}: {column} {readings(table[column][hidden], lambda _: 'missing')}")
+        table = table.assign(**{column: table[column].mask(hidden, "")})
+    if column == "need_index":
+        return parse_numbers(table, path, column, minimum=-NEED_LIMIT, maximum=NEED_LIMIT)
+    return parse_numbers(table, path, column, minimum=0, maximum=MOST_STUDENTS, integer=True)
+
+
+def suppressed(cells: pd.Series) -> pd.Series:
+    """Cells that say a number was suppressed or is not available (`*`, `N/A`, `<10`, `DS`, ...)."""
+    return cells.str.casefold().isin(SUPPRESSED)
+
+
+def readings(cells: pd.Series, reading: Callable[[str], str]) -> str:
+    """`'ES' read as elementary (57 schools); 'MS' read as middle (17 schools)`: each distinct cell
+    read otherwise than written, in file order, with how many schools wrote it."""
+    counts = cells.value_counts(sort=False)
+    return "; ".join(
+        f"'{cell}' read as {reading(cell)} ({count} school{'s' if count > 1 else ''})"
+        for cell, count in counts.items()
+    )
+
+
+def grades(table: pd.DataFrame, path: Path, warnings: list[str]) -> tuple[pd.Series, pd.Series]:
+    """Parse grade_lo / grade_hi (K = 0, TK/PK = -1), or a grades column ('K-5') in their place;
+    missing columns give all-NA."""
+    span_column = grade_span_column(table)
+    if span_column is not None:
+        return grade_spans(table, path, span_column, warnings)
     parsed = []
     for column in ("grade_lo", "grade_hi"):
         if column not in table.columns:
             parsed.append(pd.Series(np.nan, index=table.index))
             continue
-        text = table[column].str.upper().replace(GRADE_WORDS | {k.title(): v for k, v in GRADE_WORDS.items()})
-        values = pd.to_numeric(text.where(text != ""), errors="coerce")
-        given = table[column] != ""
-        bad = given & (values.isna() | (values < -1) | (values > 13) | (values % 1 != 0))
+        values = grade_numbers(table[column])
         raise_first(
             path,
-            bad,
+            (table[column] != "") & values.isna(),
             column=column,
             message="'{cell}' is not a grade (use K, PK, TK or 1-12)",
             cells=table[column],
@@ -196,18 +249,72 @@ def grades(table: pd.DataFrame, path: Path) -> tuple[pd.Series, pd.Series]:
     return lo, hi
 
 
-def levels(table: pd.DataFrame, path: Path, grade_lo: pd.Series, grade_hi: pd.Series) -> pd.Series:
-    """Use the level column where given, else derive it from the grades served."""
-    written = table["level"] if "level" in table.columns else pd.Series("", index=table.index)
-    given = written.str.lower()
-    unknown = (given != "") & ~given.isin(LEVELS)
+def grade_numbers(cells: pd.Series) -> pd.Series:
+    """Grades as numbers (K = 0, TK/PK = -1, `05` = 5); NaN where a cell is empty or no grade."""
+    values = pd.to_numeric(cells.str.upper().replace(GRADE_WORDS).where(cells != ""), errors="coerce")
+    return values.where((values >= -1) & (values <= 13) & (values % 1 == 0))
+
+
+def grade_span_column(table: pd.DataFrame) -> str | None:
+    """The column that gives grades as one span ('K-5') when there is no grade_lo / grade_hi."""
+    if "grade_lo" in table.columns or "grade_hi" in table.columns:
+        return None
+    return next((column for column in GRADE_SPAN_COLUMNS if column in table.columns), None)
+
+
+def split_grade_spans(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """'K-5', 'TK-8' (or an en dash), 'KG-05', 'K to 5' as lowest and highest grade; NaN if no span."""
+    parts = cells.str.extract(GRADE_SPAN).fillna("")
+    lo, hi = grade_numbers(parts["lo"]), grade_numbers(parts["hi"])
+    downwards = lo > hi
+    return lo.mask(downwards), hi.mask(downwards)
+
+
+def grade_spans(
+    table: pd.DataFrame, path: Path, column: str, warnings: list[str]
+) -> tuple[pd.Series, pd.Series]:
+    """grade_lo and grade_hi read from a grades column, with one warning saying so."""
+    cells = table[column]
+    lo, hi = split_grade_spans(cells)
     raise_first(
         path,
-        unknown,
+        (cells != "") & lo.isna(),
+        column=column,
+        message="'{cell}' is not a grade span (write the lowest and highest grade, e.g. K-5, PK-8 or 9-12)",
+        cells=cells,
+    )
+    given = cells != ""
+    if given.any():
+        warnings.append(
+            f"{path.name}: column '{column}' {grade_span_note(cells[given], lo[given], hi[given])}"
+        )
+    return lo, hi
+
+
+def grade_span_note(cells: pd.Series, lo: pd.Series, hi: pd.Series) -> str:
+    """`read as grade_lo and grade_hi for 90 schools (e.g. 'K-5' as K to 5)`."""
+    return (
+        f"read as grade_lo and grade_hi for {len(cells)} school{'s' if len(cells) > 1 else ''} "
+        f"(e.g. '{cells.iloc[0]}' as {grade_name(lo.iloc[0])} to {grade_name(hi.iloc[0])})"
+    )
+
+
+def levels(
+    table: pd.DataFrame, path: Path, grade_lo: pd.Series, grade_hi: pd.Series, warnings: list[str]
+) -> pd.Series:
+    """Use the level column where given (level words read as levels), else derive it from the grades."""
+    written = table["level"] if "level" in table.columns else pd.Series("", index=table.index, name="level")
+    given = written.map(level_word)
+    raise_first(
+        path,
+        (written != "") & (given == ""),
         column="level",
         message=f"unknown level '{{cell}}' (use {', '.join(LEVELS)})",
         cells=written,
     )
+    reworded = reworded_levels(written)
+    if reworded.any():
+        warnings.append(f"{path.name}: level {readings(written[reworded], level_word)}")
     derived = pd.Series(
         [level_of(lo, hi) for lo, hi in zip(grade_lo, grade_hi, strict=True)], index=table.index
     )
@@ -234,6 +341,25 @@ def refuse_contradicting_levels(
                 row=row + 2,
                 column="level",
             )
+
+
+def level_word(cell: str) -> str:
+    """The level a level word names ('Elementary School', 'HS', 'K-8'); "" if it names none."""
+    return LEVEL_READINGS.get(level_key(cell), "")
+
+
+def level_key(cell: str) -> str:
+    """A level word compared without case, spaces or dash style: 'K - 8' (or an en dash) is 'k-8'."""
+    return "".join(cell.casefold().split()).replace("\u2013", "-").replace("\u2014", "-")
+
+
+LEVEL_READINGS = {level_key(word): level for level, words in LEVEL_WORDS.items() for word in (level, *words)}
+
+
+def reworded_levels(written: pd.Series) -> pd.Series:
+    """Cells naming a level by another word than feeder's ('ES', not 'elementary' or 'Elementary')."""
+    given = written.map(level_word)
+    return (given != "") & (written.str.casefold() != given)
 
 
 def grade_name(grade: float) -> str:

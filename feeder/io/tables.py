@@ -29,6 +29,7 @@ PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 WHOLE_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+$")
 DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
+NOTE_START = re.compile(r"^(\*|(notes?|sources?)\s*:|(grand )?totals?\s*:?$)", re.IGNORECASE)
 
 
 def read_text_table(path: Path) -> pd.DataFrame:
@@ -45,13 +46,16 @@ def read_text_table(path: Path) -> pd.DataFrame:
     refuse_open_quote(path, text, rows)
     if not rows:
         raise at(path, "the file is empty; expected a header row and data rows", row=1)
+    refuse_title_line(path, rows)
     header = [clean_header(cell) for cell in rows[0]]
     width = trimmed_width(path, header, rows)
     header = header[:width]
     refuse_bad_headers(path, header)
     body = [fitted(path, row, width, number) for number, row in enumerate(rows[1:], start=2)]
     table = pd.DataFrame(body, columns=header, dtype=object) if body else pd.DataFrame(columns=header)
-    return drop_trailing_blank_rows(clean_cells(table.astype(str)))
+    table = drop_trailing_blank_rows(clean_cells(table.astype(str)))
+    refuse_notes_below(path, table)
+    return table
 
 
 def decoded(path: Path) -> str:
@@ -126,8 +130,43 @@ def refuse_other_separators(path: Path, first_line: str) -> None:
             )
 
 
+def refuse_title_line(path: Path, rows: list[list[str]]) -> None:
+    """A title above the column names ('Schools 2024-25') would be read as a one-column header."""
+    filled = [[cell for cell in row if cell.strip() != ""] for row in rows[:2]]
+    if len(filled) == 2 and len(filled[0]) == 1 and len(filled[1]) > 1:
+        raise at(
+            path,
+            f"the header holds only '{filled[0][0].strip()}' but row 2 has {len(filled[1])} cells (a title above "
+            "the column names?); delete the title so that the column names are row 1",
+            row=1,
+        )
+
+
+def refuse_notes_below(path: Path, table: pd.DataFrame) -> None:
+    """A note or total line under the data ('Source: ...', 'Total,,1234') is no school or flow: name it
+    instead of reporting its empty cells."""
+    if table.empty or table.shape[1] < 3:
+        return
+    notes = [
+        NOTE_START.match(row[0]) is not None or (sum(cell != "" for cell in row) == 1 and " " in row[0])
+        for row in table.itertuples(index=False)
+    ]
+    first = len(notes)
+    while first > 0 and notes[first - 1]:
+        first -= 1
+    if first == len(notes):
+        return
+    raise at(
+        path,
+        f"'{table.iloc[first, 0]}' is a note or total below the data, not a row of it; delete the row "
+        "(notes on the data belong in provenance.txt)",
+        row=first + 2,
+    )
+
+
 def clean_header(cell: str) -> str:
-    return CONTROL.sub(" ", cell).strip().lower().lstrip("\ufeff")
+    """`School ID` → `school_id`: exports title-case headers and write spaces for underscores."""
+    return "_".join(CONTROL.sub(" ", cell).lstrip("\ufeff").lower().split())
 
 
 def trimmed_width(path: Path, header: list[str], rows: list[list[str]]) -> int:
@@ -150,7 +189,7 @@ def refuse_bad_headers(path: Path, header: list[str]) -> None:
             raise at(
                 path,
                 f"column '{name}' appears twice (columns {seen[name] + 1} and {index + 1}, "
-                "names compared without case); keep one",
+                "names compared without case or spaces); keep one",
                 row=1,
                 column=name,
             )
