@@ -25,7 +25,7 @@ from feeder.design.objective import COUNT, Weights, X, Y
 from feeder.design.pool import Pool, recombine_pool
 from feeder.design.problem import Block
 from feeder.design.restarts import Outcome, Task, best_of
-from feeder.design.search import descend, ruin_and_recreate
+from feeder.design.search import descend, ruin_and_recreate, scaled_steps
 from feeder.design.state import Budget, State
 from feeder.design.workers import map_in_order
 
@@ -60,7 +60,9 @@ def refine(
 ) -> None:
     """Raise `state` (the best plan) by searching around the parts no plan of `others` shares
     (only among the parts of `zone`, and those its steps create, when given; the final descent
-    over every school is then left to the caller)."""
+    over every school is then left to the caller). A zone gets as many fewer steps as its ruins
+    are larger than STEP_GROUP portfolios: zones are for large plans, where time is short; a
+    small plan keeps every step (fewer lost up to 0.16 points on Loudoun in portfolios of 8-14)."""
     shared = shared_parts(np.array(state.part), others)
     first_new = len(state.alive)
     if zone is not None:
@@ -76,7 +78,8 @@ def refine(
     count = len(disputed())
     if not count:
         return
-    for _ in range(max(1, round(steps_per_part * count))):
+    steps = max(1, round(steps_per_part * count))
+    for _ in range(steps if zone is None else scaled_steps(steps, state.max_size)):
         if budget.spent():
             break
         if zone is not None:

@@ -17,7 +17,7 @@ from feeder.design.effort import Effort
 from feeder.design.objective import G3, G10, Weights
 from feeder.design.pool import Pool
 from feeder.design.problem import Block
-from feeder.design.search import GROUP, descend, ruin_and_recreate, ruin_parts
+from feeder.design.search import descend, ruin_and_recreate, scaled_steps
 from feeder.design.seed import NoCut, bisect
 from feeder.design.state import Budget, State
 from feeder.design.workers import map_in_order
@@ -128,8 +128,8 @@ def solve(task: Task) -> Outcome:
     descend(state, everyone.tolist(), rng, budget, rounds=ROUNDS, trees=TREES)
     # the portfolios built, for the elite phase's recombination (which needs two restarts)
     pool = Pool() if task.effort.restarts(block.scale.n_schools) > 1 else None
-    # larger steps for small portfolios, fewer of them: about the same schools re-cut in all
-    steps = max(1, task.effort.lns_steps(state.k) * GROUP // ruin_parts(state.max_size))
+    # larger ruins, fewer of them: about the same schools re-cut in all
+    steps = scaled_steps(task.effort.lns_steps(state.k), state.max_size)
     for _ in range(steps):
         if budget.spent():
             break

@@ -24,18 +24,30 @@ from feeder.design.swaps import improve_swaps
 EPS = 1e-10
 FLOOR = 0.1
 RECREATE_TRIES = 2
-GROUP = 3  # portfolios one ruin-and-recreate step re-cuts, at least
+GROUP = 5
+"""Portfolios one ruin-and-recreate step re-cuts, at least. Districts of 100-1,000 schools in
+portfolios of 12-24, seeds 0-2: five gain over three on 9 of 20 (the charter city +0.7 points,
+the zone-flow 188 +0.2) and lose 0.01 points on one (docs/benchmark.md): a better plan often
+differs from a local optimum across more than three neighbouring portfolios."""
 RUIN_SCHOOLS = 30
-"""Schools one ruin-and-recreate step re-cuts, about: more than GROUP portfolios when they are small.
-the best plans of Loudoun in portfolios of 3-5 differ from the designer's by a chain of changes
-through six portfolios, which no re-cut of three reaches (measured with 4-6 portfolios per step
-there, fewer steps for the same work: 13 districts in portfolios of 3-9, seeds 0-2, 11 gain or
-hold on the objective, docs/benchmark.md). Portfolios of 10 or more: three, as before."""
+"""Schools one ruin-and-recreate step re-cuts, at least: more than GROUP portfolios when they are
+small. The best plans of Loudoun in portfolios of 3-5 differ from the designer's by a chain of
+changes through six portfolios (measured: 13 districts in portfolios of 3-9, seeds 0-2, 11 gain
+or hold on the objective, docs/benchmark.md)."""
+STEP_GROUP = 3
+"""The ruin size, in portfolios, that the step budgets (Effort.lns_steps, the elite phase's
+steps per disputed portfolio) were set for: larger ruins get as many fewer steps
+(`scaled_steps`), so a run re-cuts about the same schools in all."""
 
 
 def ruin_parts(max_size: int) -> int:
     """Portfolios one ruin-and-recreate step re-cuts when they may hold up to `max_size` schools."""
     return max(GROUP, -(-RUIN_SCHOOLS // max_size))
+
+
+def scaled_steps(steps: int, max_size: int) -> int:
+    """A budget of `steps` re-cuts of STEP_GROUP portfolios, in ruins of the block's own size."""
+    return max(1, steps * STEP_GROUP // ruin_parts(max_size))
 
 
 def descend(
