@@ -44,6 +44,20 @@ def test_portfolios_csv_keeps_the_plan_first_and_reads_back(sample: District, tm
     assert Plan.from_csv(sample, tmp_path / "p.csv").labels.tolist() == plan.labels.tolist()
 
 
+def test_enrollment_stays_whole_when_a_school_has_none(tmp_path: Path) -> None:
+    """Published lists leave some enrollments blank; the others must not turn into '863.0'."""
+    folder = tmp_path / "sample"
+    shutil.copytree(SAMPLE, folder)
+    schools = pd.read_csv(folder / "schools.csv", dtype=str, keep_default_na=False)
+    schools.loc[3, "enrollment"] = ""
+    schools.to_csv(folder / "schools.csv", index=False)
+    district = load_district(folder)
+    table = pd.read_csv(io.StringIO(Plan.current(district).to_csv()), dtype=str, keep_default_na=False)
+    assert table["enrollment"].iloc[3] == ""
+    given = schools["enrollment"].drop(index=3)
+    assert table["enrollment"].drop(index=3).tolist() == [str(int(float(cell))) for cell in given]
+
+
 def test_workbook_round_trip_keeps_leading_zeros(sample: District, tmp_path: Path) -> None:
     assert any(school.startswith("0") for school in sample.ids), "the test needs ids with leading zeros"
     plan = Plan.current(sample)

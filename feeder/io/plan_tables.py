@@ -56,7 +56,7 @@ def portfolios_table(plan: Plan) -> pd.DataFrame:
             "name": schools["name"].to_numpy(),
             "level": schools["level"].to_numpy(),
             "grades": grades_served(schools),
-            "enrollment": whole_numbers(schools["enrollment"]).to_numpy(),
+            "enrollment": whole_numbers(schools["enrollment"]).array,  # to_numpy() makes floats of a gap
             "region": schools["region"].to_numpy(),
         }
     )
