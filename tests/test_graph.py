@@ -164,15 +164,15 @@ def test_split_threshold_is_strictly_more_than_ten_percent(make_district, other,
     assert ("E1" in feeder_graph(make_district, schools, flows).split_feeders()) is split
 
 
-def test_no_usable_flows(make_district, capsys):
-    """Flows that all name unknown schools leave every school unattached, with the warning shown."""
+def test_flows_naming_no_school_are_refused(make_district, capsys):
+    """Flows that all name schools outside the table mean the two files use different ids: a graph
+    (or a plan) on no flows at all would mislead, so the command refuses in one line."""
     folder = make_district([school("E1", "elementary"), school("H1", "high")], [("E1", "X", 3)])
-    graph = FeederGraph(load_district(folder))
-    assert (graph.patterns(), graph.unattached(), graph.split_feeders()) == ({"H1": []}, ["E1"], {})
-    assert graph.to_networkx().number_of_edges() == 0
-    assert main(["graph", str(folder)]) == 0
-    out = capsys.readouterr().out
-    assert "Split feeders: none" in out and "name schools not in the schools table" in out and "X" in out
+    with pytest.raises(FeederError, match="none of the 1 flows names a school of schools"):
+        load_district(folder)
+    assert main(["graph", str(folder)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "'X'" in err and "flows.csv" in err
 
 
 # ---------------------------------------------------------------- invariants on random districts
