@@ -25,7 +25,7 @@ from feeder.design.objective import COUNT, Weights, X, Y
 from feeder.design.pool import Pool, recombine_pool
 from feeder.design.problem import Block
 from feeder.design.restarts import Outcome, Task, best_of
-from feeder.design.search import descend, ruin_and_recreate, scaled_steps
+from feeder.design.search import LARGE_PLAN, descend, ruin_and_recreate
 from feeder.design.state import Budget, State
 from feeder.design.workers import map_in_order
 
@@ -35,7 +35,7 @@ STEPS_PER_DISPUTED = 16
 ROUNDS = 30
 LNS_ROUNDS = 3
 TREES = 4
-ZONE_PARTS = 24
+ZONE_PARTS = LARGE_PLAN
 """A best plan of at least this many portfolios is refined in two zones (halves of its
 portfolios, split across the district's longer side) in parallel processes: where two restarts
 disagree on most portfolios (about 1,000 schools), refining one zone after the other took
@@ -60,9 +60,7 @@ def refine(
 ) -> None:
     """Raise `state` (the best plan) by searching around the parts no plan of `others` shares
     (only among the parts of `zone`, and those its steps create, when given; the final descent
-    over every school is then left to the caller). A zone gets as many fewer steps as its ruins
-    are larger than STEP_GROUP portfolios: zones are for large plans, where time is short; a
-    small plan keeps every step (fewer lost up to 0.16 points on Loudoun in portfolios of 8-14)."""
+    over every school is then left to the caller)."""
     shared = shared_parts(np.array(state.part), others)
     first_new = len(state.alive)
     if zone is not None:
@@ -78,8 +76,7 @@ def refine(
     count = len(disputed())
     if not count:
         return
-    steps = max(1, round(steps_per_part * count))
-    for _ in range(steps if zone is None else scaled_steps(steps, state.max_size)):
+    for _ in range(max(1, round(steps_per_part * count))):
         if budget.spent():
             break
         if zone is not None:

@@ -129,7 +129,7 @@ def solve(task: Task) -> Outcome:
     # the portfolios built, for the elite phase's recombination (which needs two restarts)
     pool = Pool() if task.effort.restarts(block.scale.n_schools) > 1 else None
     # larger ruins, fewer of them: about the same schools re-cut in all
-    steps = scaled_steps(task.effort.lns_steps(state.k), state.max_size)
+    steps = scaled_steps(task.effort.lns_steps(state.k), parts=state.k, max_size=state.max_size)
     for _ in range(steps):
         if budget.spent():
             break

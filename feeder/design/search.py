@@ -24,30 +24,36 @@ from feeder.design.swaps import improve_swaps
 EPS = 1e-10
 FLOOR = 0.1
 RECREATE_TRIES = 2
-GROUP = 5
-"""Portfolios one ruin-and-recreate step re-cuts, at least. Districts of 100-1,000 schools in
-portfolios of 12-24, seeds 0-2: five gain over three on 9 of 20 (the charter city +0.7 points,
-the zone-flow 188 +0.2) and lose 0.01 points on one (docs/benchmark.md): a better plan often
-differs from a local optimum across more than three neighbouring portfolios."""
+LARGE_PLAN = 24
+"""Plans of at least this many portfolios are large (elite.py refines them in two zones)."""
+GROUP = 3
+"""Portfolios one ruin-and-recreate step re-cuts in a large plan, at least; the step budgets
+(Effort.lns_steps, the elite phase's steps per disputed portfolio) are set for re-cuts of this
+many, and larger ruins get as many fewer steps (`scaled_steps`)."""
+SMALL_PLAN_GROUP = 5
+"""The same in a plan of fewer than LARGE_PLAN portfolios, where local optima differ across more
+than three neighbouring portfolios: districts of 90-260 schools in portfolios of 12-24, seeds 0-2,
+five gain over three on 6 of 17 (the charter city +0.7 points, the zone-flow 188 +0.2) and lose
+0.01 points on one; in large plans five gained about 0.1 point for 1.3-1.5x the time
+(docs/benchmark.md)."""
 RUIN_SCHOOLS = 30
-"""Schools one ruin-and-recreate step re-cuts, at least: more than GROUP portfolios when they are
-small. The best plans of Loudoun in portfolios of 3-5 differ from the designer's by a chain of
-changes through six portfolios (measured: 13 districts in portfolios of 3-9, seeds 0-2, 11 gain
-or hold on the objective, docs/benchmark.md)."""
-STEP_GROUP = 3
-"""The ruin size, in portfolios, that the step budgets (Effort.lns_steps, the elite phase's
-steps per disputed portfolio) were set for: larger ruins get as many fewer steps
-(`scaled_steps`), so a run re-cuts about the same schools in all."""
+"""Schools one ruin-and-recreate step re-cuts, at least: more portfolios when they are small.
+The best plans of Loudoun in portfolios of 3-5 differ from the designer's by a chain of changes
+through six portfolios (measured: 13 districts in portfolios of 3-9, seeds 0-2, 11 gain or hold
+on the objective, docs/benchmark.md)."""
 
 
-def ruin_parts(max_size: int) -> int:
-    """Portfolios one ruin-and-recreate step re-cuts when they may hold up to `max_size` schools."""
-    return max(GROUP, -(-RUIN_SCHOOLS // max_size))
+def ruin_parts(*, parts: int, max_size: int) -> int:
+    """Portfolios one ruin-and-recreate step re-cuts in a plan of `parts` portfolios of up to
+    `max_size` schools."""
+    group = SMALL_PLAN_GROUP if parts < LARGE_PLAN else GROUP
+    return max(group, -(-RUIN_SCHOOLS // max_size))
 
 
-def scaled_steps(steps: int, max_size: int) -> int:
-    """A budget of `steps` re-cuts of STEP_GROUP portfolios, in ruins of the block's own size."""
-    return max(1, steps * STEP_GROUP // ruin_parts(max_size))
+def scaled_steps(steps: int, *, parts: int, max_size: int) -> int:
+    """A budget of `steps` re-cuts of GROUP portfolios, in ruins of the plan's own size: a run
+    re-cuts about the same schools in all."""
+    return max(1, steps * GROUP // ruin_parts(parts=parts, max_size=max_size))
 
 
 def descend(
@@ -136,7 +142,7 @@ def pick_group(
     leaving = np.where(alive, state.leaving(), 0.0)
     odds = np.where(alive, leaving + FLOOR * (leaving.sum() / alive.sum() + 1e-9), 0.0)
     group = [int(rng.choice(count, p=odds / odds.sum()))]
-    while len(group) < ruin_parts(state.max_size):
+    while len(group) < ruin_parts(parts=state.k, max_size=state.max_size):
         around = sorted(set().union(*(state.neighbour_parts(p) for p in group)) - set(group))
         if zone is not None:
             around = [q for q in around if q in zone]
