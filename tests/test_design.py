@@ -405,7 +405,7 @@ def test_harder_hundred_schools_reach_the_proven_optimum_every_seed(tmp_path):
 def test_charter_city_seeds_agree(tmp_path):
     """The generated charter city (183 schools, charters drawing 30-60 % of each cohort over several
     nearby charters) has many unlike local optima: with ruins of three portfolios seeds 0-2 gave
-    0.6870 / 0.6874 / 0.6922; its best plan found (effort max) is 0.6966."""
+    0.6870 / 0.6874 / 0.6922, and effort max 0.6966."""
     schools, flows = generate_district(183, seed=1, charter_share=0.4)
     district = load_district(write_district(tmp_path / "city", schools, flows))
     cohesions = [design(district, seed=seed).score()["cohesion"] for seed in range(3)]
