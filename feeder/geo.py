@@ -75,7 +75,18 @@ def site_neighbours(sites: np.ndarray) -> set[tuple[int, int]]:
         order = np.lexsort((sites[:, 1], sites[:, 0]))
         return {(min(a, b), max(a, b)) for a, b in itertools.pairwise(order)}
     indptr, indices = triangulation.vertex_neighbor_vertices
-    return {(i, int(j)) for i in range(n) for j in indices[indptr[i] : indptr[i + 1]] if i < j}
+    vertex_pairs = {(i, int(j)) for i in range(n) for j in indices[indptr[i] : indptr[i + 1]] if i < j}
+    # A site qhull cannot tell from a vertex (1e-9 degrees apart) is left out of the triangulation;
+    # it shares that vertex's place, as schools on one exact site do.
+    place = np.arange(n)
+    place[triangulation.coplanar[:, 0]] = triangulation.coplanar[:, 2]
+    members: list[list[int]] = [[] for _ in range(n)]
+    for site, vertex in enumerate(place):
+        members[vertex].append(site)
+    pairs = {(a, b) for group in members for i, a in enumerate(group) for b in group[i + 1 :]}
+    for s, t in vertex_pairs:
+        pairs.update((min(a, b), max(a, b)) for a in members[s] for b in members[t])
+    return pairs
 
 
 def voronoi_cells(sites: np.ndarray, clip: shapely.Geometry) -> np.ndarray:

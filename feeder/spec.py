@@ -124,7 +124,8 @@ class DesignSpec:
             return
         fixes = " or ".join(fix for fix in (self.size_fix(n), other_fix) if fix)
         raise InfeasibleError(
-            f"{where} has {n} schools, which cannot form portfolios of {self.min_size}-{self.max_size} "
+            f"{where} has {n} school{'s' if n != 1 else ''}, which cannot form portfolios of "
+            f"{self.min_size}-{self.max_size} "
             f"schools (use {fixes})"
         )
 
