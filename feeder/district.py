@@ -18,7 +18,7 @@ import pandas as pd
 from feeder.errors import FeederError
 from feeder.geo import delaunay_edges, local_km
 from feeder.infer import infer_flows
-from feeder.io.flows import read_flows
+from feeder.io.flows import all_leaving_note, read_flows
 from feeder.io.schools import OUTSIDE, SCHOOL_FILES, name_unnamed, read_schools
 from feeder.sites import outlying_sites
 
@@ -109,6 +109,8 @@ def load_district(path: str | Path) -> District:
     else:
         inferred = infer_flows(folder, schools, warnings)
         flows, source = inferred.flows, inferred.source
+    if len(flows) and (flows["to_id"] == OUTSIDE).all():
+        warnings.append(f"{source}: {all_leaving_note()}")
     provenance_path = folder / PROVENANCE
     provenance = provenance_path.read_text(encoding="utf-8").strip() if provenance_path.exists() else ""
     return District(

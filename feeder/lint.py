@@ -18,8 +18,8 @@ import pandas as pd
 
 from feeder.errors import FeederError, InputError, at
 from feeder.geo import haversine_km
-from feeder.io.flows import idle_flows_note
-from feeder.io.idmatch import match_lost_zeros, spelling_key
+from feeder.io.flows import all_leaving_note, idle_flows_note, mostly_unknown
+from feeder.io.idmatch import match_lost_zeros, scientific_note, spelling_key
 from feeder.io.schools import (
     DEFAULT_GRADES,
     FAR_SITE_KM,
@@ -44,7 +44,7 @@ from feeder.io.schools import (
     split_grade_spans,
     suppressed,
 )
-from feeder.io.tables import DECIMAL_COMMA, WHOLE_THOUSANDS, parse_cell, read_text_table
+from feeder.io.tables import DECIMAL_COMMA, NO_ROWS, WHOLE_THOUSANDS, parse_cell, read_text_table
 
 ERROR, WARNING = "error", "warning"
 MAX_CYCLES = 20
@@ -88,13 +88,18 @@ def lint_district(folder: Path) -> list[Problem]:
 
 
 def table_or_problem(path: Path, problems: list[Problem]) -> pd.DataFrame | None:
-    """The file's table, or None with its error listed where the loader puts it (row 1 for a title line)."""
+    """The file's table, or None with its error listed where the loader puts it (row 1 for a title line,
+    row 2 for a header without rows)."""
     try:
-        return read_text_table(path)
+        table = read_text_table(path)
     except FeederError as error:
         row, column = (error.row, error.column) if isinstance(error, InputError) else (None, None)
         problems.append(Problem(ERROR, path.name, row, column, str(error).split(": ", 1)[-1]))
         return None
+    if table.empty:
+        problems.append(Problem(ERROR, path.name, 2, None, NO_ROWS))
+        return None
+    return table
 
 
 def numbers(
@@ -361,6 +366,8 @@ def check_flows(table: pd.DataFrame, file: str, facts: SchoolFacts, problems: li
     elif idle.any():
         problems.append(Problem(WARNING, file, None, "students", idle_flows_note(int(idle.sum()))))
     table, students = table[~idle], students[~idle]  # the index keeps each flow's row in the file
+    if len(table) and (table["to_id"].str.upper() == OUTSIDE).all():
+        problems.append(Problem(WARNING, file, None, "to_id", all_leaving_note()))
     known = set(facts.ids)
     table = respelled_ids(table, file, facts, problems)
     for index, sender, receiver in zip(table.index, table["from_id"], table["to_id"], strict=True):
@@ -385,7 +392,7 @@ def check_flows(table: pd.DataFrame, file: str, facts: SchoolFacts, problems: li
                     "the level order (fix the row, or the grades of either school)",
                 )
             )
-    problems.extend(unmatched_ids(table, file, known))
+    problems.extend(unmatched_ids(table.assign(students=students), file, facts))
     problems.extend(cycles(table, file, known))
     problems.extend(silent_senders(table, facts, file, known))
     problems.extend(cohort_mismatches(table, students, facts, known))
@@ -420,8 +427,10 @@ def respelled_note(written: pd.Series, matched: pd.Series, file: str, column: st
     )
 
 
-def unmatched_ids(table: pd.DataFrame, file: str, known: set[str]) -> Iterator[Problem]:
-    """No flow naming district schools: the files use different ids, and design would refuse them."""
+def unmatched_ids(table: pd.DataFrame, file: str, facts: SchoolFacts) -> Iterator[Problem]:
+    """No flow, or flows of too few students, naming district schools: the files use different ids,
+    and design would refuse them."""
+    known = set(facts.ids)
     usable = table["from_id"].isin(known) & (table["to_id"].isin(known) | (table["to_id"] == OUTSIDE))
     if len(table) and not usable.any():
         yield Problem(
@@ -430,8 +439,13 @@ def unmatched_ids(table: pd.DataFrame, file: str, known: set[str]) -> Iterator[P
             2,
             "from_id",
             f"none of the {len(table)} flows names a school of schools.csv (write from_id and to_id with "
-            "its school_id)",
+            f"its school_id{scientific_note(table['from_id'].iloc[0], facts.ids.iloc[0])})",
         )
+        return
+    mostly = mostly_unknown(table, ~usable, facts.ids.tolist())
+    if mostly is not None:
+        row, column, text = mostly
+        yield Problem(ERROR, file, row, column, text)
 
 
 def unknown_id(school: str, known: set[str]) -> str:

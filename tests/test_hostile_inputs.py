@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from synthetic import generate_boundaries, generate_district
+from synthetic import write_district as write_generated
 
 from feeder.cli import main
 from feeder.design.effort import Effort
@@ -343,6 +345,93 @@ def test_flows_that_name_no_school_of_the_district_are_refused(capsys, tmp_path,
     assert not (tmp_path / "out").exists()
     assert main(["check", str(folder)]) == 2
     assert "none of the 100 flows names a school of schools.csv" in capsys.readouterr().out
+
+
+def test_flows_whose_unknown_schools_carry_most_students_are_refused(capsys, tmp_path, lcps_path) -> None:
+    """Two id schemes mixed in flows.csv: 71 of the 100 flows (63 % of the students) were left out with a
+    warning, check said the data can be used, and design exited 0 on the students left."""
+    folder = damaged(lcps_path, tmp_path / "lcps")
+    flows = pd.read_csv(folder / "flows.csv", dtype=str, keep_default_na=False)
+    flows.loc[:70, "from_id"] = "VA-053-" + flows.loc[:70, "from_id"]
+    flows.to_csv(folder / "flows.csv", index=False)
+    expected = (
+        "flows.csv, row 2, column 'from_id': 71 of the 100 flows, carrying 63% of the students, come from "
+        "schools not in schools.csv ('VA-053-ALD' is no school_id there, e.g. 'MSE'); write from_id and to_id with the "
+        "ids of schools.csv (to_id OUT for students who leave the district)"
+    )
+    assert one_error_line(capsys, "design", folder, "--out", tmp_path / "out").startswith(
+        f"error: {expected}"
+    )
+    assert not (tmp_path / "out").exists()
+    assert main(["check", str(folder)]) == 2
+    assert f"  {expected}\n" in capsys.readouterr().out
+
+
+def test_zones_whose_ids_lost_their_leading_zeros_are_matched(tmp_path) -> None:
+    """Attendance zones from a GIS export store school_id as a number (224 for '0224'): 11 of 92
+    schools had no zone, so no inferred flows, and the plan was designed without them."""
+    schools, flows = generate_district(92, seed=21)
+    folder = write_generated(tmp_path / "zones", schools, flows, generate_boundaries(schools))
+    (folder / "flows.csv").unlink()
+    zones = json.loads((folder / "boundaries.geojson").read_text())
+    for zone in zones["features"]:
+        zone["properties"]["school_id"] = int(zone["properties"]["school_id"])
+    shutil.copytree(folder, tmp_path / "numbers")
+    (tmp_path / "numbers" / "boundaries.geojson").write_text(json.dumps(zones))
+    as_written, as_numbers = load_district(folder), load_district(tmp_path / "numbers")
+    assert sum(school.startswith("0") for school in as_written.ids) > 0
+    assert as_numbers.flows.equals(as_written.flows)
+    assert any("were written differently" in note for note in as_numbers.warnings)
+
+
+def test_most_students_leaving_for_schools_named_by_their_own_ids_is_no_refusal(capsys, tmp_path, lcps_path):
+    """A city whose cohorts mostly leave for charters its flows name by the charters' own ids: those
+    flows only leave the district (as to_id OUT would), so the file is read with a warning."""
+    folder = damaged(lcps_path, tmp_path / "lcps")
+    flows = pd.read_csv(folder / "flows.csv", dtype=str, keep_default_na=False)
+    charters = flows.assign(to_id="CHARTER-" + flows["from_id"], students=flows["students"].astype(float) * 3)
+    pd.concat([flows, charters]).to_csv(folder / "flows.csv", index=False)
+    district = load_district(folder)
+    assert any("100 flow(s) name schools not in the schools table" in note for note in district.warnings)
+    assert len(district.internal_flows()) == 100
+    assert main(["check", str(folder)]) == 0
+    assert "the data can be used" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("schools_ids", "flows_ids", "shown"),
+    [(str, "{:.2E}".format, "5.50E+05"), ("{:.2E}".format, str, "5.14E+05")],
+    ids=["flows.csv", "schools.csv"],
+)
+def test_ids_in_scientific_notation_are_named_as_such(
+    capsys, tmp_path, lcps_path, schools_ids, flows_ids, shown
+) -> None:
+    """'5.14E+05' (Excel's view of 514000) was only 'no school_id there', which hid what went wrong."""
+    folder = damaged(lcps_path, tmp_path / "lcps")
+    schools = pd.read_csv(folder / "schools.csv", dtype=str, keep_default_na=False)
+    flows = pd.read_csv(folder / "flows.csv", dtype=str, keep_default_na=False)
+    numbers = {school: 514_000 + 1_000 * index for index, school in enumerate(schools["school_id"])}
+    schools["school_id"] = schools["school_id"].map(lambda school: schools_ids(numbers[school]))
+    for column in ("from_id", "to_id"):
+        flows[column] = flows[column].map(lambda school: flows_ids(numbers[school]))
+    schools.to_csv(folder / "schools.csv", index=False)
+    flows.to_csv(folder / "flows.csv", index=False)
+    note = f"'{shown}' is a number a spreadsheet wrote in scientific notation, which drops digits"
+    assert note in one_error_line(capsys, "design", folder, "--out", tmp_path / "out")
+    assert main(["check", str(folder)]) == 2
+    assert note in " ".join(capsys.readouterr().out.split())
+
+
+@pytest.mark.parametrize("file", ["schools.csv", "flows.csv"])
+def test_check_refuses_a_header_without_rows_as_the_loader_does(capsys, tmp_path, lcps_path, file) -> None:
+    """check said "0 error(s) ... the data can be used" and every other command refused the folder."""
+    folder = damaged(lcps_path, tmp_path / "lcps")
+    path = folder / file
+    path.write_text(path.read_text().splitlines()[0] + "\n")
+    expected = f"{file}, row 2: the file has a header but no data rows"
+    assert one_error_line(capsys, "graph", folder).startswith(f"error: {expected}")
+    assert main(["check", str(folder)]) == 2
+    assert f"  {expected}\n" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(

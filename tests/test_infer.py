@@ -284,6 +284,15 @@ def test_assignments_without_students_count_units(assigned: Path) -> None:
     assert flows[("E1", "M2")] == pytest.approx(50.0)
 
 
+def test_assignments_retyped_in_another_case_are_matched(assigned: Path) -> None:
+    """A planning office's export spelled 'e1' for 'E1': the links of those units were left out."""
+    (assigned / "assignments.csv").write_text(ASSIGNMENTS.replace("E1", "e1").replace(",M2,", ",m2,"))
+    retyped = load_district(assigned)
+    (assigned / "assignments.csv").write_text(ASSIGNMENTS)
+    assert as_dict(retyped.flows) == pytest.approx(as_dict(load_district(assigned).flows))
+    assert any("4 school id(s) were written differently" in note for note in retyped.warnings)
+
+
 def test_assignments_running_backwards_are_refused(assigned: Path) -> None:
     (assigned / "assignments.csv").write_text(ASSIGNMENTS + "u6,3,H1,M1,\n")
     with pytest.raises(

@@ -47,6 +47,7 @@ from scipy.spatial import cKDTree
 from feeder import geo
 from feeder.errors import FeederError, InputError, at
 from feeder.infer.records import ENROLLMENT, RecordsReport, flows_from_records
+from feeder.io.idmatch import match_lost_zeros, respelled_warning
 from feeder.io.schools import MOST_STUDENTS, SCHOOL_FILES, read_schools
 from feeder.io.tables import parse_numbers, read_spatial_file, read_text_table, require_columns
 
@@ -247,6 +248,7 @@ def unit_links(
     cells = cells.melt(id_vars="row", var_name="column", value_name="school_id")
     cells["rank"] = cells["column"].map(columns.index)
     cells = cells[cells["school_id"] != ""].sort_values(["row", "rank"])
+    cells["school_id"] = matched_ids(cells["school_id"], sorted(known), path.name, warnings)
     unknown = ~cells["school_id"].isin(known)
     if unknown.any():
         names = pd.Series(sorted(set(cells.loc[unknown, "school_id"])))
@@ -374,6 +376,7 @@ def read_zones(path: Path, schools: gpd.GeoDataFrame, warnings: list[str]) -> gp
     blank = ids == ""
     if blank.any():
         raise at(path, "zone has no school_id", row=int(blank.idxmax()) + 2, column="school_id")
+    ids = matched_ids(ids, schools["school_id"].tolist(), path.name, warnings)
     unknown = ~ids.isin(set(schools["school_id"]))
     if unknown.any():
         warnings.append(
@@ -382,6 +385,15 @@ def read_zones(path: Path, schools: gpd.GeoDataFrame, warnings: list[str]) -> gp
         )
     zones = gpd.GeoDataFrame({"school_id": ids}, geometry=frame.geometry, crs=frame.crs)[~unknown]
     return zones.dissolve(by="school_id", as_index=False)[["school_id", "geometry"]]
+
+
+def matched_ids(ids: pd.Series, known: list[str], file: str, warnings: list[str]) -> pd.Series:
+    """`ids` with those a spreadsheet or a number column respelled ('224' for '0224') matched to the
+    district's, with a warning."""
+    matched, count = match_lost_zeros(ids, known)
+    if count:
+        warnings.append(respelled_warning(file, count))
+    return matched
 
 
 def id_text(ids: pd.Series) -> pd.Series:

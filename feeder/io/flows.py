@@ -1,11 +1,13 @@
 """Reading flows.csv: students moving up a level, between district schools or OUT.
 
 Flows run lower level to higher; self-loops, cycles and downward flows are refused at
-their row; flows naming unknown schools, and flows of 0 students, are dropped with a warning.
+their row; flows naming unknown schools, and flows of 0 students, are dropped with a warning,
+unless flows from unknown senders carry most of the students (the files then use different ids).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 import geopandas as gpd
@@ -14,13 +16,15 @@ import numpy as np
 import pandas as pd
 
 from feeder.errors import at
-from feeder.io.idmatch import match_lost_zeros
+from feeder.io.idmatch import match_lost_zeros, respelled_warning, scientific_note
 from feeder.io.schools import MOST_STUDENTS, OUTSIDE, grade_name, raise_first
 from feeder.io.tables import (
     parse_numbers,
     read_text_table,
     require_columns,
 )
+
+MOST_STUDENTS_UNKNOWN = 0.5  # above this share of students from unknown senders, a flows file is refused
 
 
 def read_flows(path: Path, schools: gpd.GeoDataFrame, warnings: list[str]) -> pd.DataFrame:
@@ -60,6 +64,10 @@ def read_flows(path: Path, schools: gpd.GeoDataFrame, warnings: list[str]) -> pd
             + (" ..." if len(names) > 10 else "")
         )
     refuse_unmatched_ids(flows[~idle], unknown[~idle], known, path)
+    mostly = mostly_unknown(flows[~idle], unknown[~idle], known)
+    if mostly is not None:
+        row, column, message = mostly
+        raise at(path, message, row=row, column=column)
     refuse_self_loops(flows, idle, path)
     check_directions(flows, unknown | idle, schools, path)
     refuse_cycles(flows, unknown | idle, path)
@@ -79,10 +87,15 @@ def restore_lost_zeros(flows: pd.DataFrame, known: list[str], path: Path, warnin
         flows[column], count = match_lost_zeros(flows[column], ids)
         restored += count
     if restored:
-        warnings.append(
-            f"{path.name}: {restored} school id(s) were written differently from the schools table's (leading "
-            "zeros, a trailing '.0' or letter case, as a spreadsheet leaves them) and were matched to its ids"
-        )
+        warnings.append(respelled_warning(path.name, restored))
+
+
+def all_leaving_note() -> str:
+    """Why a district whose every flow goes OUT gets a plan without a cohesion."""
+    return (
+        "every flow leaves the district (to_id OUT), so cohesion cannot be measured and portfolios follow "
+        "geography and the other goals alone"
+    )
 
 
 def refuse_unmatched_ids(flows: pd.DataFrame, unknown: pd.Series, known: list[str], path: Path) -> None:
@@ -94,9 +107,37 @@ def refuse_unmatched_ids(flows: pd.DataFrame, unknown: pd.Series, known: list[st
     raise at(
         path,
         f"none of the {len(flows)} flows names a school of schools.csv ('{flows[column].iloc[0]}' is no "
-        f"school_id there, e.g. '{known[0]}'); write from_id and to_id with the ids of schools.csv",
+        f"school_id there, e.g. '{known[0]}'); write from_id and to_id with the ids of schools.csv"
+        + scientific_note(flows[column].iloc[0], known[0]),
         row=2,
         column=column,
+    )
+
+
+def mostly_unknown(
+    flows: pd.DataFrame, unknown: pd.Series, known: Collection[str]
+) -> tuple[int, str, str] | None:
+    """Row, column and wording when flows from unknown senders carry most of the students.
+
+    Leaving them out would design on the few students left (ids of two schemes mixed, or another
+    district's flows). Flows from district schools to unknown ones (charters, private or
+    neighbouring schools named by their own ids) only leave the district, however many students
+    they carry. `flows` holds from_id, to_id and students, indexed by data row (0 = file row 2).
+    """
+    strangers = unknown & ~flows["from_id"].isin(known)
+    lost = float(flows["students"][strangers].sum())
+    total = float(flows["students"].sum())
+    if not strangers.any() or lost <= MOST_STUDENTS_UNKNOWN * total:
+        return None
+    first = int(np.flatnonzero(strangers.to_numpy())[0])
+    example, known_id = flows["from_id"].iloc[first], next(iter(known))
+    return (
+        int(flows.index[first]) + 2,
+        "from_id",
+        f"{int(strangers.sum())} of the {len(flows)} flows, carrying {lost / total:.0%} of the students, come "
+        f"from schools not in schools.csv ('{example}' is no school_id there, e.g. '{known_id}'); write "
+        "from_id and to_id with the ids of schools.csv (to_id OUT for students who leave the district)"
+        + scientific_note(example, known_id),
     )
 
 

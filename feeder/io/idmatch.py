@@ -18,6 +18,18 @@ import pandas as pd
 from feeder.errors import at
 
 FLOAT_SUFFIX = re.compile(r"^(\d+)\.0+$")  # what a float column makes of a numeric id: 262.0
+SCIENTIFIC = re.compile(r"^\d+(\.\d+)?E\+\d+$", re.IGNORECASE)  # how Excel shows a long number: 5.14E+05
+
+
+def scientific_note(*ids: str) -> str:
+    """Why an id in scientific notation ('5.14E+05') matches nothing, or "" when none of `ids` is one."""
+    shown = next((school for school in ids if SCIENTIFIC.match(school)), None)
+    if shown is None:
+        return ""
+    return (
+        f"; '{shown}' is a number a spreadsheet wrote in scientific notation, which drops digits: format the "
+        "id columns as text and export the files again"
+    )
 
 
 def spelling_key(school_id: str) -> str:
@@ -73,6 +85,14 @@ def match_lost_zeros(ids: pd.Series, known: list[str]) -> tuple[pd.Series, int]:
             restored.iloc[row] = candidates[0]
             count += 1
     return restored, count
+
+
+def respelled_warning(file: str, count: int) -> str:
+    """The warning that `count` ids of `file` were matched to the district's despite their spelling."""
+    return (
+        f"{file}: {count} school id(s) were written differently from the schools table's (leading zeros, "
+        "a trailing '.0' or letter case, as a spreadsheet leaves them) and were matched to its ids"
+    )
 
 
 def ids_by_digits(known: list[str]) -> dict[str, list[str]]:

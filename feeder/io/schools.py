@@ -16,6 +16,7 @@ import pandas as pd
 
 from feeder.errors import at, first_bad_row
 from feeder.geo import haversine_km
+from feeder.io.idmatch import scientific_note
 from feeder.io.tables import (
     clean_cells,
     parse_numbers,
@@ -64,7 +65,7 @@ def read_schools(path: Path, *, warnings: list[str]) -> gpd.GeoDataFrame:
     ids = table["school_id"]
     for bad, message in (
         (ids == "", "school_id is empty"),
-        (ids.duplicated(), "duplicate school_id '{cell}'"),
+        (ids.duplicated(), "duplicate school_id '{cell}'" + scientific_note(*ids[ids.duplicated()])),
         (ids == OUTSIDE, f"'{OUTSIDE}' is reserved for flows leaving the district"),
     ):
         raise_first(path, bad, column="school_id", message=message, cells=ids)

@@ -29,6 +29,7 @@ PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 WHOLE_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+$")
 DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
+NO_ROWS = "the file has a header but no data rows"
 NOTE_START = re.compile(r"^(\*|(notes?|sources?)\s*:|(grand )?totals?\s*:?$)", re.IGNORECASE)
 
 
@@ -233,7 +234,7 @@ def require_columns(table: pd.DataFrame, path: Path, columns: tuple[str, ...]) -
             found = ", ".join(table.columns) or "none"
             raise at(path, f"missing required column '{column}' (found: {found})", row=1, column=column)
     if table.empty:
-        raise at(path, "the file has a header but no data rows", row=2)
+        raise at(path, NO_ROWS, row=2)
 
 
 def parse_numbers(
