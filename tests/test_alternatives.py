@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import itertools
 import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
+import plotly.io
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from synthetic import generate_district, write_district
 
 from feeder.alternatives import OBJECTIVES, Alternative, dominates, spread
 from feeder.cli import main
+from feeder.report.pdf import BROWSERS
 from feeder.sample import sample_path
 
 METRICS = [key for key, _ in OBJECTIVES]
@@ -57,7 +61,27 @@ def test_loudoun_alternatives(tmp_path, lcps_path) -> None:
     assert table["default"].sum() == 1, "the default plan (best cohesion on Loudoun) is one of them"
     assert table.loc[table["default"], "moved_from_default"].item() == 0
     assert table["enrollment_cv"].min() < 0.5 * table.loc[table["default"], "enrollment_cv"].item()
-    assert (out / "tradeoffs.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    if any(shutil.which(browser) for browser in BROWSERS):
+        assert (out / "tradeoffs.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_alternatives_without_a_browser_write_the_page_and_say_why_there_is_no_png(
+    tmp_path, capsys, monkeypatch
+) -> None:
+    """plotly 7 reports a missing Chrome as a RuntimeError: the command died as an internal error (exit 1)
+    after designing every plan, on any machine without Chrome or Chromium."""
+
+    def no_chrome(*args, **kwargs):
+        raise RuntimeError("\nKaleido requires Google Chrome to be installed.\n")
+
+    monkeypatch.setattr(plotly.io, "to_image", no_chrome)
+    folder = write_district(tmp_path / "district", *generate_district(60, seed=1))
+    out = tmp_path / "alternatives"
+    assert main(["alternatives", str(folder), "--out", str(out), "--k", "3", "--count", "2"]) == 0
+    assert "tradeoffs.png was not written: plotly's image export needs Chrome or Chromium" in " ".join(
+        capsys.readouterr().err.split()
+    )
+    assert (out / "tradeoffs.html").exists() and not (out / "tradeoffs.png").exists()
 
 
 def test_sample_alternatives_with_a_fixed_count(tmp_path) -> None:

@@ -22,6 +22,10 @@ from feeder.report.tradeoff_chart import chart_html, chart_png, tradeoff_figure
 from feeder.spec import DesignSpec
 from feeder.terminal import markup_safe, show_warnings
 
+NO_PNG = (
+    "tradeoffs.png was not written: plotly's image export needs Chrome or Chromium (install one with "
+    "`plotly_get_chrome`, or pass --no-png); tradeoffs.html holds the same chart"
+)
 COLUMNS = ("n_portfolios", "cohesion", "enrollment_cv", "mean_km", "max_km", "split_schools", "k12_complete")
 
 
@@ -58,8 +62,9 @@ def alternatives(
     result = trade_offs(loaded, spec=spec, count=count, seed=seed, jobs=jobs)
     figure = tradeoff_figure(result, title=f"{loaded.name}: {len(result.chosen)} alternative portfolio plans")
     charts: dict[str, str | bytes] = {"tradeoffs.html": chart_html(figure)}
-    if png:
-        charts["tradeoffs.png"] = chart_png(figure)
+    image = chart_png(figure) if png else None
+    if image is not None:
+        charts["tradeoffs.png"] = image
     with one_publication():  # every plan's folder and the chart land together, or none does
         for each in result.chosen:
             folder = out / each.name
@@ -71,6 +76,8 @@ def alternatives(
             out, {"alternatives.csv": table(result).to_csv(index=False, lineterminator="\n"), **charts}
         )
     show_warnings(loaded.warnings)
+    if png and image is None:
+        show_warnings([NO_PNG])
     show(result, out)
 
 

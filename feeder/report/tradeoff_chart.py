@@ -3,7 +3,7 @@
 One point per designed plan; the alternatives kept are large and labelled, the other
 plans tried small and grey, so a planner sees at a glance what evening out enrollment
 or shrinking distances costs in students kept together. Drawn with plotly: an
-interactive page with plotly.js inlined (works offline) and a PNG through kaleido.
+interactive page with plotly.js inlined (works offline) and a PNG through kaleido (when a Chrome runs).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import plotly.io as pio
 from kaleido.errors import BrowserFailedError, ChromeNotFoundError
 
 from feeder.alternatives import Alternative, TradeOffs
-from feeder.errors import FeederError
 
 WIDTH, HEIGHT = 1000, 650
 DIV_ID = "tradeoffs"  # fixed, so the same plans give a byte-identical page
@@ -100,12 +99,13 @@ def chart_html(figure: go.Figure) -> str:
     return pio.to_html(figure, include_plotlyjs=True, full_html=True, div_id=DIV_ID)
 
 
-def chart_png(figure: go.Figure) -> bytes:
-    """The static PNG (kaleido drives a local Chrome); a clear error when none is installed."""
+def chart_png(figure: go.Figure) -> bytes | None:
+    """The static PNG (kaleido drives a local Chrome), or None when no Chrome or Chromium runs here."""
     try:
         return pio.to_image(figure, format="png", width=WIDTH, height=HEIGHT, scale=2)
-    except (ChromeNotFoundError, BrowserFailedError) as error:
-        raise FeederError(
-            f"tradeoffs.png needs Chrome or Chromium for plotly's image export ({type(error).__name__}); "
-            "install one with `plotly_get_chrome`, or pass --no-png"
-        ) from None
+    except (ChromeNotFoundError, BrowserFailedError):
+        return None
+    except RuntimeError as error:  # plotly 7 reports kaleido's missing Chrome as a RuntimeError
+        if "Chrome" not in str(error):
+            raise
+        return None
