@@ -51,9 +51,6 @@ class Clock:
             return None
         return max(share * (self.limit - self.elapsed() - keep), SHORTEST_STAGE)
 
-    def overran(self) -> bool:
-        return self.limit is not None and self.elapsed() > self.limit
-
 
 def finish_reserve(read_seconds: float) -> float:
     """Seconds to keep for scoring and writing a plan of a district that took `read_seconds` to read."""

@@ -6,8 +6,6 @@ updaters: `labels` is a numpy array of portfolio names aligned with `district.sc
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 from scipy import sparse
 from scipy.optimize import linear_sum_assignment
@@ -159,6 +157,3 @@ def moved(district: District, labels: np.ndarray) -> int | None:
     np.add.at(overlap, (new_index, old_index), 1)
     rows, cols = linear_sum_assignment(overlap, maximize=True)
     return int(len(labels) - overlap[rows, cols].sum())
-
-
-Metric = Callable[[District, np.ndarray], object]

@@ -22,7 +22,6 @@ from feeder.report.diagrams import cohort_sankey, district_sankey
 PAIRS = 4  # year pairs 2021-22 ... 2024-25: a flow is its students / 4 per year
 # Two small flows with counts no other number in the outputs spells: 13 / 4 and 31 / 4 students a year.
 SMALL = {("KWC", "JLS"): 13, ("KWC", "SMM"): 31}
-SMALL_VALUES = ("3.25", "7.75")
 EXACT = re.compile(r"(?<![\d.])(3\.25|7\.75)(?!\d)")
 DATA = re.compile(r"var FEEDER_DATA = (\{.*?\});</script>", re.S)
 EDIT = re.compile(r"var FEEDER_EDIT = (\{.*?\});</script>", re.S)

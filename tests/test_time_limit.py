@@ -38,7 +38,6 @@ def test_stage_gets_what_is_left_after_the_reserve(monkeypatch) -> None:
     assert timer.for_stage(keep=keep, share=0.5) == pytest.approx((60.0 - 4.0 - keep) / 2)
     fake.now += 100.0  # past the limit: a stage still gets a moment (the search stops at once)
     assert timer.for_stage(keep=keep) == clock.SHORTEST_STAGE
-    assert timer.overran()
     assert Clock.start(None).for_stage(keep=keep) is None
 
 
