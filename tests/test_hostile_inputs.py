@@ -71,6 +71,27 @@ def test_bad_option_values_are_one_line_naming_flag_and_value(
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize(
+    ("command", "flag", "value", "expected"),
+    [
+        ("infer", "--out", "flows.csv", "--out flows.csv: looks like a file name, but --out names"),
+        ("design", "--out", "plan/portfolios.csv", "(e.g. --out plan)"),
+        ("run", "--maps", "maps/index.html", "--maps maps/index.html: looks like a file name"),
+        ("design", "--out", "notes.txt", "--out notes.txt: is a file; --out names the folder"),
+    ],
+)
+def test_an_output_folder_named_like_a_file_is_refused_before_any_work(
+    capsys, tmp_path, monkeypatch, command, flag, value, expected
+) -> None:
+    """`infer --out flows.csv` wrote flows.csv/flows.csv, a folder the next command refused to read."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("the planner's own file\n")
+    line = one_error_line(capsys, command, sample_path(), flag, value)
+    assert expected in line
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["notes.txt"]
+    assert (tmp_path / "notes.txt").read_text() == "the planner's own file\n"
+
+
 def test_an_effort_without_end_is_refused() -> None:
     """--effort 1000000 ran the search for days (the red team's run was killed after 200 s)."""
     assert Effort.parse("max").level == 16

@@ -8,7 +8,7 @@ import typer
 
 from feeder.alignment import check_alignment, load_rules
 from feeder.alignment.report import alignment_csv, alignment_json, print_summary
-from feeder.commands.options import DISTRICT_HELP, MIN_CELL
+from feeder.commands.options import DISTRICT_HELP, MIN_CELL, out_folder
 from feeder.district import load_district
 from feeder.io.output import write_files
 from feeder.plan import Plan
@@ -22,7 +22,9 @@ def register(app: typer.Typer) -> None:
 
 def align(
     district: Path = typer.Argument(..., help=DISTRICT_HELP),
-    out: Path = typer.Option(..., "--out", help="Folder for alignment.csv and alignment.json."),
+    out: Path = typer.Option(
+        ..., "--out", callback=out_folder, help="Folder for alignment.csv and alignment.json."
+    ),
     plan: Path | None = typer.Option(
         None,
         "--plan",

@@ -11,7 +11,16 @@ from rich.console import Console
 from rich.table import Table
 
 from feeder.alternatives import TradeOffs, trade_offs
-from feeder.commands.options import CONTIGUOUS, DISTRICT_HELP, MAX_SIZE, MIN_SIZE, SEED, WITHIN_REGION, K
+from feeder.commands.options import (
+    CONTIGUOUS,
+    DISTRICT_HELP,
+    MAX_SIZE,
+    MIN_SIZE,
+    SEED,
+    WITHIN_REGION,
+    K,
+    out_folder,
+)
 from feeder.compare import compare
 from feeder.district import load_district
 from feeder.errors import OptionError
@@ -36,7 +45,10 @@ def register(app: typer.Typer) -> None:
 def alternatives(
     district: Path = typer.Argument(..., help=DISTRICT_HELP),
     out: Path = typer.Option(
-        ..., "--out", help="Folder for alternatives.csv, tradeoffs.html/png and one folder per plan."
+        ...,
+        "--out",
+        callback=out_folder,
+        help="Folder for alternatives.csv, tradeoffs.html/png and one folder per plan.",
     ),
     count: int = typer.Option(5, "--count", help="Most plans to keep."),
     min_size: int = MIN_SIZE,

@@ -20,7 +20,7 @@ import typer
 
 from feeder import metrics
 from feeder.clock import Clock, finish_reserve
-from feeder.commands.options import DISTRICT_HELP, MAX_SIZE, MIN_SIZE, WITHIN_REGION, K
+from feeder.commands.options import DISTRICT_HELP, MAX_SIZE, MIN_SIZE, WITHIN_REGION, K, out_folder
 from feeder.constraints import violations
 from feeder.design.designer import run_design
 from feeder.district import District, load_district
@@ -61,7 +61,9 @@ def bound(
         "--plan",
         help="portfolios.csv (school_id,portfolio) to compare; default: the 'portfolio' column.",
     ),
-    out: Path | None = typer.Option(None, "--out", help="Folder to write bound.json into."),
+    out: Path | None = typer.Option(
+        None, "--out", callback=out_folder, help="Folder to write bound.json into."
+    ),
 ) -> None:
     """Prove the best cohesion any plan with portfolios in the size range can reach."""
     clock = Clock.start(time_limit)

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from feeder.commands.options import DISTRICT_HELP, MAX_SIZE, MIN_CELL, MIN_SIZE, size_spec
+from feeder.commands.options import DISTRICT_HELP, MAX_SIZE, MIN_CELL, MIN_SIZE, out_folder, size_spec
 from feeder.compare import compare
 from feeder.district import load_district
 from feeder.io.output import write_files
@@ -27,7 +27,9 @@ def compare_plans(
     district: Path = typer.Argument(..., help=DISTRICT_HELP),
     plan_a: Path = typer.Argument(..., metavar="A.csv", help="The first plan (school_id,portfolio)."),
     plan_b: Path = typer.Argument(..., metavar="B.csv", help="The second plan (school_id,portfolio)."),
-    out: Path = typer.Option(..., "--out", help="Folder for compare.json, moved.csv and compare.html."),
+    out: Path = typer.Option(
+        ..., "--out", callback=out_folder, help="Folder for compare.json, moved.csv and compare.html."
+    ),
     min_size: int = MIN_SIZE,
     max_size: int = MAX_SIZE,
     min_cell: int = MIN_CELL,

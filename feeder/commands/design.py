@@ -35,6 +35,7 @@ from feeder.commands.options import (
     STABILITY,
     WITHIN_REGION,
     K,
+    out_folder,
 )
 from feeder.design.certify import certify
 from feeder.design.designer import run_design
@@ -62,6 +63,7 @@ def design(
     out: Path = typer.Option(
         ...,
         "--out",
+        callback=out_folder,
         help="Folder for portfolios.csv, summary.csv, plan.xlsx, portfolios.geojson, scorecard.json, run.json.",
     ),
     min_size: int = MIN_SIZE,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from feeder.commands.options import DISTRICT_HELP
+from feeder.commands.options import DISTRICT_HELP, out_folder
 from feeder.errors import FeederError
 from feeder.infer import flows_csv, infer_district
 from feeder.io.output import write_files
@@ -20,7 +20,7 @@ def register(app: typer.Typer) -> None:
 
 def infer(
     district: Annotated[Path, typer.Argument(help=DISTRICT_HELP)],
-    out: Annotated[Path, typer.Option("--out", help="Folder to write flows.csv into.")],
+    out: Annotated[Path, typer.Option("--out", callback=out_folder, help="Folder to write flows.csv into.")],
     force: Annotated[bool, typer.Option("--force", help="Replace a flows.csv already in --out.")] = False,
 ) -> None:
     """Infer flows.csv from enrollment records, assignments, attendance boundaries or (roughly) sites.

@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 
 from feeder.alignment import broken_edges, check_alignment
-from feeder.commands.options import DISTRICT_HELP, MIN_CELL
+from feeder.commands.options import DISTRICT_HELP, MIN_CELL, out_folder
 from feeder.district import load_district
 from feeder.maps.folder import publish_maps
 from feeder.pattern_plan import SOURCE, plan_to_show
@@ -28,7 +28,7 @@ def register(app: typer.Typer) -> None:
 def map_command(
     district: Path = typer.Argument(..., help=DISTRICT_HELP),
     out: Path = typer.Option(
-        ..., "--out", help="Folder for index.html and one cohort-<portfolio>.html each."
+        ..., "--out", callback=out_folder, help="Folder for index.html and one cohort-<portfolio>.html each."
     ),
     plan: Path | None = typer.Option(
         None,

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from feeder.commands.options import out_folder
 from feeder.errors import FeederError
 from feeder.io.nces import import_nces
 from feeder.io.output import write_files
@@ -22,7 +23,10 @@ def import_nces_command(
     ],
     district: Annotated[str, typer.Option("--district", help="NCES LEAID of the district.")],
     out: Annotated[
-        Path, typer.Option("--out", help="Folder to write schools.csv into (columns: docs/FORMAT.md).")
+        Path,
+        typer.Option(
+            "--out", callback=out_folder, help="Folder to write schools.csv into (columns: docs/FORMAT.md)."
+        ),
     ],
     geocodes: Annotated[
         Path | None,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from feeder.district import DEFAULT_MIN_CELL
+from feeder.io.output import check_output_folder
 from feeder.spec import DEFAULT_MAX_SIZE, DEFAULT_MIN_SIZE, DesignSpec
 
 DISTRICT_HELP = "District folder (see docs/FORMAT.md)."
@@ -49,6 +52,19 @@ JOBS = typer.Option(
     help="Worker processes for the search: restarts, zones of large plans (default: all cores; same plan).",
 )
 SEED = typer.Option(0, "--seed", help="Random seed of the search (same input and seed, same plan).")
+
+
+def out_folder(value: Path | None) -> Path | None:
+    """--out checked when the command line is read, before any work."""
+    if value is not None:
+        check_output_folder(value, option="--out")
+    return value
+
+
+def maps_folder(value: Path) -> Path:
+    """--maps checked when the command line is read, before any work."""
+    check_output_folder(value, option="--maps")
+    return value
 
 
 def size_spec(min_size: int, max_size: int) -> DesignSpec:

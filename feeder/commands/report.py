@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from feeder.alignment import check_alignment
-from feeder.commands.options import DISTRICT_HELP, MIN_CELL
+from feeder.commands.options import DISTRICT_HELP, MIN_CELL, out_folder
 from feeder.district import load_district
 from feeder.io.output import write_files
 from feeder.pattern_plan import plan_to_show
@@ -25,7 +25,9 @@ def register(app: typer.Typer) -> None:
 
 def report(
     district: Path = typer.Argument(..., help=DISTRICT_HELP),
-    out: Path = typer.Option(..., "--out", help="Folder for report.html, plotly.min.js and report.pdf."),
+    out: Path = typer.Option(
+        ..., "--out", callback=out_folder, help="Folder for report.html, plotly.min.js and report.pdf."
+    ),
     plan: Path | None = typer.Option(
         None,
         "--plan",

@@ -17,7 +17,7 @@ from rich.console import Console
 from feeder.alignment import broken_edges, check_alignment
 from feeder.alignment.report import alignment_csv, alignment_json, print_summary
 from feeder.commands.design import plan_files
-from feeder.commands.options import MAX_SIZE, MIN_CELL, MIN_SIZE, SEED
+from feeder.commands.options import MAX_SIZE, MIN_CELL, MIN_SIZE, SEED, maps_folder, out_folder
 from feeder.design import design
 from feeder.district import District, load_district
 from feeder.graph import FeederGraph
@@ -43,8 +43,10 @@ def run(
     district: Path | None = typer.Argument(
         None, help="District folder (docs/FORMAT.md); default: the bundled LA South & East sample."
     ),
-    out: Path = typer.Option(DEFAULT_OUT, "--out", help="Folder for portfolios, scorecards and alignment."),
-    maps: Path = typer.Option(DEFAULT_MAPS, "--maps", help="Folder for the HTML maps."),
+    out: Path = typer.Option(
+        DEFAULT_OUT, "--out", callback=out_folder, help="Folder for portfolios, scorecards and alignment."
+    ),
+    maps: Path = typer.Option(DEFAULT_MAPS, "--maps", callback=maps_folder, help="Folder for the HTML maps."),
     min_size: int = MIN_SIZE,
     max_size: int = MAX_SIZE,
     within_region: bool | None = typer.Option(

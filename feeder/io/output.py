@@ -43,7 +43,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from feeder.errors import FeederError, InternalError
+from feeder.errors import FeederError, InternalError, OptionError
 from feeder.io.tables import PLAIN_NUMBER
 
 PUBLIC_MODE = 0o666
@@ -53,6 +53,7 @@ STAGING_PREFIX = ".feeder-staging-"
 JOURNAL = "journal.json"
 LEGACY_TEMPORARY = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FILE_SUFFIXES = (".csv", ".json", ".geojson", ".html", ".pdf", ".xlsx", ".xls", ".png", ".txt", ".zip")
 MAYBE_FORMULA = re.compile(r'(^|,|\n)"?[=+\-@\t\r]')
 
 Contents = Mapping[str, str | bytes]
@@ -154,6 +155,19 @@ def resolved_sets(sets: Mapping[Path, Contents]) -> dict[Path, dict[str, str | b
                 refuse_non_finite_json(name, content)
             merged[name] = guard_csv(content) if name.lower().endswith(".csv") else content
     return targets
+
+
+def check_output_folder(folder: Path, *, option: str) -> None:
+    """Refuse an output folder that names a file before any work: a typed `--out flows.csv`
+    would otherwise become a folder called flows.csv, found only when the district is read."""
+    path = Path(folder)
+    if path.exists() and not path.is_dir():
+        raise OptionError(f"{option} {folder}: is a file; {option} names the folder feeder writes into")
+    if not path.exists() and path.suffix.lower() in FILE_SUFFIXES:
+        raise OptionError(
+            f"{option} {folder}: looks like a file name, but {option} names the folder feeder writes its "
+            f"files into (e.g. {option} {path.parent})"
+        )
 
 
 def make_folder(folder: Path) -> None:
