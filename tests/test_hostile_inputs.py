@@ -257,8 +257,9 @@ def test_ids_that_lost_leading_zeros_are_matched_with_a_warning(tmp_path, stripp
 # before reading --plan / --lock, so the warnings those files add were swallowed.
 
 
-@pytest.mark.parametrize("command", ["compare", "explain", "explain --json"])
+@pytest.mark.parametrize("command", ["compare", "explain", "explain --json", "run"])
 def test_every_command_shows_the_districts_warnings(capsys, tmp_path, lcps_path, command) -> None:
+    """Once each: `run` printed every warning twice (after the graph summary and after the scorecard)."""
     folder = damaged(lcps_path, tmp_path / "lcps")
     with (folder / "flows.csv").open("a") as flows:
         flows.write("ALDX,WMS,12\n")
@@ -270,9 +271,11 @@ def test_every_command_shows_the_districts_warnings(capsys, tmp_path, lcps_path,
         "compare": ["compare", folder, plan, plan, "--out", tmp_path / "out"],
         "explain": ["explain", folder, "ALD", "--plan", plan],
         "explain --json": ["explain", folder, "ALD", "--plan", plan, "--json"],
+        "run": ["run", folder, "--out", tmp_path / "out", "--maps", tmp_path / "maps"],
     }[command]
     assert main([str(a) for a in args]) == 0
-    assert "warning: flows.csv: 1 flow(s) name schools not in the schools table" in capsys.readouterr().err
+    shown = capsys.readouterr()
+    assert (shown.out + shown.err).count("warning: flows.csv: 1 flow(s) name schools not in the schools") == 1
 
 
 def test_locks_that_lost_leading_zeros_are_matched_and_the_warning_shown(capsys, tmp_path) -> None:

@@ -78,7 +78,7 @@ def run(
     today = current_card(loaded, spec)
     if today is not None:
         cards = {"today's plan": today, **cards}
-    print_scorecards(loaded, cards, console)
+    print_scorecards(loaded, cards, console, with_warnings=False)  # shown with the graph summary
 
     alignment = check_alignment(loaded, plan)
     print_summary(alignment, console)

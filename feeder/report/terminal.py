@@ -28,12 +28,19 @@ ROWS: tuple[tuple[str, str, str], ...] = (
 
 
 def print_scorecards(
-    district: District, cards: dict[str, dict[str, Any]], console: Console | None = None
+    district: District,
+    cards: dict[str, dict[str, Any]],
+    console: Console | None = None,
+    *,
+    with_warnings: bool = True,
 ) -> None:
-    """Print one column per plan so today's plan and a new one can be compared at a glance."""
+    """Print one column per plan so today's plan and a new one can be compared at a glance.
+
+    with_warnings: the district's warnings below the table (False where they were shown already).
+    """
     console = console or Console()
     console.print(scorecard_table(district, cards))
-    for warning in district.warnings:
+    for warning in district.warnings if with_warnings else ():
         console.print(f"[yellow]warning:[/yellow] {markup_safe(warning)}")
 
 
