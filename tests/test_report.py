@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from feeder.cli import main
 from feeder.district import load_district
@@ -164,3 +166,55 @@ def test_schools_sharing_a_site_each_give_their_portfolio_an_area() -> None:
         areas.geometry[p].covers(point)
         for p, point in zip(schools["portfolio"], schools.geometry, strict=True)
     )
+
+
+# Labels: on LAUSD's 35 portfolios the overview's names piled up over each other unreadably.
+
+words = st.text(alphabet="ABCDEFGHIJ klmnop-", min_size=1, max_size=30).map(str.strip).filter(bool)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.tuples(words, st.floats(0, 20_000), st.floats(0, 20_000)),
+        min_size=1,
+        max_size=30,
+        unique_by=lambda label: label[0],
+    )
+)
+def test_overview_names_never_cover_each_other_or_another_site(labels) -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from feeder.report.map_images import NUMBER_RADIUS_PX, place_labels
+
+    figure = Figure(figsize=(7.2, 5.2), dpi=110)
+    FigureCanvasAgg(figure)
+    axes = figure.subplots()
+    axes.set_xlim(-500, 20_500)
+    axes.set_ylim(-500, 20_500)
+    numbered = place_labels(axes, labels)
+
+    renderer = figure.canvas.get_renderer()
+    written = {text.get_text(): text.get_window_extent(renderer) for text in axes.texts}
+    assert len(axes.texts) == len(labels)
+    assert sorted(written) == sorted(
+        [name for name, _, _ in labels if name not in numbered]
+        + [str(n) for n in range(1, len(numbered) + 1)]
+    )
+    assert set(numbered) <= {name for name, _, _ in labels}
+    names = [name for name, _, _ in labels if name not in numbered]
+    for first, name in enumerate(names):
+        assert not any(written[name].overlaps(written[other]) for other in names[first + 1 :])
+    sites = axes.transData.transform([(x, y) for _, x, y in labels])
+    for name in names:
+        others = [site for (label, _, _), site in zip(labels, sites, strict=True) if label != name]
+        assert not any(written[name].padded(NUMBER_RADIUS_PX).contains(*site) for site in others)
+
+
+def test_numbered_names_are_listed_under_the_map_in_order() -> None:
+    from feeder.report.cohorts import numbered_key
+
+    assert numbered_key([]) == ""
+    key = numbered_key(["Verdugo Hills HS", "A & B <Magnet>"])
+    assert "<b>1</b> Verdugo Hills HS · <b>2</b> A &amp; B &lt;Magnet&gt;" in key

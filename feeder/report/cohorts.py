@@ -44,6 +44,7 @@ td { border-bottom: 1px solid #e4e4e4; padding: 1.5px 4px; vertical-align: top; 
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.meeting td { background: #fff7d6; }
 .overview { display: block; max-width: 100%; max-height: 470px; margin: 0 auto; }
+.key { font-size: 9px; margin: 2px 0 0; }
 .scorecard { display: grid; grid-template-columns: repeat(3, 1fr); gap: 2px 16px; margin: 4px 0; }
 .scorecard div { display: flex; justify-content: space-between; border-bottom: 1px solid #eee; }
 .pair { display: grid; grid-template-columns: 44% 56%; gap: 8px; align-items: start; }
@@ -98,15 +99,24 @@ def district_page(plan: Plan, drawn: Canvas, banner: str | None) -> str:
         if card.get(key) is not None
     )
     figures += f"<div><span>flows from</span><b>{escape(flows_label(district))}</b></div>"
+    overview, numbered = overview_png(drawn)
     return (
         '<section class="page district">'
         f"<h1>{escape(district.name)}: {card['n_portfolios']} portfolios of {card['smallest']}-{card['largest']} "
         "schools</h1>"
         f'<p class="subtitle">{len(plan.labels)} schools · plan: {escape(str(plan_name))}</p>'
         f"{banner_html(banner)}"
-        f"{image(overview_png(drawn), 'Map of the portfolios', 'overview')}"
+        f"{image(overview, 'Map of the portfolios', 'overview')}{numbered_key(numbered)}"
         f'<h3>Scorecard</h3><div class="scorecard">{figures}</div></section>'
     )
+
+
+def numbered_key(numbered: list[str]) -> str:
+    """The names the overview map shows as numbers (where full names would have overlapped)."""
+    if not numbered:
+        return ""
+    entries = " · ".join(f"<b>{number}</b> {escape(name)}" for number, name in enumerate(numbered, start=1))
+    return f'<p class="key muted">Numbered on the map: {entries}</p>'
 
 
 def table_page(plan: Plan, banner: str | None) -> str:

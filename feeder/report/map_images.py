@@ -14,6 +14,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from matplotlib import colormaps
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from feeder import metrics
@@ -23,6 +24,21 @@ from feeder.plan import Plan
 MARKERS = {"elementary": "o", "middle": "s", "high": "^", "span": "D"}
 MARGIN_M = 800.0
 DPI = 110
+LABEL_STYLE = {
+    "fontsize": 6.5,
+    "va": "center",
+    "weight": "bold",
+    "bbox": {"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.75},
+}
+# (offset in points, alignment): on the meeting site, above, below, right of it, left of it
+LABEL_SPOTS = (
+    ((0, 0), "center"),
+    ((0, 8), "center"),
+    ((0, -8), "center"),
+    ((5, 0), "left"),
+    ((-5, 0), "right"),
+)
+NUMBER_RADIUS_PX = 6.0  # half the size of a number's label: a name must leave other sites this clear
 
 
 @dataclass(frozen=True)
@@ -64,27 +80,55 @@ def portfolio_areas(schools: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return pieces.dissolve(by="portfolio", as_index=False)
 
 
-def overview_png(drawn: Canvas) -> bytes:
-    """Every portfolio's area in its colour, its name at its meeting site, schools by level."""
+def overview_png(drawn: Canvas) -> tuple[bytes, list[str]]:
+    """Every portfolio's area in its colour, its name at its meeting site, schools by level.
+
+    Returns the PNG and the names drawn as numbers (1, 2, ...) where a full name would have
+    covered another: in a dense city (35 portfolios of LAUSD) names piled up unreadably.
+    """
     schools, areas, colours = drawn.schools, drawn.areas, drawn.colours
     figure = Figure(figsize=(7.2, 5.2), dpi=DPI)
+    FigureCanvasAgg(figure)
     axes = figure.subplots()
     areas.plot(
         ax=axes, color=[colours[p] for p in areas["portfolio"]], alpha=0.55, edgecolor="white", linewidth=1
     )
     draw_schools(axes, schools, colour="#333333", size=6)
-    for name, medoid in drawn.medoids.items():
-        site = schools.geometry.iloc[medoid]
-        axes.annotate(
-            name,
-            (site.x, site.y),
-            fontsize=6.5,
-            ha="center",
-            va="center",
-            weight="bold",
-            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.75},
-        )
-    return finish(figure, axes)
+    widest_first = areas.assign(size=areas.area).sort_values(["size", "portfolio"], ascending=[False, True])
+    sites = {name: schools.geometry.iloc[medoid] for name, medoid in drawn.medoids.items()}
+    labels = [(name, sites[name].x, sites[name].y) for name in widest_first["portfolio"] if name in sites]
+    numbered = place_labels(axes, labels)
+    return finish(figure, axes), numbered
+
+
+def place_labels(axes, labels: list[tuple[str, float, float]]) -> list[str]:
+    """Write each (name, x, y) in order, on its site or just beside it, where it covers no
+    label already written and no other label's site; a name that fits nowhere is written as
+    its number in the returned list (1-based)."""
+    axes.set_aspect("equal")
+    axes.apply_aspect()
+    renderer = axes.figure.canvas.get_renderer()
+    sites = axes.transData.transform([(x, y) for _, x, y in labels])
+    taken: list = []
+    numbered: list[str] = []
+    for index, (name, x, y) in enumerate(labels):
+        others = [site for other, site in enumerate(sites) if other != index]
+        for offset, align in LABEL_SPOTS:
+            text = axes.annotate(
+                name, (x, y), xytext=offset, textcoords="offset points", ha=align, **LABEL_STYLE
+            )
+            extent = text.get_window_extent(renderer)
+            covers_a_label = any(extent.overlaps(placed) for placed in taken)
+            covers_a_site = any(extent.padded(NUMBER_RADIUS_PX).contains(*site) for site in others)
+            if not covers_a_label and not covers_a_site:
+                break
+            text.remove()
+        else:
+            numbered.append(name)
+            text = axes.annotate(str(len(numbered)), (x, y), ha="center", **LABEL_STYLE)
+            extent = text.get_window_extent(renderer)
+        taken.append(extent)
+    return numbered
 
 
 def cohort_png(drawn: Canvas, portfolio: str) -> bytes:
