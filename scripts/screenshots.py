@@ -1,10 +1,11 @@
 """Regenerate the README's screenshots from the bundled sample with headless Chromium.
 
-    python scripts/screenshots.py            # writes docs/overview.png and docs/editing.png
+    python scripts/screenshots.py   # writes docs/overview.png, docs/editing.png, docs/report.png
 
 Designs the sample as `feeder run` does, draws its maps into a temporary folder and
 photographs the overview page, then the same page in edit mode after three schools
-move. Needs Debian's chromium and chromium-driver and selenium (the test extra).
+move, then the first sheet of its printed report. Needs Debian's chromium and
+chromium-driver and selenium (the test extra).
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from pathlib import Path
 
 from selenium import webdriver
 
+from feeder.alignment import check_alignment
 from feeder.design import design
 from feeder.district import load_district
 from feeder.maps import render_maps
+from feeder.report.cohorts import report_files
 from feeder.sample import sample_path
 from feeder.spec import DesignSpec
 
@@ -73,9 +76,17 @@ def main() -> None:
             )
             time.sleep(1)
             driver.save_screenshot(str(args.out / "editing.png"))
+            report = Path(work) / "report"
+            report.mkdir()
+            for name, content in report_files(plan, check_alignment(district, plan)).items():
+                (report / name).write_text(content, encoding="utf-8")
+            driver.set_window_size(1000, 1000)
+            driver.get((report / "report.html").as_uri())
+            time.sleep(1)
+            driver.save_screenshot(str(args.out / "report.png"))
         finally:
             driver.quit()
-    print(f"wrote {args.out / 'overview.png'} and {args.out / 'editing.png'} ({len(moved)} schools moved)")
+    print(f"wrote overview.png, editing.png ({len(moved)} schools moved) and report.png to {args.out}")
 
 
 if __name__ == "__main__":
