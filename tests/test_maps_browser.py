@@ -217,3 +217,42 @@ def test_map_key_reads_without_scrolling_at_1280_by_720(
         assert last
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+LABELS_AFTER_ZOOM = """
+var done = arguments[arguments.length - 1], step = arguments[0];
+var map = Object.values(window).find(v => v instanceof L.Map);
+map.once('zoomend', () => setTimeout(() => {
+  var spans = [...document.querySelectorAll('.feeder-area-label span')];
+  var shown = spans.filter(s => getComputedStyle(s).visibility !== 'hidden')
+    .map(s => { var b = s.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom]; });
+  done({zoom: map.getZoom(), all: spans.length, shown: shown});
+}, 100));
+map.setZoom(map.getZoom() + step, {animate: false});
+"""
+
+
+def overlapping(boxes: list[list[float]]) -> list[tuple[int, int]]:
+    return [
+        (i, j)
+        for i, a in enumerate(boxes)
+        for j, b in enumerate(boxes[:i])
+        if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+    ]
+
+
+def test_area_names_never_cover_each_other_and_return_when_zoomed_in(
+    browser: webdriver.Chrome, maps: tuple[Plan, Path]
+) -> None:
+    """LAUSD's 35 portfolio names piled up over its centre at the opening zoom."""
+    plan, folder = maps
+    n = len(plan.district.schools)
+    assert open_page(browser, folder / "index.html", "path.feeder-school", n) == n
+    out = browser.execute_async_script(LABELS_AFTER_ZOOM, -2)
+    assert out["all"] == len(plan.sizes())
+    assert overlapping(out["shown"]) == []
+    assert len(out["shown"]) < out["all"], "two zoom steps out, some names must give way"
+    back = browser.execute_async_script(LABELS_AFTER_ZOOM, 4)
+    assert overlapping(back["shown"]) == []
+    assert len(back["shown"]) > len(out["shown"])
+    assert script_errors(browser) == []

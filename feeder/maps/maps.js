@@ -91,6 +91,34 @@ var feeder = (function () {
     return L.marker(latlng, {icon: icon, interactive: false, keyboard: false});
   }
 
+  // Area names that would cover a name drawn before them are hidden until a zoom gives them
+  // room (35 names piled up over central Los Angeles); the map checks after every zoom or pan.
+  function declutter(map) {
+    var shown = [];
+    map.getContainer().querySelectorAll(".feeder-area-label span").forEach(function (label) {
+      label.style.visibility = "";
+      var box = label.getBoundingClientRect();
+      var covers = shown.some(function (other) {
+        return box.left < other.right && other.left < box.right && box.top < other.bottom && other.top < box.bottom;
+      });
+      if (covers) {
+        label.style.visibility = "hidden";
+      } else {
+        shown.push(box);
+      }
+    });
+  }
+
+  L.Map.addInitHook(function () {
+    var map = this, pending = false;
+    map.on("zoomend moveend layeradd", function () {
+      if (!pending) {
+        pending = true;
+        setTimeout(function () { pending = false; declutter(map); }, 0);
+      }
+    });
+  });
+
   function areaStyle(feature) {
     var p = feature.properties;
     return p.focus
