@@ -10,6 +10,8 @@ compact) — then identical plans and plans another one beats on all three metri
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
@@ -69,19 +71,24 @@ def trade_offs(
     count: int,
     seed: int = 0,
     jobs: int = 1,
+    progress: Callable[[int, int], None] | None = None,
 ) -> TradeOffs:
     """Design over the settings grid and keep at most `count` distinct, mutually non-dominated plans.
 
     The default plan (`spec` as given) is always designed first; it is kept when nothing dominates it.
+    progress(designed, total) is called after each design (a large district takes minutes).
     """
     default = design(district, spec=spec, seed=seed)
     settings = grid(spec, default_count=len(default.portfolios()), n=len(district.schools))
     work = [(district, each, seed) for each in settings]
-    if jobs > 1:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            plans = list(pool.map(design_one, work))
-    else:
-        plans = [design_one(job) for job in work]
+    report = progress or (lambda designed, total: None)
+    report(1, len(work) + 1)
+    plans: list[Plan | None] = []
+    with contextlib.ExitStack() as stack:
+        pool = stack.enter_context(ProcessPoolExecutor(max_workers=jobs)) if jobs > 1 else None
+        for plan in pool.map(design_one, work) if pool else map(design_one, work):
+            plans.append(plan)
+            report(len(plans) + 1, len(work) + 1)
     tried = [alternative(default, k=spec.k, balance=spec.balance, is_default=True)]
     for each, plan in zip(settings, plans, strict=True):
         if plan is not None:

@@ -14,10 +14,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from synthetic import generate_district, write_district
 
-from feeder.alternatives import OBJECTIVES, Alternative, dominates, spread
+from feeder.alternatives import OBJECTIVES, Alternative, dominates, grid, spread, trade_offs
 from feeder.cli import main
+from feeder.district import load_district
 from feeder.report.pdf import BROWSERS
 from feeder.sample import sample_path
+from feeder.spec import DesignSpec
 
 METRICS = [key for key, _ in OBJECTIVES]
 
@@ -82,6 +84,18 @@ def test_alternatives_without_a_browser_write_the_page_and_say_why_there_is_no_p
         capsys.readouterr().err.split()
     )
     assert (out / "tradeoffs.html").exists() and not (out / "tradeoffs.png").exists()
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_progress_counts_every_design_once_in_order(tmp_path, jobs) -> None:
+    """LAUSD's alternatives took minutes without a word; the command now shows designed / total."""
+    district = load_district(write_district(tmp_path / "district", *generate_district(60, seed=1)))
+    calls: list[tuple[int, int]] = []
+    spec = DesignSpec(min_size=12, max_size=24, k=3)
+    trade_offs(district, spec=spec, count=2, jobs=jobs, progress=lambda *call: calls.append(call))
+    total = 1 + len(grid(spec, default_count=3, n=len(district.schools)))
+    assert total >= 3
+    assert calls == [(done, total) for done in range(1, total + 1)]
 
 
 def test_sample_alternatives_with_a_fixed_count(tmp_path) -> None:

@@ -71,7 +71,13 @@ def alternatives(
         min_size=min_size, max_size=max_size, k=k, within_region=within_region, contiguous=contiguous
     )
     loaded = load_district(district)
-    result = trade_offs(loaded, spec=spec, count=count, seed=seed, jobs=jobs)
+    show_warnings(loaded.warnings)  # before the designs, which take minutes on a large district
+    with Console(stderr=True).status("designing the default plan") as status:
+
+        def progress(designed: int, total: int) -> None:
+            status.update(f"designed {designed} of {total} plans")
+
+        result = trade_offs(loaded, spec=spec, count=count, seed=seed, jobs=jobs, progress=progress)
     figure = tradeoff_figure(result, title=f"{loaded.name}: {len(result.chosen)} alternative portfolio plans")
     charts: dict[str, str | bytes] = {"tradeoffs.html": chart_html(figure)}
     image = chart_png(figure) if png else None
@@ -87,7 +93,6 @@ def alternatives(
         write_files(
             out, {"alternatives.csv": table(result).to_csv(index=False, lineterminator="\n"), **charts}
         )
-    show_warnings(loaded.warnings)
     if png and image is None:
         show_warnings([NO_PNG])
     show(result, out)
