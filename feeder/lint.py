@@ -18,6 +18,7 @@ import pandas as pd
 
 from feeder.errors import FeederError, InputError, at
 from feeder.geo import haversine_km
+from feeder.infer.sources import ROUGH_SOURCE, inference_source
 from feeder.io.flows import all_leaving_note, idle_flows_note, mostly_unknown
 from feeder.io.idmatch import match_lost_zeros, scientific_note, spelling_key
 from feeder.io.schools import (
@@ -45,6 +46,7 @@ from feeder.io.schools import (
     suppressed,
 )
 from feeder.io.tables import DECIMAL_COMMA, NO_ROWS, WHOLE_THOUSANDS, parse_cell, read_text_table
+from feeder.sites import outlying_schools
 
 ERROR, WARNING = "error", "warning"
 MAX_CYCLES = 20
@@ -80,11 +82,26 @@ def lint_district(folder: Path) -> list[Problem]:
     schools = table_or_problem(schools_path, problems)
     schools = None if schools is None else site_columns(schools)
     flows = table_or_problem(folder / "flows.csv", problems) if (folder / "flows.csv").exists() else None
+    if not (folder / "flows.csv").exists():
+        problems.append(inferred_flows_note(folder))
     if schools is not None:
         facts = SchoolFacts.read(schools, schools_path.name, problems)
         if flows is not None and facts is not None:
             check_flows(flows, "flows.csv", facts, problems)
     return sorted(problems, key=lambda p: (p.severity != ERROR, p.file, p.row or 0))
+
+
+def inferred_flows_note(folder: Path) -> Problem:
+    """Without flows.csv every command infers the flows: say from what, as `feeder infer` would."""
+    source, path = inference_source(folder)
+    if source == ROUGH_SOURCE:
+        text = (
+            "not in the folder, and no enrollment.csv, assignments.csv or boundaries.geojson either: flows "
+            "will be a rough nearest-school estimate from the sites (add one of them; see feeder infer)"
+        )
+    else:
+        text = f"not in the folder: flows will be inferred from {path.name if path else source} (see feeder infer)"
+    return Problem(WARNING, "flows.csv", None, None, text)
 
 
 def table_or_problem(path: Path, problems: list[Problem]) -> pd.DataFrame | None:
@@ -146,6 +163,7 @@ class SchoolFacts:
             lat = numbers(table, file, "lat", problems)
             lon = numbers(table, file, "lon", problems)
             problems.extend(site_problems(table, lat, lon, file))
+            problems.extend(wrong_geocodes(table, lat, lon, file))
         grade_lo, grade_hi = grade_columns(table, file, problems)
         level = level_column(table, file, grade_lo, grade_hi, problems)
         enrollment = pd.Series(np.nan, index=table.index)
@@ -227,6 +245,14 @@ def site_problems(table: pd.DataFrame, lat: pd.Series, lon: pd.Series, file: str
                     "lat",
                     f"{km:,.0f} km from the district's other sites (lat and lon swapped or mistyped?)",
                 )
+
+
+def wrong_geocodes(table: pd.DataFrame, lat: pd.Series, lon: pd.Series, file: str) -> Iterator[Problem]:
+    """Sites far outside their ZIP's or region's cluster, as the loader warns of them (feeder/sites.py)."""
+    valid = (lat.notna() & lon.notna() & (lat.abs() <= 90) & (lon.abs() <= 180)).to_numpy()
+    located = table[valid].assign(lat=lat[valid], lon=lon[valid])
+    for position, warning in outlying_schools(located):
+        yield Problem(WARNING, file, int(located.index[position]) + 2, "lat", warning)
 
 
 def optional_numbers(table: pd.DataFrame, file: str, column: str, problems: list[Problem]) -> pd.Series:

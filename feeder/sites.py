@@ -30,11 +30,16 @@ KM_PER_DEGREE_LON = 111.320  # at the equator; times cos(latitude)
 
 def outlying_sites(schools: pd.DataFrame) -> list[str]:
     """One warning per school far outside its ZIP's or region's cluster, naming the school."""
+    return [warning for _, warning in outlying_schools(schools)]
+
+
+def outlying_schools(schools: pd.DataFrame) -> list[tuple[int, str]]:
+    """(position in `schools`, warning) of each school far outside its ZIP's or region's cluster."""
     if len(schools) < MIN_PEERS + 1:
         return []
     xy = plane_km(schools["lat"].to_numpy(dtype=float), schools["lon"].to_numpy(dtype=float))
     spacing = float(np.median(cKDTree(xy).query(xy, k=2)[0][:, 1]))
-    warnings: list[str] = []
+    warnings: list[tuple[int, str]] = []
     flagged: set[int] = set()
     for column in PEER_COLUMNS:
         if column not in schools.columns:
@@ -48,9 +53,12 @@ def outlying_sites(schools: pd.DataFrame) -> list[str]:
                 flagged.add(school)
                 row = schools.iloc[school]
                 warnings.append(
-                    f"school '{row['school_id']}' ({row['name']}) is {distance:.0f} km from the nearest "
-                    f"other school of its {column} {value}, far outside that group's cluster: "
-                    "check its lat/lon (a geocoder's wrong match?)"
+                    (
+                        school,
+                        f"school '{row['school_id']}' ({row['name']}) is {distance:.0f} km from the nearest "
+                        f"other school of its {column} {value}, far outside that group's cluster: "
+                        "check its lat/lon (a geocoder's wrong match?)",
+                    )
                 )
     return warnings
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from synthetic import generate_boundaries, generate_district, write_district
 
 from feeder.cli import main
 from feeder.district import load_district
@@ -125,3 +127,38 @@ def test_the_linter_reports_hostile_cells_and_never_crashes(make_district, cell,
         assert not any(p.severity == ERROR for p in problems), (
             f"load accepted what check calls an error: {problems}"
         )
+
+
+# Sites and flow sources the loader warns of: `check` said "the data can be used" on LAUSD's list
+# without its two wrong geocodes, or that every flow would be guessed from the sites.
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_a_wrong_geocode_is_named_at_its_row(tmp_path, seed) -> None:
+    schools, flows = generate_district(320, seed, n_regions=2)
+    moved = int(np.random.default_rng(seed).integers(1, len(schools)))
+    schools.loc[moved, "lat"] = schools["lat"].max() + 0.6  # 65 km north of its region
+    schools.loc[0, "lat"] = np.nan  # a blank site above it: rows still count every line
+    folder = write_district(tmp_path, schools, flows)
+    far = [p for p in lint_district(folder) if "far outside" in p.text]
+    assert [(p.severity, p.file, p.row, p.column) for p in far] == [
+        (WARNING, "schools.csv", moved + 2, "lat")
+    ]
+    assert f"'{schools.loc[moved, 'school_id']}'" in far[0].text
+
+
+def test_without_flows_check_says_where_they_will_come_from(tmp_path) -> None:
+    schools, flows = generate_district(60, seed=1)
+    folder = write_district(tmp_path / "zones", schools, flows, generate_boundaries(schools))
+    (folder / "flows.csv").unlink()
+    notes = [p.line() for p in lint_district(folder) if p.file == "flows.csv"]
+    assert notes == [
+        "flows.csv: not in the folder: flows will be inferred from boundaries.geojson (see feeder infer)"
+    ]
+    (folder / "boundaries.geojson").unlink()
+    notes = [p for p in lint_district(folder) if p.file == "flows.csv"]
+    assert (
+        len(notes) == 1 and notes[0].severity == WARNING and "rough nearest-school estimate" in notes[0].text
+    )
+    write_district(tmp_path / "observed", schools, flows)
+    assert [p for p in lint_district(tmp_path / "observed") if p.file == "flows.csv"] == []

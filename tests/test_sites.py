@@ -11,6 +11,7 @@ from synthetic import generate_district, write_district
 
 from feeder import load_district
 from feeder.io.schools import read_schools
+from feeder.lint import lint_district
 from feeder.sites import outlying_sites
 
 HERE = Path(__file__).resolve()
@@ -37,6 +38,14 @@ def test_lausd_wrong_geocodes_are_named_at_load(lausd_path: Path, tmp_path: Path
     assert len(warnings) == 2
     assert "'6019582' (Twentieth Street Elementary) is 19 km" in warnings[0]
     assert "'0124412' (Sotomayor Arts and Sciences Magnet) is 27 km" in warnings[1]
+
+
+def test_check_names_lausd_wrong_geocodes_at_their_rows(lausd_path: Path) -> None:
+    far = [(p.row, p.column) for p in lint_district(lausd_path) if "far outside" in p.text]
+    assert far == [
+        (107, "lat"),
+        (586, "lat"),
+    ]  # Sotomayor Arts and Sciences Magnet, Twentieth Street Elementary
 
 
 def test_wide_rural_groups_are_not_outliers(lcps_path: Path) -> None:

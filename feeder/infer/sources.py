@@ -88,20 +88,33 @@ class Inferred:
     records: RecordsReport | None = None
 
 
-def infer_flows(folder: Path, schools: gpd.GeoDataFrame, warnings: list[str]) -> Inferred:
-    """Infer flows for a folder without flows.csv, trying the sources in order."""
+def inference_source(folder: Path) -> tuple[str, Path | None]:
+    """The source a folder without flows.csv gets its flows from (the first present, in this
+    order) and its file; sites alone have none."""
     boundaries = first_existing(folder, BOUNDARY_FILES)
     if (folder / ENROLLMENT).exists():
-        flows, report = flows_from_records(folder / ENROLLMENT, schools, warnings)
+        return RECORDS_SOURCE, folder / ENROLLMENT
+    if (folder / ASSIGNMENTS).exists():
+        return ASSIGNMENTS_SOURCE, folder / ASSIGNMENTS
+    if boundaries is not None:
+        return BOUNDARIES_SOURCE, boundaries
+    return ROUGH_SOURCE, None
+
+
+def infer_flows(folder: Path, schools: gpd.GeoDataFrame, warnings: list[str]) -> Inferred:
+    """Infer flows for a folder without flows.csv, from the source `inference_source` names."""
+    source, path = inference_source(folder)
+    if source == RECORDS_SOURCE and path is not None:
+        flows, report = flows_from_records(path, schools, warnings)
         inferred = Inferred(flows, RECORDS_SOURCE, ENROLLMENT, report)
-    elif (folder / ASSIGNMENTS).exists():
-        flows = flows_from_assignments(folder / ASSIGNMENTS, schools, warnings)
+    elif source == ASSIGNMENTS_SOURCE and path is not None:
+        flows = flows_from_assignments(path, schools, warnings)
         inferred = Inferred(flows, ASSIGNMENTS_SOURCE, ASSIGNMENTS)
-    elif boundaries is not None:
+    elif source == BOUNDARIES_SOURCE and path is not None:
         units = first_existing(folder, UNIT_FILES)
-        flows = flows_from_boundaries(boundaries, schools, warnings, units=units)
+        flows = flows_from_boundaries(path, schools, warnings, units=units)
         weighting = f"students in {units.name}" if units else "overlap area"
-        inferred = Inferred(flows, BOUNDARIES_SOURCE, f"{boundaries.name} (weighted by {weighting})")
+        inferred = Inferred(flows, BOUNDARIES_SOURCE, f"{path.name} (weighted by {weighting})")
     else:
         warnings.append(ROUGH_WARNING)
         inferred = Inferred(flows_from_sites(schools, warnings), ROUGH_SOURCE, "school sites")
