@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -46,6 +47,8 @@ from peers import PEERS
 
 ROOT = Path(__file__).resolve().parents[1]
 LCPS = ROOT.parent / "shared" / "data" / "lcps"
+LAUSD = ROOT.parent / "shared" / "data" / "lausd"
+"""The real LAUSD school list (725 schools, no flows): benchmarked on flows inferred from its sites."""
 SAMPLE = ROOT / "data" / "sample"
 OUTPUT = ROOT / "docs" / "benchmark.md"
 MIN_SIZE, MAX_SIZE = 12, 24
@@ -227,13 +230,18 @@ def district_folders(
     lcps: Path,
     sample: Path | None,
     *,
+    lausd: Path | None = None,
     cities: bool = True,
 ) -> list[Path]:
-    """LCPS and the sample when present, then generated districts (plain, then the harder
-    kind, then the city kinds) written to workdir."""
+    """LCPS and the sample when present, LAUSD's school list alone (flows from its sites), then
+    generated districts (plain, then the harder kind, then the city kinds) written to workdir."""
     from synthetic import generate_boundaries, generate_district, without_charters, write_district
 
     folders = [folder for folder in (lcps, sample) if folder and (folder / "schools.csv").exists()]
+    if lausd and (lausd / "schools.csv").exists():
+        (workdir / "lausd").mkdir()
+        shutil.copy(lausd / "schools.csv", workdir / "lausd" / "schools.csv")
+        folders.append(workdir / "lausd")
     for n in sizes:
         schools, flows = generate_district(n, seed=seed)
         folders.append(write_district(workdir / f"synthetic-{n}", schools, flows))
@@ -376,6 +384,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--output", type=Path, default=OUTPUT, help="Markdown file to write")
     parser.add_argument("--lcps", type=Path, default=LCPS, help="Loudoun County folder (skipped when absent)")
+    parser.add_argument(
+        "--lausd",
+        type=Path,
+        default=LAUSD,
+        help="LAUSD school list folder (skipped when absent; flows from sites)",
+    )
     parser.add_argument("--no-sample", action="store_true", help="leave the bundled sample out")
     parser.add_argument(
         "--no-cities",
@@ -409,6 +423,7 @@ def main(argv: list[str] | None = None) -> None:
             Path(workdir),
             args.lcps,
             None if args.no_sample else SAMPLE,
+            lausd=args.lausd,
             cities=not args.no_cities,
         ):
             district_rows, run = benchmark_district(
