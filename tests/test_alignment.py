@@ -17,7 +17,7 @@ from feeder.alignment import (
     load_rules,
     pathway_weights,
 )
-from feeder.alignment.report import summary_lines
+from feeder.alignment.report import NO_PROGRAMS, summary_lines
 from feeder.alignment.rules import parse_rules
 from feeder.cli import main
 from feeder.district import load_district
@@ -573,3 +573,13 @@ def test_sample_has_broken_spanish_dual_language(sample):
         )
         assert 0 <= family["rate"] <= 1
     assert 0 < result.families["dual_language"]["rate"] < 1
+
+
+def test_a_district_without_programs_is_summed_up_in_one_line(make_district) -> None:
+    """LAUSD's list has no `programs` column: `feeder run` printed one 'no students' line per family."""
+    bare = load_district(
+        make_district([{k: v for k, v in s.items() if k != "programs"} for s in SCHOOLS], FLOWS)
+    )
+    assert summary_lines(check_alignment(bare)) == [NO_PROGRAMS]
+    blank = load_district(make_district([{**s, "programs": ""} for s in SCHOOLS], FLOWS))
+    assert summary_lines(check_alignment(blank)) == [NO_PROGRAMS]

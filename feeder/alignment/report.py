@@ -52,8 +52,16 @@ def alignment_json(result: AlignmentResult) -> str:
     return json.dumps(published, indent=2, ensure_ascii=False) + "\n"
 
 
+NO_PROGRAMS = (
+    "no school lists a program (the `programs` column of schools.csv, docs/FORMAT.md): nothing to check"
+)
+
+
 def summary_lines(result: AlignmentResult) -> list[str]:
-    """Readable lines: one per family, then the largest broken continuations."""
+    """Readable lines: one per family, then the largest broken continuations (one line when no school
+    lists a program: a line per family saying it applies to no one was noise)."""
+    if (result.district.schools["programs"].astype(str).str.strip() == "").all():
+        return [NO_PROGRAMS]
     lines = [family_line(result, name, entry) for name, entry in result.families.items()]
     top = result.suggestions[:TOP_BREAKS]
     if top:
