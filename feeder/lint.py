@@ -45,7 +45,7 @@ from feeder.io.schools import (
     split_grade_spans,
     suppressed,
 )
-from feeder.io.tables import DECIMAL_COMMA, NO_ROWS, WHOLE_THOUSANDS, parse_cell, read_text_table
+from feeder.io.tables import DECIMAL_COMMA, WHOLE_THOUSANDS, no_rows, parse_cell, read_text_table
 from feeder.sites import outlying_schools
 
 ERROR, WARNING = "error", "warning"
@@ -114,7 +114,7 @@ def table_or_problem(path: Path, problems: list[Problem]) -> pd.DataFrame | None
         problems.append(Problem(ERROR, path.name, row, column, str(error).split(": ", 1)[-1]))
         return None
     if table.empty:
-        problems.append(Problem(ERROR, path.name, 2, None, NO_ROWS))
+        problems.append(Problem(ERROR, path.name, 2, None, no_rows(path.name)))
         return None
     return table
 

@@ -452,10 +452,13 @@ def test_check_refuses_a_header_without_rows_as_the_loader_does(capsys, tmp_path
     folder = damaged(lcps_path, tmp_path / "lcps")
     path = folder / file
     path.write_text(path.read_text().splitlines()[0] + "\n")
-    expected = f"{file}, row 2: the file has a header but no data rows"
-    assert one_error_line(capsys, "graph", folder).startswith(f"error: {expected}")
+    fix = "delete it to infer the flows: see feeder infer" if file == "flows.csv" else "export it again"
+    expected = f"{file}, row 2: the file has a header but no data rows ("
+    line = one_error_line(capsys, "graph", folder)
+    assert line.startswith(f"error: {expected}") and fix in line
     assert main(["check", str(folder)]) == 2
-    assert f"  {expected}\n" in capsys.readouterr().out
+    listed = [row for row in capsys.readouterr().out.splitlines() if row.startswith(f"  {expected}")]
+    assert len(listed) == 1 and fix in listed[0]
 
 
 @pytest.mark.parametrize(

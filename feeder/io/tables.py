@@ -30,6 +30,15 @@ THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 WHOLE_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+$")
 DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
 NO_ROWS = "the file has a header but no data rows"
+
+
+def no_rows(file: str) -> str:
+    """NO_ROWS with what would fix it: export the rows again, or (flows) let feeder infer them."""
+    if file == "flows.csv":
+        return f"{NO_ROWS} (export it again with its rows, or delete it to infer the flows: see feeder infer)"
+    return f"{NO_ROWS} (export it again with its rows)"
+
+
 NOTE_START = re.compile(r"^(\*|(notes?|sources?)\s*:|(grand )?totals?\s*:?$)", re.IGNORECASE)
 
 
@@ -234,7 +243,7 @@ def require_columns(table: pd.DataFrame, path: Path, columns: tuple[str, ...]) -
             found = ", ".join(table.columns) or "none"
             raise at(path, f"missing required column '{column}' (found: {found})", row=1, column=column)
     if table.empty:
-        raise at(path, NO_ROWS, row=2)
+        raise at(path, no_rows(path.name), row=2)
 
 
 def parse_numbers(
