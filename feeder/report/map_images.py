@@ -108,27 +108,57 @@ def place_labels(axes, labels: list[tuple[str, float, float]]) -> list[str]:
     axes.set_aspect("equal")
     axes.apply_aspect()
     renderer = axes.figure.canvas.get_renderer()
-    sites = axes.transData.transform([(x, y) for _, x, y in labels])
-    taken: list = []
+    points_to_px = axes.figure.dpi / 72
+    sites = axes.transData.transform([(x, y) for _, x, y in labels]).reshape(-1, 2)
+    taken = np.empty((0, 4))
     numbered: list[str] = []
     for index, (name, x, y) in enumerate(labels):
-        others = [site for other, site in enumerate(sites) if other != index]
-        for offset, align in LABEL_SPOTS:
+        others = np.delete(sites, index, axis=0)
+        spot = next(
+            (s for s in spots(axes, renderer, name, x, y, points_to_px) if fits(s[2], taken, others)), None
+        )
+        if spot is None:
+            numbered.append(name)
+            text = axes.annotate(str(len(numbered)), (x, y), ha="center", **LABEL_STYLE)
+        else:
+            offset, align, _ = spot
             text = axes.annotate(
                 name, (x, y), xytext=offset, textcoords="offset points", ha=align, **LABEL_STYLE
             )
-            extent = text.get_window_extent(renderer)
-            covers_a_label = any(extent.overlaps(placed) for placed in taken)
-            covers_a_site = any(extent.padded(NUMBER_RADIUS_PX).contains(*site) for site in others)
-            if not covers_a_label and not covers_a_site:
-                break
-            text.remove()
-        else:
-            numbered.append(name)
-            text = axes.annotate(str(len(numbered)), (x, y), ha="center", **LABEL_STYLE)
-            extent = text.get_window_extent(renderer)
-        taken.append(extent)
+        extent = text.get_window_extent(renderer)
+        taken = np.vstack([taken, [extent.x0, extent.y0, extent.x1, extent.y1]])
     return numbered
+
+
+def spots(axes, renderer, name: str, x: float, y: float, points_to_px: float) -> list:
+    """(offset, alignment, pixel box) of each LABEL_SPOTS place, from one measured text."""
+    probe = axes.annotate(name, (x, y), ha="center", **LABEL_STYLE)
+    box = probe.get_window_extent(renderer)
+    probe.remove()
+    width, middle = box.x1 - box.x0, (box.x0 + box.x1) / 2
+    places = []
+    for (dx, dy), align in LABEL_SPOTS:
+        left = middle + dx * points_to_px - {"center": width / 2, "left": 0.0, "right": width}[align]
+        shift = dy * points_to_px
+        places.append(((dx, dy), align, (left, box.y0 + shift, left + width, box.y1 + shift)))
+    return places
+
+
+def fits(box: tuple[float, float, float, float], taken: np.ndarray, sites: np.ndarray) -> bool:
+    """No written label within half a pixel of the box, no other site within NUMBER_RADIUS_PX."""
+    x0, y0, x1, y1 = box
+    pad = 0.5
+    covers_a_label = (
+        (x0 - pad < taken[:, 2])
+        & (taken[:, 0] < x1 + pad)
+        & (y0 - pad < taken[:, 3])
+        & (taken[:, 1] < y1 + pad)
+    ).any()
+    r = NUMBER_RADIUS_PX
+    covers_a_site = (
+        (sites[:, 0] >= x0 - r) & (sites[:, 0] <= x1 + r) & (sites[:, 1] >= y0 - r) & (sites[:, 1] <= y1 + r)
+    ).any()
+    return not covers_a_label and not covers_a_site
 
 
 def cohort_png(drawn: Canvas, portfolio: str) -> bytes:
