@@ -94,15 +94,16 @@ var feeder = (function () {
   // Area names that would cover a name drawn before them are hidden until a zoom gives them
   // room (35 names piled up over central Los Angeles); the map checks after every zoom or pan.
   function declutter(map) {
+    var labels = Array.prototype.slice.call(map.getContainer().querySelectorAll(".feeder-area-label span"));
+    labels.forEach(function (label) { label.style.visibility = ""; });
+    var boxes = labels.map(function (label) { return label.getBoundingClientRect(); });  // one layout
     var shown = [];
-    map.getContainer().querySelectorAll(".feeder-area-label span").forEach(function (label) {
-      label.style.visibility = "";
-      var box = label.getBoundingClientRect();
+    boxes.forEach(function (box, k) {
       var covers = shown.some(function (other) {
         return box.left < other.right && other.left < box.right && box.top < other.bottom && other.top < box.bottom;
       });
       if (covers) {
-        label.style.visibility = "hidden";
+        labels[k].style.visibility = "hidden";
       } else {
         shown.push(box);
       }
