@@ -52,10 +52,11 @@ def outlying_schools(schools: pd.DataFrame) -> list[tuple[int, str]]:
                     continue
                 flagged.add(school)
                 row = schools.iloc[school]
+                name = str(row.get("name", "")).strip()  # `feeder check` reads tables that may lack it
                 warnings.append(
                     (
                         school,
-                        f"school '{row['school_id']}' ({row['name']}) is {distance:.0f} km from the nearest "
+                        f"school '{row['school_id']}'{f' ({name})' if name else ''} is {distance:.0f} km from the nearest "
                         f"other school of its {column} {value}, far outside that group's cluster: "
                         "check its lat/lon (a geocoder's wrong match?)",
                     )

@@ -144,7 +144,10 @@ def test_a_wrong_geocode_is_named_at_its_row(tmp_path, seed) -> None:
     assert [(p.severity, p.file, p.row, p.column) for p in far] == [
         (WARNING, "schools.csv", moved + 2, "lat")
     ]
-    assert f"'{schools.loc[moved, 'school_id']}'" in far[0].text
+    assert f"'{schools.loc[moved, 'school_id']}' ({schools.loc[moved, 'name']}) is " in far[0].text
+    nameless = write_district(tmp_path / "nameless", schools.drop(columns=["name"]), flows)
+    far = [p for p in lint_district(nameless) if "far outside" in p.text]  # the check crashed (KeyError)
+    assert [p.row for p in far] == [moved + 2] and f"'{schools.loc[moved, 'school_id']}' is " in far[0].text
 
 
 def test_without_flows_check_says_where_they_will_come_from(tmp_path) -> None:
