@@ -711,6 +711,29 @@ def test_full_representative_model_is_the_brute_force_optimum(make_district, cas
     assert not violations(district, named, replace(spec, contiguous=False))
 
 
+def test_the_full_model_returns_its_optimum_when_presolve_solves_it_from_a_start(make_district):
+    """The draw hypothesis found: HiGHS 1.16, given the start, reported the optimum (no student lost)
+    but returned the start (1 lost), so the proof's plan stayed at the start."""
+    sites = [("elementary", 39.12, -77.38), ("high", 39.13, -77.37), ("elementary", 39.14, -77.36),
+             ("elementary", 39.15, -77.35), ("elementary", 39.16, -77.34), ("elementary", 39.0, -77.5),
+             ("middle", 39.01, -77.49)]  # fmt: skip
+    schools = [
+        {
+            "school_id": f"S{i}",
+            "name": f"S{i}",
+            "level": level,
+            "lat": str(lat),
+            "lon": str(lon),
+            "region": "A",
+        }
+        for i, (level, lat, lon) in enumerate(sites)
+    ]
+    district = load_district(make_district(schools, [("S0", "S6", 1), ("S2", "S1", 1)]))
+    problem = flow_problem(district, DesignSpec(min_size=1, max_size=3))
+    plan, floor = solve_full(problem, 1, 3, None, 0.0, chunked(problem, None), time.monotonic() + 30)
+    assert floor == pytest.approx(0.0, abs=1e-9) and loss(problem, plan) == pytest.approx(0.0, abs=1e-9)
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(case=small_districts(), data=st.data())
 def test_any_plan_starts_the_full_model_as_a_feasible_point_losing_no_more(make_district, case, data):

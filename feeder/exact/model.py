@@ -20,6 +20,10 @@ from scipy import sparse
 from feeder.exact.problem import DUAL_SLACK, cut_weight
 
 SEED = 0
+OBJECTIVE_SLACK = (
+    1e-6  # relative: a returned solution worth more than HiGHS's reported value is not its optimum
+)
+MIN_REPEAT_SECONDS = 0.5  # a repeated run (see run_mip) gets at least this long
 
 
 @dataclass(frozen=True)
@@ -193,11 +197,13 @@ def highs_model(model: Model, cols: Columns) -> highspy.HighsLp:
 @dataclass(frozen=True)
 class MipRun:
     """What one HiGHS run gave: "optimal", "time limit" or "infeasible", the column values of
-    its best solution (None if it found none) and a proven floor on the objective."""
+    its best solution (None if it found none), a proven floor on the objective and the objective
+    value HiGHS reports for that solution (inf without one)."""
 
     status: str
     values: np.ndarray | None
     floor: float
+    value: float
 
 
 def one_thread_highs() -> highspy.Highs:
@@ -221,7 +227,32 @@ def run_mip(
     """Run HiGHS on lp for at most `remaining` seconds (None: no clock) and `nodes` branch-and-bound
     nodes (None: no limit) from the start values (when given); deterministic (fixed seed, one
     thread) and silent. Only a node limit stops it at the same point on every machine; with one,
-    presolve is off (on the small re-cut models it took most of the time)."""
+    presolve is off (on the small re-cut models it took most of the time).
+
+    HiGHS 1.16 with presolve and a start may report the optimum's value yet return the start as
+    the solution (a 7-school district: value 0, returned plan losing 1 student); such a run is
+    repeated without the start, and keeps the start only if the repeat finds nothing."""
+    started = time.monotonic()
+    run = one_mip_run(lp, remaining=remaining, start=start, nodes=nodes)
+    if (
+        start is None
+        or run.values is None
+        or objective(lp, run.values) <= run.value + OBJECTIVE_SLACK * (1.0 + abs(run.value))
+    ):
+        return run
+    left = None if remaining is None else max(remaining - (time.monotonic() - started), MIN_REPEAT_SECONDS)
+    repeat = one_mip_run(lp, remaining=left, start=None, nodes=nodes)
+    return repeat if repeat.values is not None else run
+
+
+def objective(lp: highspy.HighsLp, values: np.ndarray) -> float:
+    return float(np.dot(lp.col_cost_, values)) + float(lp.offset_)
+
+
+def one_mip_run(
+    lp: highspy.HighsLp, *, remaining: float | None, start: np.ndarray | None, nodes: int | None
+) -> MipRun:
+    """One HiGHS run of `run_mip`, with the value HiGHS reports for the solution it returns."""
     highs = one_thread_highs()
     options: dict[str, bool | int | float | str] = {"random_seed": SEED, "mip_rel_gap": 0.0}
     if remaining is not None:
@@ -241,14 +272,14 @@ def run_mip(
     info = highs.getInfo()
     model_status = highs.getModelStatus()
     if model_status == highspy.HighsModelStatus.kInfeasible:
-        return MipRun("infeasible", None, math.inf)
+        return MipRun("infeasible", None, math.inf, math.inf)
     floor = 0.0
     if math.isfinite(info.mip_dual_bound):
         floor = max(floor, info.mip_dual_bound - DUAL_SLACK * (1.0 + abs(info.mip_dual_bound)))
     status = "optimal" if model_status == highspy.HighsModelStatus.kOptimal else "time limit"
     if info.primal_solution_status != highspy.SolutionStatus.kSolutionStatusFeasible.value:
-        return MipRun(status, None, floor)
-    return MipRun(status, np.asarray(highs.getSolution().col_value), floor)
+        return MipRun(status, None, floor, math.inf)
+    return MipRun(status, np.asarray(highs.getSolution().col_value), floor, info.objective_function_value)
 
 
 def solve(model: Model, deadline: float, start: Start | None) -> Solved:
