@@ -196,6 +196,11 @@ def id_problems(ids: pd.Series, file: str) -> Iterator[Problem]:
         )
 
 
+def valid_sites(lat: pd.Series, lon: pd.Series) -> pd.Series:
+    """Rows whose lat and lon were read and lie within the globe's ranges."""
+    return lat.notna() & lon.notna() & (lat.abs() <= 90) & (lon.abs() <= 180)
+
+
 def site_problems(table: pd.DataFrame, lat: pd.Series, lon: pd.Series, file: str) -> Iterator[Problem]:
     """Blank, placeholder, out-of-range and Antarctic coordinates; duplicate and far-away sites."""
     for column, values, limit in (("lat", lat, 90.0), ("lon", lon, 180.0)):
@@ -212,7 +217,7 @@ def site_problems(table: pd.DataFrame, lat: pd.Series, lon: pd.Series, file: str
                 yield Problem(
                     ERROR, file, row, column, f"'{cell}' is in Antarctica (are lat and lon swapped?)"
                 )
-    valid = lat.notna() & lon.notna() & (lat.abs() <= 90) & (lon.abs() <= 180)
+    valid = valid_sites(lat, lon)
     for index in np.flatnonzero((valid & (lat == 0) & (lon == 0)).to_numpy()):
         yield Problem(
             ERROR,
@@ -249,7 +254,7 @@ def site_problems(table: pd.DataFrame, lat: pd.Series, lon: pd.Series, file: str
 
 def wrong_geocodes(table: pd.DataFrame, lat: pd.Series, lon: pd.Series, file: str) -> Iterator[Problem]:
     """Sites far outside their ZIP's or region's cluster, as the loader warns of them (feeder/sites.py)."""
-    valid = (lat.notna() & lon.notna() & (lat.abs() <= 90) & (lon.abs() <= 180)).to_numpy()
+    valid = valid_sites(lat, lon).to_numpy()
     located = table[valid].assign(lat=lat[valid], lon=lon[valid])
     for position, warning in outlying_schools(located):
         yield Problem(WARNING, file, int(located.index[position]) + 2, "lat", warning)

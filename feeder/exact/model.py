@@ -20,9 +20,8 @@ from scipy import sparse
 from feeder.exact.problem import DUAL_SLACK, cut_weight
 
 SEED = 0
-OBJECTIVE_SLACK = (
-    1e-6  # relative: a returned solution worth more than HiGHS's reported value is not its optimum
-)
+# Relative: a returned solution worth more than the value HiGHS reports for it is not its optimum.
+OBJECTIVE_SLACK = 1e-6
 MIN_REPEAT_SECONDS = 0.5  # a repeated run (see run_mip) gets at least this long
 
 
