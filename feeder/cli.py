@@ -6,12 +6,10 @@ code 130: that is why nothing but the standard library is imported at the top of
 
 from __future__ import annotations
 
-import math
 import os
 import signal
 import sys
 import time
-import typing
 from typing import Any
 
 from feeder.ctrl_c import INTERRUPTED_CODE, CtrlC
@@ -97,86 +95,26 @@ def run(argv: list[str]) -> int:
 
 
 def build_command() -> Any:
-    """The click command of the typer app, with every float option refusing nan and inf."""
+    """The click command of the typer app; each command is imported only when it runs."""
     import typer
 
-    from feeder.commands import (
-        align,
-        alternatives,
-        bound,
-        check,
-        compare,
-        design,
-        explain,
-        graph,
-        infer,
-        map,
-        nces,
-        report,
-        run,
-        score,
-        serve,
-    )
+    from feeder.commands.catalog import LazyCommands
     from feeder.help_format import show_flags_as_flags
 
     show_flags_as_flags()
     app = typer.Typer(
+        cls=LazyCommands,
         help="Feeder-pattern portfolios for school districts. Input files: docs/FORMAT.md in the feeder project.",
         no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,
     )
     app.callback()(feeder)
-    commands = (
-        run,
-        graph,
-        design,
-        alternatives,
-        score,
-        compare,
-        explain,
-        align,
-        infer,
-        nces,
-        map,
-        report,
-        bound,
-        serve,
-        check,
-    )
-    for module in commands:
-        module.register(app)
-    command = typer.main.get_command(app)
-    for sub in getattr(command, "commands", {}).values():
-        for param in sub.params:
-            annotation = getattr(getattr(param, "type_descriptor", None), "annotation", None)
-            if annotation is float or float in typing.get_args(annotation):
-                param.callback = finite(param.callback)
-    return command
+    return typer.main.get_command(app)
 
 
 def feeder() -> None:
     """Feeder-pattern portfolios for school districts."""
-
-
-def finite(callback: Any) -> Any:
-    """A float option's callback that first refuses nan, inf and absurd sizes (they would poison every sum)."""
-    import typer
-
-    from feeder.spec import LARGEST_SETTING
-
-    def check(ctx: Any, param: Any, value: Any) -> Any:
-        if isinstance(value, float) and not math.isfinite(value):
-            raise typer.BadParameter(f"{value} is not a finite number", ctx=ctx, param=param)
-        if isinstance(value, float) and abs(value) > LARGEST_SETTING:
-            raise typer.BadParameter(
-                f"{value:g} is beyond any sensible setting (at most {LARGEST_SETTING:g})",
-                ctx=ctx,
-                param=param,
-            )
-        return value if callback is None else callback(ctx, param, value)
-
-    return check
 
 
 def usage_message(error: Any, argv: list[str]) -> str:

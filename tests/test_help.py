@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+import feeder
 from feeder.cli import build_command, main
+from feeder.commands.catalog import COMMANDS
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -53,3 +58,36 @@ def test_browser_test_needs_are_named_and_installed() -> None:
 
 def test_a_flag_given_a_value_is_refused(capsys: pytest.CaptureFixture) -> None:
     assert main(["score", str(ROOT / "data" / "sample"), "--json", "true"]) == 2
+
+
+def test_the_command_list_shows_each_commands_own_summary(commands: dict, capsys) -> None:
+    assert list(commands) == list(COMMANDS)
+    for name, command in commands.items():
+        assert " ".join(command.help.split("\n\n")[0].split()) == COMMANDS[name][1], name
+    assert main(["--help"]) == 0
+    listed = " ".join(capsys.readouterr().out.replace("│", " ").split())
+    for name, (_, summary) in COMMANDS.items():
+        assert f"{name} {' '.join(summary.split()[:3])}" in listed, name
+
+
+HEAVY = ("pandas", "scipy", "folium", "networkx", "highspy", "feeder.design")
+
+
+def test_help_and_a_mistyped_command_import_no_heavy_library() -> None:
+    """`feeder --help` answers in well under a second: no command's libraries load for it."""
+    probe = (
+        "import sys\nfrom feeder.cli import main\n"
+        "codes = [main(['--help']), main(['desgin'])]\n"
+        f"print(codes, sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.stdout.splitlines()[-1] == "[0, 2] []", done.stdout + done.stderr
+    assert "Did you mean 'design'?" in done.stderr
+
+
+def test_every_public_name_is_the_object_its_module_defines() -> None:
+    assert sorted(feeder.__all__) == sorted(feeder.API)
+    for name in feeder.__all__:
+        assert getattr(feeder, name) is getattr(importlib.import_module(feeder.API[name]), name), name
+    with pytest.raises(AttributeError, match="no attribute 'desing'"):
+        _ = feeder.desing
