@@ -6,6 +6,7 @@ code 130: that is why nothing but the standard library is imported at the top of
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import signal
 import sys
@@ -85,7 +86,7 @@ def run(argv: list[str]) -> int:
         kind = "" if isinstance(error, InternalError) else f"{type(error).__name__}: "
         print(
             f"internal error (a bug in feeder, not in your data): {kind}{printable(str(error))}; please report "
-            "it with the command and the district folder",
+            "it with the command, the district folder and `feeder --version`",
             file=sys.stderr,
         )
         return 1
@@ -109,12 +110,29 @@ def build_command() -> Any:
         add_completion=False,
         pretty_exceptions_enable=False,
     )
+
+    def feeder(
+        version: bool = typer.Option(
+            False, "--version", callback=show_version, is_eager=True, help="Show feeder's version and exit."
+        ),
+    ) -> None:
+        """Feeder-pattern portfolios for school districts."""
+
     app.callback()(feeder)
     return typer.main.get_command(app)
 
 
-def feeder() -> None:
-    """Feeder-pattern portfolios for school districts."""
+def show_version(value: bool) -> None:
+    """`feeder --version`: the installed version, which a bug report should name."""
+    import typer
+
+    if value:
+        try:
+            version = importlib.metadata.version("feeder")
+        except importlib.metadata.PackageNotFoundError:
+            version = "(not installed: run from a source tree)"
+        print(f"feeder {version}")
+        raise typer.Exit()
 
 
 def usage_message(error: Any, argv: list[str]) -> str:

@@ -6,6 +6,7 @@ import importlib
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,10 @@ def test_every_public_name_is_the_object_its_module_defines() -> None:
         assert getattr(feeder, name) is getattr(importlib.import_module(feeder.API[name]), name), name
     with pytest.raises(AttributeError, match="no attribute 'desing'"):
         _ = feeder.desing
+
+
+def test_version_is_the_projects(capsys) -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"feeder {project['version']}\n"
+    assert "`feeder --version`" in README
