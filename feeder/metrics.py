@@ -15,6 +15,9 @@ from feeder.district import District
 from feeder.geo import distance_matrix_km, haversine_km
 
 SPLIT_SHARE = 0.10
+SPLIT_ABOVE = SPLIT_SHARE * (1 + 1e-9)
+"""A school is split when its crossing share exceeds this: "more than 10 %", where a share within
+float rounding of 10 % (0.1 + 0.2 of 3 students, 0.30000000000000004 / 3.0) is 10 %, not more."""
 K12_GRADES = (3, 7, 10)
 
 
@@ -43,7 +46,7 @@ def split_schools(district: District, labels: np.ndarray) -> int:
     crossing = np.bincount(sender, weights=students * (labels[sender] != labels[receiver]), minlength=n)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(outgoing > 0, crossing / np.where(outgoing > 0, outgoing, 1), 0.0)
-    return int((share > SPLIT_SHARE).sum())
+    return int((share > SPLIT_ABOVE).sum())
 
 
 def medoids(district: District, labels: np.ndarray) -> dict[str, int]:
@@ -154,6 +157,7 @@ def moved(district: District, labels: np.ndarray) -> int | None:
     new_names, new_index = np.unique(labels, return_inverse=True)
     old_names, old_index = np.unique(current, return_inverse=True)
     overlap = np.zeros((len(new_names), len(old_names)))
-    np.add.at(overlap, (new_index, old_index), 1)
+    today = current != ""  # a school without a portfolio today moves into whichever it gets
+    np.add.at(overlap, (new_index[today], old_index[today]), 1)
     rows, cols = linear_sum_assignment(overlap, maximize=True)
     return int(len(labels) - overlap[rows, cols].sum())

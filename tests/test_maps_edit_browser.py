@@ -375,3 +375,21 @@ def test_shift_drag_selects_the_schools_inside_the_rectangle(browser, edited: tu
     assert surely <= int(text.split()[0]) <= maybe
     # the press must not focus the shape under it (Chromium rings a focused shape with a black box)
     assert browser.execute_script("return document.activeElement.tagName.toLowerCase()") != "path"
+
+
+def test_page_scores_edge_cases_like_python(browser, make_district, tmp_path: Path) -> None:  # noqa: F811
+    """A share of exactly 10 % (0.9 + 0.9 of 18 students, which the page's sums make
+    1.8 / 17.999999999999996) is not split, and a school without a portfolio today moves into
+    whichever it gets: on the page as in `feeder score`."""
+    from test_scorecard import EDGE_SCHOOLS
+
+    flows = [("A", "B", "16.2"), ("A", "C", "0.9"), ("A", "D", "0.9"), ("B", "D", "3"), ("C", "D", "3")]
+    newcomer = {**EDGE_SCHOOLS[1], "school_id": "E", "name": "E", "lat": "39.04", "lon": "-77.03"}
+    district = load_district(make_district([*EDGE_SCHOOLS, newcomer], flows))
+    plan = Plan(district, np.array(["P1", "P1", "P2", "P2", "New"], dtype=object))
+    render_maps(plan, tmp_path / "maps")
+    load(browser, plan, tmp_path / "maps")
+    page = browser.execute_script("return feeder.scorecard()")
+    assert (page["split_schools"], page["moved"]) == (1, 2)  # split: B; moved: B and E, new today
+    assert_same_scorecard(page, plan)
+    assert script_errors(browser) == []

@@ -8,7 +8,7 @@
 var feederScore = (function () {
   "use strict";
 
-  var SPLIT_SHARE = 0.10, K12_GRADES = [3, 7, 10], EARTH_RADIUS_KM = 6371.0088, RAD = Math.PI / 180;
+  var SPLIT_ABOVE = 0.10 * (1 + 1e-9), K12_GRADES = [3, 7, 10], EARTH_RADIUS_KM = 6371.0088, RAD = Math.PI / 180;
 
   function compare(a, b) {
     return a < b ? -1 : a > b ? 1 : 0;
@@ -95,7 +95,7 @@ var feederScore = (function () {
       crossing[f[0]] += f[2] * (labels[f[0]] !== labels[f[1]] ? 1 : 0);
     });
     return {sent: sent, crossing: crossing, split: sent.map(function (s, i) {
-      return s > 0 && crossing[i] / s > SPLIT_SHARE;
+      return s > 0 && crossing[i] / s > SPLIT_ABOVE;  // more than 10 %, float rounding aside
     })};
   }
 
@@ -205,7 +205,9 @@ var feederScore = (function () {
     old.names.forEach(function (name, k) { oldIndex[name] = k; });
     parts.names.forEach(function (name, k) { newIndex[name] = k; });
     var overlap = parts.names.map(function () { return new Array(old.names.length).fill(0); });
-    labels.forEach(function (label, i) { overlap[newIndex[label]][oldIndex[data.today[i]]] += 1; });
+    labels.forEach(function (label, i) {  // a school without a portfolio today moves into whichever it gets
+      if (data.today[i] !== "") { overlap[newIndex[label]][oldIndex[data.today[i]]] += 1; }
+    });
     return labels.length - maxMatching(overlap);
   }
 

@@ -87,7 +87,7 @@ def school_facts(plan: Plan, labels: np.ndarray, colours: dict[str, str]) -> pd.
     facts["crossing"] = np.bincount(
         sender, weights=students * (labels[sender] != labels[receiver]), minlength=n
     )
-    facts["split"] = facts["crossing"] > metrics.SPLIT_SHARE * facts["sent"]
+    facts["split"] = facts["crossing"] > metrics.SPLIT_ABOVE * facts["sent"]
     leaving = district.flows[district.flows["to_id"] == OUTSIDE].groupby("from_id")["students"].sum()
     facts["leaving"] = facts["school_id"].map(leaving).fillna(0.0).to_numpy()
     return facts
