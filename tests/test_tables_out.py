@@ -196,3 +196,34 @@ def test_geojson_names_each_schools_meeting_site(sample: District) -> None:
         school = sites[feature["properties"]["school_id"]]
         expected = haversine_km(school[0], school[1], sites[site][0], sites[site][1])
         assert feature["properties"]["km_to_meeting_site"] == pytest.approx(float(expected), abs=1e-3)
+
+
+def test_a_cell_longer_than_csv_and_excel_limits_reads_and_shares(make_district, tmp_path: Path) -> None:
+    """A GIS export's geometry (WKT) or a pasted note beyond the csv module's 131,072-character cell
+    limit reads, is kept whole in the CSVs, and is cut to Excel's 32,767 characters in plan.xlsx."""
+    shape = "POLYGON ((" + ", ".join(f"-77.{i:06d} 39.{i:06d}" for i in range(8_000)) + "))"
+    assert len(shape) > 131_072
+    schools = [
+        {"school_id": s, "name": f"School {s}", "level": "elementary", "lat": f"39.0{i}", "lon": f"-77.0{i}"}
+        for i, s in enumerate(["A", "B"])
+    ]
+    schools.append(
+        {
+            "school_id": "M",
+            "name": "Middle " + "x" * 40_000,
+            "level": "middle",
+            "lat": "39.05",
+            "lon": "-77.05",
+        }
+    )
+    for school in schools:
+        school["zone_wkt"] = shape
+    district = load_district(make_district(schools, [("A", "M", 40), ("B", "M", 30)]))
+    assert district.schools["zone_wkt"].str.len().tolist() == [len(shape)] * 3
+    plan = Plan(district, np.array(["P", "P", "P"], dtype=object))
+    book = openpyxl.load_workbook(io.BytesIO(plan_workbook(plan)))
+    cells = [
+        cell.value for row in book["portfolios"].iter_rows() for cell in row if isinstance(cell.value, str)
+    ]
+    assert max(len(text) for text in cells) == 32_767
+    assert any(text.startswith("Middle xxx") and text.endswith("…") for text in cells)

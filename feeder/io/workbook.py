@@ -26,6 +26,7 @@ FIXED_TIME = datetime(2000, 1, 1)
 ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 TEXT_COLUMNS = ("school_id", "portfolio", "meeting_site_id", "region")
 MODIFIED = re.compile(rb"<dcterms:modified([^>]*)>[^<]*</dcterms:modified>")
+EXCEL_CELL_CHARS = 32_767  # Excel's most characters in a cell: a longer one makes it "repair" the file
 
 
 def plan_workbook(plan: Plan, *, summary: pd.DataFrame | None = None) -> bytes:
@@ -71,7 +72,7 @@ def add_table(sheet, table: pd.DataFrame) -> None:
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for record in table.itertuples(index=False):
-        sheet.append([None if pd.isna(value) else value for value in record])
+        sheet.append([None if pd.isna(value) else fitted(value) for value in record])
     for position, column in enumerate(table.columns, start=1):
         letter = get_column_letter(position)
         if column in TEXT_COLUMNS:
@@ -80,6 +81,13 @@ def add_table(sheet, table: pd.DataFrame) -> None:
         width = max([len(str(column)), *(len(str(v)) for v in table[column].head(200))])
         sheet.column_dimensions[letter].width = min(60, width + 2)
     sheet.freeze_panes = "A2"
+
+
+def fitted(value: object) -> object:
+    """A text longer than Excel holds in a cell, cut with an ellipsis (the CSVs keep it whole)."""
+    if isinstance(value, str) and len(value) > EXCEL_CELL_CHARS:
+        return value[: EXCEL_CELL_CHARS - 1] + "…"
+    return value
 
 
 def pinned_times(data: bytes) -> bytes:
