@@ -755,3 +755,30 @@ def test_check_names_the_row_of_a_file_level_error(capsys, tmp_path, lcps_path, 
     )
     assert main(["check", str(folder)]) == 2
     assert f"  {expected}" in capsys.readouterr().out
+
+
+def test_an_id_of_thousands_of_characters_prints_by_its_ends(capsys, make_district) -> None:
+    """rich takes minutes to wrap a 100,000-character word (`feeder graph` hung on such an id); the
+    terminal shows a run that long by its ends, and files keep it whole."""
+    long_id = "Z" * 3_000
+    schools = [
+        {"school_id": "E1", "name": "One Es", "level": "elementary", "lat": "39.00", "lon": "-77.00"},
+        {"school_id": "M1", "name": "One Ms", "level": "middle", "lat": "39.02", "lon": "-77.01"},
+        {"school_id": "H1", "name": "One Hs", "level": "high", "lat": "39.04", "lon": "-77.00"},
+        {"school_id": long_id, "name": "Far Es", "level": "elementary", "lat": "39.03", "lon": "-77.03"},
+    ]
+    folder = make_district(schools, [("E1", "M1", 90), ("M1", "H1", 80)])
+    assert main(["graph", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "…" in out and 0 < out.count("Z") < len(long_id)
+    assert load_district(folder).ids[-1] == long_id
+
+
+@pytest.mark.parametrize(
+    "text", ["a plain line, with a path /tmp/x/schools.csv", "x" * 400, "é" * 50 + " " + "y" * 300]
+)
+def test_text_without_long_runs_prints_as_it_is(text: str) -> None:
+    from feeder.terminal import printable
+
+    assert printable(text) == text
+    assert printable("w" * 401) == "w" * 300 + "…" + "w" * 50
