@@ -6,6 +6,7 @@ code 130: that is why nothing but the standard library is imported at the top of
 
 from __future__ import annotations
 
+import errno
 import importlib.metadata
 import os
 import signal
@@ -83,6 +84,13 @@ def run(argv: list[str]) -> int:
         if CtrlC.pressed:
             print(INTERRUPTED, file=sys.stderr)
             return INTERRUPTED_CODE
+        if isinstance(error, OSError) and error.errno == errno.ENAMETOOLONG:  # a path typed or pasted wrong
+            print(
+                f"error: {printable(str(error.filename))}: a name in this path is longer than the file system "
+                "allows (255 bytes); use a shorter file or folder name",
+                file=sys.stderr,
+            )
+            return 2
         kind = "" if isinstance(error, InternalError) else f"{type(error).__name__}: "
         print(
             f"internal error (a bug in feeder, not in your data): {kind}{printable(str(error))}; please report "

@@ -15,6 +15,7 @@ from feeder.errors import InfeasibleError, OptionError
 
 DEFAULT_MIN_SIZE = 12
 DEFAULT_MAX_SIZE = 24
+ACROSS_REGIONS = "drop --within-region (`feeder run` nests by default: add --across-regions)"
 LARGEST_SETTING = 1e9  # no weight or cap needs more; 1e308 overflows the objective to NaN
 
 

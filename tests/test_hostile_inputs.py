@@ -782,3 +782,77 @@ def test_text_without_long_runs_prints_as_it_is(text: str) -> None:
 
     assert printable(text) == text
     assert printable("w" * 401) == "w" * 300 + "…" + "w" * 50
+
+
+def test_a_name_longer_than_the_file_system_allows_is_one_line(capsys, make_district, tmp_path) -> None:
+    folder = make_district(
+        [
+            {"school_id": "E1", "name": "One Es", "level": "elementary", "lat": "39.00", "lon": "-77.00"},
+            {"school_id": "H1", "name": "One Hs", "level": "high", "lat": "39.04", "lon": "-77.00"},
+        ],
+        [("E1", "H1", 90)],
+    )
+    too_long = "x" * 300
+    for argv in (
+        ["graph", str(tmp_path / too_long)],
+        ["score", str(folder), "--plan", str(tmp_path / f"{too_long}.csv")],
+    ):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "longer than the file system allows" in err, err
+    out = tmp_path / "out" / too_long
+    assert (
+        main(
+            [
+                "design",
+                str(folder),
+                "--out",
+                str(out),
+                "--min-size",
+                "1",
+                "--max-size",
+                "2",
+                "--effort",
+                "quick",
+            ]
+        )
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and ("too long" in err or "longer than the file system" in err), err
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_run_names_its_own_way_out_of_nesting_regions(capsys, make_district, tmp_path) -> None:
+    """`run` nests portfolios in regions by default: a school without a region points to --across-regions."""
+    rows = [
+        {
+            "school_id": "E1",
+            "name": "One Es",
+            "level": "elementary",
+            "lat": "39.00",
+            "lon": "-77.00",
+            "region": "N",
+        },
+        {
+            "school_id": "E2",
+            "name": "Two Es",
+            "level": "elementary",
+            "lat": "39.01",
+            "lon": "-77.02",
+            "region": "",
+        },
+        {
+            "school_id": "H1",
+            "name": "One Hs",
+            "level": "high",
+            "lat": "39.04",
+            "lon": "-77.00",
+            "region": "N",
+        },
+    ]
+    folder = make_district(rows, [("E1", "H1", 90), ("E2", "H1", 40)])
+    argv = ["run", str(folder), "--out", str(tmp_path / "t"), "--maps", str(tmp_path / "m")]
+    assert main([*argv, "--min-size", "1", "--max-size", "3"]) == 2
+    err = capsys.readouterr().err
+    assert "school 'E2' has no region" in err and "--across-regions" in err, err

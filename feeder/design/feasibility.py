@@ -16,7 +16,7 @@ from feeder.constraints import enrollment, high_schools
 from feeder.design.limits import SLACK
 from feeder.district import District
 from feeder.errors import InfeasibleError, OptionError
-from feeder.spec import DesignSpec
+from feeder.spec import ACROSS_REGIONS, DesignSpec
 
 
 def check_block(spec: DesignSpec, region: str, n: int, areas: int) -> None:
@@ -59,7 +59,7 @@ def check_locks(spec: DesignSpec, district: District, blocks: list[tuple[str, np
             )
             raise InfeasibleError(
                 f"lock {name} spans {where}, so with --within-region no portfolio can hold it "
-                "(lock schools of one region or drop --within-region)"
+                f"(lock schools of one region or {ACROSS_REGIONS})"
             )
         if spec.contiguous:
             check_reach(spec, district, name, schools, members)

@@ -40,7 +40,7 @@ from feeder.design.trees import Edges
 from feeder.district import District
 from feeder.errors import InputError, OptionError
 from feeder.geo import delaunay_edges
-from feeder.spec import DesignSpec
+from feeder.spec import ACROSS_REGIONS, DesignSpec
 
 
 @dataclass(frozen=True)
@@ -216,7 +216,7 @@ def school_groups(
     if missing.any():
         school = district.schools["school_id"].iloc[int(np.argmax(missing))]
         raise InputError(
-            f"schools.csv: school '{school}' has no region; give every school a region or drop --within-region"
+            f"schools.csv: school '{school}' has no region; give every school a region or {ACROSS_REGIONS}"
         )
     groups = []
     for region in sorted(set(inputs.regions)):
