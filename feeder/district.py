@@ -20,6 +20,7 @@ from feeder.geo import delaunay_edges, local_km
 from feeder.infer import infer_flows
 from feeder.io.flows import all_leaving_note, read_flows
 from feeder.io.schools import OUTSIDE, SCHOOL_FILES, name_unnamed, read_schools
+from feeder.io.tables import present
 from feeder.sites import outlying_sites
 
 PROVENANCE = "provenance.txt"  # optional: one paragraph every output can repeat
@@ -96,14 +97,14 @@ def load_district(path: str | Path) -> District:
     folder = Path(path)
     if not folder.is_dir():
         raise FeederError(f"{folder}: not a district folder (expected a folder holding schools.csv)")
-    schools_path = next((folder / n for n in SCHOOL_FILES if (folder / n).exists()), None)
+    schools_path = next((folder / n for n in SCHOOL_FILES if present(folder / n)), None)
     if schools_path is None:
         raise FeederError(f"{folder}: no schools.csv (or schools.geojson/.gpkg/.shp) in this folder")
     warnings: list[str] = []
     schools = read_schools(schools_path, warnings=warnings)
     warnings += name_unnamed(schools) + outlying_sites(schools)
     flows_path = folder / "flows.csv"
-    if flows_path.exists():
+    if present(flows_path):
         flows = read_flows(flows_path, schools, warnings)
         source = "flows.csv"
     else:

@@ -45,7 +45,7 @@ from feeder.io.schools import (
     split_grade_spans,
     suppressed,
 )
-from feeder.io.tables import DECIMAL_COMMA, WHOLE_THOUSANDS, no_rows, parse_cell, read_text_table
+from feeder.io.tables import DECIMAL_COMMA, WHOLE_THOUSANDS, no_rows, parse_cell, present, read_text_table
 from feeder.sites import outlying_schools
 
 ERROR, WARNING = "error", "warning"
@@ -71,7 +71,7 @@ def lint_district(folder: Path) -> list[Problem]:
         raise FeederError(f"{folder}: not a district folder (expected a folder holding schools.csv)")
     problems: list[Problem] = []
     schools_path = folder / "schools.csv"
-    if not schools_path.exists():
+    if not present(schools_path):
         other = next((folder / n for n in SCHOOL_FILES if (folder / n).exists()), None)
         if other is None:
             raise FeederError(f"{folder}: no schools.csv (or schools.geojson/.gpkg/.shp) in this folder")
@@ -81,8 +81,9 @@ def lint_district(folder: Path) -> list[Problem]:
         return problems
     schools = table_or_problem(schools_path, problems)
     schools = None if schools is None else site_columns(schools)
-    flows = table_or_problem(folder / "flows.csv", problems) if (folder / "flows.csv").exists() else None
-    if not (folder / "flows.csv").exists():
+    has_flows = present(folder / "flows.csv")  # a broken link is an error, as for every other command
+    flows = table_or_problem(folder / "flows.csv", problems) if has_flows else None
+    if not has_flows:
         problems.append(inferred_flows_note(folder))
     if schools is not None:
         facts = SchoolFacts.read(schools, schools_path.name, problems)

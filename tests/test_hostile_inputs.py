@@ -856,3 +856,24 @@ def test_run_names_its_own_way_out_of_nesting_regions(capsys, make_district, tmp
     assert main([*argv, "--min-size", "1", "--max-size", "3"]) == 2
     err = capsys.readouterr().err
     assert "school 'E2' has no region" in err and "--across-regions" in err, err
+
+
+@pytest.mark.parametrize("target", ["missing.csv", "flows.csv"], ids=["dangling", "loop"])
+def test_a_broken_link_for_flows_is_refused_not_replaced_by_estimates(
+    capsys, make_district, tmp_path, target
+):
+    """Read as absent, a flows.csv link to nothing let every command estimate flows from the sites."""
+    folder = make_district(
+        [
+            {"school_id": "E1", "name": "One Es", "level": "elementary", "lat": "39.00", "lon": "-77.00"},
+            {"school_id": "H1", "name": "One Hs", "level": "high", "lat": "39.04", "lon": "-77.00"},
+        ],
+        None,
+    )
+    (folder / "flows.csv").symlink_to(folder / target)
+    out = tmp_path / "out"
+    for argv in (["check", str(folder)], ["design", str(folder), "--out", str(out), "--min-size", "1"]):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "flows.csv: a link that leads to no readable file" in err, err
+    assert not out.exists()

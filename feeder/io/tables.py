@@ -68,6 +68,17 @@ def read_text_table(path: Path) -> pd.DataFrame:
     return table
 
 
+def present(path: Path) -> bool:
+    """Whether a district file is in the folder. A link to nothing (dangling, or a loop) is refused:
+    read as absent, a broken flows.csv would silently give way to flows estimated from the sites."""
+    if path.is_symlink() and not path.exists():
+        raise FeederError(
+            f"{path}: a link that leads to no readable file (it points nowhere or back to itself); "
+            "copy the file itself into the folder or fix the link"
+        )
+    return path.exists()
+
+
 def decoded(path: Path) -> str:
     """The file's text in the first encoding that reads it; workbooks and binaries refused."""
     if not path.exists():
