@@ -72,7 +72,7 @@ def lint_district(folder: Path) -> list[Problem]:
     problems: list[Problem] = []
     schools_path = folder / "schools.csv"
     if not present(schools_path):
-        other = next((folder / n for n in SCHOOL_FILES if (folder / n).exists()), None)
+        other = next((folder / n for n in SCHOOL_FILES if present(folder / n)), None)
         if other is None:
             raise FeederError(f"{folder}: no schools.csv (or schools.geojson/.gpkg/.shp) in this folder")
         problems.append(
