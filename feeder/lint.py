@@ -16,9 +16,12 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from feeder.alignment.tags import parse_programs
+from feeder.district import load_district
 from feeder.errors import FeederError, InputError, at
 from feeder.geo import haversine_km
-from feeder.infer.sources import ROUGH_SOURCE, inference_source
+from feeder.infer.records import ENROLLMENT
+from feeder.infer.sources import ASSIGNMENTS, BOUNDARY_FILES, ROUGH_SOURCE, UNIT_FILES, inference_source
 from feeder.io.flows import all_leaving_note, idle_flows_note, mostly_unknown
 from feeder.io.idmatch import match_lost_zeros, scientific_note, spelling_key
 from feeder.io.schools import (
@@ -50,6 +53,7 @@ from feeder.sites import outlying_schools
 
 ERROR, WARNING = "error", "warning"
 MAX_CYCLES = 20
+INFERENCE_FILES = (ENROLLMENT, ASSIGNMENTS, *BOUNDARY_FILES, *UNIT_FILES)
 COHORT_RATIO = 4.0  # flows out of a school beyond 4x (or under 1/4 of) one grade's enrollment are suspect
 
 
@@ -78,7 +82,8 @@ def lint_district(folder: Path) -> list[Problem]:
         problems.append(
             Problem(WARNING, other.name, None, None, "only CSV school tables are checked cell by cell")
         )
-        return problems
+        problems.extend(loader_problems(folder, unchecked=(other.name, *INFERENCE_FILES)))
+        return sorted(problems, key=lambda p: (p.severity != ERROR, p.file, p.row or 0))
     schools = table_or_problem(schools_path, problems)
     schools = None if schools is None else site_columns(schools)
     has_flows = present(folder / "flows.csv")  # a broken link is an error, as for every other command
@@ -89,7 +94,61 @@ def lint_district(folder: Path) -> list[Problem]:
         facts = SchoolFacts.read(schools, schools_path.name, problems)
         if flows is not None and facts is not None:
             check_flows(flows, "flows.csv", facts, problems)
+        problems.extend(program_problems(schools, schools_path.name))
+        problems.extend(portfolio_problems(schools, schools_path.name))
+    if not any(p.severity == ERROR for p in problems):
+        problems.extend(loader_problems(folder, unchecked=INFERENCE_FILES))
     return sorted(problems, key=lambda p: (p.severity != ERROR, p.file, p.row or 0))
+
+
+def loader_problems(folder: Path, *, unchecked: tuple[str, ...]) -> list[Problem]:
+    """What loading the district refuses or warns of in files the cell checks do not read (a spatial
+    schools file, enrollment records, assignments, boundaries) or as a whole (no flow can be inferred):
+    `check` must never call usable what every other command refuses."""
+    warnings: list[str] = []
+    try:
+        warnings = load_district(folder).warnings
+    except InputError as error:
+        file, text = error.file or folder.name, str(error).split(": ", 1)[-1]
+        return [Problem(ERROR, file, error.row, error.column, text)]
+    except FeederError as error:
+        return [Problem(ERROR, folder.name, None, None, str(error).split(": ", 1)[-1])]
+    problems = []
+    for warning in warnings:
+        file, _, text = warning.partition(": ")
+        if file in unchecked:
+            problems.append(Problem(WARNING, file, None, None, text))
+    return problems
+
+
+def program_problems(table: pd.DataFrame, file: str) -> Iterator[Problem]:
+    """Malformed program tags, which align, map, report and run refuse (feeder.alignment.tags)."""
+    if "programs" not in table.columns or "school_id" not in table.columns:
+        return
+    for position, (school, cell) in enumerate(zip(table["school_id"], table["programs"], strict=True)):
+        try:
+            parse_programs(cell, file, position, school)
+        except InputError as error:
+            yield Problem(ERROR, file, error.row, error.column, str(error).split(": ", 1)[-1])
+
+
+def portfolio_problems(table: pd.DataFrame, file: str) -> Iterator[Problem]:
+    """Schools without a portfolio among schools with one: today's plan cannot be scored, mapped or
+    reported until every school has one (a design still runs)."""
+    if "portfolio" not in table.columns or "school_id" not in table.columns:
+        return
+    blank = table["portfolio"].str.strip() == ""
+    if blank.all():
+        return
+    for index in np.flatnonzero(blank.to_numpy()):
+        yield Problem(
+            WARNING,
+            file,
+            int(index) + 2,
+            "portfolio",
+            f"school '{table['school_id'].iloc[index]}' has no portfolio while others have one: today's "
+            "plan cannot be scored, mapped or reported (give it its portfolio)",
+        )
 
 
 def inferred_flows_note(folder: Path) -> Problem:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
@@ -165,3 +166,77 @@ def test_without_flows_check_says_where_they_will_come_from(tmp_path) -> None:
     )
     write_district(tmp_path / "observed", schools, flows)
     assert [p for p in lint_district(tmp_path / "observed") if p.file == "flows.csv"] == []
+
+
+# `check` said "the data can be used" where every other command refused the data (black-box fuzz):
+# files it does not read cell by cell, and a district whose flows cannot be inferred.
+
+
+def sample_copy(folder: Path) -> Path:
+    shutil.copytree(sample_path(), folder)
+    return folder
+
+
+def spatial_schools_with_a_polygon(folder: Path) -> str:
+    schools = pd.read_csv(folder / "schools.csv", dtype=str, keep_default_na=False)
+    sites = gpd.points_from_xy(schools["lon"].astype(float), schools["lat"].astype(float))
+    frame = gpd.GeoDataFrame(schools.drop(columns=["lat", "lon"]), geometry=sites, crs=4326)
+    frame.loc[1, "geometry"] = frame.loc[1, "geometry"].buffer(0.001)  # a building footprint
+    frame.to_file(folder / "schools.geojson", driver="GeoJSON")
+    (folder / "schools.csv").unlink()
+    return "schools.geojson, row 3, column 'geometry': school sites must be points"
+
+
+def only_high_schools(folder: Path) -> str:
+    schools = pd.read_csv(folder / "schools.csv", dtype=str, keep_default_na=False)
+    schools[schools["level"] == "high"].to_csv(folder / "schools.csv", index=False)
+    (folder / "flows.csv").unlink()
+    return "no school teaches the grade after another school's highest grade"
+
+
+def assignments_of_another_district(folder: Path) -> str:
+    (folder / "flows.csv").unlink()
+    (folder / "assignments.csv").write_text("unit_id,elementary_id,middle_id,high_id\nU1,E9,M9,H9\n")
+    return "no flows could be inferred from assignments.csv: no unit with students above 0 names a school"
+
+
+@pytest.mark.parametrize(
+    "damage", [spatial_schools_with_a_polygon, only_high_schools, assignments_of_another_district]
+)
+def test_check_refuses_what_loading_refuses(tmp_path, capsys, damage) -> None:
+    folder = sample_copy(tmp_path / "sample")
+    expected = damage(folder)
+    assert main(["check", str(folder)]) == 2
+    out = capsys.readouterr().out
+    assert "1 error:" in out and expected in out and "can be used" not in out
+    assert main(["graph", str(folder)]) == 2
+    assert expected in capsys.readouterr().err
+
+
+def test_malformed_program_tags_are_errors_at_each_row_as_align_refuses_them(tmp_path, capsys) -> None:
+    folder = sample_copy(tmp_path / "sample")
+    schools = pd.read_csv(folder / "schools.csv", dtype=str, keep_default_na=False)
+    schools.loc[4, "programs"] = "magnet:"
+    schools.loc[9, "programs"] = "dual_language:spanish; a:b:c"
+    schools.to_csv(folder / "schools.csv", index=False)
+    errors = [(p.row, p.column, p.text) for p in lint_district(folder) if p.severity == ERROR]
+    assert [(row, column) for row, column, _ in errors] == [(6, "programs"), (11, "programs")]
+    assert "tag 'magnet:' has an empty value" in errors[0][2] and "more than one ':'" in errors[1][2]
+    assert main(["align", str(folder), "--out", str(tmp_path / "out")]) == 2
+    assert "row 6, column 'programs'" in capsys.readouterr().err
+
+
+def test_a_school_without_a_portfolio_is_a_warning_at_its_row(tmp_path, capsys) -> None:
+    """Design still runs; scoring, mapping and reporting today's plan refuse it."""
+    folder = sample_copy(tmp_path / "sample")
+    schools = pd.read_csv(folder / "schools.csv", dtype=str, keep_default_na=False)
+    schools.loc[7, "portfolio"] = ""
+    schools.to_csv(folder / "schools.csv", index=False)
+    blank = [p for p in lint_district(folder) if p.column == "portfolio"]
+    assert [(p.severity, p.row) for p in blank] == [(WARNING, 9)]
+    assert f"'{schools.loc[7, 'school_id']}' has no portfolio while others have one" in blank[0].text
+    assert main(["score", str(folder)]) == 2
+    assert "row 9, column 'portfolio'" in capsys.readouterr().err
+    schools["portfolio"] = ""  # no plan today at all: nothing to warn of
+    schools.to_csv(folder / "schools.csv", index=False)
+    assert [p for p in lint_district(folder) if p.column == "portfolio"] == []

@@ -9,6 +9,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pytest
+import shapely.affinity
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Polygon, box
@@ -233,6 +234,31 @@ def test_unknown_school_zone_is_left_out_with_a_warning(two_levels: Path) -> Non
     )
 
 
+def test_zones_naming_no_school_are_refused_with_an_example_of_each_spelling(two_levels: Path) -> None:
+    write_zones(two_levels, {f"Z{sid}": zone for sid, (_, _, zone) in TWO_LEVELS.items()})
+    with pytest.raises(FeederError, match=r"none of the 5 zones names a school of schools\.csv \(e\.g\. 'ZE1'; "
+                       r"schools\.csv has 'E1'\)"):  # fmt: skip
+        load_district(two_levels)
+
+
+def test_zones_far_from_their_schools_are_refused_and_one_far_zone_is_named(two_levels: Path) -> None:
+    """Zones in a wrong CRS overlap each other as well as ever: without the check, every flow came out
+    as an even spread with exit 0."""
+    zones = {
+        sid: shapely.affinity.translate(zone, yoff=-3_000_000) for sid, (_, _, zone) in TWO_LEVELS.items()
+    }
+    write_zones(two_levels, zones)
+    with pytest.raises(
+        FeederError, match=r"the zones lie far from their schools' sites \(half are over 3,0\d\d km"
+    ):
+        load_district(two_levels)
+    zones = {sid: zone for sid, (_, _, zone) in TWO_LEVELS.items()}
+    zones["M2"] = shapely.affinity.translate(zones["M2"], xoff=15_000)  # 14 km east of its school
+    write_zones(two_levels, zones)
+    warned = [w for w in load_district(two_levels).warnings if "from their school's site" in w]
+    assert len(warned) == 1 and "1 zone(s) lie over 10 km" in warned[0] and "'M2' is 14 km" in warned[0]
+
+
 def test_non_polygon_zone_is_refused(two_levels: Path) -> None:
     zones = {sid: zone for sid, (_, _, zone) in TWO_LEVELS.items()}
     zones["M2"] = zones["M2"].centroid
@@ -422,6 +448,19 @@ def test_lcps_nearest_estimate_recovers_most_real_feeders(lcps_path: Path, tmp_p
     assert scores["dominant_edges"] >= 0.87
     assert scores["dominant_agreement"] >= 0.68
     assert scores["precision"] >= 0.6
+
+
+def test_a_district_where_nobody_moves_on_says_which_grades_it_has(tmp_path: Path) -> None:
+    schools = {"E1": ("elementary", 400, shifted(0, 2000)), "E2": ("elementary", 300, shifted(2000, 4000)),
+               "K8": ("k8", 900, shifted(0, 4000))}  # fmt: skip
+    write_district(tmp_path, schools)
+    with pytest.raises(FeederError, match=r"no school teaches the grade after another school's highest grade "
+                       r"\(the schools teach grades K-5 \(2 schools\), K-8 \(1 school\)\); add the schools "
+                       "students go on to, or a flows.csv$"):  # fmt: skip
+        load_district(tmp_path)
+    write_zones(tmp_path, {sid: zone for sid, (_, _, zone) in schools.items()})
+    with pytest.raises(FeederError, match=r"from boundaries\.geojson .*: no school teaches the grade after"):
+        load_district(tmp_path)
 
 
 def test_sites_estimate_handles_a_single_receiver(tmp_path: Path) -> None:

@@ -48,7 +48,7 @@ from feeder import geo
 from feeder.errors import FeederError, InputError, at
 from feeder.infer.records import ENROLLMENT, RecordsReport, flows_from_records
 from feeder.io.idmatch import match_lost_zeros, respelled_warning
-from feeder.io.schools import MOST_STUDENTS, SCHOOL_FILES, read_schools
+from feeder.io.schools import MOST_STUDENTS, SCHOOL_FILES, grade_name, read_schools
 from feeder.io.tables import parse_numbers, read_spatial_file, read_text_table, require_columns
 
 ASSIGNMENTS = "assignments.csv"
@@ -56,6 +56,7 @@ ASSIGNMENT_COLUMNS = ("elementary_id", "middle_id", "high_id")
 BOUNDARY_FILES = ("boundaries.geojson", "boundaries.gpkg", "boundaries.shp")
 UNIT_FILES = ("planning_units.geojson", "planning_units.gpkg", "planning_units.shp")
 MIN_SHARE = 0.03
+FAR_ZONE_KM = 10.0  # a zone this far from its own school is not its attendance zone
 ROUGH_MIN_SHARE = 0.10
 RECORDS_SOURCE = "enrollment records"
 ASSIGNMENTS_SOURCE = "assignments"
@@ -66,6 +67,15 @@ ROUGH_WARNING = (
     "flows are a rough nearest-school estimate from school sites alone (no flows.csv, "
     "assignments.csv or boundaries.geojson): treat feeder patterns and split feeders as guesses"
 )
+NO_FLOW_HINTS = {
+    RECORDS_SOURCE: "no student moves on from one school of schools.csv to another between consecutive "
+    "years (check its school_id, year and grade values)",
+    ASSIGNMENTS_SOURCE: "no unit with students above 0 names a school of schools.csv and the school its "
+    "students go on to (check its ids against schools.csv, and its students)",
+    BOUNDARIES_SOURCE: "no zone overlaps a zone of the schools its students go on to (check that the "
+    "zones lie where the schools are)",
+    ROUGH_SOURCE: "no school's students reach a school they can go on to (check the sites and enrollment)",
+}
 NOMINAL_COHORT = 100.0
 MIN_MARGIN_M = 500.0
 FLOW_COLUMNS = ["from_id", "to_id", "students"]
@@ -120,9 +130,24 @@ def infer_flows(folder: Path, schools: gpd.GeoDataFrame, warnings: list[str]) ->
         inferred = Inferred(flows_from_sites(schools, warnings), ROUGH_SOURCE, "school sites")
     if inferred.flows.empty:
         raise InputError(
-            f"{folder}: no flows could be inferred from {inferred.detail}; check grades and zones"
+            f"{folder}: no flows could be inferred from {inferred.detail}: {why_no_flows(inferred, schools)}"
         )
     return inferred
+
+
+def why_no_flows(inferred: Inferred, schools: gpd.GeoDataFrame) -> str:
+    """What left the source without a single flow, and what would give some."""
+    if transitions(schools, []).empty:
+        spans = schools[["grade_lo", "grade_hi"]].dropna().astype(int).value_counts().sort_index()
+        taught = ", ".join(
+            f"{grade_name(lo)}{'' if lo == hi else '-' + grade_name(hi)} ({count} school{'s' * (count > 1)})"
+            for (lo, hi), count in spans.items()
+        )
+        return (
+            f"no school teaches the grade after another school's highest grade (the schools teach grades "
+            f"{taught or 'not given'}); add the schools students go on to, or a flows.csv"
+        )
+    return NO_FLOW_HINTS[inferred.source]
 
 
 def infer_district(folder: Path) -> tuple[Inferred, list[str]]:
@@ -323,6 +348,7 @@ def flows_from_boundaries(
     """Flows from overlapping attendance zones (area-weighted, or by students in `units`)."""
     crs = schools.estimate_utm_crs()
     zones = read_zones(path, schools, warnings).to_crs(crs)
+    check_zones_near_schools(zones, schools.to_crs(crs), path, warnings)
     pairs = transitions(schools, warnings)
     zoneless = sorted((set(pairs["from_id"]) | set(pairs["to_id"])) - set(zones["school_id"]))
     if zoneless:
@@ -335,6 +361,33 @@ def flows_from_boundaries(
     flows = split_cohorts(weights, cohorts(schools, warnings), MIN_SHARE, path.name, warnings)
     report_stranded(pairs, zones, flows, path.name, warnings)
     return flows
+
+
+def check_zones_near_schools(
+    zones: gpd.GeoDataFrame, schools: gpd.GeoDataFrame, path: Path, warnings: list[str]
+) -> None:
+    """Zones far from their own schools come from a wrong CRS or another district's file: their flows
+    would be an even spread, not a feeder pattern. Most zones far: refused; a few: named in a warning."""
+    sites = schools.drop_duplicates("school_id").set_index("school_id").geometry.loc[zones["school_id"]]
+    gaps = gpd.GeoSeries(shapely.shortest_line(sites.to_numpy(), zones.geometry.to_numpy()), crs=zones.crs)
+    ends = shapely.get_coordinates(gaps.to_crs("EPSG:4326").to_numpy()).reshape(-1, 2, 2)
+    km = pd.Series(
+        geo.haversine_km(ends[:, 0, 1], ends[:, 0, 0], ends[:, 1, 1], ends[:, 1, 0]), index=zones["school_id"]
+    )
+    far = km[km > FAR_ZONE_KM].sort_values(ascending=False)
+    if far.empty:
+        return
+    example = f"'{far.index[0]}' is {far.iloc[0]:,.0f} km from its school"
+    if km.median() > FAR_ZONE_KM:
+        raise at(
+            path,
+            f"the zones lie far from their schools' sites (half are over {km.median():,.0f} km away; {example}): "
+            "a wrong CRS, or another district's zones? Export the zones with their CRS",
+        )
+    warnings.append(
+        f"{path.name}: {len(far)} zone(s) lie over {FAR_ZONE_KM:g} km from their school's site ({example}); "
+        f"check them: {listing(pd.Series(far.index))}"
+    )
 
 
 def report_stranded(
@@ -391,6 +444,14 @@ def read_zones(path: Path, schools: gpd.GeoDataFrame, warnings: list[str]) -> gp
         raise at(path, "zone has no school_id", row=int(blank.idxmax()) + 2, column="school_id")
     ids = matched_ids(ids, schools["school_id"].tolist(), path.name, warnings)
     unknown = ~ids.isin(set(schools["school_id"]))
+    if unknown.all():
+        raise at(
+            path,
+            f"none of the {len(ids)} zones names a school of schools.csv (e.g. '{ids.iloc[0]}'; schools.csv has "
+            f"'{schools['school_id'].iloc[0]}'): write each zone's school_id as schools.csv does",
+            row=2,
+            column="school_id",
+        )
     if unknown.any():
         warnings.append(
             f"{path.name}: {int(unknown.sum())} zone(s) name schools not in the schools table and "
