@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -117,6 +118,63 @@ def test_missing_coordinates_name_the_school(tmp_path: Path) -> None:
         match=r"^NCESSCH 519999900005 \(Elm Middle\): no coordinates in directory\.csv or geocodes\.csv",
     ):
         import_nces(DIRECTORY, LEAID, geocodes=tmp_path / "geocodes.csv")
+
+
+@pytest.mark.parametrize(
+    ("lat", "lon", "column", "problem"),
+    [
+        ("95.2", "-77.480000", "lat", "'95.2' is outside -90..90; are lat and lon swapped?"),
+        (
+            "-77.480000",
+            "38.958000",
+            "lat",
+            "'-77.480000' puts the school in Antarctica; are lat and lon swapped?",
+        ),
+        ("38.958000", "-277.48", "lon", "'-277.48' is outside -180..180; check the value"),
+    ],
+)
+def test_impossible_geocode_names_its_row_column_and_value(
+    tmp_path: Path, lat: str, lon: str, column: str, problem: str
+) -> None:
+    """A typo or a swap is the planner's to fix, so it must point at the cell, not read as "no coordinates"."""
+    geocodes = pd.read_csv(GEOCODES, dtype=str, keep_default_na=False)
+    geocodes.loc[geocodes["NCESSCH"] == "519999900005", ["LAT", "LON"]] = [lat, lon]
+    geocodes.to_csv(tmp_path / "geocodes.csv", index=False)
+    with pytest.raises(
+        FeederError, match=rf"^geocodes\.csv, row 6, column '{column}': {re.escape(problem)}$"
+    ):
+        import_nces(DIRECTORY, LEAID, geocodes=tmp_path / "geocodes.csv")
+
+
+def test_swapped_geocode_columns_are_one_line_at_the_first_school_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    geocodes = pd.read_csv(GEOCODES, dtype=str, keep_default_na=False)
+    geocodes.rename(columns={"LAT": "LON", "LON": "LAT"}).to_csv(tmp_path / "geocodes.csv", index=False)
+    argv = ["import-nces", str(DIRECTORY), "--district", LEAID, "--geocodes", str(tmp_path / "geocodes.csv")]
+    assert main([*argv, "--out", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err == (
+        "error: geocodes.csv, row 2, column 'lat': '-77.520100' puts the school in Antarctica; "
+        "are lat and lon swapped?\n"
+    )
+    assert not (tmp_path / "out" / "schools.csv").exists()
+
+
+def test_impossible_site_in_a_merged_directory_names_its_row_in_the_file(tmp_path: Path) -> None:
+    """The directory is filtered to one district; the row must still be the one in the file."""
+    directory = pd.read_csv(DIRECTORY, dtype=str, keep_default_na=False)
+    sites = pd.read_csv(GEOCODES, dtype=str, keep_default_na=False).set_index("NCESSCH")
+    directory["LATCOD"] = directory["NCESSCH"].map(sites["LAT"])
+    directory["LONCOD"] = directory["NCESSCH"].map(sites["LON"])
+    spruce = directory["NCESSCH"] == "019999900002"
+    directory.loc[spruce, ["LATCOD", "LONCOD"]] = ["-86.300000", "32.380000"]
+    directory.to_csv(tmp_path / "directory.csv", index=False)
+    with pytest.raises(
+        FeederError,
+        match=r"^directory\.csv, row 14, column 'latcod': '-86\.300000' puts the school in Antarctica; "
+        r"are latcod and loncod swapped\?$",
+    ):
+        import_nces(tmp_path / "directory.csv", "199999")
 
 
 def test_directory_without_coordinates_asks_for_geocodes() -> None:

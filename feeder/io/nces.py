@@ -22,6 +22,8 @@ Changed Boundary/Agency schools are operating, so they stay); schools other than
 School" (special education, career and technical, alternative: they have no attendance
 zone) unless all types are asked for; schools with an unknown or pre-K-only grade span.
 CHARTER_TEXT / MAGNET_TEXT = "Yes" become the program tags `charter` / `magnet`.
+Sites: placeholders (-999, 0 and 0) are missing; a coordinate out of range or in Antarctica
+(LAT and LON swapped) is refused at its cell unless the other file gives the school a site.
 """
 
 from __future__ import annotations
@@ -169,19 +171,24 @@ def ccd_grade(code: str) -> float:
 
 
 def coordinates(table: pd.DataFrame, path: Path, geocodes: Path | None) -> tuple[pd.Series, pd.Series]:
-    """Latitude and longitude from the directory's own columns, else from the geocode file."""
-    lat = pd.Series(np.nan, index=table.index)
-    lon = pd.Series(np.nan, index=table.index)
+    """Latitude and longitude from the directory's own columns, else from the geocode file.
+
+    A school left without a site is refused at the cell holding a coordinate no school can have,
+    when there is one (see `sites`): that cell is what the planner must fix.
+    """
     own = coordinate_columns(table)
-    if own is not None:
-        lat, lon = numbers(table, path, own[0]), numbers(table, path, own[1])
-    lat, lon = real_sites(lat, lon)
-    missing = lat.isna() | lon.isna()
-    if missing.any() and geocodes is not None:
-        found = read_geocodes(geocodes)
-        lat = lat.fillna(table["ncessch"].map(found["lat"]))
-        lon = lon.fillna(table["ncessch"].map(found["lon"]))
-        missing = lat.isna() | lon.isna()
+    if own is None:
+        site = pd.DataFrame({"lat": np.nan, "lon": np.nan, "wrong": None}, index=table.index)
+    else:
+        site = sites(table, path, own, numbers(table, path, own[0]), numbers(table, path, own[1]))
+    if site["lat"].isna().any() and geocodes is not None:
+        found = read_geocodes(geocodes).reindex(table["ncessch"]).set_axis(table.index)
+        better = site["lat"].isna() & found[["lat", "wrong"]].notna().any(axis=1)
+        site.loc[better] = found.loc[better]
+    missing = site["lat"].isna()
+    wrong = site.loc[missing, "wrong"].dropna()
+    if not wrong.empty:
+        raise wrong.iloc[0]
     if missing.any():
         row = table.loc[missing].iloc[0]
         where = (
@@ -193,20 +200,36 @@ def coordinates(table: pd.DataFrame, path: Path, geocodes: Path | None) -> tuple
             f"NCESSCH {row['ncessch']} ({row['sch_name']}): no coordinates {where} "
             f"({int(missing.sum())} school(s) lack them)"
         )
-    return lat, lon
+    return site["lat"], site["lon"]
 
 
-def real_sites(lat: pd.Series, lon: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Coordinates with CCD's placeholders (-999, -1, 0 and 0, out of range) turned into missing ones."""
+def sites(
+    table: pd.DataFrame, path: Path, pair: tuple[str, str], lat: pd.Series, lon: pd.Series
+) -> pd.DataFrame:
+    """Each row's usable lat and lon (a site is used whole or not at all), and `wrong`: the error for
+    a coordinate no school can have.
+
+    CCD's placeholders (-999, 0 and 0, ...) only say "not geocoded", so they are just missing. A value
+    out of range or in Antarctica is a typo or LAT and LON swapped: it is missing too (another file
+    may give the site), but its error says where to fix it if none does.
+    """
+    lat_column, lon_column = pair
+    swapped = f"are {lat_column} and {lon_column} swapped?"
     placeholder = (
-        lat.isin(PLACEHOLDER_COORDINATES)
-        | lon.isin(PLACEHOLDER_COORDINATES)
-        | (lat.abs() > 90)
-        | (lon.abs() > 180)
-        | (lat < SOUTHERNMOST_SCHOOL)
-        | ((lat == 0) & (lon == 0))
+        lat.isin(PLACEHOLDER_COORDINATES) | lon.isin(PLACEHOLDER_COORDINATES) | ((lat == 0) & (lon == 0))
     )
-    return lat.mask(placeholder), lon.mask(placeholder)
+    problems = (
+        (lat_column, lat.abs() > 90, f"is outside -90..90; {swapped}"),
+        (lat_column, lat < SOUTHERNMOST_SCHOOL, f"puts the school in Antarctica; {swapped}"),
+        (lon_column, lon.abs() > 180, "is outside -180..180; check the value"),
+    )
+    wrong = pd.Series(None, index=table.index, dtype=object)
+    for column, bad, problem in problems:
+        for label in table.index[bad & ~placeholder & wrong.isna()]:
+            cell = table.at[label, column]
+            wrong[label] = at(path, f"'{cell}' {problem}", row=int(label) + 2, column=column)
+    unusable = placeholder | wrong.notna() | lat.isna() | lon.isna()
+    return pd.DataFrame({"lat": lat.mask(unusable), "lon": lon.mask(unusable), "wrong": wrong})
 
 
 def coordinate_columns(table: pd.DataFrame) -> tuple[str, str] | None:
@@ -214,18 +237,21 @@ def coordinate_columns(table: pd.DataFrame) -> tuple[str, str] | None:
 
 
 def read_geocodes(path: Path) -> pd.DataFrame:
-    """EDGE geocodes indexed by NCESSCH: lat, lon (blank coordinates dropped)."""
+    """EDGE geocodes indexed by NCESSCH: lat, lon and wrong (see `sites`), rows without either dropped.
+
+    Of an id listed twice, the first usable row wins, else the first wrong one, so that an error
+    points at a row of that school.
+    """
     table = read_text_table(path)
     require_columns(table, path, ("ncessch",))
     pair = coordinate_columns(table)
     if pair is None:
         raise at(path, "no LAT/LON (or LATCOD/LONCOD) columns; is this the EDGE geocode file?")
-    found = pd.DataFrame(
-        {"lat": parse_numbers(table, path, pair[0]), "lon": parse_numbers(table, path, pair[1])}
-    )
+    lat, lon = parse_numbers(table, path, pair[0]), parse_numbers(table, path, pair[1])
+    found = sites(table, path, pair, lat, lon)
     found.index = pad(table["ncessch"], SCHOOL_DIGITS)
-    found["lat"], found["lon"] = real_sites(found["lat"], found["lon"])
-    found = found.dropna()
+    usable = found["lat"].notna()
+    found = pd.concat([found[usable], found[~usable & found["wrong"].notna()]])
     return found[~found.index.duplicated()]
 
 
