@@ -593,7 +593,8 @@ def cohort_mismatches(
 ) -> Iterator[Problem]:
     """A school whose flows out are far from one grade of its enrollment (a misread number?)."""
     sent = students.groupby(table["from_id"]).sum()
-    unreadable = set(table["from_id"][students.isna()])  # already an error; no second guess on its total
+    # a cell that is already an error (unreadable, or no count a flow can carry): no second guess on its total
+    unreadable = set(table["from_id"][students.isna() | ~students.between(0, MOST_STUDENTS)])
     for row, school in enumerate(facts.ids, start=2):
         enrolled, low, high = (
             facts.enrollment.get(school, np.nan),

@@ -240,3 +240,16 @@ def test_a_school_without_a_portfolio_is_a_warning_at_its_row(tmp_path, capsys) 
     schools["portfolio"] = ""  # no plan today at all: nothing to warn of
     schools.to_csv(folder / "schools.csv", index=False)
     assert [p for p in lint_district(folder) if p.column == "portfolio"] == []
+
+
+def test_a_flow_count_out_of_range_is_one_error_not_also_a_300_digit_total(make_district) -> None:
+    schools = [
+        {"school_id": "E1", "name": "E", "grade_lo": "K", "grade_hi": "5", "lat": "39.0", "lon": "-77.5",
+         "enrollment": "600"},
+        {"school_id": "M1", "name": "M", "grade_lo": "6", "grade_hi": "8", "lat": "39.1", "lon": "-77.4",
+         "enrollment": "700"},
+    ]  # fmt: skip
+    problems = lint_district(make_district(schools, [("E1", "M1", "1e308")]))
+    assert [(p.severity, p.row, p.column) for p in problems if p.file == "flows.csv"] == [
+        (ERROR, 2, "students")
+    ]
