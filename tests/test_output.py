@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import functools
 import json
 import os
 import random
@@ -9,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +20,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import feeder.commands.run
+import feeder.io.output
+from feeder.cli import main
+from feeder.design import design
 from feeder.errors import FeederError, InternalError
 from feeder.io.output import (
     COMMIT,
@@ -27,8 +35,10 @@ from feeder.io.output import (
     write_files,
 )
 from feeder.io.tables import PLAIN_NUMBER, read_text_table
+from feeder.sample import sample_path
 
 REPO = Path(__file__).resolve().parents[1]
+NCES = REPO / "tests" / "fixtures" / "nces"
 
 
 def visible(folder: Path) -> list[str]:
@@ -159,6 +169,145 @@ def test_one_publication_spans_folders_and_writes_nothing_on_error(tmp_path: Pat
         write_files(tables, {"t.csv": "t\n"})
         write_files(maps, {"index.html": "<p>"})
     assert (tables / "t.csv").read_text() == "t\n" and (maps / "index.html").read_text() == "<p>"
+
+
+def refused(capsys: pytest.CaptureFixture, *args: object) -> str:
+    """Run the CLI, expect exit 2 with exactly one error line, return that line."""
+    code = main([str(arg) for arg in args])
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("error: "), (code, err)
+    return lines[0]
+
+
+def test_a_failed_run_leaves_no_folder_it_created(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`feeder run` made its tables and maps folders, then the disk was full: both folders, and the
+    parent made for them, must go again."""
+    quick = functools.partial(design, effort="quick")  # the search's length is not what is tested
+    monkeypatch.setattr(feeder.commands.run, "design", quick)
+
+    def disk_full(path: Path, data: bytes, mode: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(feeder.io.output, "write_bytes", disk_full)
+    new = tmp_path / "new"
+    line = refused(capsys, "run", sample_path(), "--out", new / "tables", "--maps", new / "maps")
+    assert "No space left on device" in line
+    assert list(tmp_path.iterdir()) == [], "an empty folder was left behind"
+
+
+def test_an_output_folder_inside_a_file_is_refused_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--maps notes.txt/deep/maps` was found only when publishing, after the whole design."""
+
+    def no_design(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the design ran before the options were checked")
+
+    monkeypatch.setattr(feeder.commands.run, "design", no_design)
+    (tmp_path / "notes.txt").write_text("a file, not a folder")
+    maps = tmp_path / "notes.txt" / "deep" / "maps"
+    line = refused(capsys, "run", sample_path(), "--out", tmp_path / "tables", "--maps", maps)
+    assert (
+        line
+        == f"error: --maps {maps}: {tmp_path / 'notes.txt'} is a file, so no folder can be made inside it"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+@pytest.mark.parametrize(
+    ("failure", "code", "message"),
+    [
+        (
+            OSError(errno.ENOSPC, "No space left on device"),
+            2,
+            "cannot write outputs (No space left on device)",
+        ),
+        (KeyboardInterrupt(), 130, "interrupted: outputs already on disk are complete; nothing half-written"),
+    ],
+    ids=["disk full", "Ctrl-C"],
+)
+def test_a_write_that_fails_removes_only_the_empty_folders_feeder_made(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    failure: BaseException,
+    code: int,
+    message: str,
+) -> None:
+    """A disk full or Ctrl-C while the files are written: a folder feeder made for them is removed
+    again, one the planner made (even empty) stays, with what was in it."""
+
+    def fail(path: Path, data: bytes, mode: int) -> None:
+        raise failure
+
+    monkeypatch.setattr(feeder.io.output, "write_bytes", fail)
+    mine, theirs = tmp_path / "mine", tmp_path / "theirs"
+    mine.mkdir()
+    theirs.mkdir()
+    (theirs / "notes.txt").write_text("planner's notes")
+    for out in (tmp_path / "new" / "alignment", mine, theirs):
+        assert main(["align", str(sample_path()), "--out", str(out)]) == code
+        assert capsys.readouterr().err.strip().splitlines()[-1].endswith(message)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine", "theirs"]
+    assert list(mine.iterdir()) == [] and visible(theirs) == ["notes.txt"]
+    assert (theirs / "notes.txt").read_text() == "planner's notes"
+
+
+@contextlib.contextmanager
+def never_made(folders: object) -> Iterator[None]:
+    """Stands in for `folders_made`: should a regression let the root through, it fails the test
+    instead of writing a plan into /."""
+    raise AssertionError(f"about to write into {folders}")
+    yield
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run", "{sample}", "--out", "/"],
+        ["run", "{sample}", "--maps", "//"],
+        ["design", "{sample}", "--out", "/usr/.."],
+        ["map", "{sample}", "--out", "{root_link}"],
+        ["report", "{sample}", "--out", "/tmp/.."],
+        ["align", "{sample}", "--out", "/"],
+        ["bound", "{sample}", "--out", "/"],
+        ["compare", "{sample}", "{plan}", "{plan}", "--out", "/"],
+        ["alternatives", "{sample}", "--out", "/"],
+        ["infer", "{sample}", "--out", "/"],
+        ["import-nces", "{nces}", "--district", "5199999", "--out", "/"],
+    ],
+    ids=lambda command: f"{command[0]} {command[-2]} {command[-1]}",
+)
+def test_the_file_system_root_is_never_an_output_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    """`--out /` scattered a plan's files among the system's folders: refused in one line naming
+    the option and a fix, before any work (a regression must not write there: folders are never made)."""
+    monkeypatch.setattr(feeder.io.output, "folders_made", never_made)
+    (tmp_path / "root").symlink_to("/")
+    values = {
+        "sample": sample_path(),
+        "plan": sample_path() / "schools.csv",  # its `portfolio` column is today's plan
+        "nces": NCES / "directory.csv",
+        "root_link": tmp_path / "root",
+    }
+    option, folder = command[-2], command[-1].format(**values)
+    line = refused(capsys, *(part.format(**values) for part in command))
+    example = "maps" if option == "--maps" else "plan"
+    assert line == (
+        f"error: {option} {folder}: is the root of the file system; give a folder of its own for the "
+        f"outputs (e.g. {option} {example})"
+    )
+
+
+def test_python_callers_cannot_publish_into_the_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`feeder.render_maps(plan, "/")` and the like get the same refusal as the command line."""
+    monkeypatch.setattr(feeder.io.output, "folders_made", never_made)
+    with pytest.raises(FeederError, match="is the root of the file system"):
+        write_files(Path("/"), {"portfolios.csv": "school_id,portfolio\n"})
 
 
 def test_an_empty_folder_name_is_refused() -> None:

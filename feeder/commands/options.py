@@ -63,7 +63,7 @@ def out_folder(value: Path | None) -> Path | None:
 
 def maps_folder(value: Path) -> Path:
     """--maps checked when the command line is read, before any work."""
-    check_output_folder(value, option="--maps")
+    check_output_folder(value, option="--maps", example="maps")
     return value
 
 

@@ -14,6 +14,10 @@ writes. A publication:
    place (with Ctrl-C held back). A kill before the journal leaves the old set; a kill after
    it is rolled forward by the next publication into any of the folders.
 
+A publication that fails or is interrupted before its commit removes again the folders it
+created that stayed empty (a folder that existed before is never removed). The root of the
+file system is never an output folder.
+
 Inside `one_publication()`, writes are collected and published together when the block
 ends (how `feeder run` commits its tables and maps as one set). A publication may also
 retire files feeder wrote earlier (an earlier plan's cohort pages): they are deleted after
@@ -110,9 +114,7 @@ def publish(
         for folder, files in targets.items():  # refuse before creating any folder: nothing written
             if folder.is_dir() and not (folder / COMMIT).exists():
                 refuse_foreign(folder, files, force=force)
-        for folder in targets:
-            make_folder(folder)
-        with locked(sorted(targets)):
+        with folders_made(targets), locked(sorted(targets)):
             for folder in targets:
                 recover(folder)
             for folder, files in targets.items():
@@ -148,6 +150,10 @@ def resolved_sets(sets: Mapping[Path, Contents]) -> dict[Path, dict[str, str | b
                 raise FeederError(f"refusing to write '{name}': output names must be plain file names")
         if Path(folder).exists() and not Path(folder).is_dir():
             raise FeederError(f"{folder}: exists and is not a folder; choose a folder for the outputs")
+        if file_system_root(Path(folder)):
+            raise FeederError(
+                f"{folder}: is the root of the file system; give the outputs a folder of their own"
+            )
         real = Path(os.path.realpath(folder))
         merged = targets.setdefault(real, {})
         for name, content in files.items():
@@ -157,12 +163,21 @@ def resolved_sets(sets: Mapping[Path, Contents]) -> dict[Path, dict[str, str | b
     return targets
 
 
-def check_output_folder(folder: Path, *, option: str) -> None:
-    """Refuse an output folder that names a file before any work: a typed `--out flows.csv`
-    would otherwise become a folder called flows.csv, found only when the district is read."""
+def check_output_folder(folder: Path, *, option: str, example: str = "plan") -> None:
+    """Refuse an output folder that names a file or the file system's root before any work: a typed
+    `--out flows.csv` would otherwise become a folder called flows.csv, found only when the district
+    is read, and `--out /` would scatter the plan's files among the system's folders."""
     path = Path(folder)
+    if file_system_root(path):
+        raise OptionError(
+            f"{option} {folder}: is the root of the file system; give a folder of its own for the outputs "
+            f"(e.g. {option} {example})"
+        )
     if path.exists() and not path.is_dir():
         raise OptionError(f"{option} {folder}: is a file; {option} names the folder feeder writes into")
+    inside_file = next((parent for parent in path.parents if parent.exists() and not parent.is_dir()), None)
+    if inside_file is not None:
+        raise OptionError(f"{option} {folder}: {inside_file} is a file, so no folder can be made inside it")
     if not path.exists() and path.suffix.lower() in FILE_SUFFIXES:
         raise OptionError(
             f"{option} {folder}: looks like a file name, but {option} names the folder feeder writes its "
@@ -170,12 +185,38 @@ def check_output_folder(folder: Path, *, option: str) -> None:
         )
 
 
-def make_folder(folder: Path) -> None:
-    """Create the folder (and its parents) if needed."""
+def file_system_root(folder: Path) -> bool:
+    """True for `/` however it is spelled (`/..`, a link to it) or a drive's root."""
+    real = Path(os.path.realpath(folder))
+    return real.parent == real
+
+
+@contextlib.contextmanager
+def folders_made(folders: Collection[Path]) -> Iterator[None]:
+    """Create the folders and their missing parents; when the block fails or is interrupted, remove
+    again those created here that stayed empty (nothing half-written is left behind, not even an
+    empty folder). rmdir removes only empty folders, and only ones this call made are tried."""
+    created: list[Path] = []
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise FeederError(f"{folder}: cannot create the output folder ({error.strerror})") from None
+        for folder in folders:
+            for path in [*reversed(folder.parents), folder]:
+                if path.is_dir():
+                    continue
+                try:
+                    path.mkdir()
+                except FileExistsError:
+                    continue  # made meanwhile by another process (or a file: the next level says so)
+                except OSError as error:
+                    raise FeederError(
+                        f"{folder}: cannot create the output folder ({error.strerror})"
+                    ) from None
+                created.append(path)
+        yield
+    except BaseException:
+        for path in reversed(created):
+            with contextlib.suppress(OSError):
+                path.rmdir()
+        raise
 
 
 @contextlib.contextmanager
