@@ -3,6 +3,7 @@ line, can be cancelled, and never writes into the district folder."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -10,6 +11,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -19,15 +22,19 @@ from starlette.testclient import TestClient
 from feeder.district import load_district
 from feeder.plan import Plan
 from feeder.serve import create_app
+from feeder.serve.page import served_page
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+ORIGIN = "http://127.0.0.1:8765"
+JSON = {"content-type": "application/json"}
 
 
 @pytest.fixture(scope="module")
 def lcps_client(lcps_path: Path):
     district = load_district(lcps_path)
     plan = Plan(district, np.array(district.schools["pyramid"], dtype=object))
-    with TestClient(create_app(plan, page="<html><head></head><body>map</body></html>")) as client:
+    app = create_app(plan, page="<html><head></head><body>map</body></html>")
+    with TestClient(app, base_url=ORIGIN) as client:
         yield client
 
 
@@ -68,13 +75,41 @@ def test_bad_requests_get_one_line_reasons(lcps_client, body, status, says):
 
 
 def test_non_finite_numbers_are_refused(lcps_client):
-    answer = lcps_client.post("/api/design", content=b'{"stability": NaN}')
+    answer = lcps_client.post("/api/design", content=b'{"stability": NaN}', headers=JSON)
     assert answer.status_code == 400 and "'stability' must be a finite number" in answer.json()["error"]
 
 
 def test_non_json_body_is_refused(lcps_client):
-    answer = lcps_client.post("/api/design", content=b"min_size=12", headers={"content-type": "text/plain"})
+    answer = lcps_client.post("/api/design", content=b"min_size=12", headers=JSON)
     assert answer.status_code == 400 and "not JSON" in answer.json()["error"]
+    deep = b"[" * 10_000  # deeper than Python's parser recurses: it was a 500
+    answer = lcps_client.post("/api/design", content=deep, headers=JSON)
+    assert answer.status_code == 400 and "not JSON" in answer.json()["error"]
+    answer = lcps_client.post("/api/design", content=b" " * (2**20 + 1), headers=JSON)
+    assert answer.status_code == 413 and "over 1,048,576 bytes" in answer.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("method", "headers", "status", "says"),
+    [
+        ("GET", {"host": "evil.example"}, 400, "Invalid host header"),  # a DNS-rebinding page
+        ("GET", {"host": "127.0.0.1.evil.example:8765"}, 400, "Invalid host header"),
+        ("POST", {"content-type": "text/plain"}, 415, "content-type: application/json"),  # a form or a simple fetch
+        ("POST", {**JSON, "origin": "http://evil.example"}, 403, "requests from http://evil.example are refused"),
+        ("DELETE", {"origin": "http://evil.example"}, 403, "requests from http://evil.example are refused"),
+    ],
+)  # fmt: skip
+def test_other_sites_cannot_read_the_district_or_start_a_design(lcps_client, method, headers, status, says):
+    answer = lcps_client.request(method, "/api/design", content=b'{"seed": 4}', headers=headers)
+    assert answer.status_code == status and says in answer.text
+    assert lcps_client.get("/api/design").json()["running"] is False
+
+
+def test_the_apps_own_page_passes_the_origin_check(lcps_client):
+    for origin in (ORIGIN, None):  # the served page's fetch, and a script such as curl
+        headers = JSON | ({"origin": origin} if origin else {})
+        answer = lcps_client.post("/api/design", content=b'{"k": "five"}', headers=headers)
+        assert answer.status_code == 400 and "'k' must be a whole number" in answer.json()["error"]
 
 
 def test_a_running_redesign_can_be_cancelled_and_blocks_a_second_one(lcps_client):
@@ -158,3 +193,59 @@ def test_impossible_locks_are_refused_with_the_reason(lcps_client, lcps_path):
     answer = lcps_client.post("/api/design", json={"locks": dict.fromkeys(schools, "Too big")})
     assert answer.status_code in (400, 422), answer.text
     assert "Too big" in answer.json()["error"]
+
+
+def test_a_port_in_use_is_one_line_before_any_url(tmp_path):
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        command = [sys.executable, "-m", "feeder.cli", "serve", str(SAMPLE), "--port", str(port)]
+        done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert done.returncode == 2 and "http://" not in done.stdout  # the URL led to the other program
+    assert done.stderr == f"error: --port {port}: another program listens there; choose another port\n"
+
+
+def test_ctrl_c_during_a_redesign_stops_the_server_at_once(tmp_path):
+    """uvicorn waits for open requests before it stops: the running re-design must be cancelled."""
+    port = free_port()
+    command = [sys.executable, "-m", "feeder.cli", "serve", str(SAMPLE), "--port", str(port)]
+    server = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path
+    )
+    try:
+        assert "http://" in server.stdout.readline()
+        client = f"http://127.0.0.1:{port}/api/design"
+        request = urllib.request.Request(client, data=b'{"seed": 5, "min_size": 10}', headers=JSON)
+        answers: list = []
+        worker = threading.Thread(target=lambda: answers.append(answer_status(request)))
+        deadline = time.monotonic() + 60
+        worker.start()
+        while not json.loads(urllib.request.urlopen(client, timeout=5).read())["running"]:
+            assert time.monotonic() < deadline, "the re-design never started"
+            time.sleep(0.05)
+        stopping = time.monotonic()
+        server.send_signal(signal.SIGINT)
+        out, err = server.communicate(timeout=60)
+        waited = time.monotonic() - stopping
+        worker.join(timeout=10)
+    finally:
+        if server.poll() is None:
+            os.kill(server.pid, signal.SIGKILL)
+    assert server.returncode == 0 and out.strip().endswith("stopped") and "Traceback" not in err
+    assert answers == [409] and waited < 5, f"stopped after {waited:.1f} s"
+
+
+def answer_status(request: urllib.request.Request) -> int:
+    try:
+        return urllib.request.urlopen(request, timeout=120).status
+    except urllib.error.HTTPError as refused:
+        return refused.code
+
+
+def test_the_served_page_links_to_no_cohort_page_it_cannot_serve():
+    district = load_district(SAMPLE)
+    page = served_page(Plan.current(district))
+    assert 'href="cohort-' not in page  # the app serves no such page: each link was a 404
+    for name in sorted(set(district.schools["portfolio"]))[:3]:
+        assert f'data-portfolio="{name}"' in page and f"<span>{name}</span>" in page

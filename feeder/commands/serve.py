@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import socket
 from pathlib import Path
+from types import FrameType
 
 import typer
 import uvicorn
@@ -15,6 +19,7 @@ from feeder.plan import Plan
 from feeder.privacy import with_min_cell
 from feeder.serve import create_app
 from feeder.serve.page import served_page
+from feeder.serve.runner import DesignRunner
 from feeder.terminal import show_warnings
 
 HOST = "127.0.0.1"
@@ -49,6 +54,35 @@ def serve(
         starting = design(loaded)
     show_warnings(loaded.warnings)
     app = create_app(starting, page=served_page(starting))
-    typer.echo(f"feeder serve: open http://{HOST}:{port}/ in a browser (Ctrl-C stops the server)")
-    uvicorn.run(app, host=HOST, port=port, log_level="warning")
+    listening = bound_socket(port)
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a server stops; uvicorn raises it again
+        typer.echo(f"feeder serve: open http://{HOST}:{port}/ in a browser (Ctrl-C stops the server)")
+        StoppingServer(uvicorn.Config(app, log_level="warning"), app.state.runner).run(sockets=[listening])
     typer.echo("stopped")
+
+
+def bound_socket(port: int) -> socket.socket:
+    """The server's socket, bound here so that a port in use is one line before the URL is printed."""
+    listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds it
+    try:
+        listening.bind((HOST, port))
+        listening.listen()  # connections wait from now on, so the URL printed next works at once
+    except OSError as error:
+        listening.close()
+        if error.errno == errno.EADDRINUSE:
+            raise OptionError(f"--port {port}: another program listens there; choose another port") from None
+        raise OptionError(f"--port {port}: cannot listen there ({error.strerror})") from None
+    return listening
+
+
+class StoppingServer(uvicorn.Server):
+    """Ctrl-C also cancels a running re-design: uvicorn waits for open requests before stopping."""
+
+    def __init__(self, config: uvicorn.Config, runner: DesignRunner) -> None:
+        super().__init__(config)
+        self.runner = runner
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self.runner.cancel()
+        super().handle_exit(sig, frame)

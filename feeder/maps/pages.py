@@ -170,6 +170,11 @@ def walk(element: Element) -> Iterator[Element]:
         yield from walk(child)
 
 
+def linked(name: str, links: Mapping[str, str]) -> str:
+    """A portfolio's name, as a link to its cohort page when it has one (the served page has none)."""
+    return f'<a href="{esc(links[name])}">{esc(name)}</a>' if name in links else f"<span>{esc(name)}</span>"
+
+
 def overview_panel(model: MapModel, links: Mapping[str, str]) -> str:
     """Title, key figures, the portfolio legend (with links) and the edit mode."""
     plan, schools = model.plan, model.schools
@@ -192,7 +197,7 @@ def overview_panel(model: MapModel, links: Mapping[str, str]) -> str:
     totals = schools.groupby("portfolio").agg(n=("school_id", "size"), students=("enrollment", "sum"))
     entries = "".join(
         f'<li class="feeder-legend-portfolio" data-portfolio="{esc(name)}">{swatch(model.colours[name])}'
-        f'<a href="{esc(links[name])}">{esc(name)}</a>'
+        f"{linked(name, links)}"
         f'<span class="feeder-count">{row.n} schools · {number(row.students)} students</span></li>'
         for name, row in zip(totals.index, totals.itertuples(), strict=True)
     )

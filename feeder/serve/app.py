@@ -10,6 +10,10 @@ Routes (all JSON errors are {"error": one line}):
 - DELETE /api/design  cancel it
 
 Nothing is written anywhere: the district folder is only read.
+
+Only this machine's own pages may use the app: a request naming another host (a DNS-rebinding
+site) is refused, and a request that changes something must send JSON from the app's own origin,
+so that no web page the planner visits can start or cancel a re-design.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
@@ -28,9 +34,35 @@ from feeder.plan import Plan, rounded
 from feeder.serve.requests import parse_design_request
 from feeder.serve.runner import Busy, Cancelled, DesignRunner, Refused
 
+LOCAL_HOSTS = ("127.0.0.1", "localhost")
+MAX_BODY_BYTES = 2**20  # locks for every school of a 20,000-school district fit in a fraction of this
+
 
 def error(status: int, reason: str) -> JSONResponse:
     return JSONResponse({"error": " ".join(reason.split())}, status_code=status)
+
+
+def foreign(request: Request) -> JSONResponse | None:
+    """The refusal of a request sent by another site's page (it names its origin), else None."""
+    origin = request.headers.get("origin")
+    if origin is not None and origin != f"{request.url.scheme}://{request.headers.get('host', '')}":
+        return error(403, f"requests from {origin} are refused; use the page this app serves")
+    return None
+
+
+async def json_body(request: Request) -> Any:
+    """The request's JSON, or the error response saying what to send instead."""
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+        return error(415, "send the design options as JSON (content-type: application/json)")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            return error(413, f"the request is over {MAX_BODY_BYTES:,} bytes; send only the design options")
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested deeper than Python parses
+        return error(400, "the request body is not JSON; send design options as a JSON object")
 
 
 def create_app(plan: Plan, *, page: str) -> Starlette:
@@ -49,10 +81,9 @@ def create_app(plan: Plan, *, page: str) -> Starlette:
         return JSONResponse(starting)
 
     async def redesign(request: Request) -> JSONResponse:
-        try:
-            body: Any = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return error(400, "the request body is not JSON; send design options as a JSON object")
+        body = foreign(request) or await json_body(request)
+        if isinstance(body, JSONResponse):
+            return body
         try:
             parsed = parse_design_request(body, district)
         except FeederError as problem:
@@ -72,7 +103,7 @@ def create_app(plan: Plan, *, page: str) -> Starlette:
         return JSONResponse(runner.status())
 
     async def cancel(request: Request) -> JSONResponse:
-        return JSONResponse({"cancelled": runner.cancel()})
+        return foreign(request) or JSONResponse({"cancelled": runner.cancel()})
 
     routes = [
         Route("/", index),
@@ -81,4 +112,8 @@ def create_app(plan: Plan, *, page: str) -> Starlette:
         Route("/api/design", progress, methods=["GET"]),
         Route("/api/design", cancel, methods=["DELETE"]),
     ]
-    return Starlette(routes=routes)
+    app = Starlette(
+        routes=routes, middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=list(LOCAL_HOSTS))]
+    )
+    app.state.runner = runner  # the command cancels a running re-design when the server is stopped
+    return app

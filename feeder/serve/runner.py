@@ -71,8 +71,8 @@ class DesignRunner:
         return {"running": running, "seconds": round(time.monotonic() - self.started, 1) if running else 0.0}
 
     def cancel(self) -> bool:
-        """Stop the running re-design; False when none runs."""
-        if self.process is None or not self.process.is_alive():
+        """Stop the running re-design; False when none runs (or it is already being stopped)."""
+        if self.process is None or not self.process.is_alive() or self.cancelled:
             return False
         self.cancelled = True
         self.process.terminate()
