@@ -23,6 +23,7 @@ from feeder.district import load_district
 from feeder.errors import FeederError, OptionError
 from feeder.io.output import one_publication, write_files
 from feeder.io.schools import level_word, split_grade_spans
+from feeder.plan import Plan
 from feeder.sample import sample_path
 
 
@@ -302,6 +303,16 @@ def test_the_web_app_refuses_weights_that_overflow_the_objective() -> None:
         parse_design_request({"balance": 1e308}, load_district(sample_path()))
 
 
+def test_the_web_app_matches_lock_ids_that_lost_their_leading_zeros_as_a_locks_file_does() -> None:
+    from feeder.serve.requests import parse_design_request
+
+    sample = load_district(sample_path())
+    request = parse_design_request({"locks": {"102913": "A", "0102921": "A"}}, sample)
+    assert request.spec.locks == (("0102913", "A"), ("0102921", "A"))
+    with pytest.raises(OptionError, match="'0102913' is locked twice, to different portfolios"):
+        parse_design_request({"locks": {"102913": "A", "0102913": "B"}}, sample)
+
+
 # Messages: a plan or lock file's error said to run `feeder check` (which reads neither), and a
 # workbook passed as --plan was said to have "a .csv name".
 
@@ -319,6 +330,18 @@ def test_only_district_files_send_the_planner_to_feeder_check(capsys, tmp_path, 
     assert line == (
         "error: plan.xlsx: this is an Excel workbook where a CSV table is expected; open it and save it as "
         "'CSV UTF-8'"
+    )
+
+
+def test_a_geojson_plan_is_named_for_what_it_is(capsys, tmp_path) -> None:
+    """portfolios.geojson sits beside portfolios.csv: given as a plan, it read as a CSV whose header
+    was its first keys ('column "level": "elementary" appears twice')."""
+    plan = Plan.current(load_district(sample_path()))
+    (tmp_path / "portfolios.geojson").write_text(plan.to_geojson())
+    line = one_error_line(capsys, "score", sample_path(), "--plan", tmp_path / "portfolios.geojson")
+    assert line == (
+        "error: portfolios.geojson: this is a GeoJSON file where a CSV table is expected; give its CSV table "
+        "instead (for a plan: portfolios.csv)"
     )
 
 

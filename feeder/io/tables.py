@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import re
 from pathlib import Path
@@ -50,6 +51,7 @@ def read_text_table(path: Path) -> pd.DataFrame:
     line breaks), and the apostrophe feeder puts before formula-like cells is removed.
     """
     text = without_separator_hint(path, decoded(path))
+    refuse_json(path, text)
     first_line = text.split("\n", 1)[0]
     refuse_other_separators(path, first_line)
     rows = [row for row in csv.reader(io.StringIO(text, newline="")) if row]
@@ -105,6 +107,22 @@ def decoded(path: Path) -> str:
         except UnicodeDecodeError:
             continue
     raise at(path, "unreadable text encoding (neither UTF-8 nor Windows-1252); save it as CSV UTF-8")
+
+
+def refuse_json(path: Path, text: str) -> None:
+    """A JSON file (portfolios.geojson beside portfolios.csv, say) read as CSV gives columns named
+    after its keys and a message about them: say what it is instead."""
+    if not text.lstrip().startswith("{"):
+        return
+    try:
+        json.loads(text)
+    except ValueError:
+        return
+    kind = "GeoJSON" if '"FeatureCollection"' in text[:1000] else "JSON"
+    raise at(
+        path,
+        f"this is a {kind} file where a CSV table is expected; give its CSV table instead (for a plan: portfolios.csv)",
+    )
 
 
 def without_separator_hint(path: Path, text: str) -> str:

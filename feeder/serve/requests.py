@@ -6,8 +6,11 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
+
 from feeder.district import District
 from feeder.errors import OptionError
+from feeder.io.idmatch import match_lost_zeros
 from feeder.spec import DesignSpec
 
 INTEGERS = ("min_size", "max_size", "k", "seed", "max_high_schools")
@@ -67,13 +70,19 @@ def number(name: str, value: Any) -> float:
 
 
 def read_locks(locks: Any, district: District) -> dict[str, str]:
-    """{school_id: portfolio}: every id a school of the district, every name non-empty text."""
+    """{school_id: portfolio}: every id a school of the district (an id that lost its leading zeros
+    matched back, as in a locks file), every name non-empty text."""
     if not isinstance(locks, dict):
         raise OptionError("'locks' must be an object mapping school ids to portfolio names")
+    written = pd.Series(list(locks), dtype=object)
+    matched, _ = match_lost_zeros(written, district.ids)
     known = set(district.ids)
-    for school, portfolio in locks.items():
+    result: dict[str, str] = {}
+    for school, id_written, portfolio in zip(matched, written, locks.values(), strict=True):
         if school not in known:
-            raise OptionError(f"'locks': '{school}' is not a school of the district")
+            raise OptionError(f"'locks': '{id_written}' is not a school of the district")
         if not isinstance(portfolio, str) or not portfolio.strip():
-            raise OptionError(f"'locks': school '{school}' needs a portfolio name (text)")
-    return {school: portfolio.strip() for school, portfolio in locks.items()}
+            raise OptionError(f"'locks': school '{id_written}' needs a portfolio name (text)")
+        if result.setdefault(school, portfolio.strip()) != portfolio.strip():
+            raise OptionError(f"'locks': school '{school}' is locked twice, to different portfolios")
+    return result
