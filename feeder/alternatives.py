@@ -11,6 +11,7 @@ compact) — then identical plans and plans another one beats on all three metri
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
@@ -70,22 +71,26 @@ def trade_offs(
     spec: DesignSpec,
     count: int,
     seed: int = 0,
-    jobs: int = 1,
+    jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> TradeOffs:
     """Design over the settings grid and keep at most `count` distinct, mutually non-dominated plans.
 
     The default plan (`spec` as given) is always designed first; it is kept when nothing dominates it.
+    jobs: worker processes, as `design`'s (default: all cores); never more than there are designs.
     progress(designed, total) is called after each design (a large district takes minutes).
     """
-    default = design(district, spec=spec, seed=seed)
+    default = design(district, spec=spec, seed=seed, jobs=jobs)
     settings = grid(spec, default_count=len(default.portfolios()), n=len(district.schools))
     work = [(district, each, seed) for each in settings]
     report = progress or (lambda designed, total: None)
     report(1, len(work) + 1)
     plans: list[Plan | None] = []
+    # design's rule (feeder.design.workers): at most one process per piece of work, so --jobs
+    # 100000 starts one per design; map_in_order itself would report progress only at the end.
+    workers = min(jobs or os.cpu_count() or 1, len(work))
     with contextlib.ExitStack() as stack:
-        pool = stack.enter_context(ProcessPoolExecutor(max_workers=jobs)) if jobs > 1 else None
+        pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers)) if workers > 1 else None
         for plan in pool.map(design_one, work) if pool else map(design_one, work):
             plans.append(plan)
             report(len(plans) + 1, len(work) + 1)
@@ -114,10 +119,13 @@ def grid(spec: DesignSpec, *, default_count: int, n: int) -> list[DesignSpec]:
 
 
 def design_one(job: tuple[District, DesignSpec, int]) -> Plan | None:
-    """One design of the grid; None when its portfolio count cannot be met (contiguity, regions)."""
+    """One design of the grid; None when its portfolio count cannot be met (contiguity, regions).
+
+    In one process: the designs run side by side, so --jobs counts every process (restarts of
+    each design on all cores would multiply them)."""
     district, spec, seed = job
     try:
-        return design(district, spec=spec, seed=seed)
+        return design(district, spec=spec, seed=seed, jobs=1)
     except InfeasibleError:
         return None
 

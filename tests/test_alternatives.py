@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -14,9 +15,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from synthetic import generate_district, write_district
 
+import feeder.alternatives
+import feeder.commands.alternatives
 from feeder.alternatives import OBJECTIVES, Alternative, dominates, grid, spread, trade_offs
 from feeder.cli import main
 from feeder.district import load_district
+from feeder.maps import cohort_file_names
 from feeder.report.pdf import BROWSERS
 from feeder.sample import sample_path
 from feeder.spec import DesignSpec
@@ -107,6 +111,108 @@ def test_sample_alternatives_with_a_fixed_count(tmp_path) -> None:
     table = check_alternatives(out, count=3)
     assert (table["n_portfolios"] == 14).all()
     assert not (out / "tradeoffs.png").exists()
+
+
+@pytest.fixture(scope="module")
+def designed() -> dict:
+    """Plans by (district, spec, seed), shared by this module's tests."""
+    return {}
+
+
+@pytest.fixture
+def design_once(monkeypatch: pytest.MonkeyPatch, designed: dict) -> None:
+    """Each Loudoun design runs once for this module's tests (a plan depends only on district,
+    spec and seed); only designs run in this process (--jobs 1, or a pool faked in-process) are kept."""
+    real = feeder.alternatives.design
+
+    def once(district, *, spec, seed, jobs=None):
+        key = (district.name, spec, seed)
+        if key not in designed:
+            designed[key] = real(district, spec=spec, seed=seed, jobs=jobs)
+        return designed[key]
+
+    monkeypatch.setattr(feeder.alternatives, "design", once)
+
+
+@pytest.fixture
+def pool_sizes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The worker counts the designs' process pool is asked for; its work runs in this process."""
+    sizes: list[int] = []
+
+    class InProcessPool:
+        def __init__(self, max_workers: int) -> None:
+            sizes.append(max_workers)
+
+        def __enter__(self) -> InProcessPool:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+        def map(self, work, items) -> Iterator:
+            return map(work, items)
+
+    monkeypatch.setattr(feeder.alternatives, "ProcessPoolExecutor", InProcessPool)
+    return sizes
+
+
+def test_jobs_far_above_the_designs_start_one_process_per_design(
+    tmp_path, lcps_path, monkeypatch, design_once, pool_sizes
+) -> None:
+    """--jobs 100000 opened a pool of 100000 processes (the fuzz saw ~900 and 4 GB before killing it),
+    each design in it starting its own restarts' processes. Like `design`, the pool now stops at the
+    pieces of work (one process per design), and each design in it runs in its worker alone."""
+    jobs_given: list[int | None] = []
+    once = feeder.alternatives.design
+
+    def recorded(district, *, spec, seed, jobs=None):
+        jobs_given.append(jobs)
+        return once(district, spec=spec, seed=seed, jobs=jobs)
+
+    monkeypatch.setattr(feeder.alternatives, "design", recorded)
+    out = tmp_path / "alternatives"
+    command = ["alternatives", str(lcps_path), "--out", str(out), "--k", "5", "--count", "2", "--no-png"]
+    assert main([*command, "--jobs", "100000"]) == 0
+    designs = len(grid(DesignSpec(k=5), default_count=5, n=len(load_district(lcps_path).schools)))
+    assert pool_sizes == [designs] and designs == 3
+    # the default plan alone first (its restarts on up to --jobs processes), then the grid's, one process each
+    assert jobs_given == [100000] + [1] * designs
+    check_alternatives(out, count=2)
+
+
+def test_a_rerun_retires_the_earlier_runs_plans_but_keeps_a_planners_files(
+    tmp_path, lcps_path, monkeypatch, design_once
+) -> None:
+    """A second run into the same folder left the first run's plan folders (with their maps) and
+    tradeoffs.png beside its own: a planner took them for part of the new set. The files feeder wrote
+    for the earlier run go in the new run's publication; a planner's file and its folder stay."""
+    out = tmp_path / "alternatives"
+    command = ["alternatives", str(lcps_path), "--out", str(out)]
+    monkeypatch.setattr(feeder.commands.alternatives, "chart_png", lambda figure: b"\x89PNG\r\n\x1a\n")
+    assert main([*command, "--k", "5", "--jobs", "1"]) == 0  # in this process: the designs of the test above
+    first = sorted(pd.read_csv(out / "alternatives.csv", dtype={"name": str})["name"])
+    noted, edited = [name for name in first if name.startswith("5-portfolios-")][:2]
+    first_default = visible(out / "default")
+    (out / noted / "notes.txt").write_text("board asked about this one")
+    (out / edited / "scorecard.json").write_text("{}")
+    assert (out / "tradeoffs.png").exists()
+
+    assert main([*command, "--k", "4", "--count", "2", "--no-png"]) == 0
+    table = check_alternatives(out, count=2)
+    assert len(table) == 2 and (table["n_portfolios"] == 4).all()
+    assert visible(out) == sorted(["alternatives.csv", "tradeoffs.html", *table["name"], noted, edited])
+    assert sorted(path.name for path in (out / noted).iterdir()) == ["notes.txt"]
+    assert visible(out / edited) == ["scorecard.json"]
+    assert (out / edited / "scorecard.json").read_text() == "{}"
+    for name in table["name"]:
+        portfolios = pd.read_csv(out / name / "portfolios.csv", dtype=str)["portfolio"].unique()
+        pages = cohort_file_names(sorted(portfolios)).values()
+        assert visible(out / name) == sorted(["index.html", "portfolios.csv", "scorecard.json", *pages])
+    assert set(first_default) - set(visible(out / "default")), "the first default plan's maps had a page more"
+
+
+def visible(folder: Path) -> list[str]:
+    return sorted(path.name for path in folder.iterdir() if not path.name.startswith("."))
 
 
 def fake(name: str, point: tuple[float, float, float], is_default: bool = False) -> Alternative:

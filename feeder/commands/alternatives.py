@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import os
+import csv
+import io
+from fnmatch import fnmatch
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +16,7 @@ from feeder.alternatives import TradeOffs, trade_offs
 from feeder.commands.options import (
     CONTIGUOUS,
     DISTRICT_HELP,
+    JOBS,
     MAX_SIZE,
     MIN_SIZE,
     SEED,
@@ -22,10 +25,12 @@ from feeder.commands.options import (
     out_folder,
 )
 from feeder.compare import compare
+from feeder.design.designer import check_run_options
 from feeder.district import load_district
 from feeder.errors import OptionError
-from feeder.io.output import one_publication, write_files
+from feeder.io.output import digest, one_publication, read_manifest, write_files
 from feeder.maps import render_maps
+from feeder.maps.pages import INDEX
 from feeder.plan import scorecard_json
 from feeder.report.tradeoff_chart import chart_html, chart_png, tradeoff_figure
 from feeder.spec import DesignSpec
@@ -35,6 +40,8 @@ NO_PNG = (
     "tradeoffs.png was not written: plotly's image export needs Chrome or Chromium (install one with "
     "`plotly_get_chrome`, or pass --no-png); tradeoffs.html holds the same chart"
 )
+TABLE = "alternatives.csv"
+PLAN_FILES = ("portfolios.csv", "scorecard.json")
 COLUMNS = ("n_portfolios", "cohesion", "enrollment_cv", "mean_km", "max_km", "split_schools", "k12_complete")
 
 
@@ -57,7 +64,7 @@ def alternatives(
     within_region: bool = WITHIN_REGION,
     contiguous: bool = CONTIGUOUS,
     seed: int = SEED,
-    jobs: int = typer.Option(min(2, os.cpu_count() or 1), "--jobs", help="Designs run at once (processes)."),
+    jobs: int | None = JOBS,
     png: bool = typer.Option(
         True, "--png/--no-png", help="Also export tradeoffs.png (needs Chrome or Chromium)."
     ),
@@ -65,8 +72,7 @@ def alternatives(
     """Distinct plans none of which is beaten on cohesion, enrollment balance and compactness at once."""
     if count < 1:
         raise OptionError(f"--count {count} must be at least 1")
-    if jobs < 1:
-        raise OptionError(f"--jobs {jobs} must be at least 1")
+    check_run_options(seed, None, jobs)
     spec = DesignSpec(
         min_size=min_size, max_size=max_size, k=k, within_region=within_region, contiguous=contiguous
     )
@@ -83,6 +89,7 @@ def alternatives(
     image = chart_png(figure) if png else None
     if image is not None:
         charts["tradeoffs.png"] = image
+    earlier = earlier_run(out)
     with one_publication():  # every plan's folder and the chart land together, or none does
         for each in result.chosen:
             folder = out / each.name
@@ -90,12 +97,43 @@ def alternatives(
                 folder, {"portfolios.csv": each.plan.to_csv(), "scorecard.json": scorecard_json(each.card)}
             )
             render_maps(each.plan, folder)
-        write_files(
-            out, {"alternatives.csv": table(result).to_csv(index=False, lineterminator="\n"), **charts}
-        )
+        write_files(out, {TABLE: table(result).to_csv(index=False, lineterminator="\n"), **charts})
+        for folder, names in earlier.items():  # a file this set writes again is replaced, not retired
+            write_files(folder, {}, retire=names)
     if png and image is None:
         show_warnings([NO_PNG])
     show(result, out)
+
+
+def earlier_run(out: Path) -> dict[Path, set[str]]:
+    """By folder, the files an earlier `feeder alternatives` into `out` wrote and no planner has
+    changed: this run retires those it does not write again, so `out` never shows plans of two runs.
+    Its plan folders are the names in its alternatives.csv; a planner's file (or one changed) stays."""
+    if not (out / TABLE).is_file() or TABLE not in written_by_feeder(out):
+        return {}
+    rows = csv.DictReader(io.StringIO((out / TABLE).read_text(encoding="utf-8"), newline=""))
+    found = {
+        out / row["name"]: {name for name in written_by_feeder(out / row["name"]) if plan_file(name)}
+        for row in rows
+    }
+    found[out] = {name for name in written_by_feeder(out) if name.startswith("tradeoffs.")}
+    return {folder: names for folder, names in found.items() if names}
+
+
+def plan_file(name: str) -> bool:
+    """A file `feeder alternatives` writes into a plan's folder: its tables and maps."""
+    return name in PLAN_FILES or name == INDEX or fnmatch(name, "cohort-*.html")
+
+
+def written_by_feeder(folder: Path) -> set[str]:
+    """The names feeder's manifest lists in `folder` that hold no planner's file (output module's
+    rule): unchanged since feeder wrote them, or deleted (the manifest forgets them too)."""
+    return {
+        name
+        for name, sha in read_manifest(folder).items()
+        if not (folder / name).exists()
+        or ((folder / name).is_file() and digest((folder / name).read_bytes()) == sha)
+    }
 
 
 def table(result: TradeOffs) -> pd.DataFrame:

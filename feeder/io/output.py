@@ -269,6 +269,9 @@ def roll_forward(journal: Path) -> None:
                 shutil.rmtree(staging, ignore_errors=True)
         for staging in dict.fromkeys(staged.parent for staged, _ in moves):
             shutil.rmtree(staging, ignore_errors=True)
+        for folder in record.get("emptied", []):
+            with contextlib.suppress(OSError):  # a file feeder did not write keeps its folder
+                Path(folder).rmdir()
         journal.unlink(missing_ok=True)
 
 
@@ -290,22 +293,31 @@ def refuse_foreign(folder: Path, files: Contents, *, force: bool) -> None:
 
 def stage(targets: Mapping[Path, Mapping[str, str | bytes]], retired: Mapping[Path, set[str]]) -> Path:
     """Write every file and each folder's new manifest into hidden staging folders; return the journal
-    (the renames to make, then the retired files to delete)."""
+    (the renames to make, then the retired files to delete, then the folders they emptied).
+
+    A folder that gets no file and whose every file feeder wrote is retired (an earlier run's
+    plan folder) loses its manifest too, and is removed when nothing else is left in it; the
+    first folder, which holds the commit file, always stays."""
     token = secrets.token_hex(6)
     folders = sorted(targets)
     commit_file = folders[0] / COMMIT
     moves: list[tuple[str, str]] = []
     gone = [str(folder / name) for folder in sorted(retired) for name in sorted(retired[folder])]
+    emptied: list[str] = []
     stagings: list[Path] = []
     mode = PUBLIC_MODE & ~current_umask()
     try:
         for folder in folders:
-            staging = folder / f"{STAGING_PREFIX}{token}"
-            staging.mkdir()
-            stagings.append(staging)
             manifest = read_manifest(folder)
             for name in retired.get(folder, ()):
                 manifest.pop(name, None)
+            if folder != folders[0] and retired.get(folder) and not manifest and not targets[folder]:
+                gone.append(str(folder / MANIFEST))
+                emptied.append(str(folder))
+                continue
+            staging = folder / f"{STAGING_PREFIX}{token}"
+            staging.mkdir()
+            stagings.append(staging)
             for name, content in targets[folder].items():
                 data = content.encode("utf-8") if isinstance(content, str) else content
                 write_bytes(staging / name, data, mode)
@@ -314,7 +326,7 @@ def stage(targets: Mapping[Path, Mapping[str, str | bytes]], retired: Mapping[Pa
             write_bytes(staging / MANIFEST, manifest_bytes(manifest), mode)
             moves.append((str(staging / MANIFEST), str(folder / MANIFEST)))
         record = json.dumps(
-            {"token": token, "commit": str(commit_file), "moves": moves, "retire": gone}
+            {"token": token, "commit": str(commit_file), "moves": moves, "retire": gone, "emptied": emptied}
         ).encode()
         for staging in stagings:
             write_bytes(staging / JOURNAL, record, mode)
