@@ -105,16 +105,21 @@ HOSTILE = st.one_of(
 )
 
 
+def two_schools() -> list[dict[str, str]]:
+    """An elementary school and the middle school it feeds: the smallest district every check reads."""
+    return [
+        {"school_id": "E1", "name": "E", "level": "elementary", "grade_lo": "K", "grade_hi": "5", "lat": "39.0",
+         "lon": "-77.5", "enrollment": "500"},
+        {"school_id": "M1", "name": "M", "level": "middle", "grade_lo": "6", "grade_hi": "8", "lat": "39.1",
+         "lon": "-77.4", "enrollment": "700"},
+    ]  # fmt: skip
+
+
 @given(cell=HOSTILE, column=st.sampled_from(["school_id", "lat", "lon", "enrollment", "grade_hi", "level"]),
        flow_cell=HOSTILE)  # fmt: skip
 @settings(max_examples=60, deadline=None)
 def test_the_linter_reports_hostile_cells_and_never_crashes(make_district, cell, column, flow_cell) -> None:
-    schools = [
-        {"school_id": "E1", "name": "E", "level": "elementary", "grade_hi": "5", "lat": "39.0", "lon": "-77.5",
-         "enrollment": "500"},
-        {"school_id": "M1", "name": "M", "level": "middle", "grade_hi": "8", "lat": "39.1", "lon": "-77.4",
-         "enrollment": "700"},
-    ]  # fmt: skip
+    schools = two_schools()
     schools[0][column] = cell
     folder = make_district(schools, [("E1", "M1", flow_cell)])
     problems = lint_district(folder)
@@ -243,13 +248,7 @@ def test_a_school_without_a_portfolio_is_a_warning_at_its_row(tmp_path, capsys) 
 
 
 def test_a_flow_count_out_of_range_is_one_error_not_also_a_300_digit_total(make_district) -> None:
-    schools = [
-        {"school_id": "E1", "name": "E", "grade_lo": "K", "grade_hi": "5", "lat": "39.0", "lon": "-77.5",
-         "enrollment": "600"},
-        {"school_id": "M1", "name": "M", "grade_lo": "6", "grade_hi": "8", "lat": "39.1", "lon": "-77.4",
-         "enrollment": "700"},
-    ]  # fmt: skip
-    problems = lint_district(make_district(schools, [("E1", "M1", "1e308")]))
+    problems = lint_district(make_district(two_schools(), [("E1", "M1", "1e308")]))
     assert [(p.severity, p.row, p.column) for p in problems if p.file == "flows.csv"] == [
         (ERROR, 2, "students")
     ]

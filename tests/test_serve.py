@@ -143,12 +143,16 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_the_command_prints_its_url_and_stops_cleanly_on_ctrl_c(tmp_path):
+def started_server(folder: Path) -> tuple[subprocess.Popen, int]:
+    """`feeder serve` on the sample at a free port, run from `folder` (which must stay empty)."""
     port = free_port()
     command = [sys.executable, "-m", "feeder.cli", "serve", str(SAMPLE), "--port", str(port)]
-    server = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path
-    )
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=folder)
+    return server, port
+
+
+def test_the_command_prints_its_url_and_stops_cleanly_on_ctrl_c(tmp_path):
+    server, port = started_server(tmp_path)
     try:
         line = server.stdout.readline()
         assert f"http://127.0.0.1:{port}/" in line
@@ -208,11 +212,7 @@ def test_a_port_in_use_is_one_line_before_any_url(tmp_path):
 
 def test_ctrl_c_during_a_redesign_stops_the_server_at_once(tmp_path):
     """uvicorn waits for open requests before it stops: the running re-design must be cancelled."""
-    port = free_port()
-    command = [sys.executable, "-m", "feeder.cli", "serve", str(SAMPLE), "--port", str(port)]
-    server = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path
-    )
+    server, port = started_server(tmp_path)
     try:
         assert "http://" in server.stdout.readline()
         client = f"http://127.0.0.1:{port}/api/design"
