@@ -28,7 +28,7 @@ from feeder.compare import compare
 from feeder.design.designer import check_run_options
 from feeder.district import load_district
 from feeder.errors import OptionError
-from feeder.io.output import digest, one_publication, read_manifest, write_files
+from feeder.io.output import feeder_files, one_publication, write_files
 from feeder.maps import render_maps
 from feeder.maps.pages import INDEX
 from feeder.plan import scorecard_json
@@ -109,31 +109,20 @@ def earlier_run(out: Path) -> dict[Path, set[str]]:
     """By folder, the files an earlier `feeder alternatives` into `out` wrote and no planner has
     changed: this run retires those it does not write again, so `out` never shows plans of two runs.
     Its plan folders are the names in its alternatives.csv; a planner's file (or one changed) stays."""
-    if not (out / TABLE).is_file() or TABLE not in written_by_feeder(out):
+    if not (out / TABLE).is_file() or TABLE not in feeder_files(out):
         return {}
     rows = csv.DictReader(io.StringIO((out / TABLE).read_text(encoding="utf-8"), newline=""))
     found = {
-        out / row["name"]: {name for name in written_by_feeder(out / row["name"]) if plan_file(name)}
+        out / row["name"]: {name for name in feeder_files(out / row["name"]) if plan_file(name)}
         for row in rows
     }
-    found[out] = {name for name in written_by_feeder(out) if name.startswith("tradeoffs.")}
+    found[out] = {name for name in feeder_files(out) if name.startswith("tradeoffs.")}
     return {folder: names for folder, names in found.items() if names}
 
 
 def plan_file(name: str) -> bool:
     """A file `feeder alternatives` writes into a plan's folder: its tables and maps."""
     return name in PLAN_FILES or name == INDEX or fnmatch(name, "cohort-*.html")
-
-
-def written_by_feeder(folder: Path) -> set[str]:
-    """The names feeder's manifest lists in `folder` that hold no planner's file (output module's
-    rule): unchanged since feeder wrote them, or deleted (the manifest forgets them too)."""
-    return {
-        name
-        for name, sha in read_manifest(folder).items()
-        if not (folder / name).exists()
-        or ((folder / name).is_file() and digest((folder / name).read_bytes()) == sha)
-    }
 
 
 def table(result: TradeOffs) -> pd.DataFrame:

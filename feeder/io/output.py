@@ -275,6 +275,17 @@ def roll_forward(journal: Path) -> None:
         journal.unlink(missing_ok=True)
 
 
+def feeder_files(folder: Path) -> set[str]:
+    """The names feeder's manifest lists in `folder` that hold no planner's file: unchanged since
+    feeder wrote them, or deleted since (the files a later publication may retire)."""
+    return {name for name, sha in read_manifest(folder).items() if not changed(folder / name, sha)}
+
+
+def changed(target: Path, sha: str | None) -> bool:
+    """Whether `target` exists and is not the file feeder wrote with digest `sha` (None: never wrote it)."""
+    return target.exists() and (not target.is_file() or sha != digest(target.read_bytes()))
+
+
 def refuse_foreign(folder: Path, files: Contents, *, force: bool) -> None:
     """Refuse to replace a file feeder did not write (absent from the manifest, or changed since)."""
     if force:
@@ -284,7 +295,7 @@ def refuse_foreign(folder: Path, files: Contents, *, force: bool) -> None:
         target = folder / name
         if target.is_dir():
             raise FeederError(f"{target}: is a folder; feeder will not replace it with a file")
-        if target.exists() and manifest.get(name) != digest(target.read_bytes()):
+        if changed(target, manifest.get(name)):
             raise FeederError(
                 f"{target}: this file was not written by feeder (or was changed since); "
                 "refusing to replace it: move it away or choose another output folder"

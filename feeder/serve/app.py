@@ -54,9 +54,9 @@ async def json_body(request: Request) -> Any:
     """The request's JSON, or the error response saying what to send instead."""
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
         return error(415, "send the design options as JSON (content-type: application/json)")
-    body = b""
+    body = bytearray()
     async for chunk in request.stream():
-        body += chunk
+        body.extend(chunk)
         if len(body) > MAX_BODY_BYTES:
             return error(413, f"the request is over {MAX_BODY_BYTES:,} bytes; send only the design options")
     try:
