@@ -102,3 +102,41 @@ def test_compare_refuses_a_missing_plan_in_one_line(tmp_path, capsys) -> None:
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "a.csv" in err
     assert not (tmp_path / "o").exists()
+
+
+def two_plans_named_alike(tmp_path, sample) -> tuple[str, str]:
+    """Today's sample plan as `before/portfolios.csv` and `after/portfolios.csv`, the usual way plans are kept."""
+    paths = []
+    for folder in ("before", "after"):
+        (tmp_path / folder).mkdir()
+        path = tmp_path / folder / "portfolios.csv"
+        sample.schools[["school_id", "portfolio"]].to_csv(path, index=False)
+        paths.append(str(path))
+    return paths[0], paths[1]
+
+
+def test_an_error_in_one_of_two_files_called_the_same_says_which(tmp_path, capsys, sample) -> None:
+    before, after = two_plans_named_alike(tmp_path, sample)
+    broken = pd.read_csv(after, dtype=str)
+    broken.loc[3, "school_id"] = "NOT-A-SCHOOL"
+    broken.to_csv(after, index=False)
+    assert main(["compare", str(sample_path()), before, after, "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: after/portfolios.csv, row 5, column 'school_id'"), err
+
+
+def test_long_plan_names_head_the_table_whole(tmp_path, capsys, sample) -> None:
+    before, after = two_plans_named_alike(tmp_path, sample)
+    long_folder = tmp_path / "plan_the_board_saw_in_november_after_the_hearings"
+    (tmp_path / "after").rename(long_folder)
+    after = str(long_folder / "portfolios.csv")
+    assert main(["compare", str(sample_path()), before, after, "--out", str(tmp_path / "o")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:2] == ["A: before/portfolios.csv", f"B: {long_folder.name}/portfolios.csv"]
+
+
+def test_a_plan_compared_with_itself_keeps_both_columns(tmp_path, capsys, sample) -> None:
+    before, _ = two_plans_named_alike(tmp_path, sample)
+    assert main(["compare", str(sample_path()), before, before, "--out", str(tmp_path / "o")]) == 0
+    header = next(line for line in capsys.readouterr().out.splitlines() if "metric" in line)
+    assert [cell.strip() for cell in header.strip("┃").split("┃")] == ["metric", "A", "B", "change"]

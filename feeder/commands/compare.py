@@ -10,12 +10,14 @@ from rich.console import Console
 
 from feeder.commands.options import DISTRICT_HELP, MAX_SIZE, MIN_CELL, MIN_SIZE, out_folder, size_spec
 from feeder.compare import compare
-from feeder.district import load_district
+from feeder.district import District, load_district
+from feeder.errors import InputError
 from feeder.io.output import write_files
 from feeder.maps.compare import compare_page
 from feeder.plan import Plan, rounded
 from feeder.privacy import with_min_cell
 from feeder.report.terminal import print_comparison
+from feeder.spec import DesignSpec
 from feeder.terminal import markup_safe, show_warnings
 
 
@@ -37,9 +39,9 @@ def compare_plans(
     """Both scorecards side by side with the change, the schools that move, and a map of them."""
     spec = size_spec(min_size, max_size)
     loaded = with_min_cell(load_district(district), min_cell)
-    a, b = Plan.from_csv(loaded, plan_a, spec=spec), Plan.from_csv(loaded, plan_b, spec=spec)
+    name_a, name_b = labels(plan_a, plan_b)
+    a, b = read_plan(loaded, plan_a, name_a, spec), read_plan(loaded, plan_b, name_b, spec)
     show_warnings(loaded.warnings)
-    name_a, name_b = label(plan_a, plan_b), label(plan_b, plan_a)
     result = compare(a, b)
     files = {
         "compare.json": json.dumps(rounded(result.as_dict(name_a, name_b)), indent=2, ensure_ascii=False)
@@ -49,7 +51,8 @@ def compare_plans(
     }
     written = write_files(out, files)
     console = Console()
-    print_comparison(loaded, {name_a: result.card_a, name_b: result.card_b}, result.deltas(), console)
+    console.print(markup_safe(f"A: {name_a}\nB: {name_b}"))
+    print_comparison(loaded, {"A": result.card_a, "B": result.card_b}, result.deltas(), console)
     console.print(
         markup_safe(
             f"{len(result.moved)} schools change portfolio; wrote {', '.join(p.name for p in written)} to {out}"
@@ -57,6 +60,21 @@ def compare_plans(
     )
 
 
-def label(path: Path, other: Path) -> str:
-    """A short name for a plan file: its folder's name when both files are called the same."""
-    return f"{path.parent.name}/{path.name}" if path.name == other.name else path.name
+def labels(plan_a: Path, plan_b: Path) -> tuple[str, str]:
+    """Short names for the two plan files: with their folders' names when both files are called the same."""
+    if plan_a.name != plan_b.name:
+        return plan_a.name, plan_b.name
+    return f"{plan_a.parent.name}/{plan_a.name}", f"{plan_b.parent.name}/{plan_b.name}"
+
+
+def read_plan(loaded: District, path: Path, name: str, spec: DesignSpec) -> Plan:
+    """The plan in `path`; an error in it names the file as the comparison does, telling A from B."""
+    try:
+        return Plan.from_csv(loaded, path, spec=spec)
+    except InputError as error:
+        message = str(error)
+        if not message.startswith(path.name) or name == path.name:
+            raise
+        raise InputError(
+            name + message[len(path.name) :], file=error.file, row=error.row, column=error.column
+        ) from None
