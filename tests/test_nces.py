@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import math
 import re
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -191,17 +193,22 @@ def test_unknown_district_lists_what_the_file_holds() -> None:
 
 
 def test_bad_membership_count_names_its_row(tmp_path: Path) -> None:
+    """It also closes the file it stopped reading (an open file left to the garbage collector warns)."""
     membership = pd.read_csv(MEMBERSHIP, dtype=str, keep_default_na=False)
     row = membership.index[
         (membership["NCESSCH"] == "519999900004") & (membership["TOTAL_INDICATOR"] == "Education Unit Total")
     ][0]
     membership.loc[row, "STUDENT_COUNT"] = "lots"
     membership.to_csv(tmp_path / "membership.csv", index=False)
-    with pytest.raises(
-        FeederError,
-        match=rf"^membership\.csv, row {row + 2}, column 'student_count': 'lots' is not a number \(write digits",
-    ):
-        import_nces(DIRECTORY, LEAID, geocodes=GEOCODES, membership=tmp_path / "membership.csv")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        with pytest.raises(
+            FeederError,
+            match=rf"^membership\.csv, row {row + 2}, column 'student_count': 'lots' is not a number \(write digits",
+        ):
+            import_nces(DIRECTORY, LEAID, geocodes=GEOCODES, membership=tmp_path / "membership.csv")
+        gc.collect()
+    assert not [warning for warning in caught if issubclass(warning.category, ResourceWarning)]
 
 
 def test_import_command_writes_schools_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

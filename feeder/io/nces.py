@@ -277,7 +277,7 @@ def membership_chunks(path: Path) -> Iterator[pd.DataFrame]:
     if not path.exists():
         raise FeederError(f"{path}: file not found")
     try:
-        reader = pd.read_csv(
+        with pd.read_csv(
             path,
             dtype=str,
             keep_default_na=False,
@@ -285,11 +285,11 @@ def membership_chunks(path: Path) -> Iterator[pd.DataFrame]:
             chunksize=CHUNK_ROWS,
             encoding="utf-8-sig",
             encoding_errors="replace",
-        )
-        for chunk in reader:
-            chunk.columns = [c.strip().lower() for c in chunk.columns]
-            require_columns(chunk, path, MEMBERSHIP_COLUMNS)
-            yield chunk
+        ) as reader:
+            for chunk in reader:
+                chunk.columns = [c.strip().lower() for c in chunk.columns]
+                require_columns(chunk, path, MEMBERSHIP_COLUMNS)
+                yield chunk
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
         raise at(path, f"not a readable CSV table ({str(error).strip()})") from None
 
