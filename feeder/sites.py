@@ -6,7 +6,7 @@ wrong guess is subtler: a real address matched to a same-named street in the nex
 still in the district's area but far from every school of its own ZIP code or region.
 
 A school is an outlier of its group (same `zip`, or same `region`, with at least MIN_PEERS
-other schools) when the nearest other school of the group is both
+other schools, or the whole district: a site tens of km beyond every other) when the nearest other school of the group is both
 
 - more than SPACINGS times the district's typical spacing away (the median distance from a
   school to its nearest neighbour), so a sparse rural district is judged by its own scale, and
@@ -29,39 +29,54 @@ KM_PER_DEGREE_LON = 111.320  # at the equator; times cos(latitude)
 
 
 def outlying_sites(schools: pd.DataFrame) -> list[str]:
-    """One warning per school far outside its ZIP's or region's cluster, naming the school."""
+    """One warning per school far outside its ZIP's or region's cluster, or the district's, naming the school."""
     return [warning for _, warning in outlying_schools(schools)]
 
 
 def outlying_schools(schools: pd.DataFrame) -> list[tuple[int, str]]:
-    """(position in `schools`, warning) of each school far outside its ZIP's or region's cluster."""
+    """(position in `schools`, warning) of each school far outside its ZIP's, region's or district's cluster."""
     if len(schools) < MIN_PEERS + 1:
         return []
     xy = plane_km(schools["lat"].to_numpy(dtype=float), schools["lon"].to_numpy(dtype=float))
     spacing = float(np.median(cKDTree(xy).query(xy, k=2)[0][:, 1]))
     warnings: list[tuple[int, str]] = []
     flagged: set[int] = set()
-    for column in PEER_COLUMNS:
-        if column not in schools.columns:
-            continue
-        groups = schools[column].astype(str).str.strip()
-        for value, members in groups[groups != ""].groupby(groups).indices.items():
-            for position, distance in outliers(xy[members], spacing):
-                school = int(members[position])
-                if school in flagged:
-                    continue
-                flagged.add(school)
-                row = schools.iloc[school]
-                name = str(row.get("name", "")).strip()  # `feeder check` reads tables that may lack it
-                warnings.append(
-                    (
-                        school,
-                        f"school '{row['school_id']}'{f' ({name})' if name else ''} is {distance:.0f} km from the nearest "
-                        f"other school of its {column} {value}, far outside that group's cluster: "
-                        "check its lat/lon (a geocoder's wrong match?)",
-                    )
+    groups = [
+        (f"from the nearest other school of its {column} {value}, far outside that group's cluster", members)
+        for column, value, members in peer_groups(schools)
+    ]
+    district = (
+        "from the nearest other school, far beyond the district's other sites",
+        np.arange(len(schools)),
+    )
+    for where, members in [*groups, district]:
+        for position, distance in outliers(xy[members], spacing):
+            school = int(members[position])
+            if school in flagged:
+                continue
+            flagged.add(school)
+            row = schools.iloc[school]
+            name = str(row.get("name", "")).strip()  # `feeder check` reads tables that may lack it
+            warnings.append(
+                (
+                    school,
+                    f"school '{row['school_id']}'{f' ({name})' if name else ''} is {distance:.0f} km {where}: "
+                    "check its lat/lon (a geocoder's wrong match?)",
                 )
+            )
     return warnings
+
+
+def peer_groups(schools: pd.DataFrame) -> list[tuple[str, str, np.ndarray]]:
+    """(column, value, positions) of the schools sharing each ZIP code and each region."""
+    found = []
+    for column in (column for column in PEER_COLUMNS if column in schools.columns):
+        values = schools[column].astype(str).str.strip()
+        found += [
+            (column, value, members)
+            for value, members in values[values != ""].groupby(values).indices.items()
+        ]
+    return found
 
 
 def outliers(xy: np.ndarray, spacing: float) -> list[tuple[int, float]]:

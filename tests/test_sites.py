@@ -66,3 +66,29 @@ def test_a_school_geocoded_65_km_off_is_found(tmp_path: Path, seed: int) -> None
     assert len(found) == 1 and f"'{schools.loc[moved, 'school_id']}'" in found[0]
     schools, _ = generate_district(320, seed, n_regions=2)
     assert outlying_sites(schools) == []
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_site_far_beyond_the_whole_district_is_found_without_zip_or_region(
+    tmp_path: Path, seed: int
+) -> None:
+    """An outdoor-education site or a mistyped latitude 140 km out, in a district that lists no ZIP
+    code or region to compare it with: `feeder check` names it at its row."""
+    schools, flows = generate_district(200, seed)
+    schools = schools.drop(columns=["region"])
+    moved = int(np.random.default_rng(seed).integers(len(schools)))
+    schools.loc[moved, "lat"] = schools["lat"].max() + 1.2
+    folder = write_district(tmp_path, schools, flows)
+    found = [w for w in load_district(folder).warnings if "far beyond the district" in w]
+    assert len(found) == 1 and f"'{schools.loc[moved, 'school_id']}'" in found[0]
+    rows = [p.row for p in lint_district(folder) if "far beyond the district" in p.text]
+    assert rows == [moved + 2]
+
+
+def test_an_annex_of_several_schools_is_not_an_outlier(tmp_path: Path) -> None:
+    """A district's far annex (several schools 50 km out, each near the others) is real geography."""
+    schools, _ = generate_district(200, 0)
+    schools = schools.drop(columns=["region"])
+    annex = schools.index[:8]
+    schools.loc[annex, "lat"] = schools.loc[annex, "lat"] - schools["lat"].min() + schools["lat"].max() + 0.45
+    assert outlying_sites(schools) == []
