@@ -22,9 +22,9 @@ from feeder.io.flows import all_leaving_note, read_flows
 from feeder.io.schools import OUTSIDE, SCHOOL_FILES, name_unnamed, read_schools
 from feeder.io.tables import present
 from feeder.sites import outlying_sites
+from feeder.spec import DEFAULT_MIN_CELL
 
 PROVENANCE = "provenance.txt"  # optional: one paragraph every output can repeat
-DEFAULT_MIN_CELL = 10  # flow counts below it are published as "<10" when flows come from records
 
 
 @dataclass(frozen=True)

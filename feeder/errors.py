@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class FeederError(Exception):
@@ -80,6 +82,8 @@ def first_bad_row(
 
     `message` may use `{cell}`, the cell as written (from `cells`, when given).
     """
+    import numpy as np  # here, not at the top: every command's --help imports this module
+
     mask = np.asarray(bad, dtype=bool)
     if not mask.any():
         return None

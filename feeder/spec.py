@@ -17,6 +17,7 @@ DEFAULT_MIN_SIZE = 12
 DEFAULT_MAX_SIZE = 24
 ACROSS_REGIONS = "drop --within-region (`feeder run` nests by default: add --across-regions)"
 LARGEST_SETTING = 1e9  # no weight or cap needs more; 1e308 overflows the objective to NaN
+DEFAULT_MIN_CELL = 10  # flow counts below it are published as "<10" when flows come from records
 
 
 @dataclass(frozen=True, kw_only=True)

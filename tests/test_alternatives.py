@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from synthetic import generate_district, write_district
 
 import feeder.alternatives
-import feeder.commands.alternatives
+import feeder.report.tradeoff_chart
 from feeder.alternatives import OBJECTIVES, Alternative, dominates, grid, spread, trade_offs
 from feeder.cli import main
 from feeder.district import load_district
@@ -188,7 +188,7 @@ def test_a_rerun_retires_the_earlier_runs_plans_but_keeps_a_planners_files(
     for the earlier run go in the new run's publication; a planner's file and its folder stay."""
     out = tmp_path / "alternatives"
     command = ["alternatives", str(lcps_path), "--out", str(out)]
-    monkeypatch.setattr(feeder.commands.alternatives, "chart_png", lambda figure: b"\x89PNG\r\n\x1a\n")
+    monkeypatch.setattr(feeder.report.tradeoff_chart, "chart_png", lambda figure: b"\x89PNG\r\n\x1a\n")
     assert main([*command, "--k", "5", "--jobs", "1"]) == 0  # in this process: the designs of the test above
     first = sorted(pd.read_csv(out / "alternatives.csv", dtype={"name": str})["name"])
     noted, edited = [name for name in first if name.startswith("5-portfolios-")][:2]

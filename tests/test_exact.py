@@ -421,10 +421,11 @@ def generated_100(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_cli_bound_starts_its_proof_from_the_designers_plan(generated_100, monkeypatch, capsys):
     """Without it the proof starts from nothing: on a generated 188-school district its best plan
     after 10 s was 0.8740 against the designer's 0.9149, and its bound 0.9601 instead of 0.9521."""
-    import feeder.commands.bound as bound_command
+    import feeder.exact
+    from feeder.design import designer
 
     designed, started = [], []
-    real_design, real_solve = bound_command.run_design, bound_command.solve_exact
+    real_design, real_solve = designer.run_design, feeder.exact.solve_exact
 
     def spy_design(*args, **kwargs):
         run = real_design(*args, **kwargs)
@@ -435,8 +436,8 @@ def test_cli_bound_starts_its_proof_from_the_designers_plan(generated_100, monke
         started.append(kwargs["warm_start"])
         return real_solve(*args, **kwargs)
 
-    monkeypatch.setattr(bound_command, "run_design", spy_design)
-    monkeypatch.setattr(bound_command, "solve_exact", spy_solve)
+    monkeypatch.setattr(designer, "run_design", spy_design)
+    monkeypatch.setattr(feeder.exact, "solve_exact", spy_solve)
     assert main(["bound", str(generated_100), "--time-limit", "20"]) == 0
     assert len(designed) == 1 and len(started) == 1
     assert np.array_equal(started[0], designed[0])
@@ -469,6 +470,8 @@ def test_the_contiguous_proof_starts_from_a_better_contiguous_compared_plan(
     # a planner's contiguous plan that keeps more than the designer's is the one the rounds start
     # from, so the best contiguous plan reported is never below it
     import feeder.commands.bound as bound_command
+    import feeder.exact
+    from feeder.design import designer
 
     district = load_district(generated_100)
     spec = DesignSpec()
@@ -487,8 +490,8 @@ def test_the_contiguous_proof_starts_from_a_better_contiguous_compared_plan(
         started.append(kwargs["warm_start"])
         return SimpleNamespace(free=None)  # the report is not under test
 
-    monkeypatch.setattr(bound_command, "run_design", poor_design)
-    monkeypatch.setattr(bound_command, "solve_contiguous", spy_solve)
+    monkeypatch.setattr(designer, "run_design", poor_design)
+    monkeypatch.setattr(feeder.exact, "solve_contiguous", spy_solve)
     monkeypatch.setattr(bound_command, "bound_report", lambda *args: {})
     monkeypatch.setattr(bound_command, "summary", lambda *args: [])
     assert main(["bound", str(generated_100), "--contiguous", "--plan", str(csv), "--time-limit", "10"]) == 0

@@ -71,7 +71,10 @@ def test_the_command_list_shows_each_commands_own_summary(commands: dict, capsys
         assert f"{name} {' '.join(summary.split()[:3])}" in listed, name
 
 
-HEAVY = ("pandas", "scipy", "folium", "networkx", "highspy", "feeder.design")
+HEAVY = (
+    *("pandas", "numpy", "geopandas", "scipy", "networkx", "folium", "plotly", "highspy", "ortools"),
+    *("pymetis", "starlette", "uvicorn", "feeder.design"),
+)
 
 
 def test_help_and_a_mistyped_command_import_no_heavy_library() -> None:
@@ -84,6 +87,23 @@ def test_help_and_a_mistyped_command_import_no_heavy_library() -> None:
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert done.stdout.splitlines()[-1] == "[0, 2] []", done.stdout + done.stderr
     assert "Did you mean 'design'?" in done.stderr
+
+
+def test_a_commands_help_and_a_usage_error_import_no_heavy_library() -> None:
+    """`feeder design --help`, a mistyped flag or a missing argument answers at once: a command
+    imports its libraries only when it runs."""
+    helps = [[name, "--help"] for name in COMMANDS]
+    calls = [*helps, ["design", "--seeed", "3"], ["design"]]  # the last two: usage errors, exit code 2
+    probe = (
+        "import sys\nfrom feeder.cli import main\n"
+        f"for argv in {calls!r}:\n"
+        "    code = main(argv)\n"
+        f"    print('loaded', argv, code, sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    loaded = [line for line in done.stdout.splitlines() if line.startswith("loaded ")]
+    expected = [f"loaded {argv} {0 if argv in helps else 2} []" for argv in calls]
+    assert loaded == expected, done.stderr
 
 
 def test_every_public_name_is_the_object_its_module_defines() -> None:

@@ -92,7 +92,7 @@ def test_design_names_from_another_plan(tmp_path, lcps_path) -> None:
 def test_names_from_is_read_before_the_search(tmp_path, lcps_path, monkeypatch, capsys) -> None:
     """A broken --names-from file is refused before any search time is spent (and what reading
     it warns about is shown with the district's warnings)."""
-    import feeder.commands.design as design_command
+    from feeder.design import designer
 
     schools = pd.read_csv(lcps_path / "schools.csv", dtype=str)
     names = pd.DataFrame(
@@ -104,7 +104,7 @@ def test_names_from_is_read_before_the_search(tmp_path, lcps_path, monkeypatch, 
     def no_search(*args, **kwargs):
         raise AssertionError("the search ran before --names-from was read")
 
-    monkeypatch.setattr(design_command, "run_design", no_search)
+    monkeypatch.setattr(designer, "run_design", no_search)
     code = main(
         [
             "design",

@@ -20,7 +20,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import feeder.commands.run
 import feeder.io.output
 from feeder.cli import main
 from feeder.design import design
@@ -186,7 +185,7 @@ def test_a_failed_run_leaves_no_folder_it_created(
     """`feeder run` made its tables and maps folders, then the disk was full: both folders, and the
     parent made for them, must go again."""
     quick = functools.partial(design, effort="quick")  # the search's length is not what is tested
-    monkeypatch.setattr(feeder.commands.run, "design", quick)
+    monkeypatch.setattr(sys.modules["feeder.design"], "design", quick)  # `feeder.design` may be the function
 
     def disk_full(path: Path, data: bytes, mode: int) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -206,7 +205,7 @@ def test_an_output_folder_inside_a_file_is_refused_before_any_work(
     def no_design(*args: object, **kwargs: object) -> None:
         raise AssertionError("the design ran before the options were checked")
 
-    monkeypatch.setattr(feeder.commands.run, "design", no_design)
+    monkeypatch.setattr(sys.modules["feeder.design"], "design", no_design)
     (tmp_path / "notes.txt").write_text("a file, not a folder")
     maps = tmp_path / "notes.txt" / "deep" / "maps"
     line = refused(capsys, "run", sample_path(), "--out", tmp_path / "tables", "--maps", maps)

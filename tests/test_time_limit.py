@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-import feeder.commands.design as design_command
 from feeder import clock
 from feeder.cli import main
 from feeder.clock import Clock, finish_reserve
+from feeder.design import certify, designer
 from feeder.errors import OptionError
 
 
@@ -53,13 +53,13 @@ def test_design_search_keeps_time_for_scoring_and_writing(
     """The search gets less than the whole limit (the reserve stays for scoring and writing),
     while the scorecard records the limit as given, so reruns stay byte-identical."""
     given: list[float | None] = []
-    real = design_command.run_design
+    real = designer.run_design
 
     def spy(*args, **kwargs):
         given.append(kwargs["time_limit"])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(design_command, "run_design", spy)
+    monkeypatch.setattr(designer, "run_design", spy)
     out = tmp_path / "out"
     assert main(["design", str(lcps_path), "--out", str(out), "--time-limit", "30", "--effort", "quick"]) == 0
     assert given and given[0] is not None
@@ -73,7 +73,7 @@ def test_exact_gets_the_time_the_search_leaves(lcps_path: Path, tmp_path: Path, 
     neither stage gets the whole limit again."""
     limits: dict[str, float | None] = {}
     called: dict[str, float] = {}
-    real_design, real_certify = design_command.run_design, design_command.certify
+    real_design, real_certify = designer.run_design, certify.certify
 
     def spy_design(*args, **kwargs):
         limits["search"], called["search"] = kwargs["time_limit"], time.monotonic()
@@ -83,8 +83,8 @@ def test_exact_gets_the_time_the_search_leaves(lcps_path: Path, tmp_path: Path, 
         limits["exact"], called["exact"] = time_limit, time.monotonic()
         return real_certify(plan, time_limit=time_limit)
 
-    monkeypatch.setattr(design_command, "run_design", spy_design)
-    monkeypatch.setattr(design_command, "certify", spy_certify)
+    monkeypatch.setattr(designer, "run_design", spy_design)
+    monkeypatch.setattr(certify, "certify", spy_certify)
     code = main(
         [
             "design",

@@ -6,13 +6,9 @@ from pathlib import Path
 
 import typer
 
-from feeder.alignment import check_alignment, load_rules
-from feeder.alignment.report import alignment_csv, alignment_json, print_summary
+from feeder.commands.catalog import libraries
 from feeder.commands.options import DISTRICT_HELP, MIN_CELL, out_folder
-from feeder.district import load_district
 from feeder.io.output import write_files
-from feeder.plan import Plan
-from feeder.privacy import with_min_cell
 from feeder.terminal import show_warnings
 
 
@@ -39,6 +35,13 @@ def align(
     min_cell: int = MIN_CELL,
 ) -> None:
     """Check that students find the same programs at their next school, flow by flow."""
+    with libraries():
+        from feeder.alignment import check_alignment, load_rules
+        from feeder.alignment.report import alignment_csv, alignment_json, print_summary
+        from feeder.district import load_district
+        from feeder.plan import Plan
+        from feeder.privacy import with_min_cell
+
     loaded = with_min_cell(load_district(district), min_cell)
     chosen = Plan.from_csv(loaded, plan) if plan is not None else None
     result = check_alignment(loaded, chosen, rules=load_rules(rules) if rules is not None else None)

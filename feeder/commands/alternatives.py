@@ -6,13 +6,13 @@ import csv
 import io
 from fnmatch import fnmatch
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from feeder.alternatives import TradeOffs, trade_offs
+from feeder.commands.catalog import libraries
 from feeder.commands.options import (
     CONTIGUOUS,
     DISTRICT_HELP,
@@ -24,17 +24,15 @@ from feeder.commands.options import (
     K,
     out_folder,
 )
-from feeder.compare import compare
-from feeder.design.designer import check_run_options
-from feeder.district import load_district
 from feeder.errors import OptionError
 from feeder.io.output import feeder_files, one_publication, write_files
-from feeder.maps import render_maps
-from feeder.maps.pages import INDEX
-from feeder.plan import scorecard_json
-from feeder.report.tradeoff_chart import chart_html, chart_png, tradeoff_figure
 from feeder.spec import DesignSpec
 from feeder.terminal import markup_safe, show_warnings
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from feeder.alternatives import TradeOffs
 
 NO_PNG = (
     "tradeoffs.png was not written: plotly's image export needs Chrome or Chromium (install one with "
@@ -70,6 +68,14 @@ def alternatives(
     ),
 ) -> None:
     """Distinct plans none of which is beaten on cohesion, enrollment balance and compactness at once."""
+    with libraries():
+        from feeder.alternatives import trade_offs
+        from feeder.design.designer import check_run_options
+        from feeder.district import load_district
+        from feeder.maps import render_maps
+        from feeder.plan import scorecard_json
+        from feeder.report.tradeoff_chart import chart_html, chart_png, tradeoff_figure
+
     if count < 1:
         raise OptionError(f"--count {count} must be at least 1")
     check_run_options(seed, None, jobs)
@@ -122,11 +128,17 @@ def earlier_run(out: Path) -> dict[Path, set[str]]:
 
 def plan_file(name: str) -> bool:
     """A file `feeder alternatives` writes into a plan's folder: its tables and maps."""
+    from feeder.maps.pages import INDEX
+
     return name in PLAN_FILES or name == INDEX or fnmatch(name, "cohort-*.html")
 
 
 def table(result: TradeOffs) -> pd.DataFrame:
     """alternatives.csv: one row per plan kept, its settings, metrics and schools moved from the default."""
+    import pandas as pd
+
+    from feeder.compare import compare
+
     default = result.default.plan
     rows = []
     for each in result.chosen:

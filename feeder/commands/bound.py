@@ -13,33 +13,27 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import typer
 
-from feeder import metrics
 from feeder.clock import Clock, finish_reserve
+from feeder.commands.catalog import libraries
 from feeder.commands.options import DISTRICT_HELP, MAX_SIZE, MIN_SIZE, WITHIN_REGION, K, out_folder
-from feeder.constraints import violations
-from feeder.design.designer import run_design
-from feeder.district import District, load_district
-from feeder.exact import ContiguousResult, ExactResult, solve_contiguous, solve_exact
-from feeder.exact.contiguous import ROUNDS_LIMIT
 from feeder.io.output import write_files
-from feeder.plan import Plan, scorecard_json
 from feeder.spec import DesignSpec
 from feeder.terminal import show_warnings
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from feeder.district import District
+    from feeder.exact import ContiguousResult, ExactResult
+    from feeder.plan import Plan
 
 WARM_START_SHARE = 0.25  # of the time limit, at most, for the designer's plan the proof starts from
 # (measured: on a generated 188-school district it tightened the 120 s bound from 0.9322 to 0.9275)
 LARGE_DISTRICT = 200  # schools beyond which a proof within a minute is unlikely
-WORDING = {
-    "optimal": "proven",
-    "time limit": "upper bound, not proven within --time-limit",
-    "not proven": "upper bound, not proven: the relaxation's pieces do not pack into portfolios",
-    "too large": f"upper bound: the one ignoring contiguity; over {ROUNDS_LIMIT} schools, contiguity is not modelled",
-}
 
 
 def register(app: typer.Typer) -> None:
@@ -66,6 +60,12 @@ def bound(
     ),
 ) -> None:
     """Prove the best cohesion any plan with portfolios in the size range can reach."""
+    with libraries():
+        from feeder.design.designer import run_design
+        from feeder.district import load_district
+        from feeder.exact import solve_contiguous, solve_exact
+        from feeder.plan import Plan, scorecard_json
+
     clock = Clock.start(time_limit)
     spec = DesignSpec(
         min_size=min_size, max_size=max_size, within_region=within_region, k=k, contiguous=False
@@ -110,6 +110,9 @@ def bound(
 def better_plan(district: District, *, spec: DesignSpec, designed: Plan, compared: Plan | None) -> np.ndarray:
     """The labels of the compared plan when it meets the spec and keeps more students together
     than the designer's, else the designer's: the exact solver prunes with the better one."""
+    from feeder import metrics
+    from feeder.constraints import violations
+
     if compared is None or violations(district, compared.labels, spec):
         return designed.labels
     ours, theirs = metrics.cohesion(district, designed.labels), metrics.cohesion(district, compared.labels)
@@ -148,6 +151,9 @@ def bound_report(
 def plan_report(plan: Plan, result: ExactResult, together: ContiguousResult | None) -> dict[str, Any]:
     """A plan's cohesion and its gap to each bound; a gap only when that bound covers the plan
     (it meets the spec the bound was computed for: sizes, k, regions, and contiguity for the second)."""
+    from feeder import metrics
+    from feeder.constraints import violations
+
     district, labels = plan.district, plan.labels
     covered = not plan.violations()
     cohesion = metrics.cohesion(district, labels)
@@ -165,13 +171,21 @@ def plan_report(plan: Plan, result: ExactResult, together: ContiguousResult | No
 
 def summary(report: dict[str, Any], seconds: float) -> list[str]:
     """Terminal lines: each bound, proven or not, the best plans found, the compared plan."""
+    from feeder.exact.contiguous import ROUNDS_LIMIT
+
+    wording = {
+        "optimal": "proven",
+        "time limit": "upper bound, not proven within --time-limit",
+        "not proven": "upper bound, not proven: the relaxation's pieces do not pack into portfolios",
+        "too large": f"upper bound: the one ignoring contiguity; over {ROUNDS_LIMIT} schools, contiguity is not modelled",
+    }
     if report["cohesion_bound"] is None:
         return [f"{report['district']}: no flows between district schools, so cohesion is undefined"]
     lines = []
     together = report.get("contiguous")
     if together is not None:
         lines.append(
-            f"contiguous plans: cohesion bound {together['cohesion_bound']:.4f} ({WORDING[together['status']]})"
+            f"contiguous plans: cohesion bound {together['cohesion_bound']:.4f} ({wording[together['status']]})"
         )
         if together["best_found"] is not None:
             lines.append(
@@ -182,7 +196,7 @@ def summary(report: dict[str, Any], seconds: float) -> list[str]:
     # read as a better plan the designer had missed.
     lines.append(
         f"any plan in range (contiguity ignored): cohesion bound {report['cohesion_bound']:.4f} "
-        f"({WORDING[report['status']]})"
+        f"({wording[report['status']]})"
     )
     lines.append(
         f"  best plan found (contiguity ignored): cohesion {report['best_found']:.4f}, "

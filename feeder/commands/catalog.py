@@ -1,5 +1,7 @@
 """The commands, each loaded only when it runs: `feeder --help` or a mistyped command answers at
-once instead of first importing pandas, scipy, folium and the designer for every command.
+once instead of first importing pandas, scipy, folium and the designer for every command. A
+command's module imports those libraries inside the command (`with libraries():`), so its own
+--help and a usage error answer at once too.
 
 The one-line summaries `feeder --help` shows live here, beside the module of each command, so
 listing the commands imports none of them (a test holds each to its command's docstring).
@@ -11,6 +13,7 @@ import importlib
 import math
 import typing
 from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager
 from typing import Any
 
 import typer
@@ -119,7 +122,7 @@ def load(name: str) -> Any:
     """The click command `name`, built from its module's `register`, every float option refusing
     nan, inf and absurd sizes. A Ctrl-C during the import, however a library reports it, stops
     the command as an interruption."""
-    with libraries_loading(message="interrupted: nothing was written"):
+    with libraries():
         module = importlib.import_module(f"feeder.commands.{COMMANDS[name][0]}")
     app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
     module.register(app)
@@ -129,6 +132,12 @@ def load(name: str) -> Any:
         if annotation is float or float in typing.get_args(annotation):
             param.callback = finite(param.callback)
     return command
+
+
+def libraries() -> AbstractContextManager[None]:
+    """Around imports before a command's work: a Ctrl-C during them, however a library reports it
+    (or swallows it), stops the command as an interruption."""
+    return libraries_loading(message="interrupted: nothing was written")
 
 
 def finite(callback: Any) -> Any:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
+from feeder.commands.catalog import libraries
 from feeder.commands.options import DISTRICT_HELP
-from feeder.lint import ERROR, lint_district
 from feeder.terminal import say
 
 
@@ -17,6 +17,9 @@ def register(app: typer.Typer) -> None:
 
 def check(district: Path = typer.Argument(..., help=DISTRICT_HELP)) -> None:
     """Check a district folder: every error and warning, each as `file, row, column: problem (fix)`."""
+    with libraries():
+        from feeder.lint import ERROR, lint_district
+
     problems = lint_district(district)
     errors = [p for p in problems if p.severity == ERROR]
     warnings = [p for p in problems if p.severity != ERROR]

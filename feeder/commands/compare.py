@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
+from feeder.commands.catalog import libraries
 from feeder.commands.options import DISTRICT_HELP, MAX_SIZE, MIN_CELL, MIN_SIZE, out_folder, size_spec
-from feeder.compare import compare
-from feeder.district import District, load_district
 from feeder.errors import InputError
 from feeder.io.output import write_files
-from feeder.maps.compare import compare_page
-from feeder.plan import Plan, rounded
-from feeder.privacy import with_min_cell
-from feeder.report.terminal import print_comparison
 from feeder.spec import DesignSpec
 from feeder.terminal import markup_safe, show_warnings
+
+if TYPE_CHECKING:
+    from feeder.district import District
+    from feeder.plan import Plan
 
 
 def register(app: typer.Typer) -> None:
@@ -37,6 +37,14 @@ def compare_plans(
     min_cell: int = MIN_CELL,
 ) -> None:
     """Both scorecards side by side with the change, the schools that move, and a map of them."""
+    with libraries():
+        from feeder.compare import compare
+        from feeder.district import load_district
+        from feeder.maps.compare import compare_page
+        from feeder.plan import rounded
+        from feeder.privacy import with_min_cell
+        from feeder.report.terminal import print_comparison
+
     spec = size_spec(min_size, max_size)
     loaded = with_min_cell(load_district(district), min_cell)
     name_a, name_b = labels(plan_a, plan_b)
@@ -69,6 +77,8 @@ def labels(plan_a: Path, plan_b: Path) -> tuple[str, str]:
 
 def read_plan(loaded: District, path: Path, name: str, spec: DesignSpec) -> Plan:
     """The plan in `path`; an error in it names the file as the comparison does, telling A from B."""
+    from feeder.plan import Plan
+
     try:
         return Plan.from_csv(loaded, path, spec=spec)
     except InputError as error:

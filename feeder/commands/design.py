@@ -12,13 +12,13 @@ import json
 import math
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 
-from feeder.alignment import pathway_weights
 from feeder.clock import Clock, finish_reserve
+from feeder.commands.catalog import libraries
 from feeder.commands.options import (
     BALANCE,
     CONTIGUOUS,
@@ -37,21 +37,13 @@ from feeder.commands.options import (
     K,
     out_folder,
 )
-from feeder.design.certify import certify
-from feeder.design.designer import run_design
-from feeder.design.effort import Effort
-from feeder.design.locks import read_locks
-from feeder.design.naming import renamed
-from feeder.district import load_district
 from feeder.errors import OptionError
 from feeder.io.output import write_files
-from feeder.io.plan_tables import summary_csv, summary_table
-from feeder.io.workbook import plan_workbook
-from feeder.plan import Plan, scorecard_json
-from feeder.privacy import with_min_cell
-from feeder.provenance import estimate_note, with_flows_source
 from feeder.spec import DesignSpec
 from feeder.terminal import markup_safe, show_warnings
+
+if TYPE_CHECKING:
+    from feeder.plan import Plan
 
 
 def register(app: typer.Typer) -> None:
@@ -104,6 +96,18 @@ def design(
 
     Across regions unless --within-region (`feeder run` nests in regions by default).
     """
+    with libraries():
+        from feeder.alignment import pathway_weights
+        from feeder.design.certify import certify
+        from feeder.design.designer import run_design
+        from feeder.design.effort import Effort
+        from feeder.design.locks import read_locks
+        from feeder.design.naming import renamed
+        from feeder.district import load_district
+        from feeder.plan import Plan
+        from feeder.privacy import with_min_cell
+        from feeder.provenance import estimate_note, with_flows_source
+
     clock = Clock.start(time_limit)
     spec = DesignSpec(
         min_size=min_size,
@@ -176,6 +180,10 @@ def design(
 
 def plan_files(plan: Plan, card: dict) -> dict[str, str | bytes]:
     """The files a designed plan is shared as (shared with `feeder run`)."""
+    from feeder.io.plan_tables import summary_csv, summary_table
+    from feeder.io.workbook import plan_workbook
+    from feeder.plan import scorecard_json
+
     summary = summary_table(plan)  # one table for summary.csv and the workbook's sheet
     return {
         "portfolios.csv": plan.to_csv(),

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from feeder.commands.catalog import libraries
 from feeder.commands.options import DISTRICT_HELP, MIN_CELL
-from feeder.district import load_district
-from feeder.explain import SchoolExplanation, explain_school
-from feeder.plan import Plan, rounded
-from feeder.privacy import Privacy, privacy_of, with_min_cell
 from feeder.terminal import markup_safe, show_warnings
+
+if TYPE_CHECKING:
+    from feeder.explain import SchoolExplanation
+    from feeder.privacy import Privacy
 
 
 def register(app: typer.Typer) -> None:
@@ -31,6 +33,12 @@ def explain(
     min_cell: int = MIN_CELL,
 ) -> None:
     """Where a school's students come from and go, by portfolio, and why it sits where it does."""
+    with libraries():
+        from feeder.district import load_district
+        from feeder.explain import explain_school
+        from feeder.plan import Plan, rounded
+        from feeder.privacy import privacy_of, with_min_cell
+
     loaded = with_min_cell(load_district(district), min_cell)
     chosen = Plan.from_csv(loaded, plan) if plan else Plan.current(loaded)
     explanation = explain_school(chosen, school_id)

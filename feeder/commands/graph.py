@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from feeder.commands.catalog import libraries
 from feeder.commands.options import DISTRICT_HELP, MIN_CELL
-from feeder.district import load_district
-from feeder.graph import FeederGraph
-from feeder.privacy import Privacy, privacy_of, with_min_cell
 from feeder.terminal import markup_safe, show_warnings
+
+if TYPE_CHECKING:
+    from feeder.privacy import Privacy
 
 
 def register(app: typer.Typer) -> None:
@@ -29,6 +30,11 @@ def graph(
     min_cell: int = MIN_CELL,
 ) -> None:
     """Print the feeder patterns of a district: who feeds each high school, split feeders, leakage."""
+    with libraries():
+        from feeder.district import load_district
+        from feeder.graph import FeederGraph
+        from feeder.privacy import privacy_of, with_min_cell
+
     loaded = with_min_cell(load_district(district), min_cell)
     summary = FeederGraph(loaded).summary()
     privacy = privacy_of(loaded)

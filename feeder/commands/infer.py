@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
+from feeder.commands.catalog import libraries
 from feeder.commands.options import DISTRICT_HELP, out_folder
 from feeder.errors import FeederError
-from feeder.infer import flows_csv, infer_district
 from feeder.io.output import write_files
 from feeder.terminal import show_warnings
 
@@ -29,6 +29,9 @@ def infer(
     (weighted by planning_units.geojson students when present), else school sites alone.
     Any flows.csv in DISTRICT is ignored.
     """
+    with libraries():
+        from feeder.infer import flows_csv, infer_district
+
     target = out / "flows.csv"
     if target.exists() and not force:
         raise FeederError(f"{target} already exists; pass --force to replace it")

@@ -11,13 +11,8 @@ from pathlib import Path
 
 import typer
 
-from feeder.alignment import broken_edges, check_alignment
+from feeder.commands.catalog import libraries
 from feeder.commands.options import DISTRICT_HELP, MIN_CELL, out_folder
-from feeder.district import load_district
-from feeder.maps.folder import publish_maps
-from feeder.pattern_plan import SOURCE, plan_to_show
-from feeder.privacy import with_min_cell
-from feeder.provenance import estimate_note
 from feeder.terminal import show_warnings
 
 
@@ -43,6 +38,14 @@ def map_command(
     Broken program pathways (from the default alignment rules) are a layer of every map.
     Cohort pages an earlier run wrote into the folder for another plan are removed.
     """
+    with libraries():
+        from feeder.alignment import broken_edges, check_alignment
+        from feeder.district import load_district
+        from feeder.maps.folder import publish_maps
+        from feeder.pattern_plan import SOURCE, plan_to_show
+        from feeder.privacy import with_min_cell
+        from feeder.provenance import estimate_note
+
     loaded = with_min_cell(load_district(district), min_cell)
     chosen = plan_to_show(loaded, plan)
     if chosen.provenance.source == SOURCE:

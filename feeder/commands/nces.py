@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
+from feeder.commands.catalog import libraries
 from feeder.commands.options import out_folder
 from feeder.errors import FeederError
-from feeder.io.nces import import_nces
 from feeder.io.output import write_files
 
 
@@ -47,6 +47,9 @@ def import_nces_command(
     force: Annotated[bool, typer.Option("--force", help="Replace a schools.csv already in --out.")] = False,
 ) -> None:
     """Build a district's schools.csv from the NCES Common Core of Data."""
+    with libraries():
+        from feeder.io.nces import import_nces
+
     target = out / "schools.csv"
     if target.exists() and not force:
         raise FeederError(f"{target} already exists; pass --force to replace it")

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import typer
 
-from feeder.district import DEFAULT_MIN_CELL
 from feeder.io.output import check_output_folder
-from feeder.spec import DEFAULT_MAX_SIZE, DEFAULT_MIN_SIZE, DesignSpec
+from feeder.spec import DEFAULT_MAX_SIZE, DEFAULT_MIN_CELL, DEFAULT_MIN_SIZE, DesignSpec
 
 DISTRICT_HELP = "District folder (see docs/FORMAT.md)."
 MIN_SIZE = typer.Option(DEFAULT_MIN_SIZE, "--min-size", help="Fewest schools in a portfolio.")

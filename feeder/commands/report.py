@@ -8,13 +8,9 @@ from pathlib import Path
 
 import typer
 
-from feeder.alignment import check_alignment
+from feeder.commands.catalog import libraries
 from feeder.commands.options import DISTRICT_HELP, MIN_CELL, out_folder
-from feeder.district import load_district
 from feeder.io.output import write_files
-from feeder.pattern_plan import plan_to_show
-from feeder.privacy import with_min_cell
-from feeder.report.cohorts import REPORT, report_files
 from feeder.report.pdf import find_browser, print_to_pdf
 from feeder.terminal import show_warnings
 
@@ -43,6 +39,13 @@ def report(
     min_cell: int = MIN_CELL,
 ) -> None:
     """A report to print: district page, portfolio table, feeder diagram, then one page per cohort."""
+    with libraries():
+        from feeder.alignment import check_alignment
+        from feeder.district import load_district
+        from feeder.pattern_plan import plan_to_show
+        from feeder.privacy import with_min_cell
+        from feeder.report.cohorts import REPORT, report_files
+
     started = time.perf_counter()
     browser = find_browser() if pdf else None
     loaded = with_min_cell(load_district(district), min_cell)

@@ -10,26 +10,21 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
-from feeder.alignment import broken_edges, check_alignment
-from feeder.alignment.report import alignment_csv, alignment_json, print_summary
+from feeder.commands.catalog import libraries
 from feeder.commands.design import plan_files
 from feeder.commands.options import MAX_SIZE, MIN_CELL, MIN_SIZE, SEED, maps_folder, out_folder
-from feeder.design import design
-from feeder.district import District, load_district
-from feeder.graph import FeederGraph
 from feeder.io.output import one_publication, write_files
-from feeder.maps.folder import publish_maps
-from feeder.plan import Plan, scorecard_json
-from feeder.privacy import privacy_of, with_min_cell
-from feeder.provenance import estimate_note, with_flows_source
-from feeder.report.terminal import print_scorecards
 from feeder.sample import sample_path
 from feeder.spec import DesignSpec
 from feeder.terminal import markup_safe
+
+if TYPE_CHECKING:
+    from feeder.district import District
 
 DEFAULT_OUT = Path("feeder-output")
 DEFAULT_MAPS = Path("maps")
@@ -59,6 +54,17 @@ def run(
     min_cell: int = MIN_CELL,
 ) -> None:
     """Design portfolios, score them beside today's plan, check alignment and draw the maps."""
+    with libraries():
+        from feeder.alignment import broken_edges, check_alignment
+        from feeder.alignment.report import alignment_csv, alignment_json, print_summary
+        from feeder.design import design
+        from feeder.district import load_district
+        from feeder.maps.folder import publish_maps
+        from feeder.plan import scorecard_json
+        from feeder.privacy import with_min_cell
+        from feeder.provenance import estimate_note, with_flows_source
+        from feeder.report.terminal import print_scorecards
+
     DesignSpec(min_size=min_size, max_size=max_size)  # refuse bad sizes before loading
     console = Console()
     started = time.perf_counter()
@@ -103,6 +109,9 @@ def run(
 
 def describe_graph(district: District, console: Console) -> None:
     """One paragraph on the feeder patterns, so planners see what the design keeps together."""
+    from feeder.graph import FeederGraph
+    from feeder.privacy import privacy_of
+
     graph = FeederGraph(district)
     summary = graph.summary()
     console.print(
@@ -116,6 +125,8 @@ def describe_graph(district: District, console: Console) -> None:
 
 def current_card(district: District, spec: DesignSpec) -> dict | None:
     """Today's plan's scorecard, or None when the district has no complete `portfolio` column."""
+    from feeder.plan import Plan
+
     if not district.has_current_plan:
         return None
     return Plan.current(district, spec=spec).score()

@@ -7,12 +7,8 @@ from pathlib import Path
 
 import typer
 
+from feeder.commands.catalog import libraries
 from feeder.commands.options import DISTRICT_HELP, MAX_SIZE, MIN_SIZE, size_spec
-from feeder.district import load_district
-from feeder.goals import unmet_goals
-from feeder.plan import Plan, rounded
-from feeder.provenance import with_flows_source
-from feeder.report.terminal import print_problems, print_scorecards
 from feeder.terminal import show_warnings
 
 
@@ -33,6 +29,13 @@ def score(
     as_json: bool = typer.Option(False, "--json", help="Print the scorecard as JSON."),
 ) -> None:
     """Print the scorecard of today's plan, a designed plan or one drawn by hand, and what it breaks."""
+    with libraries():
+        from feeder.district import load_district
+        from feeder.goals import unmet_goals
+        from feeder.plan import Plan, rounded
+        from feeder.provenance import with_flows_source
+        from feeder.report.terminal import print_problems, print_scorecards
+
     spec = size_spec(min_size, max_size)
     loaded = load_district(district)
     chosen = (

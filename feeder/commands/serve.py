@@ -6,20 +6,12 @@ import contextlib
 import errno
 import socket
 from pathlib import Path
-from types import FrameType
 
 import typer
-import uvicorn
 
+from feeder.commands.catalog import libraries
 from feeder.commands.options import DISTRICT_HELP, MIN_CELL
-from feeder.design import design
-from feeder.district import load_district
 from feeder.errors import OptionError
-from feeder.plan import Plan
-from feeder.privacy import with_min_cell
-from feeder.serve import create_app
-from feeder.serve.page import served_page
-from feeder.serve.runner import DesignRunner
 from feeder.terminal import show_warnings
 
 HOST = "127.0.0.1"
@@ -42,6 +34,17 @@ def serve(
     min_cell: int = MIN_CELL,
 ) -> None:
     """Open the plan in a local web app: edit it on the map and re-design around your locks."""
+    with libraries():
+        import uvicorn
+
+        from feeder.design import design
+        from feeder.district import load_district
+        from feeder.plan import Plan
+        from feeder.privacy import with_min_cell
+        from feeder.serve import create_app
+        from feeder.serve.page import served_page
+        from feeder.serve.server import StoppingServer
+
     if not 1 <= port <= 65535:
         raise OptionError(f"--port {port} must be between 1 and 65535")
     loaded = with_min_cell(load_district(district), min_cell)
@@ -74,15 +77,3 @@ def bound_socket(port: int) -> socket.socket:
             raise OptionError(f"--port {port}: another program listens there; choose another port") from None
         raise OptionError(f"--port {port}: cannot listen there ({error.strerror})") from None
     return listening
-
-
-class StoppingServer(uvicorn.Server):
-    """Ctrl-C also cancels a running re-design: uvicorn waits for open requests before stopping."""
-
-    def __init__(self, config: uvicorn.Config, runner: DesignRunner) -> None:
-        super().__init__(config)
-        self.runner = runner
-
-    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        self.runner.cancel()
-        super().handle_exit(sig, frame)

@@ -48,7 +48,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from feeder.errors import FeederError, InternalError, OptionError
-from feeder.io.tables import PLAIN_NUMBER
 
 PUBLIC_MODE = 0o666
 MANIFEST = ".feeder-manifest.json"
@@ -59,6 +58,7 @@ LEGACY_TEMPORARY = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 FILE_SUFFIXES = (".csv", ".json", ".geojson", ".html", ".pdf", ".xlsx", ".xls", ".png", ".txt", ".zip")
 MAYBE_FORMULA = re.compile(r'(^|,|\n)"?[=+\-@\t\r]')
+PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 Contents = Mapping[str, str | bytes]
 

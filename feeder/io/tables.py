@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from feeder.errors import FeederError, at
+from feeder.io.output import PLAIN_NUMBER
 
 ENCODINGS = ("utf-8-sig", "cp1252")
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -26,7 +27,6 @@ SEPARATOR_HINT = re.compile(r"^\ufeff?sep=(.?)\r?\n", re.IGNORECASE)
 WORKBOOK_SIGNATURES = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 DEFUSED_FORMULA = re.compile(r"^'(?=[=+\-@\t\r])")
-PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 WHOLE_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+$")
 DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
