@@ -178,6 +178,7 @@ class FeederGraph:
             self.pattern_counts(),
         )
         leakage = self.leakage()
+        flow = self.edges.set_index(["from_id", "to_id"])["students"]
         return {
             "district": self.district.name,
             "schools": len(self.nodes),
@@ -201,6 +202,7 @@ class FeederGraph:
                     "name": names[school],
                     "dominant": self.dominant[school],
                     "shares": {to: round(share, 4) for to, share in shares.items()},
+                    "students": {to: round(float(flow[school, to]), 4) for to in shares},
                 }
                 for school, shares in self.split_feeders().items()
             ],

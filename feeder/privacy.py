@@ -44,6 +44,19 @@ class Privacy:
             return self.hidden
         return float(self.min_cell * int(count / self.min_cell + 0.5))
 
+    def rate(self, good: float, bad: float) -> float | None:
+        """good ÷ (good + bad) as an output may show it: exact when inactive; else None when either
+        count is suppressed (3 of 21 is 14.3 %: the rate would give the 3 away), and rounded to a
+        whole percent otherwise. None too when no one is counted."""
+        judged = good + bad
+        if not judged:
+            return None
+        if not self.active:
+            return good / judged
+        if any(isinstance(self.published(count), str) for count in (good, bad)):
+            return None
+        return round(good / judged, 2)
+
     def text(self, count: float, *, places: int = 0) -> str:
         """The published count as text: thousands separated, or "<10"."""
         shown = self.published(count)

@@ -394,5 +394,6 @@ def test_cli_reports_unattached_leakage_and_warnings(make_district, capsys):
     assert summary["leakage"]["schools"] == {"M1": 10.0, "E3": 50.0, "E5": 20.0}
     assert summary["split_feeders"][0] == {
         "school_id": "M2", "name": "M2 School", "dominant": "H2", "shares": {"H2": 0.8889, "H1": 0.1111},
+        "students": {"H2": 80.0, "H1": 10.0},
     }  # fmt: skip
     assert "GONE" in summary["warnings"][0]

@@ -110,6 +110,12 @@ def test_map_counts_visible_and_embedded_are_suppressed_or_rounded(outputs: dict
     }
     assert [lines[pair] for pair in SMALL] == ["<10", "<10"]
     assert counts_published(list(lines.values()))
+    widths = {
+        (f["properties"]["from"], f["properties"]["to"]): f["properties"]["weight"]
+        for f in layers["flows"]["features"]
+    }
+    few, more = SMALL
+    assert widths[few] == widths[more]  # a line's width must not tell 3 students from 8
     kwc = next(f for f in layers["schools"]["features"] if f["properties"]["id"] == "KWC")
     rows = dict(map(tuple, kwc["properties"]["rows"]))
     assert "%" not in rows.get("Sends", "")  # a share of an exact total would reveal the small flows
@@ -125,6 +131,22 @@ def test_alignment_files_publish_counts_only(outputs: dict[str, Path]) -> None:
     document = json.loads((outputs["on"] / "align" / "alignment.json").read_text(encoding="utf-8"))
     assert counts_published([s["students"] for s in document["suggestions"]])
     assert counts_published([document["families"]["dual_language"]["students"]])
+    tallies = [
+        tally
+        for group in document["patterns"] + (document["portfolios"] or [])
+        for tally in group["families"].values()
+    ]
+    assert any(tally["rate"] is not None for tally in tallies)
+    assert all(tally["rate"] is None or round(tally["rate"], 2) == tally["rate"] for tally in tallies)
+
+
+@given(small=st.integers(1, 9), other=st.integers(10, 5000) | st.just(0), exact=st.integers(10, 5000))
+def test_a_published_rate_never_gives_a_suppressed_count_away(small: int, other: int, exact: int) -> None:
+    """3 continued of 21 would read 14.3 %: a rate beside a "<10" is left out, the others are whole percents."""
+    privacy = Privacy(min_cell=10, active=True)
+    assert privacy.rate(small, other) is None and privacy.rate(other, small) is None
+    shown = privacy.rate(exact, other)
+    assert shown is not None and round(shown, 2) == shown and abs(shown - exact / (exact + other)) <= 0.005
 
 
 def test_sankey_bands_hold_no_exact_count(folder: Path) -> None:
@@ -147,6 +169,9 @@ def test_explain_and_graph_json_publish_counts_only(folder: Path, capsys: pytest
     summary = json.loads(capsys.readouterr().out)
     assert counts_published([summary["students"], *(p["students"] for p in summary["patterns"])])
     assert counts_published(list(summary["leakage"]["schools"].values()))
+    splits = summary["split_feeders"]
+    assert splits and all(share is None for split in splits for share in split["shares"].values())
+    assert counts_published([n for split in splits for n in split["students"].values()])
 
 
 def pyramids(folder: Path) -> Path:

@@ -10,12 +10,12 @@ import json
 
 from rich.console import Console
 
-from feeder.alignment.check import COLUMNS, AlignmentResult
+from feeder.alignment.check import BAD, COLUMNS, GOOD, AlignmentResult
 from feeder.plan import rounded
-from feeder.privacy import privacy_of
+from feeder.privacy import Privacy, privacy_of
 
 TOP_BREAKS = 10
-# Student counts in alignment.json; each passes the privacy rule (rates stay exact, like every metric).
+# Student counts in alignment.json; each passes the privacy rule, and so does each rate (see `rates`).
 COUNT_KEYS = frozenset(
     {"students", "continued", "broken", "aligned", "misaligned", "unknown", "opening_at_receiver_serves"}
 )
@@ -48,8 +48,21 @@ def alignment_json(result: AlignmentResult) -> str:
         "portfolios": result.portfolios,
         "suggestions": result.suggestions,
     }
-    published = privacy_of(result.district).publish(rounded(document), keys=COUNT_KEYS)
+    privacy = privacy_of(result.district)
+    published = privacy.publish(rounded(rates(document, privacy)), keys=COUNT_KEYS)
     return json.dumps(published, indent=2, ensure_ascii=False) + "\n"
+
+
+def rates(document: object, privacy: Privacy) -> object:
+    """The document with every tally's rate as the privacy rule lets it be shown (Privacy.rate)."""
+    if isinstance(document, list):
+        return [rates(item, privacy) for item in document]
+    if not isinstance(document, dict):
+        return document
+    found = {key: rates(item, privacy) for key, item in document.items()}
+    if "rate" in document and "kind" in document:
+        found["rate"] = privacy.rate(document[GOOD[document["kind"]]], document[BAD[document["kind"]]])
+    return found
 
 
 NO_PROGRAMS = (
@@ -76,12 +89,12 @@ def family_line(result: AlignmentResult, name: str, entry: dict) -> str:
     good, bad = ("continued", "broken") if entry["kind"] == "continue" else ("aligned", "misaligned")
     if not entry["students"]:
         return f"{label}: no students on flows it applies to"
-    rate = "" if entry["rate"] is None else f" ({entry['rate']:.1%})"
-    shown = privacy_of(result.district).text
+    privacy = privacy_of(result.district)
+    rate = privacy.rate(entry[good], entry[bad])
+    shown = privacy.text
+    rate_text = "" if rate is None else f" ({rate:.0%})" if privacy.active else f" ({rate:.1%})"
     judged = entry[good] + entry[bad]
-    line = (
-        f"{label}: {shown(entry[good])} of {shown(judged)} students {good}{rate}, {shown(entry[bad])} {bad}"
-    )
+    line = f"{label}: {shown(entry[good])} of {shown(judged)} students {good}{rate_text}, {shown(entry[bad])} {bad}"
     return line + (f", {shown(entry['unknown'])} unknown" if entry.get("unknown") else "")
 
 

@@ -49,7 +49,17 @@ def published(summary: dict, privacy: Privacy) -> dict:
     """The summary with its student counts (totals, per pattern, leakage per school) as the privacy rule shows them."""
     document = cast(dict, privacy.publish(summary, keys=frozenset({"students"})))
     leakage = {**document["leakage"], "schools": privacy.counts(summary["leakage"]["schools"])}
-    return {**document, "leakage": leakage}
+    return {
+        **document,
+        "leakage": leakage,
+        "split_feeders": [hide_shares(split, privacy) for split in document["split_feeders"]],
+    }
+
+
+def hide_shares(split: dict, privacy: Privacy) -> dict:
+    """A split feeder's shares of its exact total, left out (None) when the rule is active: they
+    would give its small flows away (1 of 12 is 8 %); its published counts stay."""
+    return {**split, "shares": dict.fromkeys(split["shares"])} if privacy.active else split
 
 
 def render(summary: dict, console: Console, *, privacy: Privacy) -> None:
@@ -61,7 +71,7 @@ def render(summary: dict, console: Console, *, privacy: Privacy) -> None:
     )
     console.print(pattern_table(summary["patterns"], privacy=privacy))
     splits = summary["split_feeders"]
-    console.print(split_table(splits) if splits else "Split feeders: none")
+    console.print(split_table(splits, privacy=privacy) if splits else "Split feeders: none")
     leakage = summary["leakage"]
     console.print(
         f"Leakage: {privacy.text(leakage['students'])} students ({leakage['share']:.1%} of all moving) leave the district "
@@ -97,13 +107,19 @@ def pattern_table(patterns: list[dict], *, privacy: Privacy) -> Table:
     return table
 
 
-def split_table(splits: list[dict]) -> Table:
+def split_table(splits: list[dict], *, privacy: Privacy) -> Table:
+    """Each split feeder's destinations with their shares, or, when the shares would give a small
+    count away (flows from records), with the students each receives as the rule publishes them."""
     table = Table(title=f"Split feeders: {len(splits)} schools send over 10% past their main destination")
-    for column in ("school", "name", "destinations (share of students sent)"):
+    what = "students sent" if privacy.active else "share of students sent"
+    for column in ("school", "name", f"destinations ({what})"):
         table.add_column(column)
     for split in splits:
-        shares = ", ".join(f"{school} {share:.0%}" for school, share in split["shares"].items())
-        table.add_row(markup_safe(split["school_id"]), markup_safe(split["name"]), markup_safe(shares))
+        destinations = ", ".join(
+            f"{school} {privacy.text(split['students'][school]) if privacy.active else f'{share:.0%}'}"
+            for school, share in split["shares"].items()
+        )
+        table.add_row(markup_safe(split["school_id"]), markup_safe(split["name"]), markup_safe(destinations))
     return table
 
 

@@ -47,7 +47,7 @@ def flow_scale(model: MapModel) -> list[tuple[int, float]]:
 
     Widths follow model.scaled: thinnest + growth * sqrt(students / largest flow).
     """
-    students = model.flows["students"].to_numpy(dtype=float)
+    students = model.flows["drawn"].to_numpy(dtype=float)
     top = float(students.max()) if len(students) else 0.0
     if top <= 0:
         return []

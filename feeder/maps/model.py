@@ -17,7 +17,9 @@ from feeder import metrics
 from feeder.geo import voronoi_cells
 from feeder.io.schools import OUTSIDE
 from feeder.maps.colors import portfolio_colours
+from feeder.maps.counts import scored_count
 from feeder.plan import Plan
+from feeder.privacy import privacy_of
 
 BROKEN_COLUMNS = ("from_id", "to_id", "students", "family", "value_from")
 MIN_MARGIN_M = 1500.0
@@ -35,7 +37,8 @@ class MapModel:
     schools: the district's schools plus portfolio, colour, km (to the meeting site),
         medoid (is the meeting site), sent / crossing / leaving students, split and
         radius (symbol size in px, by enrollment).
-    flows: district-internal flows with their end portfolios, `crossing` and line weight (px).
+    flows: district-internal flows with their end portfolios, `crossing`, the count a line is drawn
+        by (`drawn`: published, so its width gives no suppressed count away) and its weight (px).
     areas: one row per portfolio (see voronoi_areas).
     regions: the same for the district's regions (empty when it has none).
     broken: broken program pathways between district schools (may be empty).
@@ -100,8 +103,10 @@ def flow_table(plan: Plan, labels: np.ndarray) -> pd.DataFrame:
     flows["from_portfolio"] = portfolio.loc[flows["from_id"]].to_numpy()
     flows["to_portfolio"] = portfolio.loc[flows["to_id"]].to_numpy()
     flows["crossing"] = flows["from_portfolio"] != flows["to_portfolio"]
-    flows["weight"] = scaled(flows["students"], *WEIGHT)
-    return flows.sort_values(["crossing", "students"], kind="stable").reset_index(drop=True)
+    privacy = privacy_of(plan.district)
+    flows["drawn"] = [scored_count(students, privacy=privacy) for students in flows["students"]]
+    flows["weight"] = scaled(flows["drawn"], *WEIGHT)
+    return flows.sort_values(["crossing", "drawn"], kind="stable").reset_index(drop=True)
 
 
 def scaled(values: pd.Series, low: float, span: float) -> np.ndarray:
