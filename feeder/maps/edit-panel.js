@@ -34,7 +34,8 @@ var feederPanel = (function () {
   }
 
   // Metric, value (with unit) and what it means or which portfolios fail it, in METRICS.md order.
-  // approximate: flows come from student records, so the page holds only published (rounded) counts.
+  // approximate: flows come from student records and the plan was edited: the page holds only
+  // published (rounded) counts, so the change in cohesion is an estimate (feederScore.anchored).
   function metricRows(card, approximate) {
     var rows = [
       ["n_portfolios", plural(card.n_portfolios, "portfolio"), plural(card.n_schools, "school") + " in all"],
@@ -123,7 +124,7 @@ var feederPanel = (function () {
 
   function show(ui, card, context) {
     legend(card, context);
-    replaceRows(ui.scorecard, metricRows(card, context.data.flowsApproximate));
+    replaceRows(ui.scorecard, metricRows(card, card.approximate));
     replaceRows(ui.portfolios, portfolioRows(card, context));
     targetOptions(ui.target, card.details.portfolios.map(function (p) { return p.name; }));
     ui.newName.hidden = ui.target.value !== "";

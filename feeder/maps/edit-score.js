@@ -266,5 +266,28 @@ var feederScore = (function () {
     };
   }
 
-  return {scorecard: scorecard, maxMatching: maxMatching};
+  /* With flows from student records the page holds published (rounded) counts only; data.exact
+   * has the drawn plan's exact cohesion and split flags. The scorecard then shows those until an
+   * edit, and after one the exact values plus the change the published counts estimate (a school
+   * keeps its exact split flag while none of its flows changed sides); `approximate` says which. */
+  function anchored(data, labels, card) {
+    var exact = data.exact;
+    card.approximate = false;
+    if (!exact) { return card; }
+    if (!data.drawnCard) { data.drawnCard = scorecard(data, data.labels); }
+    var drawn = data.drawnCard, moved = new Array(labels.length).fill(false);
+    data.flows.forEach(function (f) {
+      if ((labels[f[0]] === labels[f[1]]) !== (data.labels[f[0]] === data.labels[f[1]])) { moved[f[0]] = true; }
+    });
+    var split = card.details.split.map(function (estimate, i) { return moved[i] ? estimate : exact.split[i]; });
+    card.approximate = moved.some(Boolean);
+    card.cohesion = card.cohesion === null || exact.cohesion === null ? card.cohesion
+      : Math.min(1, Math.max(0, exact.cohesion + card.cohesion - drawn.cohesion));
+    card.details.split = split;
+    card.split_schools = split.filter(Boolean).length;
+    return card;
+  }
+
+  return {scorecard: function (data, labels) { return anchored(data, labels, scorecard(data, labels)); },
+    maxMatching: maxMatching};
 })();

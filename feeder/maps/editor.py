@@ -16,6 +16,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from feeder import metrics
 from feeder.maps import counts
 from feeder.maps.assets import own_file
 from feeder.maps.colors import PALETTE
@@ -87,12 +88,23 @@ def edit_data(model: MapModel) -> dict[str, Any]:
             for a, b, s in zip(sender, receiver, students, strict=True)
         ],
         "flowsApproximate": privacy.active,
+        "exact": exact_flow_metrics(model) if privacy.active else None,
         "edges": sorted([int(a), int(b)] for a, b in model.edges),
         "minSize": plan.min_size,
         "maxSize": plan.max_size,
         "palette": list(PALETTE),
         "colours": dict(sorted(model.colours.items())),
         **cell_data(model),
+    }
+
+
+def exact_flow_metrics(model: MapModel) -> dict[str, Any]:
+    """The drawn plan's cohesion and split schools on the exact counts (they are metrics, published
+    as the scorecard is): the page shows them until an edit, then adds the change its published
+    counts estimate, instead of a cohesion recomputed from rounded counts (80 % for 89 %)."""
+    return {
+        "cohesion": metrics.cohesion(model.plan.district, model.plan.labels),
+        "split": [bool(split) for split in model.schools["split"]],
     }
 
 
