@@ -218,3 +218,27 @@ def test_numbered_names_are_listed_under_the_map_in_order() -> None:
     assert numbered_key([]) == ""
     key = numbered_key(["Verdugo Hills HS", "A & B <Magnet>"])
     assert "<b>1</b> Verdugo Hills HS · <b>2</b> A &amp; B &lt;Magnet&gt;" in key
+
+
+def test_portfolio_names_that_slug_alike_keep_their_own_diagrams(tmp_path: Path) -> None:
+    """'East 01', 'East-01' and 'east-01' all make the slug east-01: each cohort page must still
+    hold its own diagram (one id for three made the first page show the last one's)."""
+    district = load_district(SAMPLE)
+    today = Plan.current(district)
+    names = sorted(set(today.labels))
+    renamed = {names[0]: "East 01", names[1]: "East-01", names[2]: "east-01"}
+    plan = Plan(district, np.array([renamed.get(label, label) for label in today.labels], dtype=object))
+    path = tmp_path / "portfolios.csv"
+    path.write_text(plan.to_csv(), encoding="utf-8")
+    assert main(["report", str(SAMPLE), "--plan", str(path), "--out", str(tmp_path / "out")]) == 0
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    sections = re.findall(r'<section class="page cohort" id="([^"]+)"><h2>([^<]+)</h2>', html)
+    plots = re.findall(r'<div id="(sankey-[^"]+)"', html)
+    assert len({key for key, _ in sections}) == len(sections) == len(names)
+    assert len(set(plots)) == len(plots) == len(names) + 1  # the district's diagram and one per cohort
+    for key, name in sections:
+        section = html[html.index(f'id="{key}"') :].split("</section>")[0]
+        members = set(district.schools["name"][plan.labels == name])
+        diagram = re.search(r'Plotly.newPlot\(\s*"(sankey-[^"]+)"', section)
+        assert diagram is not None and diagram.group(1) == f"sankey-{key}"
+        assert all(escape(member) in section for member in members)

@@ -19,7 +19,7 @@ from feeder import metrics
 from feeder.alignment import AlignmentResult
 from feeder.alignment.report import break_line
 from feeder.io.plan_tables import grades_served, summary_table
-from feeder.maps import slug
+from feeder.maps import cohort_file_names
 from feeder.plan import Plan
 from feeder.provenance import estimate_note, flows_label
 from feeder.report.diagrams import cohort_sankey, district_sankey, figure_div
@@ -69,7 +69,11 @@ def report_html(plan: Plan, alignment: AlignmentResult) -> str:
     banner = estimate_note(district)
     drawn = canvas(plan)
     sections = [district_page(plan, drawn, banner), table_page(plan, banner), diagram_page(plan, banner)]
-    sections += [cohort_section(plan, drawn, name, alignment, banner) for name in sorted(set(plan.labels))]
+    files = cohort_file_names(sorted(set(plan.labels)))  # unique ids, as the map pages' file names
+    sections += [
+        cohort_section(plan, drawn, name, alignment, banner, key=files[name].removesuffix(".html"))
+        for name in sorted(files)
+    ]
     title = escape(f"{district.name}: portfolio report")
     return (
         f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{title}</title>\n'
@@ -171,21 +175,22 @@ def diagram_page(plan: Plan, banner: str | None) -> str:
 
 
 def cohort_section(
-    plan: Plan, drawn: Canvas, name: str, alignment: AlignmentResult, banner: str | None
+    plan: Plan, drawn: Canvas, name: str, alignment: AlignmentResult, banner: str | None, *, key: str
 ) -> str:
-    """One cohort's page: map and diagram side by side, roster, program breaks."""
+    """One cohort's page: map and diagram side by side, roster, program breaks. `key` is unique
+    among the cohorts ('East 01' and 'east-01' both slug to east-01): the page's and diagram's ids."""
     schools = plan.district.schools
     members = np.flatnonzero(plan.labels == name)
     medoid = metrics.medoids(plan.district, plan.labels)[name]
     km = metrics.distances_to_medoid(plan.district, plan.labels)
     students = schools["enrollment"].iloc[members].fillna(0).sum()
     return (
-        f'<section class="page cohort" id="cohort-{slug(name)}">'
+        f'<section class="page cohort" id="{key}">'
         f"<h2>{escape(name)}</h2>"
         f'<p class="subtitle">{len(members)} schools · {students:,.0f} students · meeting site: '
         f"{escape(schools['name'].iloc[medoid])} (★)</p>{banner_html(banner)}"
         f'<div class="pair">{image(cohort_png(drawn, name), f"Map of {name}")}'
-        f"{figure_div(cohort_sankey(plan, name), f'sankey-{slug(name)}')}</div>"
+        f"{figure_div(cohort_sankey(plan, name), f'sankey-{key}')}</div>"
         f"<h3>Roster</h3>{roster(schools, members, medoid, km)}"
         f"<h3>Program pathways that break</h3>{breaks(alignment, set(schools['school_id'].iloc[members]))}"
         "</section>"
