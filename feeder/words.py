@@ -1,4 +1,5 @@
-"""Program tags in words a family reads: `dual_language:spanish` → "Dual language: Spanish".
+"""Words a planner reads: counts with their nouns ("1 school", "23 schools"), and program tags
+as a family reads them: `dual_language:spanish` → "Dual language: Spanish".
 
 Tags are `family:value` (see the alignment rules); families with a usual English
 phrasing get it ("STEM magnet"), any other reads as "Family name: Value".
@@ -33,3 +34,18 @@ def program_name(tag: str) -> str:
     if family in SUFFIXED:
         return f"{words(value)} {SUFFIXED[family]}"
     return f"{FAMILIES.get(family, words(family))}: {words(value)}"
+
+
+def counted(n: int, noun: str) -> str:
+    """'1 school', '23 schools' (the noun's plural is its -s form)."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def plan_shape(card: dict) -> str:
+    """'8 portfolios of 12-24 schools', '1 portfolio of 23 schools': a scorecard's count and sizes."""
+    sizes = (
+        f"{card['smallest']}"
+        if card["smallest"] == card["largest"]
+        else f"{card['smallest']}-{card['largest']}"
+    )
+    return f"{counted(card['n_portfolios'], 'portfolio')} of {sizes} schools"

@@ -17,6 +17,7 @@ from feeder.cli import main
 from feeder.district import load_district
 from feeder.plan import Plan
 from feeder.report.diagrams import cohort_sankey, district_sankey
+from feeder.words import plan_shape
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
@@ -242,3 +243,30 @@ def test_portfolio_names_that_slug_alike_keep_their_own_diagrams(tmp_path: Path)
         diagram = re.search(r'Plotly.newPlot\(\s*"(sankey-[^"]+)"', section)
         assert diagram is not None and diagram.group(1) == f"sankey-{key}"
         assert all(escape(member) in section for member in members)
+
+
+def test_a_district_listing_no_program_says_so_instead_of_every_program_continues(
+    lcps_path: Path, tmp_path: Path
+) -> None:
+    """Loudoun lists no programs: "every program here continues" would claim a check never made."""
+    assert main(["report", str(lcps_path), "--out", str(tmp_path)]) == 0
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    cohorts = len(re.findall(r'<section class="page cohort"', html))
+    assert html.count("No school lists a program") == cohorts > 0
+    assert "every program here continues" not in html
+
+
+def test_counts_of_one_read_in_the_singular(lcps_path: Path, tmp_path: Path) -> None:
+    """A one-school portfolio reads "1 school", not "1 schools"; one size reads "23", not "23-23"."""
+    district = load_district(lcps_path)
+    labels = district.schools["pyramid"].to_numpy(dtype=object).copy()
+    labels[0] = "Solo"
+    path = tmp_path / "solo.csv"
+    path.write_text(Plan(district, labels).to_csv(), encoding="utf-8")
+    assert main(["report", str(lcps_path), "--plan", str(path), "--out", str(tmp_path / "out")]) == 0
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert re.search(r"<h2>Solo</h2>\s*<p class=\"subtitle\">1 school · ", html)
+    assert "1 schools" not in html
+    card = {"n_portfolios": 1, "smallest": 23, "largest": 23}
+    assert plan_shape(card) == "1 portfolio of 23 schools"
+    assert plan_shape({"n_portfolios": 8, "smallest": 12, "largest": 24}) == "8 portfolios of 12-24 schools"

@@ -73,7 +73,7 @@ NO_PROGRAMS = (
 def summary_lines(result: AlignmentResult) -> list[str]:
     """Readable lines: one per family, then the largest broken continuations (one line when no school
     lists a program: a line per family saying it applies to no one was noise)."""
-    if (result.district.schools["programs"].astype(str).str.strip() == "").all():
+    if lists_no_program(result):
         return [NO_PROGRAMS]
     lines = [family_line(result, name, entry) for name, entry in result.families.items()]
     top = result.suggestions[:TOP_BREAKS]
@@ -81,6 +81,11 @@ def summary_lines(result: AlignmentResult) -> list[str]:
         lines += ["", f"Largest breaks ({len(top)} of {len(result.suggestions)}):"]
         lines += [f"  {break_line(result, suggestion)}" for suggestion in top]
     return lines
+
+
+def lists_no_program(result: AlignmentResult) -> bool:
+    """Whether no school of the district lists a program: then no pathway can break, or be checked."""
+    return bool((result.district.schools["programs"].astype(str).str.strip() == "").all())
 
 
 def family_line(result: AlignmentResult, name: str, entry: dict) -> str:

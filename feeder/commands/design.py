@@ -41,6 +41,7 @@ from feeder.errors import OptionError
 from feeder.io.output import write_files
 from feeder.spec import DesignSpec
 from feeder.terminal import markup_safe, show_warnings
+from feeder.words import plan_shape
 
 if TYPE_CHECKING:
     from feeder.plan import Plan
@@ -198,7 +199,7 @@ def summarize(name: str, card: dict, details: dict, files: list[str], out: Path)
     """A few lines a planner reads at a glance; the full scorecard is in scorecard.json."""
     console = Console()
     console.print(
-        f"[bold]{markup_safe(name)}[/bold]: {card['n_portfolios']} portfolios of {card['smallest']}-{card['largest']} schools "
+        f"[bold]{markup_safe(name)}[/bold]: {plan_shape(card)} "
         f"({card['min_size']}-{card['max_size']} allowed)"
     )
     cohesion = "—" if card["cohesion"] is None else f"{card['cohesion']:.4f}"

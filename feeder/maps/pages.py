@@ -23,6 +23,7 @@ from feeder.maps.features import Drawing, Feature, esc, number
 from feeder.maps.key import map_key
 from feeder.maps.model import MapModel
 from feeder.maps.symbols import swatch, symbol
+from feeder.words import counted
 
 INDEX = "index.html"
 TILES = "OpenStreetMap"
@@ -198,7 +199,7 @@ def overview_panel(model: MapModel, links: Mapping[str, str]) -> str:
     entries = "".join(
         f'<li class="feeder-legend-portfolio" data-portfolio="{esc(name)}">{swatch(model.colours[name])}'
         f"{linked(name, links)}"
-        f'<span class="feeder-count">{row.n} schools · {number(row.students)} students</span></li>'
+        f'<span class="feeder-count">{counted(row.n, "school")} · {number(row.students)} students</span></li>'
         for name, row in zip(totals.index, totals.itertuples(), strict=True)
     )
     return (

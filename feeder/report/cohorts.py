@@ -17,7 +17,7 @@ from plotly.offline import get_plotlyjs
 
 from feeder import metrics
 from feeder.alignment import AlignmentResult
-from feeder.alignment.report import break_line
+from feeder.alignment.report import NO_PROGRAMS, break_line, lists_no_program
 from feeder.io.plan_tables import grades_served, summary_table
 from feeder.maps import cohort_file_names
 from feeder.plan import Plan
@@ -25,6 +25,7 @@ from feeder.provenance import estimate_note, flows_label
 from feeder.report.diagrams import cohort_sankey, district_sankey, figure_div
 from feeder.report.map_images import Canvas, canvas, cohort_png, overview_png
 from feeder.report.terminal import ROWS, cell
+from feeder.words import counted, plan_shape
 
 PLOTLY_JS = "plotly.min.js"
 REPORT = "report.html"
@@ -106,9 +107,8 @@ def district_page(plan: Plan, drawn: Canvas, banner: str | None) -> str:
     overview, numbered = overview_png(drawn)
     return (
         '<section class="page district">'
-        f"<h1>{escape(district.name)}: {card['n_portfolios']} portfolios of {card['smallest']}-{card['largest']} "
-        "schools</h1>"
-        f'<p class="subtitle">{len(plan.labels)} schools · plan: {escape(str(plan_name))}</p>'
+        f"<h1>{escape(district.name)}: {plan_shape(card)}</h1>"
+        f'<p class="subtitle">{counted(len(plan.labels), "school")} · plan: {escape(str(plan_name))}</p>'
         f"{banner_html(banner)}"
         f"{image(overview, 'Map of the portfolios', 'overview')}{numbered_key(numbered)}"
         f'<h3>Scorecard</h3><div class="scorecard">{figures}</div></section>'
@@ -187,7 +187,7 @@ def cohort_section(
     return (
         f'<section class="page cohort" id="{key}">'
         f"<h2>{escape(name)}</h2>"
-        f'<p class="subtitle">{len(members)} schools · {students:,.0f} students · meeting site: '
+        f'<p class="subtitle">{counted(len(members), "school")} · {students:,.0f} students · meeting site: '
         f"{escape(schools['name'].iloc[medoid])} (★)</p>{banner_html(banner)}"
         f'<div class="pair">{image(cohort_png(drawn, name), f"Map of {name}")}'
         f"{figure_div(cohort_sankey(plan, name), f'sankey-{key}')}</div>"
@@ -226,6 +226,8 @@ def roster(schools: pd.DataFrame, members: np.ndarray, medoid: int, km: np.ndarr
 
 def breaks(alignment: AlignmentResult, ids: set[str]) -> str:
     """The largest program breaks starting at a member school (default alignment rules)."""
+    if lists_no_program(alignment):
+        return f'<p class="muted">{escape(NO_PROGRAMS[0].upper() + NO_PROGRAMS[1:])}.</p>'
     found = [s for s in alignment.suggestions if s["from_id"] in ids]
     if not found:
         return '<p class="muted">None: every program here continues at the next school.</p>'
