@@ -31,8 +31,8 @@ class PortfolioFlow:
     portfolio: str
     students_in: float
     students_out: float
-    share_in: float
-    share_out: float
+    share_in: float | None  # None when the school receives (or sends) no one: no share to speak of
+    share_out: float | None
 
     @property
     def students(self) -> float:
@@ -111,8 +111,8 @@ def explain_schools(plan: Plan, *, only: list[str] | None = None) -> dict[str, S
                 portfolio=name,
                 students_in=incoming.get(name, 0.0),
                 students_out=outgoing.get(name, 0.0),
-                share_in=incoming.get(name, 0.0) / total_in if total_in else 0.0,
-                share_out=outgoing.get(name, 0.0) / total_out if total_out else 0.0,
+                share_in=incoming.get(name, 0.0) / total_in if total_in else None,
+                share_out=outgoing.get(name, 0.0) / total_out if total_out else None,
             )
             for name in sorted(set(incoming) | set(outgoing))
         ]
@@ -157,6 +157,8 @@ def with_reasons(explanation: SchoolExplanation, *, privacy: Privacy) -> SchoolE
         others = [flow for flow in explanation.flows if flow.portfolio != own]
         share = "" if privacy.active else f" ({inside / total:.0%})"
         line = f"{privacy.text(inside)} of its {privacy.text(total)} flow students{share} stay inside {own}"
+        if others and privacy.text(inside) == privacy.text(total):  # rounded alike, yet some leave
+            line = f"nearly all of its {privacy.text(total)} flow students stay inside {own}"
         if others:
             line += f"; the strongest pull elsewhere is {others[0].portfolio} ({privacy.text(others[0].students)})"
         reasons.append(line)

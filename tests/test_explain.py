@@ -9,9 +9,10 @@ import pytest
 
 from feeder.cli import main
 from feeder.district import load_district
-from feeder.explain import explain_schools
+from feeder.explain import PortfolioFlow, SchoolExplanation, explain_schools, with_reasons
 from feeder.geo import haversine_km
 from feeder.plan import Plan
+from feeder.privacy import Privacy
 from feeder.sample import sample_path
 
 
@@ -52,8 +53,12 @@ def test_explanations_sum_to_each_schools_flows(where, lcps_path, tmp_path) -> N
         got_out = {f.portfolio: f.students_out for f in explanation.flows if f.students_out}
         assert got_in == pytest.approx(into[into > 0].to_dict())
         assert got_out == pytest.approx(out[out > 0].to_dict())
-        if into.sum() > 0:
-            assert sum(f.share_in for f in explanation.flows) == pytest.approx(1.0)
+        for direction, total in (("share_in", into.sum()), ("share_out", out.sum())):
+            shares = [getattr(f, direction) for f in explanation.flows]
+            if total > 0:
+                assert sum(shares) == pytest.approx(1.0)
+            else:  # an elementary school receives no one: no share of nothing (it read "0 | 0%")
+                assert shares == [None] * len(shares)
         assert explanation.portfolio == portfolio[school_id]
 
 
@@ -81,6 +86,10 @@ def test_explain_command_prints_flows_and_refuses_unknown_schools(lcps_path, tmp
     shown = json.loads(capsys.readouterr().out)
     assert shown["name"] == "Moorefield Station Es" and shown["portfolio"] == "RRH"
     assert shown["reasons"]
+    assert [flow["share_in"] for flow in shown["flows"]] == [None] * len(shown["flows"])
+    assert main(["explain", str(lcps_path), "MSE", "--plan", str(path)]) == 0
+    own = next(line for line in capsys.readouterr().out.splitlines() if "(its own)" in line)
+    assert [cell.strip() for cell in own.split("│")[2:4]] == ["0", "—"]
     assert main(["explain", str(lcps_path), "NOPE", "--plan", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "NOPE" in err
@@ -128,3 +137,21 @@ def test_score_names_the_portfolios_that_break_a_constraint_or_miss_a_goal(
     assert main(["score", str(lcps_path), "--plan", str(path), "--min-size", "5"]) == 0
     out = capsys.readouterr().out
     assert "Lonely (4)" in out and "lacking a high school" in out
+
+
+def test_rounded_counts_never_say_every_student_stays_when_some_leave() -> None:
+    """41 inside and 3 to another portfolio publish as 40 and <10 of 40: "40 of its 40 stay" would
+    contradict the <10 beside it (flows from records)."""
+    flows = [
+        PortfolioFlow(portfolio="East", students_in=0, students_out=41, share_in=None, share_out=41 / 44),
+        PortfolioFlow(portfolio="South", students_in=0, students_out=3, share_in=None, share_out=3 / 44),
+    ]
+    school = SchoolExplanation(
+        school_id="E1", name="E1 Elementary", portfolio="East", students_in=0, students_out=44, flows=flows,
+        meeting_site="M1", km_to_meeting_site=1.0, nearest_other_portfolio=None, nearest_other_site=None,
+        km_to_nearest_other_site=None,
+    )  # fmt: skip
+    hidden = with_reasons(school, privacy=Privacy(min_cell=10, active=True)).reasons[0]
+    assert hidden.startswith("nearly all of its 40 flow students stay inside East;") and "(<10)" in hidden
+    exact = with_reasons(school, privacy=Privacy(min_cell=10, active=False)).reasons[0]
+    assert exact.startswith("41 of its 44 flow students (93%) stay inside East")

@@ -63,9 +63,9 @@ def show(explanation: SchoolExplanation, console: Console, *, privacy: Privacy) 
         table.add_row(
             markup_safe(flow.portfolio + mark),
             privacy.text(flow.students_in),
-            "" if privacy.active else f"{flow.share_in:.0%}",
+            share_text(flow.share_in, privacy),
             privacy.text(flow.students_out),
-            "" if privacy.active else f"{flow.share_out:.0%}",
+            share_text(flow.share_out, privacy),
         )
     table.add_row(
         "all district schools",
@@ -78,3 +78,10 @@ def show(explanation: SchoolExplanation, console: Console, *, privacy: Privacy) 
     console.print(table)
     for reason in explanation.reasons:
         console.print(f"· {markup_safe(reason)}")
+
+
+def share_text(share: float | None, privacy: Privacy) -> str:
+    """A share in the table: blank under the privacy rule, '—' where the school has no such flows."""
+    if privacy.active:
+        return ""
+    return "—" if share is None else f"{share:.0%}"
