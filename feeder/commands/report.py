@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import tempfile
-import time
 from pathlib import Path
 
 import typer
 
+from feeder.clock import Clock
 from feeder.commands.catalog import libraries
 from feeder.commands.options import DISTRICT_HELP, MIN_CELL, out_folder
 from feeder.io.output import write_files
@@ -46,7 +46,7 @@ def report(
         from feeder.privacy import with_min_cell
         from feeder.report.cohorts import REPORT, report_files
 
-    started = time.perf_counter()
+    clock = Clock.start(None)  # from the process's start, as design's printed time
     browser = find_browser() if pdf else None
     loaded = with_min_cell(load_district(district), min_cell)
     chosen = plan_to_show(loaded, plan)
@@ -57,5 +57,5 @@ def report(
             files["report.pdf"] = print_to_pdf(browser, Path(scratch) / REPORT)
     written = write_files(out, files)
     show_warnings(loaded.warnings)
-    seconds = time.perf_counter() - started
+    seconds = clock.elapsed()
     typer.echo(f"wrote {', '.join(path.name for path in written)} to {out} in {seconds:.1f} s")

@@ -8,13 +8,13 @@ stops the run with one line and no files.
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
+from feeder.clock import Clock
 from feeder.commands.catalog import libraries
 from feeder.commands.design import plan_files
 from feeder.commands.options import MAX_SIZE, MIN_CELL, MIN_SIZE, SEED, maps_folder, out_folder
@@ -67,7 +67,7 @@ def run(
 
     DesignSpec(min_size=min_size, max_size=max_size)  # refuse bad sizes before loading
     console = Console()
-    started = time.perf_counter()
+    clock = Clock.start(None)  # from the process's start, as design's printed time
     loaded = with_min_cell(load_district(district if district is not None else sample_path()), min_cell)
     nested = loaded.has_regions if within_region is None else within_region
     console.rule(
@@ -88,7 +88,7 @@ def run(
 
     alignment = check_alignment(loaded, plan)
     print_summary(alignment, console)
-    seconds = time.perf_counter() - started
+    seconds = clock.elapsed()
     tables = {
         **plan_files(plan, with_flows_source(cards["designed plan"], loaded)),
         "alignment.csv": alignment_csv(alignment),
@@ -102,7 +102,7 @@ def run(
         written = publish_maps(plan, maps, broken_edges=broken_edges(alignment), banner=estimate_note(loaded))
     console.print(
         f"wrote {len(tables)} tables to [bold]{markup_safe(str(out))}/[/bold] and {len(written)} maps to "
-        f"[bold]{markup_safe(str(maps))}/[/bold] in {time.perf_counter() - started:.1f} s"
+        f"[bold]{markup_safe(str(maps))}/[/bold] in {clock.elapsed():.1f} s"
     )
     console.print(f"open {markup_safe(str(maps / 'index.html'))} in a browser for the district overview")
 
