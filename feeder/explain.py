@@ -50,9 +50,11 @@ class SchoolExplanation:
     students_out: float
     flows: list[PortfolioFlow]
     meeting_site: str
+    meeting_site_name: str
     km_to_meeting_site: float
     nearest_other_portfolio: str | None
     nearest_other_site: str | None
+    nearest_other_site_name: str | None
     km_to_nearest_other_site: float | None
     reasons: list[str] = field(default_factory=list)
 
@@ -128,9 +130,11 @@ def explain_schools(plan: Plan, *, only: list[str] | None = None) -> dict[str, S
             students_out=total_out,
             flows=flows,
             meeting_site=str(ids[sites[own]]),
+            meeting_site_name=str(names[sites[own]]),
             km_to_meeting_site=float(distance[site_list.index(own)]),
             nearest_other_portfolio=None if nearest is None else site_list[nearest],
             nearest_other_site=None if nearest is None else str(ids[site_positions[nearest]]),
+            nearest_other_site_name=None if nearest is None else str(names[site_positions[nearest]]),
             km_to_nearest_other_site=None if nearest is None else float(distance[nearest]),
         )
         result[str(ids[i])] = with_reasons(explanation, privacy=privacy)
@@ -169,8 +173,9 @@ def with_reasons(explanation: SchoolExplanation, *, privacy: Privacy) -> SchoolE
             )
     if explanation.nearest_other_portfolio is not None:
         reasons.append(
-            f"its meeting site ({explanation.meeting_site}) is {explanation.km_to_meeting_site:.1f} km away; "
-            f"the nearest other one ({explanation.nearest_other_site}, {explanation.nearest_other_portfolio}) "
-            f"is {explanation.km_to_nearest_other_site:.1f} km"
+            f"its meeting site, {explanation.meeting_site_name} ({explanation.meeting_site}), is "
+            f"{explanation.km_to_meeting_site:.1f} km away; the nearest other one, "
+            f"{explanation.nearest_other_site_name} ({explanation.nearest_other_site}, "
+            f"{explanation.nearest_other_portfolio}), is {explanation.km_to_nearest_other_site:.1f} km"
         )
     return SchoolExplanation(**{**explanation.__dict__, "reasons": reasons})

@@ -85,7 +85,10 @@ def test_explain_command_prints_flows_and_refuses_unknown_schools(lcps_path, tmp
     assert main(["explain", str(lcps_path), "MSE", "--plan", str(path), "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert shown["name"] == "Moorefield Station Es" and shown["portfolio"] == "RRH"
-    assert shown["reasons"]
+    names = pd.read_csv(lcps_path / "schools.csv", dtype=str).set_index("school_id")["name"]
+    site, other = shown["meeting_site"], shown["nearest_other_site"]
+    assert f"its meeting site, {names[site]} ({site})" in shown["reasons"][-1]
+    assert f"the nearest other one, {names[other]} ({other}, " in shown["reasons"][-1]
     assert [flow["share_in"] for flow in shown["flows"]] == [None] * len(shown["flows"])
     assert main(["explain", str(lcps_path), "MSE", "--plan", str(path)]) == 0
     own = next(line for line in capsys.readouterr().out.splitlines() if "(its own)" in line)
@@ -148,8 +151,8 @@ def test_rounded_counts_never_say_every_student_stays_when_some_leave() -> None:
     ]
     school = SchoolExplanation(
         school_id="E1", name="E1 Elementary", portfolio="East", students_in=0, students_out=44, flows=flows,
-        meeting_site="M1", km_to_meeting_site=1.0, nearest_other_portfolio=None, nearest_other_site=None,
-        km_to_nearest_other_site=None,
+        meeting_site="M1", meeting_site_name="M1 Middle", km_to_meeting_site=1.0, nearest_other_portfolio=None,
+        nearest_other_site=None, nearest_other_site_name=None, km_to_nearest_other_site=None,
     )  # fmt: skip
     hidden = with_reasons(school, privacy=Privacy(min_cell=10, active=True)).reasons[0]
     assert hidden.startswith("nearly all of its 40 flow students stay inside East;") and "(<10)" in hidden
