@@ -38,6 +38,12 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.flush()
             os._exit(INTERRUPTED_CODE)
         code = INTERRUPTED_CODE
+    if argv is None and code == INTERRUPTED_CODE:
+        # Interrupted inside the command (click turns the Ctrl-C into an abort): if it came while a
+        # library's C code ran, the interpreter would end by re-raising SIGINT, as above.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(INTERRUPTED_CODE)
     if argv is None:
         # The command is over: a Ctrl-C while the interpreter shuts down (Python then restores
         # SIGINT's default action, unless it is ignored) must not turn the exit code into a kill.

@@ -564,7 +564,7 @@ def test_concurrent_runs_into_one_folder_are_serialized(tmp_path, lcps_path) -> 
     ]  # fmt: skip
 
 
-@pytest.mark.parametrize("delay", [0.3, 0.8, 1.5])  # while importing, loading, designing
+@pytest.mark.parametrize("delay", [0.3, 0.8, 1.0, 1.2, 1.5])  # while importing, loading, designing
 def test_ctrl_c_anywhere_is_one_line_and_exit_130(tmp_path, lcps_path, delay) -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     process = subprocess.Popen(
