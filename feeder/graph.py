@@ -177,7 +177,7 @@ class FeederGraph:
             self.pattern_enrollment(),
             self.pattern_counts(),
         )
-        leakage = self.leakage()
+        leakage, splits, unattached = self.leakage(), self.split_feeders(), self.unattached()
         flow = self.edges.set_index(["from_id", "to_id"])["students"]
         return {
             "district": self.district.name,
@@ -204,16 +204,26 @@ class FeederGraph:
                     "shares": {to: round(share, 4) for to, share in shares.items()},
                     "students": {to: round(float(flow[school, to]), 4) for to in shares},
                 }
-                for school, shares in self.split_feeders().items()
+                for school, shares in splits.items()
             ],
             "leakage": {
                 "students": round(float(sum(leakage.values())), 4),
                 "share": round(self.leakage_share(), 4),
                 "schools": {school: round(students, 4) for school, students in leakage.items()},
             },
-            "unattached": self.unattached(),
+            "unattached": unattached,
+            "names": mentioned_names(names, splits=splits, leakage=leakage, unattached=unattached),
             "warnings": list(self.district.warnings),
         }
+
+
+def mentioned_names(
+    names: dict[str, str], *, splits: dict[str, dict[str, float]], leakage: dict[str, float], unattached: list[str]
+) -> dict[str, str]:
+    """The names of the schools the summary lists by id (split feeders' destinations, leaking and
+    unattached schools), so a reader of ids like 1964733 sees which school each is."""
+    mentioned = {to for shares in splits.values() for to in shares} | set(leakage) | set(unattached)
+    return {school: names[school] for school in sorted(mentioned)}
 
 
 def edge_table(flows: pd.DataFrame) -> pd.DataFrame:

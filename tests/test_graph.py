@@ -371,7 +371,8 @@ def test_lcps_cli_json(lcps, lcps_path, capsys):
     assert capsys.readouterr().out == first
     summary = json.loads(first)
     assert list(summary) == [
-        "district", "schools", "flows", "students", "patterns", "split_feeders", "leakage", "unattached", "warnings",
+        "district", "schools", "flows", "students", "patterns", "split_feeders", "leakage", "unattached", "names",
+        "warnings",
     ]  # fmt: skip
     assert summary["schools"] == 90 and len(summary["patterns"]) == 16
     jch = next(p for p in summary["patterns"] if p["head"] == "JCH")
@@ -386,7 +387,10 @@ def test_cli_reports_unattached_leakage_and_warnings(make_district, capsys):
     assert main(["graph", str(folder)]) == 0
     out = capsys.readouterr().out
     assert "Leakage: 80 students" in out
-    assert "E4, E5" in out
+    # schools listed by id carry their names: a reader of ids like 1964733 sees which school each is
+    assert "E4 School (E4), E5 School (E5)" in out
+    assert "E3 School (E3): 50" in out
+    assert "H2 School (H2) 89%, H1 School (H1) 11%" in out
     assert "warning:" in out and "GONE" in out
     assert main(["graph", str(folder), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
@@ -396,4 +400,5 @@ def test_cli_reports_unattached_leakage_and_warnings(make_district, capsys):
         "school_id": "M2", "name": "M2 School", "dominant": "H2", "shares": {"H2": 0.8889, "H1": 0.1111},
         "students": {"H2": 80.0, "H1": 10.0},
     }  # fmt: skip
+    assert summary["names"] == {school: f"{school} School" for school in ("E3", "E4", "E5", "H1", "H2", "M1", "M2")}
     assert "GONE" in summary["warnings"][0]

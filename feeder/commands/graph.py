@@ -71,20 +71,21 @@ def render(summary: dict, console: Console, *, privacy: Privacy) -> None:
     )
     console.print(pattern_table(summary["patterns"], privacy=privacy))
     splits = summary["split_feeders"]
-    console.print(split_table(splits, privacy=privacy) if splits else "Split feeders: none")
+    names = summary["names"]
+    console.print(split_table(splits, names=names, privacy=privacy) if splits else "Split feeders: none")
     leakage = summary["leakage"]
     console.print(
         f"Leakage: {privacy.text(leakage['students'])} students ({leakage['share']:.1%} of all moving) leave the district "
         f"from {len(leakage['schools'])} schools"
         + "".join(
-            f"\n  {markup_safe(school)}: {privacy.text(students)}"
+            f"\n  {markup_safe(named(school, names))}: {privacy.text(students)}"
             for school, students in top(leakage["schools"])
         )
     )
     unattached = summary["unattached"]
     console.print(f"Unattached schools (no dominant path to a high school): {len(unattached)}")
     if unattached:
-        console.print("  " + markup_safe(", ".join(unattached)))
+        console.print("  " + markup_safe(", ".join(named(school, names) for school in unattached)))
     for warning in summary["warnings"]:
         console.print(f"[yellow]warning:[/] {markup_safe(warning)}", markup=True, highlight=False)
 
@@ -107,7 +108,7 @@ def pattern_table(patterns: list[dict], *, privacy: Privacy) -> Table:
     return table
 
 
-def split_table(splits: list[dict], *, privacy: Privacy) -> Table:
+def split_table(splits: list[dict], *, names: dict[str, str], privacy: Privacy) -> Table:
     """Each split feeder's destinations with their shares, or, when the shares would give a small
     count away (flows from records), with the students each receives as the rule publishes them."""
     table = Table(title=f"Split feeders: {len(splits)} schools send over 10% past their main destination")
@@ -116,11 +117,16 @@ def split_table(splits: list[dict], *, privacy: Privacy) -> Table:
         table.add_column(column)
     for split in splits:
         destinations = ", ".join(
-            f"{school} {privacy.text(split['students'][school]) if privacy.active else f'{share:.0%}'}"
+            f"{named(school, names)} {privacy.text(split['students'][school]) if privacy.active else f'{share:.0%}'}"
             for school, share in split["shares"].items()
         )
         table.add_row(markup_safe(split["school_id"]), markup_safe(split["name"]), markup_safe(destinations))
     return table
+
+
+def named(school: str, names: dict[str, str]) -> str:
+    """A school as planners know it, its id beside the name: 'Willard Ms (WMS)'."""
+    return f"{names[school]} ({school})"
 
 
 def top(students: dict[str, float], count: int = 10) -> list[tuple[str, float]]:
