@@ -128,8 +128,8 @@ def table_page(plan: Plan, banner: str | None) -> str:
     return (
         '<section class="page portfolios">'
         f"<h2>{escape(plan.district.name)}: portfolios</h2>"
-        '<p class="subtitle">Schools by level (elementary/middle/high/span), students, enrollment-weighted '
-        "need, the meeting site (the member with the least total distance to the others), distances to it, "
+        '<p class="subtitle">Schools by level (elementary/middle/high/span), the schools teaching grades 9-12 '
+        "by name (high schools, and span schools such as 6-12 or K-12), students, enrollment-weighted need, the meeting site (the member with the least total distance to the others), distances to it, "
         "and the share of the students on flows touching the portfolio that stay inside it.</p>"
         f"{banner_html(banner)}{portfolio_table(summary_table(plan))}</section>"
     )
@@ -138,7 +138,7 @@ def table_page(plan: Plan, banner: str | None) -> str:
 def portfolio_table(summary: pd.DataFrame) -> str:
     """The summary table with readable headers."""
     header = (
-        "<tr><th>portfolio</th><th class=num>schools</th><th class=num>ES/MS/HS/span</th><th>high schools</th>"
+        "<tr><th>portfolio</th><th class=num>schools</th><th class=num>ES/MS/HS/span</th><th>schools with grades 9-12</th>"
         "<th class=num>students</th><th class=num>need</th><th>meeting site</th><th class=num>mean km</th>"
         "<th class=num>max km</th><th class=num>flows kept</th><th>K-12</th><th>contiguous</th></tr>"
     )
