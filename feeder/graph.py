@@ -218,7 +218,11 @@ class FeederGraph:
 
 
 def mentioned_names(
-    names: dict[str, str], *, splits: dict[str, dict[str, float]], leakage: dict[str, float], unattached: list[str]
+    names: dict[str, str],
+    *,
+    splits: dict[str, dict[str, float]],
+    leakage: dict[str, float],
+    unattached: list[str],
 ) -> dict[str, str]:
     """The names of the schools the summary lists by id (split feeders' destinations, leaking and
     unattached schools), so a reader of ids like 1964733 sees which school each is."""

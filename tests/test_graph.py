@@ -400,5 +400,7 @@ def test_cli_reports_unattached_leakage_and_warnings(make_district, capsys):
         "school_id": "M2", "name": "M2 School", "dominant": "H2", "shares": {"H2": 0.8889, "H1": 0.1111},
         "students": {"H2": 80.0, "H1": 10.0},
     }  # fmt: skip
-    assert summary["names"] == {school: f"{school} School" for school in ("E3", "E4", "E5", "H1", "H2", "M1", "M2")}
+    assert summary["names"] == {
+        school: f"{school} School" for school in ("E3", "E4", "E5", "H1", "H2", "M1", "M2")
+    }
     assert "GONE" in summary["warnings"][0]

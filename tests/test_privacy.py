@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 
 from feeder import load_district
 from feeder.cli import main
+from feeder.maps.key import map_key
+from feeder.maps.model import build_model
 from feeder.plan import Plan
 from feeder.privacy import Privacy, privacy_of, with_min_cell
 from feeder.report.diagrams import cohort_sankey, district_sankey
@@ -224,3 +226,21 @@ def test_every_shared_output_states_the_rule(outputs: dict[str, Path]) -> None:
     assert summary.startswith("# Flows are estimated from enrollment records") and "shown as <10" in summary
     off = (outputs["off"] / "map" / "index.html").read_text(encoding="utf-8")
     assert "rounded to the nearest" not in off
+
+
+def test_the_map_key_gives_no_example_flow_the_rule_would_hide(tmp_path: Path, folder: Path) -> None:
+    """A district of few moving students (Loudoun's flows / 5: the largest 164 a year) from records:
+    the key's width examples (100, 20 and 5 students) leave out the 5, a count published as <10."""
+    schools = pd.read_csv(folder / "schools.csv", dtype={"school_id": str})
+    flows = pd.read_csv(LCPS / "flows.csv", dtype={"from_id": str, "to_id": str})
+    small = flows.assign(students=(flows["students"] / 5).round().clip(lower=1))
+    records(schools, small).to_csv(tmp_path / "enrollment.csv", index=False)
+    schools.to_csv(tmp_path / "schools.csv", index=False)
+
+    def examples(min_cell: int) -> list[int]:
+        district = with_min_cell(load_district(tmp_path), min_cell)
+        model = build_model(Plan(district, district.schools["pyramid"].to_numpy()))
+        return [int(n.replace(",", "")) for n in re.findall(r"Flow of ([\d,]+) students", map_key(model))]
+
+    assert examples(0) == [100, 20, 5]
+    assert examples(10) == [100, 20]

@@ -12,6 +12,7 @@ import numpy as np
 from feeder.maps.features import LEVEL_NAMES
 from feeder.maps.model import WEIGHT, MapModel
 from feeder.maps.symbols import GREY, ORANGE, PURPLE, REGION, ring, stroke, symbol
+from feeder.privacy import privacy_of
 
 LEVELS = ("elementary", "middle", "high", "span")
 
@@ -45,13 +46,17 @@ def map_key(model: MapModel) -> str:
 def flow_scale(model: MapModel) -> list[tuple[int, float]]:
     """Up to three round student counts and the line width (px) the map gives each, largest first.
 
-    Widths follow model.scaled: thinnest + growth * sqrt(students / largest flow).
+    Widths follow model.scaled: thinnest + growth * sqrt(students / largest flow). When flows come
+    from student records no example is a count the privacy rule would hide ("Flow of 2 students").
     """
     students = model.flows["drawn"].to_numpy(dtype=float)
     top = float(students.max()) if len(students) else 0.0
     if top <= 0:
         return []
+    privacy = privacy_of(model.plan.district)
+    least = max(privacy.min_cell, 1) if privacy.active else 1
     values = sorted({round_down(top / share) for share in (1, 5, 25)} - {0}, reverse=True)
+    values = [value for value in values if value >= least]
     low, span = WEIGHT
     return [(value, round(low + span * math.sqrt(value / top), 1)) for value in values]
 
