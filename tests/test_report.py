@@ -286,3 +286,18 @@ def test_the_printed_time_counts_from_the_start_of_the_process(
         clock.process_started.reset(token)
     seconds = float(re.search(r" in ([0-9.]+) s$", capsys.readouterr().out.strip()).group(1))
     assert seconds >= 100
+
+
+def test_columns_the_district_gives_no_value_are_left_out(
+    report: Path, lcps_path: Path, tmp_path: Path
+) -> None:
+    """Loudoun lists no need index and no principal: columns of dashes only would say nothing."""
+    assert main(["report", str(lcps_path), "--out", str(tmp_path)]) == 0
+    loudoun = (tmp_path / "report.html").read_text(encoding="utf-8")
+    sample = (report / "report.html").read_text(encoding="utf-8")
+    for header in ("<th class=num>need</th>", "<th>principal</th>"):
+        assert header in sample and header not in loudoun
+    assert "enrollment-weighted need" in sample and "enrollment-weighted need" not in loudoun
+    table = loudoun[loudoun.index('<section class="page portfolios">') :].split("</section>")[0]
+    widths = {row.count("<td") for row in re.findall(r"<tr><td>.*?</tr>", table)}
+    assert widths == {table.count("<th")}  # every row as wide as the header

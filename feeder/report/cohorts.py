@@ -125,28 +125,36 @@ def numbered_key(numbered: list[str]) -> str:
 
 def table_page(plan: Plan, banner: str | None) -> str:
     """One row per portfolio (summary.csv), on its own sheet so long tables of large districts can run on."""
+    summary = summary_table(plan)
+    need = " enrollment-weighted need," if summary["need"].notna().any() else ""
     return (
         '<section class="page portfolios">'
         f"<h2>{escape(plan.district.name)}: portfolios</h2>"
-        '<p class="subtitle">Schools by level (elementary/middle/high/span), the schools teaching grades 9-12 '
-        "by name (high schools, and span schools such as 6-12 or K-12), students, enrollment-weighted need, the meeting site (the member with the least total distance to the others), distances to it, "
-        "and the share of the students on flows touching the portfolio that stay inside it.</p>"
-        f"{banner_html(banner)}{portfolio_table(summary_table(plan))}</section>"
+        '<p class="subtitle">Schools by level (elementary/middle/high/span), the schools teaching grades '
+        f"9-12 by name (high schools, and span schools such as 6-12 or K-12), students,{need} the meeting "
+        "site (the member with the least total distance to the others), distances to it, and the share "
+        "of the students on flows touching the portfolio that stay inside it.</p>"
+        f"{banner_html(banner)}{portfolio_table(summary)}</section>"
     )
 
 
 def portfolio_table(summary: pd.DataFrame) -> str:
-    """The summary table with readable headers."""
+    """The summary table with readable headers; no need column when no school lists a need index
+    (a column of dashes says nothing)."""
+    with_need = bool(summary["need"].notna().any())
+    need_header = "<th class=num>need</th>" if with_need else ""
     header = (
-        "<tr><th>portfolio</th><th class=num>schools</th><th class=num>ES/MS/HS/span</th><th>schools with grades 9-12</th>"
-        "<th class=num>students</th><th class=num>need</th><th>meeting site</th><th class=num>mean km</th>"
-        "<th class=num>max km</th><th class=num>flows kept</th><th>K-12</th><th>contiguous</th></tr>"
+        "<tr><th>portfolio</th><th class=num>schools</th><th class=num>ES/MS/HS/span</th>"
+        f"<th>schools with grades 9-12</th><th class=num>students</th>{need_header}<th>meeting site</th>"
+        "<th class=num>mean km</th><th class=num>max km</th><th class=num>flows kept</th><th>K-12</th>"
+        "<th>contiguous</th></tr>"
     )
     rows = [
         f"<tr><td>{escape(r.portfolio)}</td><td class=num>{r.schools}</td>"
         f"<td class=num>{r.elementary}/{r.middle}/{r.high}/{r.span}</td><td>{escape(first_names(r.high_schools))}</td>"
-        f"<td class=num>{r.students:,}</td><td class=num>{number(r.need, '{:.2f}')}</td>"
-        f"<td>{escape(r.meeting_site)}</td><td class=num>{r.mean_km:.1f}</td><td class=num>{r.max_km:.1f}</td>"
+        f"<td class=num>{r.students:,}</td>"
+        + (f"<td class=num>{number(r.need, '{:.2f}')}</td>" if with_need else "")
+        + f"<td>{escape(r.meeting_site)}</td><td class=num>{r.mean_km:.1f}</td><td class=num>{r.max_km:.1f}</td>"
         f"<td class=num>{number(r.flows_kept, '{:.0%}')}</td><td>{r.k12}</td><td>{r.contiguous}</td></tr>"
         for r in summary.itertuples()
     ]
@@ -198,8 +206,10 @@ def cohort_section(
 
 
 def roster(schools: pd.DataFrame, members: np.ndarray, medoid: int, km: np.ndarray) -> str:
-    """Members by level (high first), with principal and distance to the meeting site."""
+    """Members by level (high first), with principal (when the district lists any) and distance to
+    the meeting site."""
     grades = grades_served(schools.iloc[members])
+    with_principal = bool(schools["principal"].fillna("").astype(str).str.strip().ne("").any())
     order = sorted(
         range(len(members)),
         key=lambda i: (
@@ -209,7 +219,8 @@ def roster(schools: pd.DataFrame, members: np.ndarray, medoid: int, km: np.ndarr
     )
     header = (
         "<tr><th>school</th><th>id</th><th>level</th><th>grades</th><th class=num>students</th>"
-        "<th>principal</th><th class=num>km to meeting site</th></tr>"
+        + ("<th>principal</th>" if with_principal else "")
+        + "<th class=num>km to meeting site</th></tr>"
     )
     rows = []
     for i in order:
@@ -219,7 +230,8 @@ def roster(schools: pd.DataFrame, members: np.ndarray, medoid: int, km: np.ndarr
         rows.append(
             f"<tr{meeting}><td>{escape(row['name'])}{' ★' if meeting else ''}</td><td>{escape(row['school_id'])}</td>"
             f"<td>{escape(row['level'])}</td><td>{escape(grades[i])}</td><td class=num>{enrollment}</td>"
-            f"<td>{escape(row['principal']) or '—'}</td><td class=num>{km[members[i]]:.1f}</td></tr>"
+            + (f"<td>{escape(row['principal']) or '—'}</td>" if with_principal else "")
+            + f"<td class=num>{km[members[i]]:.1f}</td></tr>"
         )
     return f"<table>{header}{''.join(rows)}</table>"
 
