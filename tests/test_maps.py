@@ -23,7 +23,7 @@ from feeder.district import load_district
 from feeder.geo import delaunay_edges
 from feeder.maps import cohort_file_names, render_maps, slug
 from feeder.maps.colors import PALETTE, portfolio_colours
-from feeder.maps.model import build_model
+from feeder.maps.model import REACH, build_model, shared_sites
 from feeder.pattern_plan import plan_to_show
 from feeder.plan import CURRENT, Plan, Provenance
 from feeder.words import program_name
@@ -534,3 +534,40 @@ def test_popups_explain_where_each_schools_students_come_from_and_go(tmp_path: P
         assert f"to {students:,.0f} students" in next(
             line for line in listing.split("<br>") if line.startswith(name)
         )
+
+
+def test_a_shared_campus_fans_its_schools_out_and_names_them(sample_plan: Plan) -> None:
+    """Esteban Torres High's five schools share one site: each symbol gets its own spot around it
+    (the browser test checks each is visible and clickable) and its popup names the other four."""
+    from feeder.maps.features import school_features
+
+    features_by_name = {
+        f["properties"]["name"]: f["properties"] for f in school_features(build_model(sample_plan))
+    }
+    schools = sample_plan.district.schools
+    where = schools[["lat", "lon"]].round(5)
+    site = where[schools["name"] == "Esteban Torres East LA Performing Arts Magnet"].iloc[0]
+    torres = [
+        features_by_name[html.escape(name)] for name in schools.loc[(where == site).all(axis=1), "name"]
+    ]
+    assert len(torres) == 5 and len({tuple(p["fan"]) for p in torres}) == 5
+    for school in torres:
+        campus = dict(map(tuple, school["rows"]))["Same site as"]
+        assert sorted(campus.split(", ")) == sorted(p["name"] for p in torres if p is not school)
+    alone = features_by_name["Tweedy Elementary"]
+    assert "fan" not in alone and "Same site as" not in dict(map(tuple, alone["rows"]))
+
+
+@given(
+    radii=st.lists(st.floats(min_value=4.0, max_value=11.0), min_size=2, max_size=12),
+    lat=st.floats(min_value=-60, max_value=60),
+)
+def test_fanned_symbols_on_one_site_never_overlap(radii: list[float], lat: float) -> None:
+    """However many schools share a site, their symbols (a star reaches 1.4 radii) stay apart."""
+    facts = pd.DataFrame({"lat": lat, "lon": 10.0, "radius": radii})
+    fan, campus = shared_sites(facts)
+    points = np.array(fan, dtype=float)
+    gaps = np.hypot(*(points[:, None, :] - points[None, :, :]).transpose(2, 0, 1))
+    np.fill_diagonal(gaps, np.inf)
+    assert gaps.min() >= 2 * REACH * max(radii) - 0.2  # offsets are rounded to 0.1 px
+    assert all(sorted(others) == [j for j in range(len(radii)) if j != i] for i, others in enumerate(campus))

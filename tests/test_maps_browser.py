@@ -256,3 +256,49 @@ def test_area_names_never_cover_each_other_and_return_when_zoomed_in(
     assert overlapping(back["shown"]) == []
     assert len(back["shown"]) > len(out["shown"])
     assert script_errors(browser) == []
+
+
+def test_every_school_on_a_shared_campus_shows_and_takes_its_own_click(
+    browser: webdriver.Chrome, maps: tuple[Plan, Path]
+) -> None:
+    """Schools on one site (the sample has 23 on 8 campuses, five high schools at Esteban Torres)
+    fan out around it: zoomed in on each campus (to 18, where a school 18 m away on the same campus,
+    Carson Senior High, has room), the centre of every member's symbol is that
+    symbol, not another school stacked on it, and a click there opens the member's own popup."""
+    plan, folder = maps
+    schools = plan.district.schools
+    sites = schools.groupby([schools["lat"].round(5), schools["lon"].round(5)]).indices
+    campuses = {site: members for site, members in sites.items() if len(members) > 1}
+    assert campuses  # the sample has shared campuses; LCPS (the fallback) would need one
+    n = len(schools)
+    assert open_page(browser, folder / "index.html", "path.feeder-school", n) == n
+    for (lat, lon), members in campuses.items():
+        browser.execute_script(
+            "var map = Object.values(window).find(v => v instanceof L.Map);"
+            "map.closePopup(); map.setView([arguments[0], arguments[1]], 18, {animate: false});",
+            lat,
+            lon,
+        )
+        for school_id in sorted(schools["school_id"].iloc[members]):
+            name = schools.loc[schools["school_id"] == school_id, "name"].iloc[0]
+            on_top, title = browser.execute_script(CLICK_CENTRE, school_id)
+            assert on_top, f"{name} is hidden under another school at ({lat}, {lon})"
+            assert title == name
+
+
+# Whether a school's symbol is the topmost element at its centre, and the title of the popup a
+# click there opens (computed right before the click: an opened popup pans the map).
+CLICK_CENTRE = """
+var wanted = arguments[0], element = null;
+var map = Object.values(window).find(v => v instanceof L.Map);
+map.closePopup();
+document.querySelectorAll(".leaflet-popup").forEach(function (faded) { faded.remove(); });  // still fading out
+feeder.layers.schools.eachLayer(function (layer) {
+  if (layer.feature.properties.id === wanted) { element = layer.getElement(); }
+});
+var box = element.getBoundingClientRect(), x = box.left + box.width / 2, y = box.top + box.height / 2;
+var top = document.elementFromPoint(x, y);
+top.dispatchEvent(new MouseEvent("click", {bubbles: true, clientX: x, clientY: y}));
+var title = document.querySelector(".leaflet-popup-content h3");
+return [top === element, title && title.textContent];
+"""

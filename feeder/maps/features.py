@@ -144,6 +144,7 @@ def school_features(model: MapModel) -> list[Feature]:
     extra = [c for c in schools.columns if c not in STANDARD_COLUMNS]
     privacy = privacy_of(model.plan.district)
     explanations = explain_schools(model.plan)
+    names = schools["name"].tolist()
     features = []
     for i, (school, today) in enumerate(
         zip(model.schools.to_dict("records"), schools["portfolio"], strict=True)
@@ -162,6 +163,10 @@ def school_features(model: MapModel) -> list[Feature]:
                 school, extra, today, privacy=privacy, explanation=explanations[school["school_id"]]
             ),
         }
+        if school["fan"] is not None:
+            properties["fan"] = school["fan"]
+            others = ", ".join(esc(names[other]) for other in school["campus"])
+            properties["rows"].insert(2, ["Same site as", others])
         features.append(feature(point(school["lat"], school["lon"]), properties))
     return features
 
@@ -175,7 +180,10 @@ def meeting_features(members: pd.DataFrame) -> list[Feature]:
     """Rings around the meeting sites (medoids) among the given schools."""
     sites = members[members["medoid"]].to_dict("records")
     return [
-        feature(point(s["lat"], s["lon"]), {"name": esc(s["name"]), "radius": float(s["radius"])})
+        feature(
+            point(s["lat"], s["lon"]),
+            {"name": esc(s["name"]), "radius": float(s["radius"])} | ({"fan": s["fan"]} if s["fan"] else {}),
+        )
         for s in sites
     ]
 

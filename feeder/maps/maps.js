@@ -11,11 +11,24 @@ var feeder = (function () {
   // radius (elementary schools stay circles) and the colours of outlines and lines.
   var SHAPES = FEEDER_SYMBOLS, COLOURS = FEEDER_COLOURS;
 
-  var Symbol = L.CircleMarker.extend({
+  // A circle drawn `options.fan` pixels ([dx, dy]) off its site: schools sharing a campus fan out
+  // around it at every zoom instead of hiding one another.
+  var Fanned = L.CircleMarker.extend({
+    _project: function () {
+      L.CircleMarker.prototype._project.call(this);
+      var fan = this.options.fan;
+      if (fan) {
+        this._point = this._point.add([fan[0], fan[1]]);
+        this._updateBounds();
+      }
+    }
+  });
+
+  var Symbol = Fanned.extend({
     _updatePath: function () {
       var corners = SHAPES[this.options.level];
       if (!corners) {
-        return L.CircleMarker.prototype._updatePath.call(this);
+        return Fanned.prototype._updatePath.call(this);
       }
       var p = this._point, r = this._radius;
       this._renderer._setPath(this, "M" + corners.map(function (c) {
@@ -57,6 +70,7 @@ var feeder = (function () {
     return new Symbol(latlng, L.extend(schoolStyle(p), {
       level: p.level,
       radius: p.radius,
+      fan: p.fan,
       className: p.context ? "feeder-other" : "feeder-school"
     }));
   }
@@ -75,7 +89,8 @@ var feeder = (function () {
   }
 
   function meetingSite(feature, latlng) {
-    return L.circleMarker(latlng, {
+    return new Fanned(latlng, {
+      fan: feature.properties.fan,
       radius: feature.properties.radius + 5, color: "#111111", weight: 2.5,
       dashArray: "4 3", fill: false, interactive: false, className: "feeder-meeting-site"
     });

@@ -6,6 +6,7 @@ agrees on colours, areas, medoids and which feeders are split.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -18,6 +19,7 @@ from feeder.geo import voronoi_cells
 from feeder.io.schools import OUTSIDE
 from feeder.maps.colors import portfolio_colours
 from feeder.maps.counts import scored_count
+from feeder.maps.symbols import SYMBOLS
 from feeder.plan import Plan
 from feeder.privacy import privacy_of
 
@@ -27,6 +29,7 @@ MARGIN_SHARE = 0.04
 SIMPLIFY_SHARE = 0.0005
 DEGREES = 1e-5  # coordinates are written to 5 decimals (about 1 m)
 RADIUS = (4.0, 7.0)  # smallest symbol radius (px) and the growth up to the largest school
+REACH = max(math.hypot(x, y) for corners in SYMBOLS.values() for x, y in corners)  # in radii
 WEIGHT = (1.0, 8.0)  # thinnest flow line (px) and the growth up to the largest flow
 
 
@@ -35,8 +38,9 @@ class MapModel:
     """Everything the pages draw.
 
     schools: the district's schools plus portfolio, colour, km (to the meeting site),
-        medoid (is the meeting site), sent / crossing / leaving students, split and
-        radius (symbol size in px, by enrollment).
+        medoid (is the meeting site), sent / crossing / leaving students, split,
+        radius (symbol size in px, by enrollment), and for schools sharing a site `fan`
+        (the symbol's offset in px, [dx, dy]; None elsewhere) and `campus` (the other schools there).
     flows: district-internal flows with their end portfolios, `crossing`, the count a line is drawn
         by (`drawn`: published, so its width gives no suppressed count away) and its weight (px).
     areas: one row per portfolio (see voronoi_areas).
@@ -81,6 +85,7 @@ def school_facts(plan: Plan, labels: np.ndarray, colours: dict[str, str]) -> pd.
     facts["portfolio"] = labels
     facts["colour"] = [colours[label] for label in labels]
     facts["radius"] = scaled(facts["enrollment"], *RADIUS)
+    facts["fan"], facts["campus"] = shared_sites(facts)
     facts["km"] = metrics.distances_to_medoid(district, labels)
     facts["medoid"] = False
     facts.loc[list(metrics.medoids(district, labels).values()), "medoid"] = True
@@ -114,6 +119,26 @@ def scaled(values: pd.Series, low: float, span: float) -> np.ndarray:
     values = np.clip(np.nan_to_num(values.to_numpy(dtype=float)), 0, None)
     top = values.max() if len(values) and values.max() > 0 else 1.0
     return np.round(low + span * np.sqrt(values / top), 1)
+
+
+def shared_sites(facts: pd.DataFrame) -> tuple[list[list[float] | None], list[list[int]]]:
+    """Symbols of schools on one site (a shared campus) fanned out on a ring around it, in screen
+    pixels at every zoom, the widest symbols (a star's points) just touching, the first above the site: stacked, only the top one
+    showed or took a click (41 of LAUSD's 725 schools share a site with another). Also, per school,
+    the positions of the others on its site."""
+    sites = facts.groupby([facts["lat"].round(5), facts["lon"].round(5)], sort=False).indices
+    fan: list[list[float] | None] = [None] * len(facts)
+    campus: list[list[int]] = [[] for _ in range(len(facts))]
+    radius = facts["radius"].to_numpy(dtype=float)
+    for members in sites.values():
+        if len(members) < 2:
+            continue
+        ring = REACH * float(radius[members].max()) / np.sin(np.pi / len(members))
+        for k, school in enumerate(members):
+            angle = -np.pi / 2 + 2 * np.pi * k / len(members)
+            fan[school] = [round(float(ring * np.cos(angle)), 1), round(float(ring * np.sin(angle)), 1)]
+            campus[school] = [int(other) for other in members if other != school]
+    return fan, campus
 
 
 def broken_table(broken_edges: pd.DataFrame | None, known: set[str]) -> pd.DataFrame:
