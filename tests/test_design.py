@@ -182,6 +182,27 @@ def test_stability_keeps_schools_in_todays_portfolios(tmp_path):
     assert stable < free
 
 
+def test_stability_keeps_a_valid_plan_of_another_count_and_says_how_many_moved(
+    lcps_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Today's plan is valid with 6 portfolios, where the search alone settles on 5 (moving 15
+    schools for half a point): under a heavy --stability it is kept, 0 moves, quick effort too."""
+    district = load_district(lcps_path)
+    six = design(district, spec=DesignSpec(k=6), seed=0, effort="quick")
+    schools = pd.read_csv(lcps_path / "schools.csv", dtype={"school_id": str}).assign(portfolio=six.labels)
+    schools.to_csv(tmp_path / "schools.csv", index=False)
+    (tmp_path / "flows.csv").write_bytes((lcps_path / "flows.csv").read_bytes())
+    for weight, moved in (("0", "15 schools moved"), ("2", "0 schools moved")):
+        out = tmp_path / f"stability-{weight}"
+        assert (
+            main(["design", str(tmp_path), "--out", str(out), "--stability", weight, "--effort", "quick"])
+            == 0
+        )
+        assert f"{moved} from today's plan" in capsys.readouterr().out
+    card = json.loads((tmp_path / "stability-2" / "scorecard.json").read_text(encoding="utf-8"))
+    assert card["moved"] == 0 and card["n_portfolios"] == 6
+
+
 def test_flow_weights_pull_a_flow_inside(tmp_path):
     district = synthetic(tmp_path, 120, seed=5)
     flows = district.internal_flows()

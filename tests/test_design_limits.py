@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from feeder.cli import main
 from feeder.design import design
 from feeder.design.certify import certify
+from feeder.design.effort import Effort
 from feeder.design.restarts import Outcome, usable
 from feeder.district import District, load_district
 from feeder.errors import InfeasibleError, OptionError
@@ -144,9 +145,18 @@ def test_a_restart_whose_cuts_miss_the_locks_does_not_refuse_the_plan(sample):
 def test_the_design_refuses_only_when_every_restart_found_no_plan():
     found = Outcome(np.zeros(3, dtype=int), 0.5, False)
     refusals = [Outcome(np.zeros(0, dtype=int), -np.inf, False, refusal=f"could not cut {n}") for n in (1, 2)]
-    assert usable([refusals[0], found, refusals[1]]) == [found]
+    assert usable([refusals[0], found, refusals[1]], Effort.parse("default")) == [found]
     with pytest.raises(InfeasibleError, match=r"could not cut 1$"):
-        usable(refusals)
+        usable(refusals, Effort.parse("max"))
+
+
+def test_a_refusal_below_the_highest_effort_says_more_effort_may_find_a_plan(lcps_path, tmp_path, capsys):
+    """At quick effort a cap of 12,500 found no first plan that the default effort finds: the
+    message asks for more effort before giving up a negotiated cap (was: raise caps, no contiguity)."""
+    err = refusal(capsys, lcps_path, tmp_path / "out", "--max-enrollment", "12500", "--effort", "quick")
+    assert "a piece of 36 of the 90 schools of the district" in err
+    assert "try a higher --effort (1 random start found no first plan at this one), --no-contiguous" in err
+    assert main(["design", str(lcps_path), "--out", str(tmp_path / "ok"), "--max-enrollment", "12500"]) == 0
 
 
 def test_enrollment_cap_evens_out_loudoun(loudoun):
@@ -215,15 +225,17 @@ def test_too_many_lock_names_are_refused(loudoun):
 
 def test_impossible_caps_say_what_would_fix_them(loudoun, lcps_path, tmp_path, capsys):
     biggest = loudoun.schools["enrollment"].max()
+    total = loudoun.schools["enrollment"].sum()
+    least = int(np.ceil(total / 7))  # 7 portfolios of 12+ schools at most: the one value to try
     with pytest.raises(
-        InfeasibleError, match=rf"alone has {biggest:g} students, above --max-enrollment 1000"
+        InfeasibleError,
+        match=rf"alone has {biggest:g} students, above --max-enrollment 1000 \(raise --max-enrollment to at least {least}\)",
     ):
         design(loudoun, spec=DesignSpec(max_enrollment=1000))
-    total = loudoun.schools["enrollment"].sum()
     err = refusal(capsys, lcps_path, tmp_path / "out", "--max-enrollment", "11000")
-    assert f"{total:g} students" in err and f"raise --max-enrollment to {int(np.ceil(total / 7))}" in err
+    assert f"{total:g} students" in err and f"raise --max-enrollment to at least {least}" in err
     err = refusal(capsys, lcps_path, tmp_path / "out", "--max-high-schools", "2")
-    assert "raise --max-high-schools to 3" in err
+    assert "raise --max-high-schools to at least 3" in err
 
 
 def test_bad_cap_values_name_the_flag():

@@ -41,7 +41,7 @@ from feeder.errors import OptionError
 from feeder.io.output import write_files
 from feeder.spec import DesignSpec
 from feeder.terminal import markup_safe, show_warnings
-from feeder.words import plan_shape
+from feeder.words import counted, plan_shape
 
 if TYPE_CHECKING:
     from feeder.plan import Plan
@@ -204,9 +204,12 @@ def summarize(name: str, card: dict, details: dict, files: list[str], out: Path)
     )
     cohesion = "—" if card["cohesion"] is None else f"{card['cohesion']:.4f}"
     bound = exact_note(card, details.get("exact"))
+    moved = (
+        "" if card.get("moved") is None else f" · {counted(card['moved'], 'school')} moved from today's plan"
+    )
     console.print(
         f"cohesion {cohesion}{bound} · contiguous {card['contiguous']:.0%} · K-12 complete "
-        f"{card['k12_complete']:.0%} · {card['mean_km']:.2f} km to the meeting site on average"
+        f"{card['k12_complete']:.0%} · {card['mean_km']:.2f} km to the meeting site on average{moved}"
     )
     late = " (stopped at --time-limit)" if details["time_limit_hit"] else ""
     limit = details["time_limit"]

@@ -99,24 +99,27 @@ def check_caps(spec: DesignSpec, district: District, block: str, members: np.nda
             continue
         inside = values[members]
         top = int(np.argmax(inside))
+        groups = {
+            name: float(values[[district.ids.index(school) for school in schools]].sum())
+            for name, schools in spec.lock_groups().items()
+        }
+        total = float(inside.sum())
+        # every bound a plan needs at once: one value the planner can try, not one per refusal
+        least = max([float(inside[top]), *groups.values(), math.ceil(total / most - SLACK)])
+        raise_to = f"raise {flag} to at least {least:g}"
         if inside[top] > cap + SLACK:
             raise InfeasibleError(
-                f"school {ids[members][top]} alone has {inside[top]:g} {word}, above {flag} {cap:g} "
-                f"(raise {flag} to {inside[top]:g})"
+                f"school {ids[members][top]} alone has {inside[top]:g} {word}, above {flag} {cap:g} ({raise_to})"
             )
-        for name, schools in spec.lock_groups().items():
-            held = values[[district.ids.index(school) for school in schools]].sum()
+        for name, held in groups.items():
             if held > cap + SLACK:
                 raise InfeasibleError(
-                    f"lock {name} holds {held:g} {word}, above {flag} {cap:g} "
-                    f"(raise {flag} to {held:g} or lock fewer schools)"
+                    f"lock {name} holds {held:g} {word}, above {flag} {cap:g} ({raise_to} or lock fewer schools)"
                 )
-        total = float(inside.sum())
         if total > most * cap + SLACK:
-            need = math.ceil(total / most - SLACK)
             raise InfeasibleError(
                 f"{where} has {total:g} {word}; at most {most} portfolios of {spec.min_size}+ schools "
-                f"hold at most {most * cap:g} at {flag} {cap:g} (raise {flag} to {need} or lower --min-size)"
+                f"hold at most {most * cap:g} at {flag} {cap:g} ({raise_to} or lower --min-size)"
             )
 
 

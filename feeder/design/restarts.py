@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from feeder.design import starts
-from feeder.design.effort import Effort
+from feeder.design.effort import LEVELS, Effort
 from feeder.design.objective import G3, G10, Weights
 from feeder.design.pool import Pool
 from feeder.design.problem import Block
@@ -23,6 +23,7 @@ from feeder.design.state import Budget, State
 from feeder.design.workers import map_in_order
 from feeder.errors import InfeasibleError
 from feeder.spec import DesignSpec
+from feeder.words import counted
 
 ROUNDS = 30  # local-search rounds per descent; descents end after 3-6 rounds in practice
 LNS_ROUNDS = 3  # descent rounds inside one ruin-and-recreate step: the re-cut area is small
@@ -84,12 +85,17 @@ class Outcome:
     could not meet the locks or caps, which another restart's cuts may still do."""
 
 
-def usable(outcomes: list[Outcome]) -> list[Outcome]:
+def usable(outcomes: list[Outcome], effort: Effort) -> list[Outcome]:
     """The restarts of one block that found a plan. Raises InfeasibleError, with the first
-    restart's reason, when none did."""
+    restart's reason, when none did; below the highest effort it says that more effort tries
+    more cuts (at quick effort a cap of 12,500 failed that the default effort met)."""
     found = [outcome for outcome in outcomes if outcome.refusal is None]
     if not found:
-        raise InfeasibleError(str(outcomes[0].refusal))
+        reason = str(outcomes[0].refusal)
+        if effort.level < LEVELS["max"]:
+            tried = f"{counted(len(outcomes), 'random start')} found no first plan at this one"
+            reason = reason.replace("; try ", f"; try a higher --effort ({tried}), ", 1)
+        raise InfeasibleError(reason)
     return found
 
 
@@ -177,18 +183,33 @@ class Start:
 def schedule(block: Block, spec: DesignSpec, k: int | None, base: int) -> list[Start]:
     """How each restart of a block starts: `base` (the effort's) free restarts, but with a free k
     a block of at most FEW_PARTS portfolios gets `base` restarts at each of the COUNTS_TRIED
-    fewest counts that fit (at least two; not above the first count), in turn: guided from a
-    tree, guided from METIS, unguided from a tree, unguided from METIS (each kind wins on some
-    districts)."""
+    fewest counts that fit (at least two; not above the first count) and at today's count under
+    --stability, in turn: guided from a tree, guided from METIS, unguided from a tree, unguided
+    from METIS (each kind wins on some districts). Under --stability a single restart (quick
+    effort) gets a second one at today's count."""
+    today = today_count(block, spec) if k is None else None
     if k is not None or base < 2:
-        return [Start()] * base
+        return [Start()] * base + ([Start(today)] if today is not None else [])
     low = fewest_count(block, spec)
     first = first_count(block, spec)
     if low < 2 or first > FEW_PARTS:  # one portfolio may do, or the search can change counts itself
         return [Start()] * base
-    counts = range(low, min(first, low + COUNTS_TRIED - 1) + 1)
+    counts = list(range(low, min(first, low + COUNTS_TRIED - 1) + 1))
+    if today is not None and today not in counts:
+        counts.append(today)
     kinds = [divmod(restart, len(counts)) for restart in range(base * len(counts))]
     return [Start(counts[index], turn % 4 < 2, turn % 2 == 1) for turn, index in kinds]
+
+
+def today_count(block: Block, spec: DesignSpec) -> int | None:
+    """How many of today's portfolios the block holds, when --stability asks to keep them and that
+    many fit: restarts then try it too (a valid plan of 6 portfolios was never kept, whatever
+    the weight, while only the fewest counts, 4 and 5, were tried)."""
+    current = block.current[block.current >= 0]
+    if spec.stability <= 0 or len(current) == 0:
+        return None
+    count = len(np.unique(current))
+    return count if fewest_count(block, spec) <= count <= spec.portfolio_range(block.size)[1] else None
 
 
 def first_count(block: Block, spec: DesignSpec) -> int:

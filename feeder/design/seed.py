@@ -186,5 +186,9 @@ def spread(stats: np.ndarray) -> np.ndarray:
 
 
 def describe(block: Block, m: int) -> str:
+    """'the 90 schools of the district', or where a piece of it failed 'a piece of 36 of the
+    district's 90 schools' (the recursive cuts split the district into pieces first)."""
     where = f"region {block.name}" if block.name else "the district"
-    return f"{m} schools of {where}"
+    if m == block.size:
+        return f"the {m} schools of {where}"
+    return f"a piece of {m} of the {block.size} schools of {where}"
