@@ -79,7 +79,9 @@ def matching(a: np.ndarray, b: np.ndarray) -> dict[str, str | None]:
 
 
 def moved_schools(a: Plan, b: Plan, partner: dict[str, str | None]) -> pd.DataFrame:
-    """school_id, name, from (A's portfolio), to (B's) for every school whose portfolio changed."""
+    """school_id, name, from (A's portfolio), to (B's) and to_continues (the A portfolio that B's
+    continues, empty for a new one) for every school whose portfolio changed: B's names can be
+    A's names for other places ("Briar Woods HS → Briar Woods HS" read as no move)."""
     schools = a.district.schools
     continues = np.array([partner[label] for label in b.labels], dtype=object)
     changed = continues != a.labels
@@ -89,5 +91,14 @@ def moved_schools(a: Plan, b: Plan, partner: dict[str, str | None]) -> pd.DataFr
             "name": schools["name"].to_numpy(dtype=object)[changed],
             "from": a.labels[changed],
             "to": b.labels[changed],
+            "to_continues": [name or "" for name in continues[changed]],
         }
     )
+
+
+def destination(to: str, continues: str) -> str:
+    """B's portfolio as a reader of A's names must see it: 'Briar Woods HS (continues Woodgrove HS)'
+    where B calls another place by an A name, '(new)' where it continues none."""
+    if not continues:
+        return f"{to} (new)"
+    return to if continues == to else f"{to} (continues {continues})"

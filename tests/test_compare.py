@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from feeder.cli import main
-from feeder.compare import compare
+from feeder.compare import compare, destination
 from feeder.district import load_district
+from feeder.maps.compare import compare_page
 from feeder.plan import Plan
 from feeder.sample import sample_path
 
@@ -72,7 +73,7 @@ def test_compare_loudoun_pyramids_with_a_designed_plan(tmp_path, lcps_path) -> N
         == 0
     )
     moved = pd.read_csv(out / "moved.csv", dtype=str)
-    assert list(moved.columns) == ["school_id", "name", "from", "to"]
+    assert list(moved.columns) == ["school_id", "name", "from", "to", "to_continues"]
     a = schools.set_index("school_id")["pyramid"]
     b = pd.read_csv(designed, dtype=str).set_index("school_id")["portfolio"].loc[a.index]
     assert len(moved) == optimum_moved(a.to_numpy(), b.to_numpy())
@@ -140,3 +141,22 @@ def test_a_plan_compared_with_itself_keeps_both_columns(tmp_path, capsys, sample
     assert main(["compare", str(sample_path()), before, before, "--out", str(tmp_path / "o")]) == 0
     header = next(line for line in capsys.readouterr().out.splitlines() if "metric" in line)
     assert [cell.strip() for cell in header.strip("┃").split("┃")] == ["metric", "A", "B", "change"]
+
+
+def test_a_move_into_a_portfolio_named_like_its_old_one_says_which_place_it_continues(sample) -> None:
+    """B calls A's East-ES-1 area "East-ES-2" and the reverse: a school moving between them would
+    read "East-ES-1 → East-ES-1" (no move) without the A portfolio B's continues."""
+    today = Plan.current(sample)
+    first, second = sorted(set(today.labels))[:2]
+    swapped = np.array(
+        [{first: second, second: first}.get(label, label) for label in today.labels], dtype=object
+    )
+    mover = int(np.flatnonzero(today.labels == first)[0])
+    swapped[mover] = first  # B's `first` continues A's `second`: the school does move
+    result = compare(today, Plan(sample, swapped))
+    row = result.moved.set_index("school_id").loc[sample.ids[mover]]
+    assert (row["from"], row["to"], row["to_continues"]) == (first, first, second)
+    assert destination(row["to"], row["to_continues"]) == f"{first} (continues {second})"
+    page = compare_page(today, Plan(sample, swapped), result, name_a="A", name_b="B")
+    assert f"moves from {first} to {first} (continues {second})" in page
+    assert len(result.moved) == 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import folium
 
-from feeder.compare import Comparison
+from feeder.compare import Comparison, destination
 from feeder.maps.colors import portfolio_colours
 from feeder.maps.elements import Raw
 from feeder.maps.features import esc
@@ -28,14 +28,20 @@ def compare_page(a: Plan, b: Plan, comparison: Comparison, *, name_a: str, name_
     figure, folium_map = new_map(title, (lon.min(), lat.min(), lon.max(), lat.max()))
     edges = {(int(i), int(j)) for i, j in b.district.adjacency}
     colours = portfolio_colours(b.labels, edges)
-    moved = set(comparison.moved["school_id"])
+    moved = dict(
+        zip(
+            comparison.moved["school_id"],
+            map(destination, comparison.moved["to"], comparison.moved["to_continues"]),
+            strict=True,
+        )
+    )
     still_layer = folium.FeatureGroup(name="Schools that stay").add_to(folium_map)
     moved_layer = folium.FeatureGroup(name=f"Schools that move ({len(moved)})").add_to(folium_map)
     for i, school_id in enumerate(schools["school_id"]):
         moves = school_id in moved
         text = f"<b>{esc(schools['name'].iloc[i])}</b> ({esc(school_id)})<br>"
         text += (
-            f"moves from {esc(a.labels[i])} to {esc(b.labels[i])}"
+            f"moves from {esc(a.labels[i])} to {esc(moved[school_id])}"
             if moves
             else f"stays in {esc(b.labels[i])}"
         )
@@ -56,7 +62,10 @@ def compare_page(a: Plan, b: Plan, comparison: Comparison, *, name_a: str, name_
 
 def legend(comparison: Comparison, *, name_a: str, name_b: str) -> str:
     """A corner panel: how many schools move, and the largest flows between portfolios."""
-    moves = comparison.moved.groupby(["from", "to"]).size().sort_values(ascending=False, kind="stable")
+    pairs = comparison.moved.assign(
+        to=list(map(destination, comparison.moved["to"], comparison.moved["to_continues"]))
+    )
+    moves = pairs.groupby(["from", "to"]).size().sort_values(ascending=False, kind="stable")
     rows = "".join(
         f"<tr><td>{esc(source)}</td><td>→ {esc(target)}</td><td>{count}</td></tr>"
         for (source, target), count in moves.head(12).items()
