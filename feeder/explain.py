@@ -8,13 +8,16 @@ and the distance to its meeting site against the nearest other portfolio's.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from feeder import metrics
+from feeder.constraints import violations
 from feeder.errors import OptionError
 from feeder.geo import haversine_km
 from feeder.io.idmatch import match_lost_zeros
@@ -137,7 +140,7 @@ def explain_schools(plan: Plan, *, only: list[str] | None = None) -> dict[str, S
             nearest_other_site_name=None if nearest is None else str(names[site_positions[nearest]]),
             km_to_nearest_other_site=None if nearest is None else float(distance[nearest]),
         )
-        result[str(ids[i])] = with_reasons(explanation, privacy=privacy)
+        result[str(ids[i])] = with_reasons(explanation, privacy=privacy, move=partial(move_check, plan, i))
     return result
 
 
@@ -149,8 +152,29 @@ def by_portfolio(portfolios: np.ndarray, students: np.ndarray) -> dict[str, floa
     return totals
 
 
-def with_reasons(explanation: SchoolExplanation, *, privacy: Privacy) -> SchoolExplanation:
-    """Add the one or two sentences a planner reads first (counts as the privacy rule shows them)."""
+def move_check(plan: Plan, school: int, target: str) -> str:
+    """What moving `school` into `target` would do, checked on the plan's own rules: the first
+    rule it would break, or the cohesion it would give (a hand-edited plan may well be better
+    with the school moved back; saying a rule forbids it there would be false)."""
+    labels = plan.labels.copy()
+    labels[school] = target
+    before = set(plan.violations())
+    broken = [reason for reason in violations(plan.district, labels, plan.spec) if reason not in before]
+    if broken:
+        return f"moving it there would break a rule: {broken[0]}"
+    now, then = metrics.cohesion(plan.district, plan.labels), metrics.cohesion(plan.district, labels)
+    if now is None or then is None:
+        return "moving it there would break no rule"
+    if then < now:
+        return f"moving it there breaks no rule but keeps fewer students together (cohesion {now:.4f} → {then:.4f})"
+    return f"moving it there breaks no rule and keeps at least as many students together (cohesion {now:.4f} → {then:.4f}): worth considering"
+
+
+def with_reasons(
+    explanation: SchoolExplanation, *, privacy: Privacy, move: Callable[[str], str] | None = None
+) -> SchoolExplanation:
+    """Add the one or two sentences a planner reads first (counts as the privacy rule shows them);
+    `move` says what moving the school to its strongest pull elsewhere would do."""
     own = explanation.portfolio
     total = explanation.students_in + explanation.students_out
     reasons = []
@@ -167,10 +191,8 @@ def with_reasons(explanation: SchoolExplanation, *, privacy: Privacy) -> SchoolE
             line += f"; the strongest pull elsewhere is {others[0].portfolio} ({privacy.text(others[0].students)})"
         reasons.append(line)
         if others and others[0].students > inside:
-            reasons.append(
-                f"more of its students flow to {others[0].portfolio} than inside {own}: moving it there "
-                "would break a size, region or contiguity rule, or split more students elsewhere"
-            )
+            verdict = move(others[0].portfolio) if move is not None else "moving it there was not checked"
+            reasons.append(f"more of its students flow to {others[0].portfolio} than inside {own}: {verdict}")
     if explanation.nearest_other_portfolio is not None:
         reasons.append(
             f"its meeting site, {explanation.meeting_site_name} ({explanation.meeting_site}), is "

@@ -7,13 +7,16 @@ import json
 import pandas as pd
 import pytest
 
+from feeder import metrics
 from feeder.cli import main
+from feeder.design import design
 from feeder.district import load_district
 from feeder.explain import PortfolioFlow, SchoolExplanation, explain_schools, with_reasons
 from feeder.geo import haversine_km
 from feeder.plan import Plan
 from feeder.privacy import Privacy
 from feeder.sample import sample_path
+from feeder.spec import DesignSpec
 
 
 def pyramid_plan(lcps_path, tmp_path) -> pd.DataFrame:
@@ -158,3 +161,35 @@ def test_rounded_counts_never_say_every_student_stays_when_some_leave() -> None:
     assert hidden.startswith("nearly all of its 40 flow students stay inside East;") and "(<10)" in hidden
     exact = with_reasons(school, privacy=Privacy(min_cell=10, active=False)).reasons[0]
     assert exact.startswith("41 of its 44 flow students (93%) stay inside East")
+
+
+def test_a_stronger_pull_elsewhere_is_checked_against_the_plans_rules(lcps_path) -> None:
+    """A school moved by hand out of the designed plan: moving it back breaks no rule and keeps
+    more students together, which explain says (it claimed a rule forbade it); a school whose
+    portfolio is at the minimum size would break the size range, which explain names."""
+    district = load_district(lcps_path)
+    designed = design(district, seed=0, effort="quick")
+    labels = designed.labels.copy()
+    syc = district.ids.index("SYC")
+    home = labels[syc]
+    neighbour = next(
+        str(labels[j])
+        for a, b in district.adjacency.tolist()
+        for j in ((b,) if a == syc else (a,) if b == syc else ())
+        if labels[j] != home
+    )
+    labels[syc] = neighbour
+    edited = Plan(district, labels)
+    reasons = " ".join(explain_schools(edited, only=["SYC"])["SYC"].reasons)
+    before, after = metrics.cohesion(district, labels), designed.score()["cohesion"]
+    assert after > before
+    assert (
+        f"more of its students flow to {home} than inside {neighbour}: moving it there breaks no rule"
+        in reasons
+    )
+    assert f"(cohesion {before:.4f} → {after:.4f}): worth considering" in reasons
+    # Sizes: with the edited portfolio at the minimum size, giving the school back breaks the range
+    at_minimum = Plan(district, labels, spec=DesignSpec(min_size=edited.sizes()[neighbour]))
+    reasons = " ".join(explain_schools(at_minimum, only=["SYC"])["SYC"].reasons)
+    assert "moving it there would break a rule: size range: portfolios outside" in reasons
+    assert f"{neighbour} ({edited.sizes()[neighbour] - 1})" in reasons
