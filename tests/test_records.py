@@ -22,8 +22,11 @@ from feeder.infer.records import (
     LEFT_EARLY,
     NOT_FOR_PUBLICATION,
     REPEATED,
+    SECOND_ROW,
     SKIPPED,
     STAYED,
+    UNGRADED_NEXT,
+    UNGRADED_ROW,
     flows_from_records,
 )
 
@@ -167,7 +170,7 @@ def test_infer_command_reports_records_pairs_students_and_reasons(
     assert f"ignored: {ARRIVALS_2022} new arrival" in printed
     assert "ignored: 2 graduated" in printed
     assert NOT_FOR_PUBLICATION in " ".join(printed.split())
-    written = pd.read_csv(tmp_path / "out" / "flows.csv", dtype={"from_id": str})
+    written = pd.read_csv(tmp_path / "out" / "flows.csv", dtype={"from_id": str}, comment="#")
     assert as_dict(written) == pytest.approx(expected_noisy())
 
 
@@ -238,12 +241,21 @@ def test_every_first_year_record_is_a_flow_or_has_one_reason(tmp_path: Path, jou
     ("rows", "message"),
     [
         (
-            [("a", "2021", "M1", "6"), ("a", "2021", "M2", "6")],
-            "enrollment.csv, row 3, column 'student_id': student 'a' has a second row for 2021",
+            [("a", "2021", "M1", "6"), ("b", "2021", "M1", "sixth")],
+            "enrollment.csv, row 3, column 'grade': 'sixth' is not a grade (use K, PK, TK, UG (ungraded) or 1-12)",
+        ),
+        (  # every bad row is counted in the one line, which is all feeder check can show of the file
+            [
+                ("a", "2021", "M1", "sixth"),
+                ("b", "2021", "M1", "6"),
+                ("c", "2021", "M1", "7th"),
+                ("d", "2021", "M1", "sixth"),
+            ],
+            "row 2, column 'grade': 'sixth' is not a grade (use K, PK, TK, UG (ungraded) or 1-12); also '7th' (3 rows: 2, 4, 5)",
         ),
         (
-            [("a", "2021", "M1", "6"), ("b", "2021", "M1", "sixth")],
-            "row 3, column 'grade': 'sixth' is not a grade",
+            [("a", "2021", "M1", "6"), ("", "2021", "M1", "6"), ("", "2022", "M1", "7")],
+            "row 3, column 'student_id': student_id is empty (2 rows: 3, 4)",
         ),
         ([("a", "21", "M1", "6")], "row 2, column 'year': '21' is not a school year"),
         ([("a", "2021", "", "6")], "row 2, column 'school_id': school_id is empty"),
@@ -269,3 +281,97 @@ def test_ids_and_school_years_stay_text(tmp_path: Path) -> None:
     flows, report = flows_from_records(path, schools_table(), [])
     assert as_dict(flows) == {("0101", "M1"): 1.0, ("0101", "OUT"): 1.0}
     assert report.year_pairs == ((2021, 2022),)
+
+
+def write_lcps_records(
+    folder: Path, lcps_path: Path, *, spell: dict[str, str] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Loudoun's schools (ids respelled by `spell`), its flows and the records `lcps_records` makes of
+    them, written to `folder`; returns (schools, flows, records) for a test to add noise and rewrite."""
+    spell = spell or {}
+    schools = pd.read_csv(lcps_path / "schools.csv", dtype={"school_id": str}).replace({"school_id": spell})
+    flows = pd.read_csv(lcps_path / "flows.csv", dtype={"from_id": str, "to_id": str})
+    flows = flows.replace({"from_id": spell, "to_id": spell})
+    rows, student = [], 0
+    for copies, steps in lcps_records(schools, flows):
+        for _ in range(copies):
+            student += 1
+            rows += [(f"{student:07d}", year, sid, str(g)) for year, sid, g in steps]
+    records = pd.DataFrame(rows, columns=["student_id", "year", "school_id", "grade"])
+    schools.to_csv(folder / "schools.csv", index=False)
+    records.to_csv(folder / "enrollment.csv", index=False)
+    return schools, flows, records
+
+
+def test_school_ids_a_spreadsheet_stripped_of_leading_zeros_are_matched_back(
+    lcps_path: Path, tmp_path: Path
+) -> None:
+    """Loudoun numbered 0023 .. 2070 (half with leading zeros), its records opened in Excel: '23'."""
+    ids = pd.read_csv(lcps_path / "schools.csv", dtype={"school_id": str})["school_id"]
+    numbered = {sid: f"{23 * (i + 1):04d}" for i, sid in enumerate(ids)}
+    _, flows, records = write_lcps_records(tmp_path, lcps_path, spell=numbered)
+    records.assign(school_id=records["school_id"].str.lstrip("0")).to_csv(
+        tmp_path / "enrollment.csv", index=False
+    )
+    district = load_district(tmp_path)
+    recovered, expected = as_dict(district.flows), as_dict(flows)
+    assert recovered.keys() == expected.keys()
+    assert recovered == pytest.approx(expected, abs=1 / (2 * PAIRS))
+    stripped = [school for school in records["school_id"].unique() if school.startswith("0")]
+    assert district.warnings == [
+        f"enrollment.csv: {len(stripped)} school id(s) were written differently from the schools table's "
+        "(leading zeros, a trailing '.0' or letter case, as a spreadsheet leaves them) and were matched to its "
+        f"ids, e.g. '{stripped[0].lstrip('0')}' as '{stripped[0]}', '{stripped[1].lstrip('0')}' as '{stripped[1]}'"
+    ]
+
+
+def test_records_naming_no_school_of_the_table_say_so_with_both_spellings(
+    lcps_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An export that gives each school's name where schools.csv has its id matches nothing at all."""
+    schools, _, records = write_lcps_records(tmp_path, lcps_path)
+    named = records.replace({"school_id": dict(zip(schools["school_id"], schools["name"], strict=True))})
+    named.to_csv(tmp_path / "enrollment.csv", index=False)
+    assert main(["check", str(tmp_path)]) == 2
+    printed = " ".join(capsys.readouterr().out.split())
+    first = named["school_id"].iloc[0]
+    assert (
+        f"enrollment.csv, row 2, column 'school_id': no school id of the records matches a school of "
+        f"schools.csv ('{first}' here, 'MSE' there): write school_id as schools.csv does"
+    ) in printed
+    assert "no student moves on" not in printed
+
+
+def test_mid_year_moves_and_ungraded_students_are_counted_not_refused(
+    lcps_path: Path, tmp_path: Path
+) -> None:
+    """A real extract: every 20th student changes school mid-year (the later row follows the fall one),
+    three students per school are ungraded both years, and a few leavers of AHS's feeders are ungraded
+    the year after (enrolled: no flow, and not OUT)."""
+    schools, flows, records = write_lcps_records(tmp_path, lcps_path)
+    movers = records[records["student_id"].astype(int) % 20 == 0]
+    elsewhere = movers.assign(
+        school_id=schools["school_id"].sample(len(movers), replace=True, random_state=0).to_numpy()
+    )
+    midyear = pd.concat([records, elsewhere]).sort_index(kind="stable")  # each move right after its fall row
+    top = schools.set_index("school_id")["grade_hi"].astype(int)
+    ungraded = [
+        (f"UG{sid}{n}", year, sid, "UG")
+        for sid in schools["school_id"]
+        for n in range(3)
+        for year in (2021, 2022)
+    ]
+    senders = flows["from_id"][flows["to_id"] != "OUT"].unique()[:4]
+    ungraded_next = [(f"NX{sid}", 2021, sid, str(top[sid])) for sid in senders]
+    ungraded_next += [(f"NX{sid}", 2022, sid, "ug") for sid in senders]
+    extra = pd.DataFrame(ungraded + ungraded_next, columns=records.columns)
+    pd.concat([midyear, extra]).to_csv(tmp_path / "enrollment.csv", index=False)
+    warnings: list[str] = []
+    found, report = flows_from_records(tmp_path / "enrollment.csv", schools, warnings)
+    recovered, expected = as_dict(found), as_dict(flows)
+    assert recovered.keys() == expected.keys()
+    assert recovered == pytest.approx(expected, abs=1 / (2 * PAIRS))
+    assert warnings == []
+    assert report.ignored_records == {SECOND_ROW: len(movers), UNGRADED_ROW: len(ungraded) + len(senders)}
+    assert report.ignored[UNGRADED_NEXT] == len(senders)
+    assert f"ignored: {len(movers):,} {SECOND_ROW}" in report.lines()

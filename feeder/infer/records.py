@@ -14,9 +14,14 @@ year: the most accurate source of feeder flows. The rule (README, "Data contract
   (lateral moves), leaving before the exit grade, new arrivals;
 - counts are averaged over the year pairs: students per year.
 
-Records naming a school that is not in the schools table are treated as outside the
-district (a warning counts them). Files of millions of rows are read with pyarrow into
-integer codes, so ids stay text without costing a Python string per cell.
+Student-information-system extracts always hold mid-year moves and ungraded students, so
+neither refuses the file: a student's first row of a school year in file order is the one
+used (the others are counted and left out), and an ungraded record (`UG`) is counted and
+is no flow, nor is a year pair ending in one. School ids a spreadsheet respelled (`101`
+for `0101`) are matched as in flows, zones and plans (feeder.io.idmatch); records naming
+a school that is still not in the schools table are treated as outside the district (a
+warning counts them). Files of millions of rows are read with pyarrow into integer codes,
+so ids stay text without costing a Python string per cell.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from feeder.errors import FeederError, at
+from feeder.io.idmatch import match_lost_zeros, respelled_warning, scientific_note
 from feeder.io.schools import GRADE_WORDS, OUTSIDE
 from feeder.io.tables import UTF16_BOMS
 
@@ -42,6 +48,9 @@ COLUMNS = ("student_id", "year", "school_id", "grade")
 TRANSITION_GRADES = (5, 8)  # last grades of elementary (K-5) and middle (6-8)
 GRADUATION = 12
 YEAR = re.compile(r"(\d{4})(?:[-/]\d{2}(?:\d{2})?)?")
+UNGRADED_WORDS = frozenset({"UG", "UE", "US", "UNGRADED"})  # UE, US: CALPADS' ungraded elementary, secondary
+NO_GRADE = -99  # the grade of an ungraded record: the student is enrolled that year, in no grade
+SHOWN = 5  # rows (or values) an error names when many share one problem
 NOT_FOR_PUBLICATION = (
     "flows from student records keep exact counts, including groups of fewer than 10 students: "
     "this flows.csv is a working file, not for publication"
@@ -55,8 +64,31 @@ LATERAL = "moved before the exit grade or to a school of the same level"
 LEFT_EARLY = "left the district before the exit grade"
 GRADUATED = "graduated (left after grade 12)"
 UNGRADED = "at a school without grade_lo/grade_hi"
+UNGRADED_NEXT = "ungraded (UG) the next year"
 ARRIVED = "new arrival (no record the year before)"
-REASONS = (STAYED, REPEATED, SKIPPED, LATERAL, LEFT_EARLY, GRADUATED, UNGRADED, ARRIVED)
+REASONS = (STAYED, REPEATED, SKIPPED, LATERAL, LEFT_EARLY, GRADUATED, UNGRADED, UNGRADED_NEXT, ARRIVED)
+
+# Why a record is left out before the rule applies (counted in records, not students).
+SECOND_ROW = "later row(s) of a student in a school year (mid-year moves: the year's first row is used)"
+UNGRADED_ROW = "ungraded (UG) record(s)"
+
+
+@dataclass(frozen=True)
+class Records:
+    """enrollment.csv as integer arrays, one entry per student and school year.
+
+    student: codes; school: index into the schools table, -1 when not in it; grade: NO_GRADE
+    when ungraded; rows: the file's data rows; second_rows: later rows of a student-year, left
+    out; unknown_ids: the school ids not in the schools table, in file order.
+    """
+
+    student: np.ndarray
+    year: np.ndarray
+    school: np.ndarray
+    grade: np.ndarray
+    rows: int
+    second_rows: int
+    unknown_ids: list[str]
 
 
 @dataclass(frozen=True)
@@ -68,6 +100,7 @@ class RecordsReport:
     students_used: int
     ignored: dict[str, int]
     outside_records: int
+    ignored_records: dict[str, int]
 
     def lines(self) -> list[str]:
         """The report `feeder infer` prints, one fact per line."""
@@ -83,6 +116,7 @@ class RecordsReport:
                 f"ignored: {self.outside_records:,} record(s) at schools not in the schools table "
                 "(treated as outside the district)"
             )
+        lines += [f"ignored: {count:,} {reason}" for reason, count in self.ignored_records.items() if count]
         return [*lines, NOT_FOR_PUBLICATION]
 
 
@@ -90,17 +124,27 @@ def flows_from_records(
     path: Path, schools: pd.DataFrame, warnings: list[str]
 ) -> tuple[pd.DataFrame, RecordsReport]:
     """Return (flows, report) from an enrollment.csv, following the rule in the module docstring."""
-    records = read_records(path, schools["school_id"].to_numpy(dtype=object))
-    known = records["school"] >= 0
+    school_ids = schools["school_id"].astype(str).tolist()
+    records = read_records(path, school_ids, warnings)
+    known = records.school >= 0
+    if not known.any():
+        raise at(
+            path,
+            f"no school id of the records matches a school of schools.csv ('{records.unknown_ids[0]}' here, "
+            f"'{school_ids[0]}' there): write school_id as schools.csv does"
+            + scientific_note(records.unknown_ids[0], school_ids[0]),
+            row=2,
+            column="school_id",
+        )
     outside = int((~known).sum())
     if outside:
-        unknown = records["unknown_ids"]
+        unknown = records.unknown_ids
         shown = ", ".join(unknown[:8]) + (" ..." if len(unknown) > 8 else "")
         warnings.append(
             f"{path.name}: {outside:,} record(s) name {len(unknown)} school(s) not in the schools table; "
             f"those students count as outside the district that year: {shown}"
         )
-    years = np.unique(records["year"])
+    years = np.unique(records.year)
     pairs = tuple((int(y), int(y) + 1) for y in years if y + 1 in set(years.tolist()))
     if not pairs:
         raise at(
@@ -109,14 +153,18 @@ def flows_from_records(
             "flows need records of at least two consecutive years",
             column="year",
         )
-    table = {name: records[name][known] for name in ("student", "year", "school", "grade")}
+    table = {name: getattr(records, name)[known] for name in ("student", "year", "school", "grade")}
     flows, used, ignored = classify(table, schools, np.array([y for y, _ in pairs]))
     report = RecordsReport(
-        records=len(records["year"]),
+        records=records.rows,
         year_pairs=pairs,
         students_used=used,
         ignored=ignored,
         outside_records=outside,
+        ignored_records={
+            SECOND_ROW: records.second_rows,
+            UNGRADED_ROW: int((table["grade"] == NO_GRADE).sum()),
+        },
     )
     return flows.assign(students=flows["students"] / len(pairs)), report
 
@@ -126,7 +174,8 @@ def classify(
 ) -> tuple[pd.DataFrame, int, dict[str, int]]:
     """Sort every student's year pair into a flow or a reason; return (summed flows, used, ignored).
 
-    Records are sorted by student and year, so a student's next year is the next row.
+    Records are sorted by student and year, so a student's next year is the next row. Ungraded
+    records send no one and, as a student's next year, make the pair UNGRADED_NEXT.
     """
     order = np.lexsort((table["year"], table["student"]))
     student, year, school, grade = (table[name][order] for name in ("student", "year", "school", "grade"))
@@ -134,8 +183,9 @@ def classify(
     lo = schools["grade_lo"].to_numpy(dtype=float, na_value=np.nan)
     hi = schools["grade_hi"].to_numpy(dtype=float, na_value=np.nan)
     ids = np.append(schools["school_id"].to_numpy(dtype=object), OUTSIDE)
-    sender = np.isin(year, first_years)
-    arrived = np.isin(year, first_years + 1) & ~np.insert(follows[:-1], 0, False)
+    graded = grade != NO_GRADE
+    sender = np.isin(year, first_years) & graded
+    arrived = np.isin(year, first_years + 1) & graded & ~np.insert(follows[:-1], 0, False)
     stayed_in = follows[sender]
     s, g = school[sender], grade[sender]
     t = np.roll(school, -1)[sender]
@@ -149,6 +199,7 @@ def classify(
     flow = moved & up & (is_top | inner_exit) & takes
     out = ~stayed_in & is_top & (g < GRADUATION)
     ungraded = np.isnan(top) | (moved & np.isnan(hi[t]))
+    ungraded_next = stayed_in & (g_next == NO_GRADE) & ~ungraded
     reasons = {
         STAYED: up & (t == s),
         REPEATED: stayed_in & (g_next <= g),
@@ -157,8 +208,9 @@ def classify(
         LEFT_EARLY: ~stayed_in & ~is_top,
         GRADUATED: ~stayed_in & is_top & (g >= GRADUATION),
     }
-    ignored = {reason: int((mask & ~ungraded).sum()) for reason, mask in reasons.items()}
+    ignored = {reason: int((mask & ~ungraded & ~ungraded_next).sum()) for reason, mask in reasons.items()}
     ignored[UNGRADED] = int(ungraded.sum())
+    ignored[UNGRADED_NEXT] = int(ungraded_next.sum())
     ignored[ARRIVED] = int(arrived.sum())
     chosen = flow | out
     receiver = np.where(flow, t, len(ids) - 1)
@@ -170,12 +222,11 @@ def classify(
 # Reading
 
 
-def read_records(path: Path, school_ids: np.ndarray) -> dict[str, np.ndarray]:
-    """Read enrollment.csv into integer arrays: student (codes), year, school (index into
-    school_ids, -1 when unknown), grade; and unknown_ids, the unknown school ids.
+def read_records(path: Path, school_ids: list[str], warnings: list[str]) -> Records:
+    """Read enrollment.csv into Records: each student's first row of each school year in file order
+    (a mid-year move adds later ones), school ids a spreadsheet respelled matched with a warning.
 
-    Refuses blank cells, unreadable years and grades, and a student listed twice in one
-    year, naming the first offending row.
+    Refuses blank cells and unreadable years and grades, counting every offending row.
     """
     table = read_arrow(path)
     names = table.column_names
@@ -186,33 +237,51 @@ def read_records(path: Path, school_ids: np.ndarray) -> dict[str, np.ndarray]:
         raise at(path, "the file has a header but no data rows", row=2)
     cells = {name: pc.utf8_trim_whitespace(table.column(name).combine_chunks()) for name in COLUMNS}
     for name in COLUMNS:
-        empty = pc.equal(cells[name], "")
-        if pc.any(empty).as_py():
-            raise at(path, f"{name} is empty", row=first_true(empty) + 2, column=name)
+        empty = np.asarray(pc.equal(cells[name], "").to_numpy(zero_copy_only=False), dtype=bool)
+        if empty.any():
+            raise at(path, f"{name} is empty{rows_note(empty)}", row=int(empty.argmax()) + 2, column=name)
     year = parse_codes(path, cells["year"], "year", school_year)
     grade = parse_codes(path, cells["grade"], "grade", grade_number)
     student = pc.dictionary_encode(cells["student_id"]).indices.to_numpy().astype(np.int64)
-    key = student * 4096 + (year - year.min())
-    _, first_seen, counts = np.unique(key, return_index=True, return_counts=True)
-    if (counts > 1).any():
-        again = np.setdiff1d(np.flatnonzero(np.isin(key, np.unique(key)[counts > 1])), first_seen)
-        row = int(again.min())
-        raise at(
-            path,
-            f"student '{cells['student_id'][row].as_py()}' has a second row for {year[row]} "
-            "(one row per student per school year: keep the school of the fall census)",
-            row=row + 2,
-            column="student_id",
+    first = first_rows(student, year)
+    school, written = school_positions(path, cells["school_id"], school_ids, warnings)
+    unknown = np.unique(written.indices.to_numpy()[first & (school < 0)])  # codes follow file order
+    return Records(
+        student=student[first],
+        year=year[first],
+        school=school[first],
+        grade=grade[first],
+        rows=len(year),
+        second_rows=int((~first).sum()),
+        unknown_ids=[str(written.dictionary[int(code)]) for code in unknown],
+    )
+
+
+def first_rows(student: np.ndarray, year: np.ndarray) -> np.ndarray:
+    """Whether each row is its student's first of that school year in the file: the one used."""
+    key = student * (int(year.max() - year.min()) + 1) + (year - year.min())
+    first = np.zeros(len(key), dtype=bool)
+    first[np.unique(key, return_index=True)[1]] = True
+    return first
+
+
+def school_positions(
+    path: Path, cells: pa.Array, school_ids: list[str], warnings: list[str]
+) -> tuple[np.ndarray, pa.DictionaryArray]:
+    """Each row's school as an index into school_ids (-1 when not a district school), and the
+    column dictionary-encoded. Ids a spreadsheet respelled ('101' for '0101') are matched as in
+    flows, zones and plans, with the same warning: student records go through Excel most often."""
+    written = pc.dictionary_encode(cells)
+    distinct = pd.Series(written.dictionary.to_pylist(), dtype=object)
+    matched, count = match_lost_zeros(distinct, school_ids)
+    if count:
+        changed = (matched != distinct).to_numpy()
+        examples = ", ".join(
+            f"'{a}' as '{b}'" for a, b in zip(distinct[changed][:2], matched[changed][:2], strict=True)
         )
-    school = pc.index_in(cells["school_id"], value_set=pa.array(school_ids.astype(str)))
-    unknown = pc.unique(pc.filter(cells["school_id"], pc.is_null(school)))
-    return {
-        "student": student,
-        "year": year,
-        "school": pc.fill_null(school, -1).to_numpy().astype(np.int64),
-        "grade": grade,
-        "unknown_ids": np.array(unknown.to_pylist(), dtype=object),
-    }
+        warnings.append(f"{respelled_warning(path.name, count)}, e.g. {examples}")
+    position = pd.Index(school_ids).get_indexer(matched)
+    return position[written.indices.to_numpy()].astype(np.int64), written
 
 
 def read_arrow(path: Path) -> pa.Table:
@@ -242,21 +311,36 @@ def read_arrow(path: Path) -> pa.Table:
 
 
 def parse_codes(path: Path, cells: pa.Array, column: str, parse: Callable[[str], int | None]) -> np.ndarray:
-    """Parse a column of few distinct values once per value; refuse the first unparseable cell."""
+    """Parse a column of few distinct values once per value; refuse unparseable cells, all counted."""
     encoded = pc.dictionary_encode(cells)
     codes = encoded.indices.to_numpy()
     values = [parse(text) for text in encoded.dictionary.to_pylist()]
     bad = [i for i, value in enumerate(values) if value is None]
     if bad:
-        row = int(np.flatnonzero(np.isin(codes, bad))[0])
-        hint = "2023 or 2023-24" if column == "year" else "K, PK, TK or 1-12"
+        rows = np.isin(codes, bad)
+        row = int(rows.argmax())
+        hint = "2023 or 2023-24" if column == "year" else "K, PK, TK, UG (ungraded) or 1-12"
+        first = cells[row].as_py()
+        others = [repr(text) for text in (encoded.dictionary[i].as_py() for i in bad) if text != first]
+        also = f"; also {', '.join(others[:SHOWN])}{', ...' * (len(others) > SHOWN)}" if others else ""
         raise at(
             path,
-            f"'{cells[row].as_py()}' is not a {'school year' if column == 'year' else 'grade'} (use {hint})",
+            f"'{first}' is not a {'school year' if column == 'year' else 'grade'} (use {hint}){also}"
+            + rows_note(rows),
             row=row + 2,
             column=column,
         )
     return np.array(values, dtype=np.int64)[codes]
+
+
+def rows_note(bad: np.ndarray) -> str:
+    """'' for one bad row; else how many rows share the problem and the first of them, so that the
+    one line a refusal prints accounts for every bad row (feeder check lists only that line)."""
+    rows = np.flatnonzero(bad) + 2
+    if len(rows) < 2:
+        return ""
+    shown = ", ".join(map(str, rows[:SHOWN])) + (", ..." if len(rows) > SHOWN else "")
+    return f" ({len(rows):,} rows: {shown})"
 
 
 def school_year(text: str) -> int | None:
@@ -265,13 +349,12 @@ def school_year(text: str) -> int | None:
 
 
 def grade_number(text: str) -> int | None:
-    """A grade as an integer: K = 0, TK/PK = -1, 1-12 (13 for a fifth high-school year)."""
+    """A grade as an integer: K = 0, TK/PK = -1, 1-12 (13 for a fifth high-school year), NO_GRADE
+    for an ungraded student (`UG`), whom every extract has and who must not refuse the file."""
+    if text.upper() in UNGRADED_WORDS:
+        return NO_GRADE
     word = GRADE_WORDS.get(text.upper())
     if word is not None:
         return word
     number = int(text) if text.lstrip("-").isdigit() else None
     return number if number is not None and -1 <= number <= 13 else None
-
-
-def first_true(mask: pa.Array) -> int:
-    return int(np.asarray(mask.to_numpy(zero_copy_only=False)).argmax())
