@@ -17,8 +17,10 @@ from hypothesis import strategies as st
 from feeder import clock
 from feeder.cli import main
 from feeder.district import load_district
+from feeder.maps.model import build_model
 from feeder.plan import Plan
 from feeder.report.diagrams import cohort_sankey, district_sankey
+from feeder.report.map_images import canvas
 from feeder.words import plan_shape
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -301,3 +303,16 @@ def test_columns_the_district_gives_no_value_are_left_out(
     table = loudoun[loudoun.index('<section class="page portfolios">') :].split("</section>")[0]
     widths = {row.count("<td") for row in re.findall(r"<tr><td>.*?</tr>", table)}
     assert widths == {table.count("<th")}  # every row as wide as the header
+
+
+def test_a_portfolio_wears_one_colour_on_the_map_the_report_map_and_the_diagram() -> None:
+    """A board member matches pages by colour: Woodgrove was green, magenta and light blue."""
+    plan = Plan.current(load_district(SAMPLE))
+    on_the_map = build_model(plan).colours
+    assert len(set(on_the_map.values())) > 1
+    assert canvas(plan).colours == on_the_map
+    node = district_sankey(plan).data[0].node
+    for label, colour in zip(node.label, node.color, strict=True):
+        portfolio = label.split(" · ")[0]
+        if portfolio in on_the_map:
+            assert colour == on_the_map[portfolio], label

@@ -9,8 +9,13 @@ is used about equally often.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import networkx as nx
 import numpy as np
+
+if TYPE_CHECKING:
+    from feeder.plan import Plan
 
 # Paul Tol's "muted" scheme, then the most distinct colours of his "light" scheme: readable
 # under the common colour-vision deficiencies.
@@ -56,3 +61,10 @@ def portfolio_colours(labels: np.ndarray, edges: set[tuple[int, int]]) -> dict[s
         colours[name] = min(free, key=lambda c: used[c])  # min keeps the first on ties: palette order
         used[colours[name]] += 1
     return dict(sorted(colours.items()))
+
+
+def plan_colours(plan: Plan) -> dict[str, str]:
+    """A plan's portfolio colours as every output draws them (maps, the report's maps and feeder
+    diagrams): the same portfolio wore three colours across one report and its map."""
+    labels = np.asarray(plan.labels).astype(str)
+    return portfolio_colours(labels, {(int(a), int(b)) for a, b in plan.district.adjacency.tolist()})

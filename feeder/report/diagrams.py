@@ -9,13 +9,12 @@ portfolio and level, so flows that cross portfolio lines show as bands between c
 from __future__ import annotations
 
 import plotly.graph_objects as go
-from plotly.colors import qualitative
 
 from feeder.io.schools import OUTSIDE
+from feeder.maps.colors import plan_colours
 from feeder.plan import Plan
 from feeder.privacy import Privacy, privacy_of
 
-PALETTE = qualitative.Dark24
 LEVEL_COLOURS = {"elementary": "#4c9be8", "middle": "#f0a030", "high": "#c0392b"}
 OUTSIDE_COLOUR = "#b8b8b8"
 LEFT_DISTRICT = "Leaves the district"
@@ -57,7 +56,7 @@ def district_sankey(plan: Plan) -> go.Figure:
     schools = plan.district.schools
     where = dict(zip(schools["school_id"], plan.labels, strict=True))
     column = {s: stage(g) for s, g in zip(schools["school_id"], schools["grade_hi"], strict=True)}
-    colour = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(sorted(set(plan.labels)))}
+    colour = plan_colours(plan)
 
     def node(school: str) -> tuple[str, str]:
         if school == OUTSIDE:

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import shapely
-from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from feeder import metrics
 from feeder.geo import voronoi_cells
+from feeder.maps.colors import plan_colours
 from feeder.plan import Plan
 
 MARKERS = {"elementary": "o", "middle": "s", "high": "^", "span": "D"}
@@ -47,7 +47,7 @@ class Canvas:
 
     schools: gpd.GeoDataFrame
     areas: gpd.GeoDataFrame
-    colours: dict[str, tuple]
+    colours: dict[str, str]
     medoids: dict[str, int]
 
 
@@ -56,8 +56,7 @@ def canvas(plan: Plan) -> Canvas:
     schools = plan.district.schools[["school_id", "name", "level", "geometry"]].copy()
     schools["portfolio"] = plan.labels
     schools = schools.to_crs(schools.estimate_utm_crs())
-    palette = colormaps["tab20"]
-    colours = {name: palette(i % 20) for i, name in enumerate(sorted(set(plan.labels)))}
+    colours = plan_colours(plan)
     medoids = metrics.medoids(plan.district, plan.labels)
     return Canvas(schools=schools, areas=portfolio_areas(schools), colours=colours, medoids=medoids)
 
