@@ -19,7 +19,7 @@ from feeder.errors import FeederError
 from feeder.geo import delaunay_edges, local_km
 from feeder.infer import infer_flows
 from feeder.io.flows import all_leaving_note, read_flows
-from feeder.io.schools import OUTSIDE, SCHOOL_FILES, name_unnamed, read_schools
+from feeder.io.schools import OUTSIDE, SCHOOL_FILES, name_unnamed, read_schools, unenrolled
 from feeder.io.tables import present
 from feeder.sites import outlying_sites
 from feeder.spec import DEFAULT_MIN_CELL
@@ -35,14 +35,16 @@ class District:
         grade_hi (nullable Int64; level defaults filled in, a span without grades stays
         missing), lat, lon, enrollment, capacity, need_index (float, NaN when absent),
         region, portfolio, programs, principal (str, "" when absent), plus any extra columns.
-    flows: from_id, to_id, students (float > 0); repeated pairs summed; only district
-        schools, and `OUT` as a destination.
+    flows: from_id, to_id, students (float > 0, per year); repeated pairs summed; only district
+        schools, and `OUT` as a destination (for students leaving to schools outside it too).
     """
 
     schools: gpd.GeoDataFrame
     flows: pd.DataFrame
     path: Path
-    flows_source: str = "flows.csv"  # or enrollment records, assignments, boundaries, sites (rough estimate)
+    # or enrollment records, assignments, boundaries, sites (rough estimate): inferred here, or by
+    # `feeder infer` into a flows.csv whose first line says so
+    flows_source: str = "flows.csv"
     warnings: list[str] = field(default_factory=list)
     provenance: str = ""  # the folder's provenance.txt: which data are real, which estimated
     min_cell: int = DEFAULT_MIN_CELL  # publication rule for counts from student records (feeder.privacy)
@@ -102,11 +104,10 @@ def load_district(path: str | Path) -> District:
         raise FeederError(f"{folder}: no schools.csv (or schools.geojson/.gpkg/.shp) in this folder")
     warnings: list[str] = []
     schools = read_schools(schools_path, warnings=warnings)
-    warnings += name_unnamed(schools) + outlying_sites(schools)
+    warnings += name_unnamed(schools) + outlying_sites(schools) + unenrolled(schools, schools_path.name)
     flows_path = folder / "flows.csv"
     if present(flows_path):
-        flows = read_flows(flows_path, schools, warnings)
-        source = "flows.csv"
+        flows, source = read_flows(flows_path, schools, warnings)
     else:
         inferred = infer_flows(folder, schools, warnings)
         flows, source = inferred.flows, inferred.source

@@ -34,12 +34,26 @@ class InputError(FeederError):
     """
 
     def __init__(
-        self, message: str, *, file: str | None = None, row: int | None = None, column: str | None = None
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+        detail: str = "",
     ) -> None:
         super().__init__(message)
         self.file = file
         self.row = row
         self.column = column
+        self.detail = detail  # the message without its place, so that the place can be moved
+
+    def below(self, lines: int) -> InputError:
+        """The same error `lines` rows further down its file: a reader that skipped lines above the
+        header (comment lines) counted its rows from the header, a spreadsheet counts them all."""
+        if not lines or self.row is None or self.file is None:
+            return self
+        return at(self.file, self.detail, row=self.row + lines, column=self.column)
 
 
 class OptionError(FeederError):
@@ -67,7 +81,7 @@ def at(path: Path | str, message: str, *, row: int | None = None, column: str | 
         where += f", row {row}"
     if column is not None:
         where += f", column '{column}'"
-    return InputError(f"{where}: {message}", file=Path(path).name, row=row, column=column)
+    return InputError(f"{where}: {message}", file=Path(path).name, row=row, column=column, detail=message)
 
 
 def first_bad_row(

@@ -9,7 +9,7 @@ primitives (the numeric contract, levels, grade words) so both agree on what is 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import networkx as nx
@@ -22,12 +22,21 @@ from feeder.errors import FeederError, InputError, at
 from feeder.geo import haversine_km
 from feeder.infer.records import ENROLLMENT
 from feeder.infer.sources import ASSIGNMENTS, BOUNDARY_FILES, ROUGH_SOURCE, UNIT_FILES, inference_source
-from feeder.io.flows import all_leaving_note, idle_flows_note, mostly_unknown
+from feeder.io.flows import (
+    FlowYears,
+    all_leaving_note,
+    declared_source,
+    flow_years,
+    idle_flows_note,
+    mostly_unknown,
+    origin_note,
+)
 from feeder.io.idmatch import match_lost_zeros, scientific_note, spelling_key
 from feeder.io.schools import (
     DEFAULT_GRADES,
     FAR_SITE_KM,
     FAR_SITE_SPREAD,
+    GRADE_SPAN_COLUMNS,
     LEVELS,
     MOST_STUDENTS,
     NEED_LIMIT,
@@ -36,9 +45,10 @@ from feeder.io.schools import (
     PLACEHOLDER_COORDINATES,
     SCHOOL_FILES,
     SOUTHERNMOST_SCHOOL,
+    grade_bands,
     grade_name,
     grade_numbers,
-    grade_span_column,
+    grade_span_cells,
     grade_span_note,
     level_of,
     level_word,
@@ -47,6 +57,7 @@ from feeder.io.schools import (
     site_columns,
     split_grade_spans,
     suppressed,
+    unenrolled_note,
 )
 from feeder.io.tables import DECIMAL_COMMA, WHOLE_THOUSANDS, no_rows, parse_cell, present, read_text_table
 from feeder.sites import outlying_schools
@@ -54,6 +65,7 @@ from feeder.sites import outlying_schools
 ERROR, WARNING = "error", "warning"
 MAX_CYCLES = 20
 INFERENCE_FILES = (ENROLLMENT, ASSIGNMENTS, *BOUNDARY_FILES, *UNIT_FILES)
+GRADE_COLUMNS = ("grade_lo", "grade_hi", *GRADE_SPAN_COLUMNS)
 COHORT_RATIO = 4.0  # flows out of a school beyond 4x (or under 1/4 of) one grade's enrollment are suspect
 
 
@@ -87,13 +99,19 @@ def lint_district(folder: Path) -> list[Problem]:
     schools = table_or_problem(schools_path, problems)
     schools = None if schools is None else site_columns(schools)
     has_flows = present(folder / "flows.csv")  # a broken link is an error, as for every other command
-    flows = table_or_problem(folder / "flows.csv", problems) if has_flows else None
+    comments: list[str] = []
+    flows = table_or_problem(folder / "flows.csv", problems, comments=comments) if has_flows else None
     if not has_flows:
         problems.append(inferred_flows_note(folder))
+    source = declared_source(comments)
+    if source is not None:
+        problems.append(Problem(WARNING, "flows.csv", 1, None, origin_note(source)))
     if schools is not None:
         facts = SchoolFacts.read(schools, schools_path.name, problems)
         if flows is not None and facts is not None:
-            check_flows(flows, "flows.csv", facts, problems)
+            found: list[Problem] = []
+            check_flows(flows, "flows.csv", facts, found)
+            problems.extend(below(found, "flows.csv", len(comments)))
         problems.extend(program_problems(schools, schools_path.name))
         problems.extend(portfolio_problems(schools, schools_path.name))
     if not any(p.severity == ERROR for p in problems):
@@ -164,19 +182,27 @@ def inferred_flows_note(folder: Path) -> Problem:
     return Problem(WARNING, "flows.csv", None, None, text)
 
 
-def table_or_problem(path: Path, problems: list[Problem]) -> pd.DataFrame | None:
+def table_or_problem(
+    path: Path, problems: list[Problem], *, comments: list[str] | None = None
+) -> pd.DataFrame | None:
     """The file's table, or None with its error listed where the loader puts it (row 1 for a title line,
-    row 2 for a header without rows)."""
+    row 2 for a header without rows); `comments` collects `#` lines above the header (read_text_table)."""
     try:
-        table = read_text_table(path)
+        table = read_text_table(path, comments=comments)
     except FeederError as error:
         row, column = (error.row, error.column) if isinstance(error, InputError) else (None, None)
         problems.append(Problem(ERROR, path.name, row, column, str(error).split(": ", 1)[-1]))
         return None
     if table.empty:
-        problems.append(Problem(ERROR, path.name, 2, None, no_rows(path.name)))
+        skipped = len(comments) if comments is not None else 0
+        problems.append(Problem(ERROR, path.name, 2 + skipped, None, no_rows(path.name)))
         return None
     return table
+
+
+def below(problems: list[Problem], file: str, lines: int) -> list[Problem]:
+    """Problems of `file` read without `lines` comment lines above its header, at their rows in the file."""
+    return [replace(p, row=p.row + lines) if p.file == file and p.row is not None else p for p in problems]
 
 
 def numbers(
@@ -231,6 +257,11 @@ class SchoolFacts:
             if column in table.columns:
                 values = optional_numbers(table, file, column, problems)
                 enrollment = values if column == "enrollment" else enrollment
+        missing = enrollment.isna()
+        if missing.any() and not missing.all():
+            problems.append(
+                Problem(WARNING, file, None, "enrollment", unenrolled_note(ids[missing], len(ids)))
+            )
 
         def keyed(series: pd.Series) -> dict:
             return dict(zip(ids, series, strict=True))
@@ -337,15 +368,15 @@ def optional_numbers(table: pd.DataFrame, file: str, column: str, problems: list
 
 
 def grade_columns(table: pd.DataFrame, file: str, problems: list[Problem]) -> tuple[pd.Series, pd.Series]:
-    """grade_lo and grade_hi, or a grades column ('K-5') read in their place as the loader does."""
-    column = grade_span_column(table)
-    if column is None:
-        return grade_column(table, file, "grade_lo", problems), grade_column(
-            table, file, "grade_hi", problems
-        )
-    cells = table[column]
-    lo, hi = split_grade_spans(cells)
-    for row in np.flatnonzero(((cells != "") & lo.isna()).to_numpy()):
+    """grade_lo and grade_hi, and a grades column ('K-5') read for the schools without them, as the
+    loader does."""
+    lo, hi = (grade_column(table, file, column, problems) for column in ("grade_lo", "grade_hi"))
+    spans = grade_span_cells(table)
+    if spans is None:
+        return lo, hi
+    column, cells = spans
+    span_lo, span_hi = split_grade_spans(cells)
+    for row in np.flatnonzero(((cells != "") & span_lo.isna()).to_numpy()):
         problems.append(
             Problem(
                 ERROR,
@@ -355,12 +386,12 @@ def grade_columns(table: pd.DataFrame, file: str, problems: list[Problem]) -> tu
                 f"'{cells.iloc[row]}' is not a grade span (write the lowest and highest grade, e.g. K-5)",
             )
         )
-    given = cells != ""
-    if given.any():
+    read = span_lo.notna()
+    if read.any():
         problems.append(
-            Problem(WARNING, file, None, column, grade_span_note(cells[given], lo[given], hi[given]))
+            Problem(WARNING, file, None, column, grade_span_note(cells[read], span_lo[read], span_hi[read]))
         )
-    return lo, hi
+    return lo.mask(read, span_lo), hi.mask(read, span_hi)
 
 
 def grade_column(table: pd.DataFrame, file: str, column: str, problems: list[Problem]) -> pd.Series:
@@ -384,6 +415,10 @@ def level_column(
     reworded = reworded_levels(written)
     if reworded.any():
         problems.append(Problem(WARNING, file, None, "level", readings(written[reworded], level_word)))
+    # a row whose grades are already an error has no level because of it: one error is the true one
+    refused = {
+        p.row for p in problems if p.severity == ERROR and p.file == file and p.column in GRADE_COLUMNS
+    }
     result = []
     for row, (cell, low, high) in enumerate(zip(written, lo, hi, strict=True), start=2):
         level = level_word(cell)
@@ -396,21 +431,23 @@ def level_column(
                 Problem(ERROR, file, row, "level", f"unknown level '{cell}' (use {', '.join(LEVELS)})")
             )
             level = cell
-        elif level in DEFAULT_GRADES and not pd.isna(low) and not pd.isna(high):
-            band_lo, band_hi = DEFAULT_GRADES[level]
-            if low > band_hi or high < band_lo:
-                problems.append(
-                    Problem(
-                        ERROR,
-                        file,
-                        row,
-                        "level",
-                        f"'{level}' but grades {grade_name(low)}-{grade_name(high)} "
-                        "(fix the level or the grades)",
-                    )
+        elif (
+            level in DEFAULT_GRADES
+            and not pd.isna(low)
+            and not pd.isna(high)
+            and level not in grade_bands(low, high)
+        ):
+            problems.append(
+                Problem(
+                    ERROR,
+                    file,
+                    row,
+                    "level",
+                    f"'{level}' but grades {grade_name(low)}-{grade_name(high)} (fix the level or the grades)",
                 )
+            )
         derived = level or level_of(low, high)
-        if derived == "":
+        if derived == "" and row not in refused:
             problems.append(Problem(ERROR, file, row, "level", "neither level nor grades given (give one)"))
         result.append(derived)
     return pd.Series(result, index=table.index)
@@ -433,6 +470,7 @@ def check_flows(table: pd.DataFrame, file: str, facts: SchoolFacts, problems: li
         problems.append(Problem(ERROR, file, 1, column, f"missing required column '{column}' (add it)"))
     if missing:
         return
+    years = years_or_problem(table, file, problems)
     students = numbers(table, file, "students", problems)
     for index in np.flatnonzero(((students < 0) | (students > MOST_STUDENTS)).to_numpy()):
         cell = table["students"].iloc[index]
@@ -467,7 +505,9 @@ def check_flows(table: pd.DataFrame, file: str, facts: SchoolFacts, problems: li
             if school == "":
                 problems.append(Problem(ERROR, file, row, column, f"{column} is empty (name a school)"))
             elif school not in known and not (column == "to_id" and school == OUTSIDE):
-                problems.append(Problem(WARNING, file, row, column, unknown_id(school, known)))
+                problems.append(
+                    Problem(WARNING, file, row, column, unknown_id(school, known, leaving=column == "to_id"))
+                )
         if sender == receiver and sender != "":
             problems.append(
                 Problem(ERROR, file, row, "to_id", f"flow from '{sender}' to itself (remove the row)")
@@ -486,7 +526,20 @@ def check_flows(table: pd.DataFrame, file: str, facts: SchoolFacts, problems: li
     problems.extend(unmatched_ids(table.assign(students=students), file, facts))
     problems.extend(cycles(table, file, known))
     problems.extend(silent_senders(table, facts, file, known))
-    problems.extend(cohort_mismatches(table, students, facts, known))
+    problems.extend(cohort_mismatches(table, students / years.count, facts, known))
+
+
+def years_or_problem(table: pd.DataFrame, file: str, problems: list[Problem]) -> FlowYears:
+    """The school years of the flows (feeder.io.flows.flow_years): a warning when they are averaged,
+    an error for a flow without its year."""
+    try:
+        years = flow_years(table, Path(file))
+    except InputError as error:
+        problems.append(Problem(ERROR, file, error.row, error.column, error.detail))
+        return FlowYears("", ())
+    if years.count > 1:
+        problems.append(Problem(WARNING, file, None, years.column, years.note()))
+    return years
 
 
 def respelled_ids(
@@ -539,14 +592,16 @@ def unmatched_ids(table: pd.DataFrame, file: str, facts: SchoolFacts) -> Iterato
         yield Problem(ERROR, file, row, column, text)
 
 
-def unknown_id(school: str, known: set[str]) -> str:
-    """An unknown id, with the district ids it could be when respelled (several, or it would be matched)."""
+def unknown_id(school: str, known: set[str], *, leaving: bool) -> str:
+    """An unknown id, with the district ids it could be when respelled (several, or it would be matched);
+    a receiver outside the district (`leaving`: a charter, a private school) takes students out of it."""
     match = [k for k in known if spelling_key(k) == spelling_key(school) and k != school]
+    fate = "the flow counts as leaving the district, to OUT" if leaving else "the flow is left out"
     hint = (
         f"did you mean one of {', '.join(repr(k) for k in match)}? a spreadsheet respelled it: write it "
         "as schools.csv does"
         if match
-        else "add the school or fix the id; the flow is left out"
+        else f"{fate}; if it is a district school, add it or fix the id"
     )
     return f"'{school}' is not a school in schools.csv ({hint})"
 

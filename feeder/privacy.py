@@ -11,7 +11,8 @@ Rounding totals and cells to the same base is what keeps a suppressed cell unrec
 total minus rounded cells leaves a range at least `min_cell` wide around a multiple of `min_cell`,
 which holds every value from 1 to min_cell - 1. Metrics (cohesion, split schools) are computed on
 the exact counts; only what is shown is coarsened. `min_cell` 0 turns the rule off, and flows read
-from flows.csv (already aggregated by the district) are shown as given.
+from flows.csv (already aggregated by the district) are shown as given, unless its first line says
+`feeder infer` wrote it from records (District.flows_source is then `enrollment records`).
 """
 
 from __future__ import annotations

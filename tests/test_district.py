@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 
 from feeder.cli import main
@@ -292,15 +296,159 @@ def test_repeated_flows_summed(make_district):
     assert got == {("E1", "M1"): 1025.5, ("M1", "H1"): 30.0}
 
 
-def test_unknown_ids_dropped_with_warning(make_district):
+def test_unknown_senders_dropped_and_unknown_receivers_leave_with_warnings(make_district):
     flows = [*FLOWS, ("E1", "X9", "3"), ("ZZ", "H1", "4"), ("E2", "OUT", "7")]
     district = load_district(make_district(schools(), flows))
-    assert len(district.warnings) == 1
-    warning = district.warnings[0]
-    assert warning.startswith("flows.csv: 2 flow(s)")
-    assert "X9" in warning and "ZZ" in warning
+    dropped, leaving = district.warnings
+    assert dropped.startswith("flows.csv: 1 flow(s) come from schools not in") and dropped.endswith(
+        "left out: ZZ"
+    )
+    assert (
+        leaving.startswith("flows.csv: 1 flow(s) go to schools not in") and "leaving the district" in leaving
+    )
+    assert "X9" in leaving
     assert set(district.flows["from_id"]) == {"E1", "E2", "M1"}
-    assert ("E2", "OUT", 7.0) in set(district.flows.itertuples(index=False, name=None))
+    assert {("E2", "OUT", 7.0), ("E1", "OUT", 3.0)} <= set(district.flows.itertuples(index=False, name=None))
+
+
+def lcps_copy(lcps_path: Path, folder: Path) -> Path:
+    """A writable copy of Loudoun's folder."""
+    shutil.copytree(lcps_path, folder)
+    for path in folder.iterdir():
+        path.chmod(0o644)
+    return folder
+
+
+def by_pair(flows: pd.DataFrame) -> pd.Series:
+    return flows.set_index(["from_id", "to_id"])["students"].sort_index()
+
+
+def test_flows_of_several_school_years_are_averaged_and_check_says_so(lcps_path, tmp_path, capsys):
+    """Three years of Loudoun's flows, summed, would triple every count (40,870 students for 13,623)."""
+    folder = lcps_copy(lcps_path, tmp_path / "years")
+    truth = load_district(lcps_path).flows
+    years = [truth.assign(year=str(year)) for year in (2021, 2022, 2023)]
+    years[2] = years[2].iloc[1:]  # the first pair has no students in 2023
+    pd.concat(years)[["year", "from_id", "to_id", "students"]].to_csv(folder / "flows.csv", index=False)
+    district = load_district(folder)
+    expected = truth.assign(students=truth["students"] * [2 / 3, *[1.0] * (len(truth) - 1)])
+    assert by_pair(district.flows).to_numpy() == pytest.approx(by_pair(expected).to_numpy())
+    assert district.flows["students"].sum() == pytest.approx(
+        truth["students"].sum() - truth["students"].iloc[0] / 3
+    )
+    note = "flows are averaged over the 3 school years of column 'year' (2021, 2022, 2023)"
+    assert [w for w in district.warnings if note in w] == [
+        f"flows.csv: {note}: students per year, a pair missing in a year counting 0 there"
+    ]
+    assert main(["check", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert note in out and "one grade of its enrollment" not in out
+
+
+def test_flows_of_one_school_year_are_read_as_given(lcps_path, tmp_path):
+    folder = lcps_copy(lcps_path, tmp_path / "one-year")
+    truth = load_district(lcps_path).flows
+    truth.assign(school_year="2023-24").to_csv(folder / "flows.csv", index=False)
+    district = load_district(folder)
+    assert by_pair(district.flows).equals(by_pair(truth)) and district.warnings == []
+
+
+def test_flows_to_schools_outside_the_district_count_as_leaving(lcps_path, tmp_path, capsys):
+    """A charter or private school named by its own id takes students out of the district: leakage."""
+    folder = lcps_copy(lcps_path, tmp_path / "charters")
+    with (folder / "flows.csv").open("a") as flows:
+        flows.write("CTY,PRIV9,300\nMSE,CHARTER1,40\n")
+    district = load_district(folder)
+    leaving = district.flows[district.flows["to_id"] == "OUT"]
+    assert dict(zip(leaving["from_id"], leaving["students"], strict=True)) == {"CTY": 300.0, "MSE": 40.0}
+    assert [w for w in district.warnings if "CHARTER1, PRIV9" in w and "leaving the district" in w]
+    assert main(["graph", str(folder), "--json"]) == 0
+    leakage = json.loads(capsys.readouterr().out)["leakage"]
+    assert leakage["students"] == 340 and leakage["schools"] == {"CTY": 300, "MSE": 40}
+    assert main(["check", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("the flow counts as leaving the district") == 2 and "left out" not in out
+
+
+def graded(spans: list[str]) -> list[dict]:
+    """schools() with a `grades` column in place of their levels."""
+    rows = schools()
+    for row, span in zip(rows, spans, strict=True):
+        del row["level"]
+        row["grades"] = span
+    return rows
+
+
+def test_single_grades_of_state_directories_are_spans_of_one_grade(make_district, capsys):
+    """CDE lists kindergarten centres as `K` and grade-12 programs as `12`; pre-K centres are elementary."""
+    rows = graded(["K-5", "K", "6-8", "9-12"])
+    for school_id, span, lat in (("T1", "TK", "39.04"), ("P1", "PK", "39.05"), ("G1", "KG", "39.06")):
+        rows.append({"school_id": school_id, "name": span, "lat": lat, "lon": "-77.49", "grades": span})
+    rows.append({"school_id": "S1", "name": "Twelve", "lat": "39.07", "lon": "-77.46", "grades": "12"})
+    folder = make_district(rows, FLOWS)
+    got = load_district(folder).schools.set_index("school_id")
+    assert got.loc[["E2", "T1", "P1", "G1", "S1"], "grade_lo"].tolist() == [0, -1, -1, 0, 12]
+    assert got.loc[["E2", "T1", "P1", "G1", "S1"], "grade_hi"].tolist() == [0, -1, -1, 0, 12]
+    assert got.loc[["E2", "T1", "P1", "G1", "S1"], "level"].tolist() == ["elementary"] * 4 + ["high"]
+    assert main(["check", str(folder)]) == 0
+    assert "not a grade span" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("span", ["UG", "PK-UG", "KG,01,02,03,04,05"])
+def test_a_refused_grade_span_is_one_error_not_also_a_missing_level(make_district, capsys, span):
+    folder = make_district(graded([span, "K-5", "6-8", "9-12"]), FLOWS)
+    assert main(["check", str(folder)]) == 2
+    errors = [line for line in capsys.readouterr().out.splitlines() if "row 2," in line]
+    assert errors == [
+        f"  schools.csv, row 2, column 'grades': '{span}' is not a grade span (write the "
+        "lowest and highest grade, e.g. K-5)"
+    ]
+    with pytest.raises(FeederError, match=f"row 2, column 'grades': '{span}' is not a grade span"):
+        load_district(folder)
+
+
+def test_grades_are_read_where_grade_lo_and_grade_hi_are_blank(make_district, capsys):
+    """Special-education and alternative programs often have no grade_lo/grade_hi but a `grades` span."""
+    rows = schools()
+    for row, (lo, hi) in zip(rows, [("0", "5"), ("0", "5"), ("6", "8"), ("", "")], strict=True):
+        row.update(level="", grade_lo=lo, grade_hi=hi, grades="")
+    rows[3]["grades"] = "PK-12"
+    folder = make_district(rows, FLOWS)
+    high = load_district(folder).schools.set_index("school_id").loc["H1"]
+    assert (high["grade_lo"], high["grade_hi"], high["level"]) == (-1, 12, "span")
+    assert main(["check", str(folder)]) == 0
+    assert "read as grade_lo and grade_hi for 1 school (e.g. 'PK-12' as PK to 12)" in capsys.readouterr().out
+
+
+def test_schools_without_enrollment_are_named_as_counting_0_in_totals(make_district, capsys):
+    rows = schools()
+    rows[0]["enrollment"], rows[2]["enrollment"] = "", "*"
+    folder = make_district(rows, FLOWS)
+    note = (
+        "2 of 4 schools have no enrollment (E1, M1); their students count as 0 in portfolio totals, "
+        "enrollment balance and --max-enrollment (give their enrollment)"
+    )
+    assert f"schools.csv: {note}" in load_district(folder).warnings
+    assert main(["check", str(folder)]) == 0
+    assert note in capsys.readouterr().out
+
+
+def test_rows_below_feeders_comment_line_are_counted_as_a_spreadsheet_shows_them(make_district, capsys):
+    """flows.csv written by feeder infer starts with a `#` line: errors must still name the file's row."""
+    folder = make_district(schools(), [("E1", "M1", "60"), ("E2", "M1", "4,5"), ("M1", "H1", "90")])
+    text = (folder / "flows.csv").read_text()
+    (folder / "flows.csv").write_text(
+        "# feeder: flows from boundaries (an estimate by feeder infer)\n" + text
+    )
+    with pytest.raises(FeederError, match=r"flows.csv, row 4, column 'students': '4,5' has a decimal comma"):
+        load_district(folder)
+    assert main(["check", str(folder)]) == 2
+    assert "flows.csv, row 4, column 'students': '4,5' has a decimal comma" in capsys.readouterr().out
+    (folder / "flows.csv").write_text(
+        "# feeder: flows from boundaries (an estimate by feeder infer)\n" + text.replace("4,5", "45")
+    )
+    district = load_district(folder)
+    assert district.flows_source == "boundaries" and len(district.flows) == 3
 
 
 def test_lcps_loads(lcps_path):

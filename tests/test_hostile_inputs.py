@@ -276,7 +276,9 @@ def test_every_command_shows_the_districts_warnings(capsys, tmp_path, lcps_path,
     }[command]
     assert main([str(a) for a in args]) == 0
     shown = capsys.readouterr()
-    assert (shown.out + shown.err).count("warning: flows.csv: 1 flow(s) name schools not in the schools") == 1
+    assert (shown.out + shown.err).count(
+        "warning: flows.csv: 1 flow(s) come from schools not in the schools"
+    ) == 1
 
 
 def test_locks_that_lost_leading_zeros_are_matched_and_the_warning_shown(capsys, tmp_path) -> None:
@@ -439,7 +441,10 @@ def test_most_students_leaving_for_schools_named_by_their_own_ids_is_no_refusal(
     charters = flows.assign(to_id="CHARTER-" + flows["from_id"], students=flows["students"].astype(float) * 3)
     pd.concat([flows, charters]).to_csv(folder / "flows.csv", index=False)
     district = load_district(folder)
-    assert any("100 flow(s) name schools not in the schools table" in note for note in district.warnings)
+    assert any(
+        "100 flow(s) go to schools not in the schools table and count as leaving" in note
+        for note in district.warnings
+    )
     assert len(district.internal_flows()) == 100
     assert main(["check", str(folder)]) == 0
     assert "the data can be used" in capsys.readouterr().out
@@ -615,6 +620,8 @@ def zero_flows(schools: pd.DataFrame, flows: pd.DataFrame) -> None:
                 "schools.csv: enrollment '*' read as missing (1 school); 'N/A' read as missing (1 school); '<10' "
                 "read as missing (1 school); 'DS' read as missing (1 school)",
                 "schools.csv: capacity '--' read as missing (1 school); 'suppressed' read as missing (1 school)",
+                "schools.csv: 4 of 90 schools have no enrollment (BUF, SRM, BRM, ASH); their students count as 0 "
+                "in portfolio totals, enrollment balance and --max-enrollment (give their enrollment)",
             ],
         ),
         (zero_flows, ["flows.csv: 2 flow(s) of 0 students left out (a 0 moves no one)"]),

@@ -29,7 +29,8 @@ from feeder.io.schools import read_schools
 UTM = "EPSG:32618"
 X0, Y0 = 300_000.0, 4_300_000.0
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
-GRADES = {"elementary": (0, 5), "middle": (6, 8), "high": (9, 12), "k8": (0, 8), "6-12": (6, 12)}
+GRADES = {"elementary": (0, 5), "middle": (6, 8), "high": (9, 12), "k8": (0, 8), "6-12": (6, 12),
+          "k6": (0, 6), "7-8": (7, 8), "7-12": (7, 12)}  # fmt: skip
 
 
 def shifted(x0: float, x1: float, y0: float = 0.0, y1: float = 2000.0) -> Polygon:
@@ -146,8 +147,30 @@ def test_receivers_that_start_early_take_leavers_when_nobody_starts_at_the_next_
             "grade_hi": pd.array([6, 5, 8, 12], dtype="Int64"),
         }
     )
-    pairs = set(zip(*transitions(schools, []).to_dict("list").values(), strict=True))
-    assert pairs == {("K6", "M"), ("K5", "M"), ("M", "H")}
+    pairs = transitions(schools, [])
+    assert set(zip(pairs["from_id"], pairs["to_id"], pairs["entry"], strict=True)) == {
+        ("K6", "M", False), ("K5", "M", True), ("M", "H", True),
+    }  # fmt: skip
+
+
+def test_a_school_entering_mid_span_takes_the_leavers_no_entry_point_is_near(tmp_path: Path) -> None:
+    """K-6 leavers living in a 6-8's zone go on to it in grade 7, though a 7-8 starts at grade 7
+    across town (LAUSD's 7-12 community day schools took every K-6 leaver, or none reached
+    anyone); a K-8 whose zone meets a 9-12's still skips the 6-12 it also meets."""
+    schools = {
+        "K6": ("k6", 700, shifted(0, 2000)),
+        "M": ("middle", 300, shifted(0, 2000)),
+        "S": ("7-8", 200, shifted(2000, 4000)),
+        "K8": ("k8", 900, shifted(2000, 4000)),
+        "SEC": ("6-12", 700, shifted(2000, 3000)),
+        "H": ("high", 800, shifted(0, 4000)),
+    }
+    write_district(tmp_path, schools)
+    write_zones(tmp_path, {sid: zone for sid, (_, _, zone) in schools.items()})
+    flows = as_dict(load_district(tmp_path).flows)
+    assert flows[("K6", "M")] == pytest.approx(100.0)  # 700 students / 7 grades, all of them
+    assert ("K6", "S") not in flows
+    assert flows[("K8", "H")] == pytest.approx(100.0) and ("K8", "SEC") not in flows
 
 
 def test_sliver_overlap_is_dropped_and_reported(tmp_path: Path) -> None:
@@ -370,12 +393,15 @@ def test_infer_command_writes_flows_csv(
     assert main(["infer", str(two_levels), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "source: boundaries (boundaries.geojson (weighted by overlap area))" in printed
-    written = pd.read_csv(out / "flows.csv", dtype={"from_id": str, "to_id": str})
+    assert (out / "flows.csv").read_text().startswith("# feeder: flows from boundaries (an estimate")
+    written = pd.read_csv(out / "flows.csv", dtype={"from_id": str, "to_id": str}, comment="#")
     assert list(written.columns) == ["from_id", "to_id", "students"]
     assert as_dict(written) == pytest.approx(TWO_LEVELS_FLOWS)
     assert main(["infer", str(two_levels), "--out", str(out)]) == 2
     assert "already exists; pass --force" in capsys.readouterr().err
     assert main(["infer", str(two_levels), "--out", str(out), "--force"]) == 0
+    shutil.copy(out / "flows.csv", two_levels / "flows.csv")  # its first line keeps it labelled an estimate
+    assert load_district(two_levels).flows_source == "boundaries"
 
 
 def test_infer_command_reports_bad_zones_in_one_line(
@@ -473,3 +499,42 @@ def test_sites_estimate_handles_a_single_receiver(tmp_path: Path) -> None:
     warnings: list[str] = []
     flows = flows_from_sites(read_schools(tmp_path / "schools.csv", warnings=[]), warnings)
     assert as_dict(flows) == pytest.approx({("E1", "M1"): 100.0, ("E2", "M1"): 100.0})
+
+
+def test_every_school_sends_and_a_small_receiver_takes_only_what_it_has_room_for(
+    lcps_path: Path, tmp_path: Path
+) -> None:
+    """Loudoun's sites with ten elementaries made K-6, one 7-8 school and a 9-12 continuation
+    school of 160 students amid its high schools (as LAUSD's): every school below grade 12
+    still sends its whole cohort, the K-6s to middle schools near them, and the continuation
+    school takes at most twice its own grade size (its cell alone held a whole high school's).
+    Loudoun's Waxpool ES, listed as K only, has nowhere to send: a warning names it."""
+    schools = pd.read_csv(lcps_path / "schools.csv", dtype={"school_id": str})
+    elementary = schools.index[schools["level"] == "elementary"][:10]
+    schools.loc[elementary, "grade_hi"] = 6
+    middle, high = (schools[schools["level"] == level].iloc[0] for level in ("middle", "high"))
+    extra = pd.DataFrame(
+        [
+            {**middle.to_dict(), "school_id": "S78", "name": "Grade 7-8 School", "grade_lo": 7,
+             "lat": middle["lat"] + 0.01},
+            {**high.to_dict(), "school_id": "CONT", "name": "Continuation High", "enrollment": 160,
+             "lat": high["lat"] + 0.03, "lon": high["lon"] + 0.03},
+        ]
+    )  # fmt: skip
+    pd.concat([schools, extra]).drop(columns=["level"]).to_csv(tmp_path / "schools.csv", index=False)
+    district = load_district(tmp_path)
+    sent = district.flows.groupby("from_id")["students"].sum()
+    received = district.flows.groupby("to_id")["students"].sum()
+    table = district.schools.set_index("school_id")
+    below_12 = table.index[table["grade_hi"].between(5, 11)]  # WES teaches K only: nobody takes grade 1
+    grades = table["grade_hi"] - table["grade_lo"].clip(lower=0) + 1
+    cohorts = (table["enrollment"].astype(float) / grades.astype(float))[below_12]
+    assert sent.reindex(below_12).to_numpy(dtype=float) == pytest.approx(cohorts.to_numpy(dtype=float))
+    assert received.get("CONT", 0.0) <= 2 * 160 / 4 + 1e-6
+    k6 = district.flows[district.flows["from_id"].isin(table.index[table["grade_hi"] == 6])]
+    into_middle = k6.loc[table.loc[k6["to_id"], "grade_lo"].to_numpy() == 6, "students"].sum()
+    assert into_middle >= 0.5 * k6["students"].sum()  # most enter a 6-8 near them in grade 7
+    assert any(
+        w.startswith("1 school(s) below grade 12 send no inferred flow") and "WES" in w
+        for w in district.warnings
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -244,3 +245,30 @@ def test_the_map_key_gives_no_example_flow_the_rule_would_hide(tmp_path: Path, f
 
     assert examples(0) == [100, 20, 5]
     assert examples(10) == [100, 20]
+
+
+def test_flows_csv_inferred_from_records_keeps_the_small_cell_rule(
+    folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The documented workflow (infer, check, edit, use): the flows.csv feeder infer wrote from records,
+    put into a district folder, still comes from records, so no output shows its small counts."""
+    assert main(["infer", str(folder), "--out", str(tmp_path / "inferred")]) == 0
+    capsys.readouterr()
+    written = (tmp_path / "inferred" / "flows.csv").read_text(encoding="utf-8")
+    assert written.startswith("# feeder: flows from enrollment records (exact counts;")
+    district_folder = tmp_path / "district"
+    district_folder.mkdir()
+    shutil.copy(folder / "schools.csv", district_folder)
+    (district_folder / "flows.csv").write_text(written, encoding="utf-8")
+    district = load_district(district_folder)
+    assert district.flows_source == "enrollment records" and privacy_of(district).active
+    assert district.flows.set_index(["from_id", "to_id"])["students"][list(SMALL)].tolist() == [3.25, 7.75]
+    assert main(["graph", str(district_folder), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert counts_published([summary["students"], *(p["students"] for p in summary["patterns"])])
+    assert all(share is None for split in summary["split_feeders"] for share in split["shares"].values())
+    assert main(["map", str(district_folder), "--out", str(tmp_path / "map")]) == 0
+    page = (tmp_path / "map" / "index.html").read_text(encoding="utf-8")
+    assert not EXACT.search(page) and "&lt;10" in page
+    assert main(["check", str(district_folder)]) == 0
+    assert "published by the small-cell rule" in capsys.readouterr().out

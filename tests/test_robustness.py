@@ -467,9 +467,9 @@ def test_design_and_bound_show_the_districts_warnings(tmp_path, capsys, lcps_pat
     flows.to_csv(folder / "flows.csv", index=False)
     for args in (["design", folder, "--out", tmp_path / "out"], ["bound", folder, "--time-limit", "5"]):
         code, _, err = cli(capsys, *args)
-        assert code == 0 and "warning: flows.csv: 34 flow(s) name schools not in the schools table" in err, (
-            err
-        )
+        assert (
+            code == 0 and "warning: flows.csv: 34 flow(s) come from schools not in the schools table" in err
+        ), err
     card = (tmp_path / "out" / "scorecard.json").read_text()
     assert '"flows_source": "flows.csv"' in card
 

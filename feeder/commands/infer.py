@@ -27,10 +27,12 @@ def infer(
 
     Sources in order: enrollment.csv (student records), assignments.csv, boundaries.geojson
     (weighted by planning_units.geojson students when present), else school sites alone.
-    Any flows.csv in DISTRICT is ignored.
+    Any flows.csv in DISTRICT is ignored. The file's first line names its source, so that feeder
+    keeps its label (and the small-cell rule, for records) when it is put into a district folder.
     """
     with libraries():
         from feeder.infer import flows_csv, infer_district
+        from feeder.io.flows import origin_line
 
     target = out / "flows.csv"
     if target.exists() and not force:
@@ -41,5 +43,5 @@ def infer(
     for line in inferred.records.lines() if inferred.records else []:
         typer.echo(line)
     show_warnings(warnings)
-    write_files(out, {"flows.csv": flows_csv(flows)}, force=force)
+    write_files(out, {"flows.csv": flows_csv(flows, origin=origin_line(inferred.source))}, force=force)
     typer.echo(f"wrote {target} ({len(flows)} flows, {flows['students'].sum():,.0f} students)")

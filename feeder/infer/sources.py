@@ -10,7 +10,8 @@ Sources, the first one present wins (District.flows_source names it):
    overlap area, or to the students living in the overlap when `planning_units.geojson`
    (or `.gpkg` / `.shp`: polygons with a `students` column) sits beside it.
 4. School sites alone: each school's Voronoi cell among the schools serving the same grade
-   stands in for its zone. A rough estimate, labelled so in the source and in a warning.
+   stands in for its zone, and no school receives over twice its own grade size. A rough
+   estimate, labelled so in the source and in a warning.
 
 For sources 2-4, a sender's flows add up to its transition cohort: enrollment divided
 by the grades it serves from K to its top grade (pre-K classes are small and often part-day,
@@ -18,9 +19,10 @@ so they are not counted as a grade).
 
 Who can feed whom comes from grades, not level names: a school sends its top grade to schools
 that serve the next grade and start above where it starts (K-5 -> 6-8, K-5 -> 6-12,
-K-8 -> 9-12, 6-8 -> 9-12, but never K-5 -> K-8 or 6-8 -> 6-12). Where the district has
-schools that start at the next grade, only they receive: K-8 leavers go to 9-12 schools, not
-to a 6-12 whose 9th grade comes from its own 8th grade.
+K-8 -> 9-12, 6-8 -> 9-12, but never K-5 -> K-8 or 6-8 -> 6-12). Schools that start at the
+next grade come first, sender by sender: K-8 leavers whose zone meets a 9-12 zone go there,
+not to a 6-12 whose 9th grade comes from its own 8th grade; where none is at hand, a school
+entering mid-span takes them (K-6 leavers into a 6-8's 7th grade).
 
 Slivers: a geometric overlap carrying under MIN_SHARE of its sender's cohort (ROUGH_MIN_SHARE
 for the site estimate, whose cells are coarse) is not a feeder; it is dropped, the sender's
@@ -78,6 +80,8 @@ NO_FLOW_HINTS = {
 }
 NOMINAL_COHORT = 100.0
 MIN_MARGIN_M = 500.0
+ROOM = 2.0  # the sites estimate gives a receiver at most this many times its own grade size
+MAX_ROUNDS = 100  # of moving what full receivers cannot take (each round fills one at least)
 FLOW_COLUMNS = ["from_id", "to_id", "students"]
 WEIGHT_COLUMNS = ["from_id", "to_id", "weight"]
 POLYGONS = ("Polygon", "MultiPolygon")
@@ -132,7 +136,21 @@ def infer_flows(folder: Path, schools: gpd.GeoDataFrame, warnings: list[str]) ->
         raise InputError(
             f"{folder}: no flows could be inferred from {inferred.detail}: {why_no_flows(inferred, schools)}"
         )
+    if source != RECORDS_SOURCE:
+        warn_silent_senders(schools, inferred.flows, warnings)
     return inferred
+
+
+def warn_silent_senders(schools: gpd.GeoDataFrame, flows: pd.DataFrame, warnings: list[str]) -> None:
+    """Name the schools below grade 12 whose leavers the estimate sends nowhere: they drop out of
+    cohesion, so a planner should know (LAUSD's sites once left 68 schools so, unsaid)."""
+    below_12 = schools.loc[schools["grade_hi"].astype(float) < 12, "school_id"]
+    silent = below_12[~below_12.isin(set(flows["from_id"]))]
+    if not silent.empty:
+        warnings.append(
+            f"{len(silent)} school(s) below grade 12 send no inferred flow (no school that may take "
+            f"their leavers is near, or their zone meets none; a flows.csv would place them): {listing(silent)}"
+        )
 
 
 def why_no_flows(inferred: Inferred, schools: gpd.GeoDataFrame) -> str:
@@ -167,12 +185,15 @@ def first_existing(folder: Path, names: tuple[str, ...]) -> Path | None:
 
 
 def transitions(schools: gpd.GeoDataFrame, warnings: list[str]) -> pd.DataFrame:
-    """Every (from_id, to_id) pair where the receiver can take the sender's leavers.
+    """Every (from_id, to_id) pair where the receiver can take the sender's leavers, and whether
+    it is an `entry` point (starts at the grade after the sender's top grade).
 
     The receiver must teach the grade after the sender's top grade and start above where the
-    sender starts. Where some school of the district starts at that grade (the usual entry
-    point: 6-8 or 6-12 for K-5 leavers, 9-12 for K-8 leavers), only such schools receive, so
-    a K-8 does not send to a 6-12 whose 9th grade is filled from its own 8th grade.
+    sender starts. Entry points are the usual way on (6-8 or 6-12 for K-5 leavers, 9-12 for
+    K-8 leavers); a receiver entering mid-span (a 6-12 taking K-8 leavers in grade 9, a 6-8
+    taking K-6 leavers in grade 7) is where those are not at hand, which each source decides
+    for each sender (prefer_entry_points, flows_from_sites): a rule for the whole district let
+    LAUSD's seven 7-12 community day schools take every K-6 leaver.
     """
     grades = schools[["school_id", "grade_lo", "grade_hi"]]
     unknown = grades[["grade_lo", "grade_hi"]].isna().any(axis=1)
@@ -189,10 +210,22 @@ def transitions(schools: gpd.GeoDataFrame, warnings: list[str]) -> pd.DataFrame:
         & (following <= pairs["grade_hi_to"])
         & (pairs["grade_lo_to"] > pairs["grade_lo_from"])
     )
-    entry_point = following.isin(set(known["grade_lo"]))
-    takes = serves & ((pairs["grade_lo_to"] == following) | ~entry_point)
-    chosen = pairs.loc[takes, ["school_id_from", "school_id_to"]]
-    return chosen.set_axis(["from_id", "to_id"], axis=1).reset_index(drop=True)
+    chosen = pairs.assign(entry=pairs["grade_lo_to"] == following).loc[serves]
+    chosen = chosen[["school_id_from", "school_id_to", "entry"]].set_axis(
+        ["from_id", "to_id", "entry"], axis=1
+    )
+    return chosen.reset_index(drop=True)
+
+
+def prefer_entry_points(weights: pd.DataFrame, pairs: pd.DataFrame, *, min_share: float) -> pd.DataFrame:
+    """Each sender's weights to entry points only, where they hold at least `min_share` of its
+    weight: a K-8 zone meeting a 9-12 zone sends its leavers there, not into a 6-12 whose 9th
+    grade is filled from its own 8th; a sliver of a small 7-12's cell does not take a K-6's all."""
+    weights = weights.merge(pairs, on=["from_id", "to_id"])
+    entry = weights["weight"].where(weights["entry"], 0.0).groupby(weights["from_id"]).transform("sum")
+    total = weights.groupby("from_id")["weight"].transform("sum")
+    reaches_entry = entry >= min_share * total
+    return weights.loc[weights["entry"] | ~reaches_entry, WEIGHT_COLUMNS].reset_index(drop=True)
 
 
 def cohorts(schools: gpd.GeoDataFrame, warnings: list[str]) -> pd.Series:
@@ -357,7 +390,7 @@ def flows_from_boundaries(
             f"{listing(pd.Series(zoneless))}"
         )
     students = read_units(units, warnings).to_crs(crs) if units is not None else None
-    weights = overlap_weights(zones, zones, pairs, students)
+    weights = prefer_entry_points(overlap_weights(zones, zones, pairs, students), pairs, min_share=MIN_SHARE)
     flows = split_cohorts(weights, cohorts(schools, warnings), MIN_SHARE, path.name, warnings)
     report_stranded(pairs, zones, flows, path.name, warnings)
     return flows
@@ -420,7 +453,7 @@ def overlap_weights(
     if left.empty or right.empty:
         return pd.DataFrame(columns=WEIGHT_COLUMNS)
     pieces = gpd.overlay(left, right, how="intersection", keep_geom_type=True)
-    pieces = pieces.merge(pairs, on=["from_id", "to_id"])
+    pieces = pieces.merge(pairs[["from_id", "to_id"]], on=["from_id", "to_id"])
     if pieces.empty:
         return pd.DataFrame(columns=WEIGHT_COLUMNS)
     if units is None:
@@ -546,21 +579,92 @@ def flows_from_sites(schools: gpd.GeoDataFrame, warnings: list[str]) -> pd.DataF
     """Rough flows from sites: Voronoi cells per grade stand in for attendance zones.
 
     A sender's catchment is its cell among the schools serving its top grade; a receiver's
-    is its cell among the schools serving the following grade. So a K-8 competes with the
-    middle schools for grade 8, and a 6-12 with the middle schools for grade 6.
+    is its cell among the schools that may take those leavers. So a K-8 competes with the
+    middle schools for grade 8, and a 6-12 with the middle schools for grade 6, but a K-5
+    beside a K-8 (which fills its 6th grade from its own 5th) still reaches a middle school:
+    cells among every school teaching the next grade left 17 of LAUSD's K-5s with no flow.
+    A receiver then takes at most ROOM times its own grade size (with_room): a continuation
+    high school of 161 students had a cell that "sent" it 810 ninth graders.
     """
     crs = schools.estimate_utm_crs()
     sites = schools[["school_id", "grade_lo", "grade_hi", "geometry"]].to_crs(crs)
     pairs = transitions(schools, warnings)
     region = study_region(sites)
     top = sites.set_index("school_id")["grade_hi"]
-    weights = pd.DataFrame(columns=WEIGHT_COLUMNS)
-    for grade, group in pairs.groupby(pairs["from_id"].map(top)):
+    cohort = cohorts(schools, warnings)
+    by_grade = pairs.groupby(pairs["from_id"].map(top))
+    found = []
+    for grade, group in by_grade:
         senders = voronoi_cells(serving(sites, int(grade)), region)
-        receivers = voronoi_cells(serving(sites, int(grade) + 1), region)
-        found = overlap_weights(senders, receivers, group)
-        weights = found if weights.empty else pd.concat([weights, found], ignore_index=True)
-    return split_cohorts(weights, cohorts(schools, warnings), ROUGH_MIN_SHARE, ROUGH_SOURCE, warnings)
+        receivers = voronoi_cells(sites[sites["school_id"].isin(group["to_id"])], region)
+        found.append(
+            prefer_entry_points(overlap_weights(senders, receivers, group), group, min_share=ROUGH_MIN_SHARE)
+        )
+    weights = pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=WEIGHT_COLUMNS)
+    flows = split_cohorts(weights, cohort, ROUGH_MIN_SHARE, ROUGH_SOURCE, warnings)
+    if flows.empty:
+        return flows
+    positions = sites.set_index("school_id").geometry
+    leaving = flows.rename(columns={"students": "weight"})
+    grades = [(leaving[leaving["from_id"].isin(group["from_id"])], group) for _, group in by_grade]
+    roomy = [with_room(sent, group, positions, cohort) for sent, group in grades if not sent.empty]
+    flows = pd.concat(roomy, ignore_index=True).rename(columns={"weight": "students"})
+    return flows.sort_values(["from_id", "to_id"]).reset_index(drop=True)
+
+
+def with_room(
+    weights: pd.DataFrame, pairs: pd.DataFrame, sites: gpd.GeoSeries, cohort: pd.Series
+) -> pd.DataFrame:
+    """One grade's flows (weight = students) with no receiver taking over ROOM times its own grade
+    size; what a full receiver cannot take goes to the sender's other receivers in proportion,
+    or, where it has none with room, to its nearest receiver with room."""
+    flows = whole_cohorts(weights.groupby(["from_id", "to_id"], as_index=False)["weight"].sum(), cohort)
+    room = ROOM * cohort
+    if room.reindex(pairs["to_id"].unique()).sum() < flows["weight"].sum():
+        return flows  # the district's sizes do not add up: no receiver is full
+    candidates = pairs.assign(km=pairs_km(pairs, sites)).sort_values(["from_id", "km", "to_id"])
+    closed: set[str] = set()  # receivers filled to their room: they take no more, so this ends
+    for _ in range(MAX_ROUNDS):
+        intake = flows.groupby("to_id")["weight"].sum()
+        over = intake[intake > room.reindex(intake.index) * (1 + 1e-9)]
+        if over.empty:
+            break
+        closed |= set(over.index)
+        keep = (room.reindex(over.index) / over).reindex(flows["to_id"]).fillna(1.0).to_numpy()
+        excess = (flows["weight"] * (1 - keep)).groupby(flows["from_id"]).sum()
+        flows["weight"] *= keep
+        open_to = ~flows["to_id"].isin(closed)
+        others = flows[open_to].groupby("from_id")["weight"].transform("sum")
+        spread = flows[open_to].assign(
+            weight=flows.loc[open_to, "weight"] / others * flows.loc[open_to, "from_id"].map(excess)
+        )
+        spread = spread[others > 0]
+        stranded = excess[(excess > 0) & ~excess.index.isin(spread["from_id"])]
+        nearest = candidates[candidates["from_id"].isin(stranded.index) & ~candidates["to_id"].isin(closed)]
+        nearest = nearest.groupby("from_id").head(1)
+        moved = pd.DataFrame(
+            {
+                "from_id": nearest["from_id"],
+                "to_id": nearest["to_id"],
+                "weight": nearest["from_id"].map(stranded),
+            }
+        )
+        flows = pd.concat([flows, spread[["from_id", "to_id", "weight"]], moved], ignore_index=True)
+        flows = flows.groupby(["from_id", "to_id"], as_index=False)["weight"].sum()
+    return whole_cohorts(flows, cohort)  # a sender whose every choice is full keeps its cohort whole
+
+
+def whole_cohorts(flows: pd.DataFrame, cohort: pd.Series) -> pd.DataFrame:
+    """`flows` scaled so that each sender's weights add up to its cohort."""
+    total = flows.groupby("from_id")["weight"].transform("sum")
+    return flows.assign(weight=flows["weight"] * flows["from_id"].map(cohort) / total)
+
+
+def pairs_km(pairs: pd.DataFrame, sites: gpd.GeoSeries) -> np.ndarray:
+    """Straight-line km between each pair's sites (projected metres / 1000)."""
+    start = shapely.get_coordinates(sites.loc[pairs["from_id"]].to_numpy())
+    end = shapely.get_coordinates(sites.loc[pairs["to_id"]].to_numpy())
+    return np.hypot(*(start - end).T) / 1000.0
 
 
 def serving(sites: gpd.GeoDataFrame, grade: int) -> gpd.GeoDataFrame:
@@ -588,8 +692,10 @@ def voronoi_cells(sites: gpd.GeoDataFrame, region: shapely.Geometry) -> gpd.GeoD
     return gpd.GeoDataFrame({"school_id": sites["school_id"].to_numpy()}, geometry=geometry, crs=sites.crs)
 
 
-def flows_csv(flows: pd.DataFrame) -> str:
-    """flows.csv text (FORMAT.md): students to 2 decimals, flows that round to 0 left out."""
+def flows_csv(flows: pd.DataFrame, *, origin: str) -> str:
+    """flows.csv text (FORMAT.md): students to 2 decimals, flows that round to 0 left out, below the
+    comment line `origin` that says where they come from (feeder.io.flows.origin_line), so that the file
+    keeps its label, and records their small-cell rule, when it is put into a district folder."""
     table = flows[FLOW_COLUMNS].assign(students=flows["students"].astype(float).round(2))
     table = table[table["students"] > 0]
-    return table.to_csv(index=False, lineterminator="\n")
+    return f"{origin}\n" + table.to_csv(index=False, lineterminator="\n")

@@ -1,13 +1,17 @@
 """Reading flows.csv: students moving up a level, between district schools or OUT.
 
 Flows run lower level to higher; self-loops, cycles and downward flows are refused at
-their row; flows naming unknown schools, and flows of 0 students, are dropped with a warning,
+their row; flows from unknown schools, and flows of 0 students, are dropped with a warning,
 unless flows from unknown senders carry most of the students (the files then use different ids).
+Flows from district schools to unknown ones (charters, private schools) leave the district.
+A file of several school years (a `year` column) is averaged to students per year, and a file
+`feeder infer` wrote says so in its first line, which keeps its flows labelled by their source.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -15,7 +19,8 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from feeder.errors import at
+from feeder.errors import InputError, at
+from feeder.infer import ASSIGNMENTS_SOURCE, BOUNDARIES_SOURCE, RECORDS_SOURCE, ROUGH_SOURCE
 from feeder.io.idmatch import match_lost_zeros, respelled_warning, scientific_note
 from feeder.io.schools import MOST_STUDENTS, OUTSIDE, grade_name, raise_first
 from feeder.io.tables import (
@@ -25,12 +30,93 @@ from feeder.io.tables import (
 )
 
 MOST_STUDENTS_UNKNOWN = 0.5  # above this share of students from unknown senders, a flows file is refused
+YEAR_COLUMNS = ("year", "school_year")
+SCHOOL_YEAR = r"^(\d{4})[-/]\d{2}(?:\d{2})?$"  # 2023-24 (or 2023/2024) is the year 2023
+ORIGIN = "# feeder: flows from "  # the first line of a flows.csv that `feeder infer` wrote
+ORIGIN_NOTES = {
+    RECORDS_SOURCE: "exact counts; feeder applies the small-cell rule to them",
+    ASSIGNMENTS_SOURCE: "an estimate by feeder infer",
+    BOUNDARIES_SOURCE: "an estimate by feeder infer",
+    ROUGH_SOURCE: "an estimate by feeder infer",
+}
+SHOWN_IDS = 10  # unknown ids named in a warning
 
 
-def read_flows(path: Path, schools: gpd.GeoDataFrame, warnings: list[str]) -> pd.DataFrame:
-    """Read flows.csv: positive students, lower level to higher, unknown ids dropped with a warning."""
-    table = read_text_table(path)
+@dataclass(frozen=True)
+class FlowYears:
+    """The school years of a flows table's `column` ("" and no years when it has none)."""
+
+    column: str
+    years: tuple[str, ...]
+
+    @property
+    def count(self) -> int:
+        return max(1, len(self.years))
+
+    def note(self) -> str:
+        """Why the students read are fewer than the file's sum (several years' flows add up)."""
+        shown = ", ".join(self.years[:4]) + (" ..." if len(self.years) > 4 else "")
+        return (
+            f"flows are averaged over the {self.count} school years of column '{self.column}' ({shown}): "
+            "students per year, a pair missing in a year counting 0 there"
+        )
+
+
+def flow_years(table: pd.DataFrame, path: Path) -> FlowYears:
+    """The years of a flows table's `year` (or `school_year`) column; a blank cell among filled ones is
+    refused at its row, since its flow could belong to any year."""
+    column = next((name for name in YEAR_COLUMNS if name in table.columns), "")
+    if not column or (table[column] == "").all():
+        return FlowYears("", ())
+    cells = table[column]
+    raise_first(
+        path,
+        cells == "",
+        column=column,
+        message=f"{column} is empty while other rows give one; give every flow its school year",
+    )
+    return FlowYears(column, tuple(sorted(set(cells.str.replace(SCHOOL_YEAR, r"\1", regex=True)))))
+
+
+def origin_line(source: str) -> str:
+    """The comment line `feeder infer` writes above the flows it inferred from `source`, so that a
+    copy put into a district folder keeps its label (and, from records, its small-cell rule)."""
+    return f"{ORIGIN}{source} ({ORIGIN_NOTES[source]})"
+
+
+def declared_source(comments: list[str]) -> str | None:
+    """The source an origin line among `comments` names, or None (flows the district counted)."""
+    for line in comments:
+        if line.startswith(ORIGIN):
+            named = line.removeprefix(ORIGIN)
+            return next((source for source in ORIGIN_NOTES if named.startswith(source)), None)
+    return None
+
+
+def origin_note(source: str) -> str:
+    """What a flows.csv with an origin line is read as."""
+    rule = "published by the small-cell rule" if source == RECORDS_SOURCE else "labelled as an estimate"
+    return f"its first line says feeder infer wrote it from {source}: its flows are read as such and {rule}"
+
+
+def read_flows(path: Path, schools: gpd.GeoDataFrame, warnings: list[str]) -> tuple[pd.DataFrame, str]:
+    """Read flows.csv: the flows (positive students per year, lower level to higher, unknown senders
+    dropped with a warning) and their source, `flows.csv` or the one its origin line names."""
+    comments: list[str] = []
+    table = read_text_table(path, comments=comments)
+    source = declared_source(comments)
+    if source is not None:
+        warnings.append(f"{path.name}: {origin_note(source)}")
+    try:
+        return flows_of(table, path, schools, warnings), source or "flows.csv"
+    except InputError as error:
+        raise error.below(len(comments)) from None
+
+
+def flows_of(table: pd.DataFrame, path: Path, schools: gpd.GeoDataFrame, warnings: list[str]) -> pd.DataFrame:
+    """The flows of flows.csv's table (read_flows), rows counted from its header."""
     require_columns(table, path, ("from_id", "to_id", "students"))
+    years = flow_years(table, path)
     students = parse_numbers(table, path, "students", maximum=MOST_STUDENTS)
     for column in ("from_id", "to_id"):
         raise_first(path, table[column] == "", column=column, message=f"{column} is empty")
@@ -50,29 +136,45 @@ def read_flows(path: Path, schools: gpd.GeoDataFrame, warnings: list[str]) -> pd
     flows = pd.DataFrame({"from_id": table["from_id"], "to_id": table["to_id"], "students": students})
     known = schools["school_id"].tolist()
     restore_lost_zeros(flows, known, path, warnings)
-    unknown = ~idle & (
-        ~flows["from_id"].isin(known) | ~(flows["to_id"].isin(known) | (flows["to_id"] == OUTSIDE))
-    )
-    if unknown.any():
-        names = sorted(
-            set(flows.loc[unknown, "from_id"]) - set(known)
-            | set(flows.loc[unknown, "to_id"]) - set(known) - {OUTSIDE}
-        )
+    stranger = ~idle & ~flows["from_id"].isin(known)
+    elsewhere = ~idle & ~stranger & ~flows["to_id"].isin([*known, OUTSIDE])
+    if stranger.any():
         warnings.append(
-            f"{path.name}: {int(unknown.sum())} flow(s) name schools not in the schools table and are left out: "
-            + ", ".join(names[:10])
-            + (" ..." if len(names) > 10 else "")
+            f"{path.name}: {int(stranger.sum())} flow(s) come from schools not in the schools table and are "
+            f"left out: {listing(flows.loc[stranger, 'from_id'])}"
         )
-    refuse_unmatched_ids(flows[~idle], unknown[~idle], known, path)
-    mostly = mostly_unknown(flows[~idle], unknown[~idle], known)
+    if elsewhere.any():
+        warnings.append(f"{path.name}: {leaving_note(int(elsewhere.sum()), flows.loc[elsewhere, 'to_id'])}")
+    refuse_unmatched_ids(flows[~idle], (stranger | elsewhere)[~idle], known, path)
+    mostly = mostly_unknown(flows[~idle], (stranger | elsewhere)[~idle], known)
     if mostly is not None:
         row, column, message = mostly
         raise at(path, message, row=row, column=column)
+    flows.loc[elsewhere, "to_id"] = OUTSIDE
     refuse_self_loops(flows, idle, path)
-    check_directions(flows, unknown | idle, schools, path)
-    refuse_cycles(flows, unknown | idle, path)
-    flows = flows[~unknown & ~idle]
-    return flows.groupby(["from_id", "to_id"], sort=False, as_index=False)["students"].sum()
+    check_directions(flows, stranger | idle, schools, path)
+    refuse_cycles(flows, stranger | idle, path)
+    flows = flows[~stranger & ~idle]
+    summed = flows.groupby(["from_id", "to_id"], sort=False, as_index=False)["students"].sum()
+    if years.count > 1:
+        warnings.append(f"{path.name}: {years.note()}")
+        summed["students"] /= years.count
+    return summed
+
+
+def listing(ids: pd.Series) -> str:
+    """The distinct ids a warning names, the first SHOWN_IDS of them."""
+    names = sorted(set(ids))
+    return ", ".join(names[:SHOWN_IDS]) + (" ..." if len(names) > SHOWN_IDS else "")
+
+
+def leaving_note(count: int, receivers: pd.Series) -> str:
+    """Flows to schools outside the district (charters, private or neighbouring schools named by their
+    own ids) are students the district loses, as OUT is: named so that a mistyped id can be caught."""
+    return (
+        f"{count} flow(s) go to schools not in the schools table and count as leaving the district "
+        f"(to_id OUT): {listing(receivers)} (if one is a district school, fix its id)"
+    )
 
 
 def idle_flows_note(count: int) -> str:

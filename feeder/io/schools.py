@@ -120,6 +120,24 @@ def name_unnamed(schools: pd.DataFrame) -> list[str]:
     ]
 
 
+def unenrolled(schools: pd.DataFrame, file: str) -> list[str]:
+    """Schools without enrollment among schools with one count 0 students in every portfolio total,
+    the enrollment balance and --max-enrollment: one warning naming them, so no total is silently short."""
+    missing = schools["enrollment"].isna()
+    if not missing.any() or missing.all():
+        return []
+    return [f"{file}: {unenrolled_note(schools.loc[missing, 'school_id'], len(schools))}"]
+
+
+def unenrolled_note(ids: pd.Series, schools: int) -> str:
+    """`30 of 90 schools have no enrollment (MSE, ...)`: what their blank cells do to the totals."""
+    shown = ", ".join(ids[:SHOWN_IDS]) + (f" and {len(ids) - SHOWN_IDS} more" if len(ids) > SHOWN_IDS else "")
+    return (
+        f"{len(ids)} of {schools} schools have no enrollment ({shown}); their students count as 0 in "
+        "portfolio totals, enrollment balance and --max-enrollment (give their enrollment)"
+    )
+
+
 def read_point_file(path: Path) -> pd.DataFrame:
     """Read a point GeoJSON / GeoPackage / shapefile into the same text table as a CSV."""
     frame = read_spatial_file(path)
@@ -219,11 +237,8 @@ def readings(cells: pd.Series, reading: Callable[[str], str]) -> str:
 
 
 def grades(table: pd.DataFrame, path: Path, warnings: list[str]) -> tuple[pd.Series, pd.Series]:
-    """Parse grade_lo / grade_hi (K = 0, TK/PK = -1), or a grades column ('K-5') in their place;
-    missing columns give all-NA."""
-    span_column = grade_span_column(table)
-    if span_column is not None:
-        return grade_spans(table, path, span_column, warnings)
+    """Parse grade_lo / grade_hi (K = 0, TK/PK = -1), and a grades column ('K-5') for the schools
+    that have neither; missing columns give all-NA."""
     parsed = []
     for column in ("grade_lo", "grade_hi"):
         if column not in table.columns:
@@ -247,7 +262,24 @@ def grades(table: pd.DataFrame, path: Path, warnings: list[str]) -> tuple[pd.Ser
             message="{cell}; swap them",
             cells="grade_lo " + table["grade_lo"] + " is above grade_hi " + table["grade_hi"],
         )
-    return lo, hi
+    spans = grade_span_cells(table)
+    if spans is None:
+        return lo, hi
+    column, cells = spans
+    span_lo, span_hi = split_grade_spans(cells)
+    raise_first(
+        path,
+        (cells != "") & span_lo.isna(),
+        column=column,
+        message="'{cell}' is not a grade span (write the lowest and highest grade, e.g. K-5, PK-8 or 9-12)",
+        cells=cells,
+    )
+    given = cells != ""
+    if given.any():
+        warnings.append(
+            f"{path.name}: column '{column}' {grade_span_note(cells[given], span_lo[given], span_hi[given])}"
+        )
+    return lo.mask(given, span_lo), hi.mask(given, span_hi)
 
 
 def grade_numbers(cells: pd.Series) -> pd.Series:
@@ -256,40 +288,27 @@ def grade_numbers(cells: pd.Series) -> pd.Series:
     return values.where((values >= -1) & (values <= 13) & (values % 1 == 0))
 
 
-def grade_span_column(table: pd.DataFrame) -> str | None:
-    """The column that gives grades as one span ('K-5') when there is no grade_lo / grade_hi."""
-    if "grade_lo" in table.columns or "grade_hi" in table.columns:
+def grade_span_cells(table: pd.DataFrame) -> tuple[str, pd.Series] | None:
+    """The column that gives grades as one span ('K-5') and its cells for the schools it gives grades
+    to: those whose grade_lo and grade_hi are blank or absent ("" for the others); None without one."""
+    column = next((column for column in GRADE_SPAN_COLUMNS if column in table.columns), None)
+    if column is None:
         return None
-    return next((column for column in GRADE_SPAN_COLUMNS if column in table.columns), None)
+    graded = pd.Series(False, index=table.index)
+    for own in ("grade_lo", "grade_hi"):
+        if own in table.columns:
+            graded |= table[own] != ""
+    return column, table[column].mask(graded, "")
 
 
 def split_grade_spans(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """'K-5', 'TK-8' (or an en dash), 'KG-05', 'K to 5' as lowest and highest grade; NaN if no span."""
+    """'K-5', 'TK-8' (or an en dash), 'KG-05', 'K to 5' as lowest and highest grade, and a single
+    grade ('K', '12', 'TK': state directories list one-grade schools so) as a span of one; NaN if no span."""
     parts = cells.str.extract(GRADE_SPAN).fillna("")
-    lo, hi = grade_numbers(parts["lo"]), grade_numbers(parts["hi"])
-    downwards = lo > hi
-    return lo.mask(downwards), hi.mask(downwards)
-
-
-def grade_spans(
-    table: pd.DataFrame, path: Path, column: str, warnings: list[str]
-) -> tuple[pd.Series, pd.Series]:
-    """grade_lo and grade_hi read from a grades column, with one warning saying so."""
-    cells = table[column]
-    lo, hi = split_grade_spans(cells)
-    raise_first(
-        path,
-        (cells != "") & lo.isna(),
-        column=column,
-        message="'{cell}' is not a grade span (write the lowest and highest grade, e.g. K-5, PK-8 or 9-12)",
-        cells=cells,
-    )
-    given = cells != ""
-    if given.any():
-        warnings.append(
-            f"{path.name}: column '{column}' {grade_span_note(cells[given], lo[given], hi[given])}"
-        )
-    return lo, hi
+    single = grade_numbers(cells)
+    lo, hi = grade_numbers(parts["lo"]).fillna(single), grade_numbers(parts["hi"]).fillna(single)
+    unreadable = lo.isna() | hi.isna() | (lo > hi)
+    return lo.mask(unreadable), hi.mask(unreadable)
 
 
 def grade_span_note(cells: pd.Series, lo: pd.Series, hi: pd.Series) -> str:
@@ -333,7 +352,7 @@ def refuse_contradicting_levels(
         if level not in DEFAULT_GRADES or pd.isna(lo) or pd.isna(hi):
             continue
         band_lo, band_hi = DEFAULT_GRADES[level]
-        if lo > band_hi or hi < band_lo:
+        if level not in grade_bands(lo, hi):
             raise at(
                 path,
                 f"school '{table['school_id'].iloc[row]}' is '{table['level'].iloc[row]}' but serves grades "
@@ -371,10 +390,17 @@ def level_of(grade_lo: float, grade_hi: float) -> str:
     """K-5 elementary, 6-8 middle, 9-12 high; anything spanning two of those is a span school."""
     if pd.isna(grade_lo) or pd.isna(grade_hi):
         return ""
-    bands = {band for band, (lo, hi) in DEFAULT_GRADES.items() if grade_lo <= hi and grade_hi >= lo}
+    bands = grade_bands(grade_lo, grade_hi)
     if len(bands) == 1:
         return bands.pop()
     return "span"
+
+
+def grade_bands(grade_lo: float, grade_hi: float) -> set[str]:
+    """The levels whose grade bands (DEFAULT_GRADES) the grades touch; pre-K belongs to elementary,
+    so a pre-K centre (PK alone) is an elementary school."""
+    top = max(grade_hi, 0)
+    return {band for band, (lo, hi) in DEFAULT_GRADES.items() if grade_lo <= hi and top >= lo}
 
 
 def raise_first(

@@ -18,7 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from feeder.errors import FeederError, at
+from feeder.errors import FeederError, InputError, at
 from feeder.io.output import PLAIN_NUMBER
 
 ENCODINGS = ("utf-8-sig", "cp1252")
@@ -43,14 +43,29 @@ def no_rows(file: str) -> str:
 NOTE_START = re.compile(r"^(\*|(notes?|sources?)\s*:|(grand )?totals?\s*:?$)", re.IGNORECASE)
 
 
-def read_text_table(path: Path) -> pd.DataFrame:
+def read_text_table(path: Path, *, comments: list[str] | None = None) -> pd.DataFrame:
     """Read a CSV as strings with trimmed, lower-case headers and trimmed cells.
 
     Empty cells become "" so callers can test for missing values uniformly. Control
     characters in cells become spaces (they can only be terminal escapes or stray
     line breaks), and the apostrophe feeder puts before formula-like cells is removed.
+    With `comments` (a list to fill), `#` lines above the header are taken out of the table
+    into it (a file feeder wrote says so there); rows are still counted as a spreadsheet shows them.
     """
     text = without_separator_hint(path, decoded(path))
+    if comments is None:
+        return text_table(path, text)
+    lines = text.splitlines(keepends=True)
+    skipped = next((n for n, line in enumerate(lines) if not line.lstrip().startswith("#")), len(lines))
+    comments.extend(line.strip() for line in lines[:skipped])
+    try:
+        return text_table(path, "".join(lines[skipped:]))
+    except InputError as error:
+        raise error.below(skipped) from None
+
+
+def text_table(path: Path, text: str) -> pd.DataFrame:
+    """The table of a CSV's decoded text (read_text_table)."""
     refuse_json(path, text)
     first_line = text.split("\n", 1)[0]
     refuse_other_separators(path, first_line)
