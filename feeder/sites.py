@@ -11,7 +11,10 @@ other schools, or the whole district: a site tens of km beyond every other) when
 - more than SPACINGS times the district's typical spacing away (the median distance from a
   school to its nearest neighbour), so a sparse rural district is judged by its own scale, and
 - more than EXTENTS times the group's extent away (how far the group's other schools lie from
-  their median site), so a wide ZIP or region may hold far-apart schools.
+  their median site), so a wide ZIP or region may hold far-apart schools, or more than
+  ISOLATION times as far as the loneliest other school of the group is from its own nearest
+  (a Loudoun school moved 55 km south, 42 km from any other, was within twice the county's
+  extent; no other Loudoun school is over 13 km from its nearest).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ PEER_COLUMNS = ("zip", "region")
 MIN_PEERS = 3
 SPACINGS = 20.0
 EXTENTS = 2.0
+ISOLATION = 3.0
 KM_PER_DEGREE_LAT = 110.574
 KM_PER_DEGREE_LON = 111.320  # at the equator; times cos(latitude)
 
@@ -88,7 +92,8 @@ def outliers(xy: np.ndarray, spacing: float) -> list[tuple[int, float]]:
     for i in np.flatnonzero(nearest > SPACINGS * spacing):
         others = np.delete(xy, i, axis=0)
         extent = np.max(np.hypot(*(others - np.median(others, axis=0)).T))
-        if nearest[i] > EXTENTS * extent:
+        loneliest = float(cKDTree(others).query(others, k=2)[0][:, 1].max())
+        if nearest[i] > EXTENTS * extent or nearest[i] > ISOLATION * loneliest:
             found.append((int(i), float(nearest[i])))
     return found
 

@@ -85,6 +85,16 @@ def test_a_site_far_beyond_the_whole_district_is_found_without_zip_or_region(
     assert rows == [moved + 2]
 
 
+def test_a_school_moved_outside_a_rural_county_is_found_without_zip_or_region(lcps_path: Path) -> None:
+    """Seneca Ridge MS geocoded 55 km south: 42 km from any school, yet within twice Loudoun's
+    extent; no other Loudoun school is over 13 km from its nearest, so it stands out."""
+    schools = read_schools(lcps_path / "schools.csv", warnings=[]).drop(columns=["pyramid"])
+    assert outlying_sites(schools) == []
+    moved = schools.assign(lat=schools["lat"].where(schools["school_id"] != "SRM", schools["lat"] - 0.5))
+    found = outlying_sites(moved)
+    assert len(found) == 1 and found[0].startswith("school 'SRM' (Seneca Ridge Ms) is 42 km from the nearest")
+
+
 def test_an_annex_of_several_schools_is_not_an_outlier(tmp_path: Path) -> None:
     """A district's far annex (several schools 50 km out, each near the others) is real geography."""
     schools, _ = generate_district(200, 0)
