@@ -55,10 +55,18 @@ class Alternative:
 
 @dataclass(frozen=True, kw_only=True)
 class TradeOffs:
-    """Every plan designed (`tried`) and the distinct non-dominated ones kept (`chosen`)."""
+    """Every plan designed (`tried`), the distinct ones none beats on all three metrics (`front`)
+    and those of them kept (`chosen`: at most --count)."""
 
     chosen: list[Alternative]
+    front: list[Alternative]
     tried: list[Alternative]
+
+    @property
+    def left_out(self) -> list[Alternative]:
+        """Plans of the front that --count left out: beaten on nothing, so the chart must not say so."""
+        kept = {each.name for each in self.chosen}
+        return [each for each in self.front if each.name not in kept]
 
     @property
     def default(self) -> Alternative:
@@ -101,7 +109,7 @@ def trade_offs(
     named(tried)
     kept = distinct(tried)
     front = [a for a in kept if not any(dominates(b.point(), a.point()) for b in kept)]
-    return TradeOffs(chosen=spread(front, count), tried=tried)
+    return TradeOffs(chosen=spread(front, count), front=front, tried=tried)
 
 
 def grid(spec: DesignSpec, *, default_count: int, n: int) -> list[DesignSpec]:

@@ -17,7 +17,7 @@ from synthetic import generate_district, write_district
 
 import feeder.alternatives
 import feeder.report.tradeoff_chart
-from feeder.alternatives import OBJECTIVES, Alternative, dominates, grid, spread, trade_offs
+from feeder.alternatives import OBJECTIVES, Alternative, TradeOffs, dominates, grid, spread, trade_offs
 from feeder.cli import main
 from feeder.district import load_district
 from feeder.maps import cohort_file_names
@@ -236,3 +236,20 @@ def test_spread_keeps_default_and_extremes_of_the_front(points, count) -> None:
     if count >= 4:
         for column in range(3):
             assert max(a.point()[column] for a in kept) == max(a.point()[column] for a in front)
+
+
+def test_plans_left_out_by_count_are_not_called_beaten() -> None:
+    """Five plans none beats on all three, --count 2: the three left out are drawn and named as
+    left out by --count (the chart called them "beaten on all three"), a beaten one as beaten."""
+    front = [
+        fake(f"p{i}", (0.9 + i / 100, -(0.1 + i / 50), -(3 + i / 10)), is_default=i == 0) for i in range(5)
+    ]
+    beaten_plan = fake("beaten", (0.8, -0.5, -5.0))
+    for each in [*front, beaten_plan]:
+        each.card.update(n_portfolios=5, k12_complete=1.0)  # what a point's hover text shows
+    result = TradeOffs(chosen=spread(front, 2), front=front, tried=[*front, beaten_plan])
+    assert len(result.left_out) == 3
+    figure = feeder.report.tradeoff_chart.tradeoff_figure(result, title="t")
+    by_trace = {trace.name: sorted(trace.text) for trace in figure.data}
+    assert by_trace["also beaten on none, left out by --count 2"] == sorted(a.name for a in result.left_out)
+    assert by_trace["other plans tried (duplicates, or beaten on all three)"] == ["beaten"]

@@ -28,6 +28,7 @@ from feeder.errors import OptionError
 from feeder.io.output import feeder_files, one_publication, write_files
 from feeder.spec import DesignSpec
 from feeder.terminal import markup_safe, show_warnings
+from feeder.words import counted
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -168,6 +169,12 @@ def show(result: TradeOffs, out: Path) -> None:
     console.print(grid)
     if result.default not in result.chosen:
         console.print("the default plan is beaten on all three by an alternative; it is marked on the chart")
+    if result.left_out:
+        console.print(
+            f"{counted(len(result.left_out), 'more plan')} beaten on none of the three were left out by --count "
+            f"{len(result.chosen)} (kept: the default, the best on each metric, then the most different; "
+            "raise --count to see them all)"
+        )
     console.print(
         f"{len(result.tried)} plans designed; wrote alternatives.csv, tradeoffs.html and one folder per plan to "
         f"{markup_safe(str(out))}"

@@ -31,7 +31,9 @@ def tradeoff_figure(result: TradeOffs, *, title: str) -> go.Figure:
     """The chart: x enrollment CV (left is more even), y cohesion (up keeps more students together)."""
     default = result.default
     chosen = {each.name for each in result.chosen}
-    others = [each for each in result.tried if each.name not in chosen and not each.is_default]
+    spare = {each.name for each in result.left_out}
+    others = [each for each in result.tried if each.name not in chosen | spare and not each.is_default]
+    left_out = [each for each in result.left_out if not each.is_default]
     alternatives = [each for each in result.chosen if not each.is_default]
     km = [each.card["mean_km"] for each in result.tried]
     colours = {"cmin": min(km), "cmax": max(km), "colorscale": "Viridis_r"}
@@ -39,6 +41,16 @@ def tradeoff_figure(result: TradeOffs, *, title: str) -> go.Figure:
     figure.add_trace(
         points(others, "other plans tried (duplicates, or beaten on all three)", size=7, color="#bbbbbb")
     )
+    if left_out:
+        figure.add_trace(
+            points(
+                left_out,
+                f"also beaten on none, left out by --count {len(result.chosen)}",
+                size=10,
+                color="rgba(0,0,0,0)",
+                line={"color": "#555555", "width": 1.5},
+            )
+        )
     figure.add_trace(
         points(
             alternatives,
