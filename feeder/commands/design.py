@@ -147,7 +147,7 @@ def design(
         before_search=lambda: show_warnings(loaded.warnings),  # a refused run prints its one line only
     )
     plan = run.plan
-    details: dict[str, Any] = {"seconds": round(run.seconds, 3), "time_limit_hit": run.timed_out}
+    details: dict[str, Any] = {"search_seconds": round(run.seconds, 3), "time_limit_hit": run.timed_out}
     # The setting as given: the search's own share of it depends on how fast the district was read.
     provenance = plan.provenance.with_setting("time_limit", time_limit)
     if align_weight > 0:
