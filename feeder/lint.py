@@ -64,6 +64,7 @@ from feeder.sites import outlying_schools
 
 ERROR, WARNING = "error", "warning"
 MAX_CYCLES = 20
+FEW_SHARED_SITES = 3  # rows at an earlier row's site warned one by one; more: one line for all
 INFERENCE_FILES = (ENROLLMENT, ASSIGNMENTS, *BOUNDARY_FILES, *UNIT_FILES)
 GRADE_COLUMNS = ("grade_lo", "grade_hi", *GRADE_SPAN_COLUMNS)
 COHORT_RATIO = 4.0  # flows out of a school beyond 4x (or under 1/4 of) one grade's enrollment are suspect
@@ -287,6 +288,33 @@ def id_problems(ids: pd.Series, file: str) -> Iterator[Problem]:
         )
 
 
+def shared_sites(file: str, sites: pd.DataFrame) -> Iterator[Problem]:
+    """Rows at the site of an earlier row: one warning each when a few, else one for them all at
+    the first (LAUSD's 26 rows on 15 campuses filled the warnings)."""
+    first_at = sites.drop_duplicates().reset_index().set_index(["lat", "lon"])["index"]
+    later = sites.index[sites.duplicated()]
+    earlier = [int(first_at.loc[(sites.at[index, "lat"], sites.at[index, "lon"])]) for index in later]
+    fix = "a shared campus is fine; otherwise fix the coordinates"
+    if len(later) <= FEW_SHARED_SITES:
+        for index, first in zip(later, earlier, strict=True):
+            yield Problem(WARNING, file, int(index) + 2, "lat", f"same site as row {first + 2} ({fix})")
+        return
+    by_site: dict[int, list[int]] = {}
+    for index, first in zip(later, earlier, strict=True):
+        by_site.setdefault(first, []).append(int(index) + 2)
+    shown = "; ".join(
+        f"{', '.join(map(str, rows))} as row {first + 2}" for first, rows in list(by_site.items())[:6]
+    )
+    more = f"; and {len(by_site) - 6} more sites" if len(by_site) > 6 else ""
+    yield Problem(
+        WARNING,
+        file,
+        int(later[0]) + 2,
+        "lat",
+        f"{len(later)} rows share the site of an earlier row, on {len(by_site)} sites ({fix}): rows {shown}{more}",
+    )
+
+
 def valid_sites(lat: pd.Series, lon: pd.Series) -> pd.Series:
     """Rows whose lat and lon were read and lie within the globe's ranges."""
     return lat.notna() & lon.notna() & (lat.abs() <= 90) & (lon.abs() <= 180)
@@ -317,17 +345,7 @@ def site_problems(table: pd.DataFrame, lat: pd.Series, lon: pd.Series, file: str
             "lat",
             "0, 0 is a placeholder for a missing site (give the real site)",
         )
-    sites = pd.DataFrame({"lat": lat.round(6), "lon": lon.round(6)})[valid]
-    first_at = sites.drop_duplicates().reset_index().set_index(["lat", "lon"])["index"]
-    for index in sites.index[sites.duplicated()]:
-        earlier = int(first_at.loc[(sites.at[index, "lat"], sites.at[index, "lon"])])
-        yield Problem(
-            WARNING,
-            file,
-            int(index) + 2,
-            "lat",
-            f"same site as row {earlier + 2} (a shared campus is fine; otherwise fix the coordinates)",
-        )
+    yield from shared_sites(file, pd.DataFrame({"lat": lat.round(6), "lon": lon.round(6)})[valid])
     if valid.sum() >= 3:
         distance = haversine_km(lat[valid], lon[valid], lat[valid].median(), lon[valid].median())
         spread = float(np.percentile(np.sort(distance)[:-1], 75))

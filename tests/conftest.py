@@ -16,6 +16,20 @@ LCPS = next(
 MakeDistrict = Callable[..., Path]
 
 
+LAUSD = next(
+    (p / "shared/data/lausd" for p in Path(__file__).resolve().parents if (p / "shared/data/lausd").is_dir()),
+    None,
+)
+
+
+@pytest.fixture(scope="module")
+def lausd_path() -> Path:
+    """The real LAUSD school list (725 schools, no flows), which lives outside the repository."""
+    if LAUSD is None:
+        pytest.skip("the LAUSD school list (shared/data/lausd) is not beside the repository")
+    return LAUSD
+
+
 @pytest.fixture(scope="session")
 def lcps_path() -> Path:
     """The Loudoun County district folder, which lives outside the repository."""

@@ -252,3 +252,13 @@ def test_a_flow_count_out_of_range_is_one_error_not_also_a_300_digit_total(make_
     assert [(p.severity, p.row, p.column) for p in problems if p.file == "flows.csv"] == [
         (ERROR, 2, "students")
     ]
+
+
+def test_many_shared_campuses_are_one_warning(lausd_path) -> None:
+    """LAUSD's 26 schools at an earlier row's site (15 campuses) are one line, not 26."""
+    shared = [
+        p for p in lint_district(lausd_path) if "site of an earlier row" in p.text or "same site as" in p.text
+    ]
+    assert len(shared) == 1 and shared[0].severity == WARNING
+    assert shared[0].text.startswith("26 rows share the site of an earlier row, on 15 sites")
+    assert "rows 58, 66 as row 54; 68, 77 as row 67" in shared[0].text and shared[0].row == 58

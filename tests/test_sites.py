@@ -14,23 +14,6 @@ from feeder.io.schools import read_schools
 from feeder.lint import lint_district
 from feeder.sites import outlying_sites
 
-HERE = Path(__file__).resolve()
-LAUSD = next(
-    (
-        p / "shared" / "data" / "lausd"
-        for p in HERE.parents[1:4]
-        if (p / "shared" / "data" / "lausd").is_dir()
-    ),
-    None,
-)
-
-
-@pytest.fixture(scope="module")
-def lausd_path() -> Path:
-    if LAUSD is None:
-        pytest.skip("the LAUSD school list (shared/data/lausd) is not beside the repository")
-    return LAUSD
-
 
 def test_lausd_wrong_geocodes_are_named_at_load(lausd_path: Path, tmp_path: Path) -> None:
     shutil.copy(lausd_path / "schools.csv", tmp_path / "schools.csv")
