@@ -43,6 +43,8 @@ from feeder.io.schools import (
     NUMBER_COLUMNS,
     OUTSIDE,
     PLACEHOLDER_COORDINATES,
+    PROJECTED,
+    PROJECTED_HINT,
     SCHOOL_FILES,
     SOUTHERNMOST_SCHOOL,
     grade_bands,
@@ -328,6 +330,8 @@ def site_problems(table: pd.DataFrame, lat: pd.Series, lon: pd.Series, file: str
                 yield Problem(ERROR, file, row, column, f"{column} is empty (give the site in WGS84 degrees)")
             elif value in PLACEHOLDER_COORDINATES:
                 yield Problem(ERROR, file, row, column, f"'{cell}' is a placeholder (give the real site)")
+            elif abs(value) > PROJECTED:
+                yield Problem(ERROR, file, row, column, PROJECTED_HINT.format(cell=cell))
             elif abs(value) > limit:
                 yield Problem(
                     ERROR, file, row, column, f"'{cell}' is outside -{limit:g}..{limit:g} (swapped?)"

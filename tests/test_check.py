@@ -262,3 +262,19 @@ def test_many_shared_campuses_are_one_warning(lausd_path) -> None:
     assert len(shared) == 1 and shared[0].severity == WARNING
     assert shared[0].text.startswith("26 rows share the site of an earlier row, on 15 sites")
     assert "rows 58, 66 as row 54; 68, 77 as row 67" in shared[0].text and shared[0].row == 58
+
+
+def test_projected_coordinates_in_lat_lon_are_named_as_such(lcps_path, tmp_path, capsys) -> None:
+    """A GIS export in state-plane feet: 'outside -90..90 (swapped?)' pointed the wrong way."""
+    schools = pd.read_csv(lcps_path / "schools.csv", dtype=str)
+    feet = gpd.GeoSeries(
+        gpd.points_from_xy(schools["lon"].astype(float), schools["lat"].astype(float)), crs=4326
+    )
+    feet = feet.to_crs("EPSG:2283")
+    schools["lat"], schools["lon"] = feet.y.round(1).astype(str), feet.x.round(1).astype(str)
+    schools.to_csv(tmp_path / "schools.csv", index=False)
+    shutil.copy(lcps_path / "flows.csv", tmp_path / "flows.csv")
+    first = next(p for p in lint_district(tmp_path) if p.severity == ERROR)
+    assert (first.row, first.column) == (2, "lat") and "looks like a projected coordinate" in first.text
+    assert main(["graph", str(tmp_path)]) == 2
+    assert "looks like a projected coordinate (metres or feet), not degrees" in capsys.readouterr().err

@@ -25,6 +25,7 @@ from feeder.io.output import one_publication, write_files
 from feeder.io.schools import level_word, split_grade_spans
 from feeder.plan import Plan
 from feeder.sample import sample_path
+from feeder.spec import DesignSpec
 
 
 def damaged(source: Path, folder: Path) -> Path:
@@ -298,21 +299,22 @@ def test_explain_finds_a_school_id_as_a_spreadsheet_left_it(capsys, written) -> 
 
 
 def test_the_web_app_refuses_weights_that_overflow_the_objective() -> None:
-    """`feeder serve` checks its JSON like the CLI: {"balance": 1e308} made the search's gains NaN."""
+    """`feeder serve` checks its JSON: {"balance": 1e308} made the search's gains NaN; a page can
+    no longer set the weight at all (the server's spec holds), and says how to restart instead."""
     from feeder.serve.requests import parse_design_request
 
-    with pytest.raises(OptionError, match=r"--balance 1e\+308 is beyond any sensible setting"):
-        parse_design_request({"balance": 1e308}, load_district(sample_path()))
+    with pytest.raises(OptionError, match=r"'balance' 1e\+308 differs from this server's spec \(0.0\)"):
+        parse_design_request({"balance": 1e308}, load_district(sample_path()), spec=DesignSpec())
 
 
 def test_the_web_app_matches_lock_ids_that_lost_their_leading_zeros_as_a_locks_file_does() -> None:
     from feeder.serve.requests import parse_design_request
 
     sample = load_district(sample_path())
-    request = parse_design_request({"locks": {"102913": "A", "0102921": "A"}}, sample)
+    request = parse_design_request({"locks": {"102913": "A", "0102921": "A"}}, sample, spec=DesignSpec())
     assert request.spec.locks == (("0102913", "A"), ("0102921", "A"))
     with pytest.raises(OptionError, match="'0102913' is locked twice, to different portfolios"):
-        parse_design_request({"locks": {"102913": "A", "0102913": "B"}}, sample)
+        parse_design_request({"locks": {"102913": "A", "0102913": "B"}}, sample, spec=DesignSpec())
 
 
 # Messages: a plan or lock file's error said to run `feeder check` (which reads neither), and a

@@ -1,5 +1,6 @@
-"""`feeder serve`: the re-design API answers plans that meet the request, refuses bad requests in one
-line, can be cancelled, and never writes into the district folder."""
+"""`feeder serve`: the re-design API answers plans that keep the served spec (the plan's scorecard.json,
+then the command line) and the page's locks, refuses bad requests in one line, can be cancelled, and
+never writes into the district folder."""
 
 from __future__ import annotations
 
@@ -19,10 +20,13 @@ import numpy as np
 import pytest
 from starlette.testclient import TestClient
 
+from feeder.cli import main
 from feeder.district import load_district
 from feeder.plan import Plan
 from feeder.serve import create_app
 from feeder.serve.page import served_page
+from feeder.serve.spec import resolve_spec
+from feeder.spec import DesignSpec
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 ORIGIN = "http://127.0.0.1:8765"
@@ -42,12 +46,18 @@ def folder_state(folder: Path) -> dict[str, tuple[int, int]]:
     return {str(p): (p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.rglob("*"))}
 
 
-def test_redesign_meets_the_requested_sizes(lcps_client, lcps_path):
+def test_redesign_keeps_the_servers_sizes(lcps_path):
+    district = load_district(lcps_path)
+    plan = Plan(
+        district,
+        np.array(district.schools["pyramid"], dtype=object),
+        spec=DesignSpec(min_size=15, max_size=20),
+    )
     before = folder_state(lcps_path)
-    answer = lcps_client.post("/api/design", json={"min_size": 15, "max-size": 20, "seed": 1})
+    with TestClient(create_app(plan, page="<html></html>"), base_url=ORIGIN) as client:
+        answer = client.post("/api/design", json={"seed": 1})
     assert answer.status_code == 200, answer.text
     body = answer.json()
-    district = load_district(lcps_path)
     assert set(body["plan"]) == set(district.ids)
     sizes = np.unique(list(body["plan"].values()), return_counts=True)[1]
     assert sizes.min() >= 15 and sizes.max() <= 20
@@ -59,11 +69,10 @@ def test_redesign_meets_the_requested_sizes(lcps_client, lcps_path):
 @pytest.mark.parametrize(
     ("body", "status", "says"),
     [
-        ({"min_size": 30, "max_size": 20}, 400, "--min-size 30 is above --max-size 20"),
+        ({"min_size": 10, "max_size": 20}, 400, "'min_size' 10 differs from this server's spec (12)"),
         ({"colour": "red"}, 400, "unknown option 'colour'"),
         ({"k": "five"}, 400, "'k' must be a whole number"),
         ({"locks": {"NO-SUCH-SCHOOL": "A"}}, 400, "'NO-SUCH-SCHOOL' is not a school of the district"),
-        ({"min_size": 50, "max_size": 60}, 422, "cannot form portfolios of 50-60 schools"),
         ([1, 2], 400, "must be a JSON object"),
     ],
 )
@@ -154,6 +163,10 @@ def started_server(folder: Path) -> tuple[subprocess.Popen, int]:
 def test_the_command_prints_its_url_and_stops_cleanly_on_ctrl_c(tmp_path):
     server, port = started_server(tmp_path)
     try:
+        assert (
+            server.stdout.readline()
+            == "re-design keeps: 12-24 schools · across regions · contiguous (the defaults)\n"
+        )
         line = server.stdout.readline()
         assert f"http://127.0.0.1:{port}/" in line
         deadline = time.monotonic() + 30
@@ -173,22 +186,6 @@ def test_the_command_prints_its_url_and_stops_cleanly_on_ctrl_c(tmp_path):
     assert "Traceback" not in err
     assert out.strip().endswith("stopped")
     assert list(tmp_path.iterdir()) == []
-
-
-def test_redesign_keeps_locked_schools_together_and_named(lcps_client, lcps_path):
-    district = load_district(lcps_path)
-    high = district.schools.loc[district.schools["level"] == "high", "school_id"].tolist()
-    locks = {high[0]: "Alpha", high[1]: "Alpha", high[2]: "Beta"}
-    answer = lcps_client.post("/api/design", json={"locks": locks, "max_enrollment": 30000})
-    assert answer.status_code == 200, answer.text
-    plan = answer.json()["plan"]
-    assert plan[high[0]] == plan[high[1]] == "Alpha" and plan[high[2]] == "Beta"
-    assert answer.json()["scorecard"]["spec"]["max_enrollment"] == 30000
-    enrollment = dict(zip(district.ids, district.schools["enrollment"].fillna(0), strict=True))
-    totals: dict[str, float] = {}
-    for school, portfolio in plan.items():
-        totals[portfolio] = totals.get(portfolio, 0.0) + enrollment[school]
-    assert max(totals.values()) <= 30000
 
 
 def test_impossible_locks_are_refused_with_the_reason(lcps_client, lcps_path):
@@ -214,9 +211,9 @@ def test_ctrl_c_during_a_redesign_stops_the_server_at_once(tmp_path):
     """uvicorn waits for open requests before it stops: the running re-design must be cancelled."""
     server, port = started_server(tmp_path)
     try:
-        assert "http://" in server.stdout.readline()
+        assert "re-design keeps" in server.stdout.readline() and "http://" in server.stdout.readline()
         client = f"http://127.0.0.1:{port}/api/design"
-        request = urllib.request.Request(client, data=b'{"seed": 5, "min_size": 10}', headers=JSON)
+        request = urllib.request.Request(client, data=b'{"seed": 5}', headers=JSON)
         answers: list = []
         worker = threading.Thread(target=lambda: answers.append(answer_status(request)))
         deadline = time.monotonic() + 60
@@ -249,3 +246,121 @@ def test_the_served_page_links_to_no_cohort_page_it_cannot_serve():
     assert 'href="cohort-' not in page  # the app serves no such page: each link was a 404
     for name in sorted(set(district.schools["portfolio"]))[:3]:
         assert f'data-portfolio="{name}"' in page and f"<span>{name}</span>" in page
+
+
+@pytest.fixture(scope="module")
+def capped(lcps_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Loudoun designed with --max-enrollment 13000: portfolios.csv beside the scorecard.json it wrote."""
+    out = tmp_path_factory.mktemp("capped") / "design"
+    assert main(["design", str(lcps_path), "--out", str(out), "--max-enrollment", "13000"]) == 0
+    return out / "portfolios.csv"
+
+
+@pytest.fixture(scope="module")
+def capped_client(lcps_path: Path, capped: Path):
+    """The app as `feeder serve LCPS --plan capped/portfolios.csv` builds it."""
+    district = load_district(lcps_path)
+    served = resolve_spec(district=district, plan_file=capped, given={}, locks=None)
+    app = create_app(Plan.from_csv(district, capped, spec=served.spec), page="<html></html>")
+    with TestClient(app, base_url=ORIGIN) as client:
+        yield client
+
+
+def enrollments(district, plan: dict[str, str]) -> dict[str, float]:
+    enrollment = dict(zip(district.ids, district.schools["enrollment"].fillna(0), strict=True))
+    totals: dict[str, float] = {}
+    for school, portfolio in plan.items():
+        totals[portfolio] = totals.get(portfolio, 0.0) + enrollment[school]
+    return totals
+
+
+def test_a_capped_plan_keeps_its_cap_and_the_locks_through_a_redesign(capped_client, lcps_path):
+    """The audit's H1: a plan designed with --max-enrollment 13000 came back with 27,223 students."""
+    district = load_district(lcps_path)
+    start = capped_client.get("/api/plan").json()
+    assert "at most 13,000 students" in start["keeps"]
+    plan = start["plan"]
+    portfolio = plan[district.ids[0]]
+    pair = [school for school in district.ids if plan[school] == portfolio][:2]
+    locks = {school: "Alpha" for school in pair}
+    answer = capped_client.post("/api/design", json={"locks": locks})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["plan"][pair[0]] == body["plan"][pair[1]] == "Alpha"
+    assert body["scorecard"]["spec"]["max_enrollment"] == 13000
+    assert max(enrollments(district, body["plan"]).values()) <= 13000
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        ({"max_enrollment": None}, "restart feeder serve with no --max-enrollment"),
+        ({"max_enrollment": 30000}, "restart feeder serve with --max-enrollment 30000"),
+        ({"contiguous": False}, "restart feeder serve with --no-contiguous"),
+    ],
+)
+def test_the_page_cannot_loosen_the_served_spec(capped_client, body, says):
+    answer = capped_client.post("/api/design", json=body)
+    assert answer.status_code == 400, answer.text
+    assert "differs from this server's spec" in answer.json()["error"] and says in answer.json()["error"]
+    same = capped_client.post("/api/design", json={"max_enrollment": 13000, "k": "five"})
+    assert "'k' must be a whole number" in same.json()["error"]  # the served value itself passes
+
+
+def test_a_command_line_option_overrides_scorecard_json(capped, lcps_path, tmp_path):
+    district = load_district(lcps_path)
+    served = resolve_spec(district=district, plan_file=capped, given={"max_size": 20}, locks=None)
+    assert served.spec == DesignSpec(max_size=20, max_enrollment=13000)
+    assert (
+        served.source
+        == f"the spec in {capped.parent / 'scorecard.json'}, with --max-size 20 from the command line"
+    )
+    port = free_port()
+    command = [sys.executable, "-m", "feeder.cli", "serve", str(lcps_path), "--plan", str(capped)]
+    server = subprocess.Popen(
+        [*command, "--port", str(port), "--max-size", "20", "--max-high-schools", "3"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+        line = server.stdout.readline()
+        assert "http://" in server.stdout.readline()
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.communicate(timeout=30)
+    assert line.startswith(
+        "re-design keeps: 12-20 schools · at most 13,000 students · at most 3 high schools"
+    )
+    assert "scorecard.json, with --max-size 20, --max-high-schools 3 from the command line" in line
+
+
+@pytest.mark.parametrize(
+    ("scorecard", "says"),
+    [
+        ("{", "cannot read it as JSON"),
+        ('{"n_schools": 90}', "has no 'spec' section"),
+        ('{"spec": {"max_size": "24"}}', "spec field 'max_size' cannot be '24'"),
+        (
+            '{"spec": {"min_size": 30, "max_size": 20}}',
+            "its spec is impossible (--min-size 30 is above --max-size 20)",
+        ),
+        ('{"spec": {"locks": {"A": ["NOPE"]}}}', "names 'NOPE', not a school of"),
+    ],
+)
+def test_a_bad_scorecard_json_is_one_line_naming_it(lcps_path, tmp_path, capsys, scorecard, says):
+    (tmp_path / "portfolios.csv").write_text("school_id,portfolio\n")
+    (tmp_path / "scorecard.json").write_text(scorecard)
+    assert main(["serve", str(lcps_path), "--plan", str(tmp_path / "portfolios.csv"), "--port", "1"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("error: scorecard.json: ") and says in error and error.count("\n") == 1
+    assert "move scorecard.json away" in error
+
+
+def test_the_served_page_shows_what_a_redesign_keeps():
+    district = load_district(SAMPLE)
+    spec = DesignSpec(min_size=8, max_size=10, within_region=True, max_enrollment=13000)
+    page = served_page(Plan.current(district, spec=spec))
+    assert '"keeps":"8-10 schools · at most 13,000 students · within regions · contiguous"' in page
+    assert '"minSize":8,"maxSize":10,"maxEnrollment":13000,' in page  # the page's scorecard judges by it

@@ -14,6 +14,11 @@ MIN_SIZE = typer.Option(DEFAULT_MIN_SIZE, "--min-size", help="Fewest schools in 
 MAX_SIZE = typer.Option(DEFAULT_MAX_SIZE, "--max-size", help="Most schools in a portfolio.")
 K = typer.Option(None, "--k", help="Number of portfolios (default: whatever scores best).")
 WITHIN_REGION = typer.Option(False, "--within-region", help="Keep every portfolio inside one region.")
+WITHIN_OR_ACROSS = typer.Option(  # for a command whose default may nest (a plan's recorded spec)
+    False,
+    "--within-region/--across-regions",
+    help="Keep every portfolio inside one region, or let portfolios cross regions.",
+)
 CONTIGUOUS = typer.Option(
     True, "--contiguous/--no-contiguous", help="Portfolios must be connected on the map (Delaunay graph)."
 )

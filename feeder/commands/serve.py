@@ -6,11 +6,26 @@ import contextlib
 import errno
 import socket
 from pathlib import Path
+from typing import Any
 
 import typer
+from typer._click.core import ParameterSource  # typer vendors click; its enum lives here
 
 from feeder.commands.catalog import libraries
-from feeder.commands.options import DISTRICT_HELP, MIN_CELL
+from feeder.commands.options import (
+    BALANCE,
+    CONTIGUOUS,
+    DISTRICT_HELP,
+    LOCK,
+    MAX_ENROLLMENT,
+    MAX_HIGH_SCHOOLS,
+    MAX_SIZE,
+    MIN_CELL,
+    MIN_SIZE,
+    STABILITY,
+    WITHIN_OR_ACROSS,
+    K,
+)
 from feeder.errors import OptionError
 from feeder.terminal import show_warnings
 
@@ -22,46 +37,88 @@ def register(app: typer.Typer) -> None:
 
 
 def serve(
+    context: typer.Context,
     district: Path = typer.Argument(..., help=DISTRICT_HELP),
     plan: Path | None = typer.Option(
         None,
         "--plan",
-        help="portfolios.csv to start from; default: today's 'portfolio' column, else a new design.",
+        help="portfolios.csv to start from; default: today's 'portfolio' column, else a new design. "
+        "The spec in scorecard.json beside it (feeder design writes one) is what a re-design keeps.",
     ),
     port: int = typer.Option(
         8765, "--port", help="Port on 127.0.0.1 (the app is never exposed beyond this machine)."
     ),
+    min_size: int = MIN_SIZE,
+    max_size: int = MAX_SIZE,
+    k: int | None = K,
+    within_region: bool = WITHIN_OR_ACROSS,
+    contiguous: bool = CONTIGUOUS,
+    stability: float = STABILITY,
+    balance: float = BALANCE,
+    lock: Path | None = LOCK,
+    max_enrollment: float | None = MAX_ENROLLMENT,
+    max_high_schools: int | None = MAX_HIGH_SCHOOLS,
     min_cell: int = MIN_CELL,
 ) -> None:
-    """Open the plan in a local web app: edit it on the map and re-design around your locks."""
+    """Open the plan in a local web app: edit it on the map and re-design around your locks.
+
+    A re-design keeps the plan's spec: the one in scorecard.json beside --plan, with each spec
+    option given here replacing its value (without either, the defaults shown).
+    """
     with libraries():
         import uvicorn
 
         from feeder.design import design
+        from feeder.design.locks import read_locks
         from feeder.district import load_district
         from feeder.plan import Plan
         from feeder.privacy import with_min_cell
         from feeder.serve import create_app
         from feeder.serve.page import served_page
         from feeder.serve.server import StoppingServer
+        from feeder.serve.spec import keeps, resolve_spec
 
     if not 1 <= port <= 65535:
         raise OptionError(f"--port {port} must be between 1 and 65535")
+    chosen: dict[str, Any] = {
+        "min_size": min_size,
+        "max_size": max_size,
+        "k": k,
+        "within_region": within_region,
+        "contiguous": contiguous,
+        "stability": stability,
+        "balance": balance,
+        "max_enrollment": max_enrollment,
+        "max_high_schools": max_high_schools,
+    }
+    given = {name: value for name, value in chosen.items() if on_command_line(context, name)}
     loaded = with_min_cell(load_district(district), min_cell)
+    locks = None if lock is None else read_locks(lock, district=loaded)
+    served = resolve_spec(district=loaded, plan_file=plan, given=given, locks=locks)
     if plan is not None:
-        starting = Plan.from_csv(loaded, plan)
+        starting = Plan.from_csv(loaded, plan, spec=served.spec)
     elif loaded.has_current_plan:
-        starting = Plan.current(loaded)
+        starting = Plan.current(loaded, spec=served.spec)
     else:
         typer.echo("no plan given and no 'portfolio' column: designing a first plan ...")
-        starting = design(loaded)
+        starting = design(loaded, spec=served.spec)
     show_warnings(loaded.warnings)
     app = create_app(starting, page=served_page(starting))
     listening = bound_socket(port)
+    typer.echo(f"re-design keeps: {keeps(served.spec, regions=loaded.has_regions)} ({served.source})")
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a server stops; uvicorn raises it again
         typer.echo(f"feeder serve: open http://{HOST}:{port}/ in a browser (Ctrl-C stops the server)")
         StoppingServer(uvicorn.Config(app, log_level="warning"), app.state.runner).run(sockets=[listening])
     typer.echo("stopped")
+
+
+def on_command_line(context: typer.Context, name: str) -> bool:
+    """Whether option `name` was given (then it overrides the plan's recorded spec), not defaulted."""
+    return context.get_parameter_source(name) not in (
+        None,
+        ParameterSource.DEFAULT,
+        ParameterSource.DEFAULT_MAP,
+    )
 
 
 def bound_socket(port: int) -> socket.socket:

@@ -53,6 +53,12 @@ SOUTHERNMOST_SCHOOL = -60.0  # no school lies further south (Antarctica)
 SHOWN_IDS = 8  # unnamed schools listed by id in the warning
 SITE_COLUMNS = {"latitude": "lat", "longitude": "lon", "long": "lon", "lng": "lon"}  # GIS exports
 
+PROJECTED = 1000.0  # no degree is this large: metres or feet of a projected CRS (state plane, UTM)
+PROJECTED_HINT = (
+    "'{cell}' looks like a projected coordinate (metres or feet), not degrees: give WGS84 lat/lon, "
+    "or the sites as schools.geojson in their CRS"
+)
+
 
 def read_schools(path: Path, *, warnings: list[str]) -> gpd.GeoDataFrame:
     """Read schools.csv or a point file and return the validated schools table.
@@ -163,6 +169,7 @@ def coordinate(table: pd.DataFrame, path: Path, column: str, limit: float) -> pd
             values.isin(PLACEHOLDER_COORDINATES),
             "'{cell}' is a placeholder for a missing coordinate; give the school's real site",
         ),
+        (values.abs() > PROJECTED, PROJECTED_HINT),
         (
             values.abs() > limit,
             f"'{{cell}}' is outside -{limit:g}..{limit:g}"

@@ -74,7 +74,9 @@ var feederPanel = (function () {
       var size = cell("td", String(p.schools), "num");
       if (p.schools < card.min_size || p.schools > card.max_size) { size.className += " feeder-bad"; }
       if (card.details.non_contiguous.indexOf(p.name) >= 0) { name.className = "feeder-bad"; }
-      return row([name, size, cell("td", feeder.count(p.students), "num"),
+      var students = cell("td", feeder.count(p.students), "num");
+      if (data.maxEnrollment !== null && p.students > data.maxEnrollment) { students.className += " feeder-bad"; }
+      return row([name, size, students,
         cell("td", data.names[p.meetingSite]), cell("td", p.meanKm.toFixed(1), "num"),
         cell("td", p.maxKm.toFixed(1), "num")]);
     });

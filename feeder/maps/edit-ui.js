@@ -4,7 +4,8 @@
  * Page API (stable, used by tests and power users): window.feeder.assign(id, portfolio),
  * scorecard(), planCsv(), locksCsv(), lock(id), unlock(id), undo(), redo(), setPlan({id: portfolio}).
  * A design server may define window.feederServer = {design: function (locks, options) → Promise
- * of {plan: {id: portfolio}}} before the page loads; a "Re-design around my locks" button then appears.
+ * of {plan: {id: portfolio}}, keeps: "what a re-design keeps"} before the page loads; a
+ * "Re-design around my locks" button then appears, with the `keeps` line beside it.
  */
 var feederEdit = (function () {
   "use strict";
@@ -70,6 +71,10 @@ var feederEdit = (function () {
       if (window.feederServer && typeof window.feederServer.design === "function") {
         refs.redesign.hidden = false;
         refs.redesign.addEventListener("click", redesign);
+        if (window.feederServer.keeps) {
+          refs.keeps.textContent = "Re-design keeps: " + window.feederServer.keeps;
+          refs.keeps.hidden = false;
+        }
       }
       return refs;
     }
@@ -100,16 +105,38 @@ var feederEdit = (function () {
         (kept ? "; " + kept + " locked school" + (kept === 1 ? "" : "s") + " stayed" : "") + ".";
     }
 
+    // The sizes sent are the page's; `feeder serve` refuses them unless they are its own spec's.
     function redesign() {
+      var before = plan.labels(), was = card.cohesion, locks = {};
       ui.message.textContent = "Re-designing around " + plan.lockedIds().length + " locked schools…";
-      var locks = {};
-      plan.lockedIds().forEach(function (id) { locks[id] = plan.labels()[plan.index(id)]; });
+      plan.lockedIds().forEach(function (id) { locks[id] = before[plan.index(id)]; });
       window.feederServer.design(locks, {min_size: data.minSize, max_size: data.maxSize}).then(function (answer) {
-        plan.setPlan(answer.plan);
-        ui.message.textContent = "Proposal applied; Undo discards it.";
+        var changed = plan.setPlan(answer.plan);
+        ui.message.textContent = changeNote(changed, movedBetween(before, plan.labels()), was, card);
       }, function (error) {
         ui.message.textContent = "Re-design failed: " + error;
       });
+    }
+
+    // Schools in another portfolio after the best one-to-one matching of old and new names (as
+    // `feeder compare` and the `moved` metric match them): a renamed portfolio moves no school.
+    function movedBetween(before, after) {
+      var oldIndex = new Map(), newIndex = new Map();
+      before.forEach(function (name) { if (!oldIndex.has(name)) { oldIndex.set(name, oldIndex.size); } });
+      after.forEach(function (name) { if (!newIndex.has(name)) { newIndex.set(name, newIndex.size); } });
+      var overlap = Array.from(newIndex.keys(), function () { return new Array(oldIndex.size).fill(0); });
+      after.forEach(function (name, i) { overlap[newIndex.get(name)][oldIndex.get(before[i])] += 1; });
+      return after.length - feederScore.maxMatching(overlap);
+    }
+
+    // What a re-design changed: schools moved and cohesion before → after.
+    function changeNote(changed, moved, was, after) {
+      var cohesion = function (value) {
+        return value === null ? "—" : (after.approximate ? "≈ " : "") + (100 * value).toFixed(1) + " %";
+      };
+      if (!changed) { return "The re-design kept the plan as it is (cohesion " + cohesion(was) + ")."; }
+      return "Proposal applied: " + moved + " school" + (moved === 1 ? "" : "s") + " moved, cohesion " +
+        cohesion(was) + " → " + cohesion(after.cohesion) + "; Undo discards it.";
     }
 
     function setEditing(on) {

@@ -56,6 +56,7 @@ def edit_section() -> str:
         + button("savePlan", "Download plan (portfolios.csv)")
         + button("saveLocks", "Download locks (locks.csv)")
         + '<button type="button" data-ref="redesign" hidden>Re-design around my locks</button></p>'
+        '<p class="feeder-note" data-ref="keeps" hidden></p>'
         '<p class="feeder-note" data-ref="message" role="status"></p>'
         '<h2>Scorecard</h2><table class="feeder-members feeder-scorecard"><tbody data-ref="scorecard"></tbody></table>'
         '<table class="feeder-members"><thead><tr><th>Portfolio</th><th class=num>Schools</th>'
@@ -65,7 +66,8 @@ def edit_section() -> str:
 
 
 def edit_data(model: MapModel) -> dict[str, Any]:
-    """The page's FEEDER_EDIT object: metric inputs, today's plan, sizes, colours and site cells."""
+    """The page's FEEDER_EDIT object: metric inputs, today's plan, the spec's sizes and enrollment cap,
+    colours and site cells."""
     plan = model.plan
     district = plan.district
     schools = district.schools
@@ -92,6 +94,7 @@ def edit_data(model: MapModel) -> dict[str, Any]:
         "edges": sorted([int(a), int(b)] for a, b in model.edges),
         "minSize": plan.min_size,
         "maxSize": plan.max_size,
+        "maxEnrollment": plan.spec.max_enrollment,
         "palette": list(PALETTE),
         "colours": dict(sorted(model.colours.items())),
         **cell_data(model),

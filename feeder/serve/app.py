@@ -3,11 +3,15 @@
 Routes (all JSON errors are {"error": one line}):
 
 - GET  /              the overview map page of the starting plan (edit mode included)
-- GET  /api/plan      the starting plan and its scorecard
-- POST /api/design    re-design with the request's options and locks → {"plan", "scorecard"}
-                      (400 bad option, 409 busy or cancelled, 422 impossible settings)
+- GET  /api/plan      the starting plan, its scorecard and what a re-design keeps (`keeps`)
+- POST /api/design    re-design with the server's spec plus the request's locks → {"plan", "scorecard"}
+                      (400 bad option or a spec field other than the server's, 409 busy or
+                      cancelled, 422 impossible settings)
 - GET  /api/design    {"running", "seconds"} of the re-design under way
 - DELETE /api/design  cancel it
+
+The spec (sizes, caps, regions, contiguity, weights, locks) is the server's, fixed when it starts:
+the page can add locks, never loosen a constraint.
 
 Nothing is written anywhere: the district folder is only read.
 
@@ -33,6 +37,7 @@ from feeder.errors import FeederError
 from feeder.plan import Plan, rounded
 from feeder.serve.requests import parse_design_request
 from feeder.serve.runner import Busy, Cancelled, DesignRunner, Refused
+from feeder.serve.spec import keeps
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
 MAX_BODY_BYTES = 2**20  # locks for every school of a 20,000-school district fit in a fraction of this
@@ -66,12 +71,14 @@ async def json_body(request: Request) -> Any:
 
 
 def create_app(plan: Plan, *, page: str) -> Starlette:
-    """The app serving `plan` (its district is re-read by each re-design's worker) and its page."""
+    """The app serving `plan` (its district is re-read by each re-design's worker) and its page;
+    every re-design keeps `plan.spec`."""
     district = plan.district
     runner = DesignRunner(district.path)
     starting = {
         "plan": dict(zip(district.ids, plan.labels.tolist(), strict=True)),
         "scorecard": rounded(plan.score()),
+        "keeps": keeps(plan.spec, regions=district.has_regions),
     }
 
     async def index(request: Request) -> HTMLResponse:
@@ -85,7 +92,7 @@ def create_app(plan: Plan, *, page: str) -> Starlette:
         if isinstance(body, JSONResponse):
             return body
         try:
-            parsed = parse_design_request(body, district)
+            parsed = parse_design_request(body, district, spec=plan.spec)
         except FeederError as problem:
             return error(400, str(problem))
         try:

@@ -1,8 +1,10 @@
 /* feeder serve: the page's link to the local re-design API.
  *
  * Defines window.feederServer.design(locks, options) → Promise of {plan, scorecard}, which
- * the map's edit mode calls from its "Re-design around my locks" button. While the server
- * designs, a status line shows the seconds spent and a Cancel button (DELETE /api/design).
+ * the map's edit mode calls from its "Re-design around my locks" button, and
+ * window.feederServer.keeps, the server's spec in one line (FEEDER_SERVE, written by page.py), which
+ * the edit mode shows by the button. While the server designs, a status line shows the seconds
+ * spent and a Cancel button (DELETE /api/design).
  */
 (function () {
   "use strict";
@@ -50,5 +52,5 @@
     });
   }
 
-  window.feederServer = {design: design};
+  window.feederServer = {design: design, keeps: FEEDER_SERVE.keeps};
 })();

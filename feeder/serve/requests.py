@@ -1,9 +1,11 @@
-"""Reading a re-design request: JSON options by their CLI names, checked like the CLI checks them."""
+"""Reading a re-design request: locks on top of the server's spec, checked like the CLI checks its
+options."""
 
 from __future__ import annotations
 
+import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -11,17 +13,19 @@ import pandas as pd
 from feeder.district import District
 from feeder.errors import OptionError
 from feeder.io.idmatch import match_lost_zeros
+from feeder.serve.spec import flag
 from feeder.spec import DesignSpec
 
 INTEGERS = ("min_size", "max_size", "k", "seed", "max_high_schools")
 NUMBERS = ("stability", "balance", "max_enrollment")
 FLAGS = ("within_region", "contiguous")
+OPTIONAL = ("k", "max_high_schools", "max_enrollment")  # null: no such limit
 KNOWN = ("locks", *INTEGERS, *NUMBERS, *FLAGS)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DesignRequest:
-    """What the page asked for: the spec (locks included) and the seed."""
+    """What the page asked for: the server's spec with the page's locks added, and the seed."""
 
     spec: DesignSpec
     seed: int
@@ -32,8 +36,12 @@ def option_name(key: str) -> str:
     return key.strip().lstrip("-").replace("-", "_")
 
 
-def parse_design_request(body: Any, district: District) -> DesignRequest:
-    """The request's spec; OptionError (→ HTTP 400) naming the first bad field."""
+def parse_design_request(body: Any, district: District, *, spec: DesignSpec) -> DesignRequest:
+    """The request on top of the server's `spec`; OptionError (→ HTTP 400) naming the first bad field.
+
+    The page cannot change the spec: a spec field it sends must equal the server's, so a page (or
+    a script) never loosens a cap or a size range the planner started `feeder serve` with.
+    """
     if not isinstance(body, dict):
         raise OptionError("the request body must be a JSON object of design options")
     options = {option_name(str(key)): value for key, value in body.items()}
@@ -41,20 +49,40 @@ def parse_design_request(body: Any, district: District) -> DesignRequest:
     if unknown:
         raise OptionError(f"unknown option '{unknown[0]}' (known: {', '.join(KNOWN)})")
     values: dict[str, Any] = {}
-    for name in INTEGERS:
-        if options.get(name) is not None:
-            values[name] = integer(name, options[name])
-    for name in NUMBERS:
-        if options.get(name) is not None:
-            values[name] = number(name, options[name])
-    for name in FLAGS:
-        if name in options:
-            if not isinstance(options[name], bool):
-                raise OptionError(f"'{name}' must be true or false")
-            values[name] = options[name]
-    locks = read_locks(options.get("locks", {}), district)
+    for name in (*INTEGERS, *NUMBERS, *FLAGS):
+        if name not in options:
+            continue
+        value = options[name]
+        if value is None and name in OPTIONAL:
+            values[name] = None
+        elif name in INTEGERS:
+            values[name] = integer(name, value)
+        elif name in NUMBERS:
+            values[name] = number(name, value)
+        elif not isinstance(value, bool):
+            raise OptionError(f"'{name}' must be true or false")
+        else:
+            values[name] = value
     seed = values.pop("seed", 0)
-    return DesignRequest(spec=DesignSpec(**values, locks=tuple(sorted(locks.items()))), seed=seed)
+    for name, value in values.items():
+        if value != getattr(spec, name):
+            fix = (
+                flag(name, value)
+                if value is not None
+                else f"no {flag(name, 0).split()[0]} (nor one in scorecard.json)"
+            )
+            raise OptionError(
+                f"'{name}' {json.dumps(value)} differs from this server's spec ({json.dumps(getattr(spec, name))}): "
+                f"the page cannot change the spec; restart feeder serve with {fix}"
+            )
+    locks = dict(spec.locks)
+    for school, name in read_locks(options.get("locks", {}), district).items():
+        if locks.setdefault(school, name) != name:
+            raise OptionError(
+                f"'locks': school '{school}' is locked to '{locks[school]}' by this server's spec "
+                "(--lock or scorecard.json); lock it there, or restart feeder serve with another --lock"
+            )
+    return DesignRequest(spec=replace(spec, locks=tuple(sorted(locks.items()))), seed=seed)
 
 
 def integer(name: str, value: Any) -> int:
