@@ -193,3 +193,26 @@ def test_a_stronger_pull_elsewhere_is_checked_against_the_plans_rules(lcps_path)
     reasons = " ".join(explain_schools(at_minimum, only=["SYC"])["SYC"].reasons)
     assert "moving it there would break a rule: size range: portfolios outside" in reasons
     assert f"{neighbour} ({edited.sizes()[neighbour] - 1})" in reasons
+
+
+def test_a_designed_plan_is_judged_by_the_spec_it_was_designed_with(lcps_path, tmp_path, capsys) -> None:
+    """A plan designed at 8-10 schools, one school moved by hand beside its scorecard.json: moving
+    it back breaks no rule at 8-10 (judged at 12-24, every portfolio "broke" the size range)."""
+    out = tmp_path / "design"
+    args = ["--min-size", "8", "--max-size", "10", "--effort", "quick"]
+    assert main(["design", str(lcps_path), "--out", str(out), *args]) == 0
+    plan = pd.read_csv(out / "portfolios.csv", dtype=str)
+    district = load_district(lcps_path)
+    where = dict(zip(plan["school_id"], plan["portfolio"], strict=True))
+    school, other = next(
+        (district.ids[a], where[district.ids[b]])
+        for a, b in district.adjacency.tolist()
+        if where[district.ids[a]] != where[district.ids[b]]
+        and district.schools["level"].iloc[a] == "elementary"
+    )
+    plan.loc[plan["school_id"] == school, "portfolio"] = other
+    plan.to_csv(out / "edited.csv", index=False)
+    capsys.readouterr()
+    assert main(["explain", str(lcps_path), school, "--plan", str(out / "edited.csv"), "--json"]) == 0
+    reasons = " ".join(json.loads(capsys.readouterr().out)["reasons"])
+    assert "moving it there breaks no rule" in reasons and "size range" not in reasons

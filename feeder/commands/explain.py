@@ -27,7 +27,10 @@ def explain(
     district: Path = typer.Argument(..., help=DISTRICT_HELP),
     school_id: str = typer.Argument(..., help="The school's school_id in schools.csv."),
     plan: Path | None = typer.Option(
-        None, "--plan", help="portfolios.csv (school_id,portfolio); default: the 'portfolio' column."
+        None,
+        "--plan",
+        help="portfolios.csv (school_id,portfolio); default: the 'portfolio' column. A move is judged by "
+        "the spec in scorecard.json beside it (feeder design writes one), else the default 12-24.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the explanation as JSON."),
     min_cell: int = MIN_CELL,
@@ -38,9 +41,12 @@ def explain(
         from feeder.explain import explain_school
         from feeder.plan import Plan, rounded
         from feeder.privacy import privacy_of, with_min_cell
+        from feeder.serve.spec import resolve_spec
 
     loaded = with_min_cell(load_district(district), min_cell)
-    chosen = Plan.from_csv(loaded, plan) if plan else Plan.current(loaded)
+    # a designed plan is judged by the spec it was designed with (its scorecard.json), as serve does
+    spec = resolve_spec(district=loaded, plan_file=plan, given={}, locks=None).spec
+    chosen = Plan.from_csv(loaded, plan, spec=spec) if plan else Plan.current(loaded)
     explanation = explain_school(chosen, school_id)
     show_warnings(loaded.warnings)
     privacy = privacy_of(loaded)
