@@ -414,13 +414,16 @@ def test_a_records_district_shows_its_exact_metrics_until_an_edit(browser, tmp_p
     assert page["cohesion"] == pytest.approx(card["cohesion"], abs=1e-9)
     assert page["split_schools"] == card["split_schools"]
     rows = "return document.querySelector('.feeder-scorecard').textContent"
+    tile = "return document.querySelector('[data-metric=cohesion]').textContent"
     assert "≈" not in browser.execute_script(rows)
+    assert browser.execute_script(tile) == f"{100 * card['cohesion']:.1f} %"  # tenths: one edit moves them
     mover = plan.district.schools.loc[plan.district.schools["level"] == "middle", "school_id"].iloc[0]
     target = next(name for name in sorted(plan.sizes()) if name != plan.assignment[mover])
     browser.execute_script("feeder.assign(arguments[0], arguments[1])", mover, target)
     edited = python_plan(plan, browser.execute_script("return feeder.planCsv()"), tmp_path).score()
     page = browser.execute_script("return feeder.scorecard()")
     assert "≈" in browser.execute_script(rows)
+    assert browser.execute_script(tile) == f"≈ {100 * page['cohesion']:.1f} %"
     assert page["cohesion"] == pytest.approx(edited["cohesion"], abs=0.005)
     assert abs(page["split_schools"] - edited["split_schools"]) <= 2
     browser.execute_script("feeder.undo()")

@@ -137,7 +137,8 @@ var feederPanel = (function () {
     ui.redo.disabled = !context.canRedo;
     document.querySelectorAll("[data-metric]").forEach(function (node) {
       var key = node.dataset.metric, value = card[key];
-      node.textContent = key === "cohesion" ? decimal(value === null ? null : 100 * value, 0, " %")
+      node.textContent = key === "cohesion"
+        ? (card.approximate ? "≈ " : "") + decimal(value === null ? null : 100 * value, 1, " %")
         : key === "mean_km" ? decimal(value, 1, " km") : String(value);
     });
   }

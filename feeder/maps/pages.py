@@ -186,7 +186,9 @@ def overview_panel(model: MapModel, links: Mapping[str, str]) -> str:
         (len(schools), "schools"),
         (number(schools["enrollment"].sum()), "students"),
         (
-            metric("cohesion", "—" if cohesion is None else f"{100 * cohesion:.0f} %"),
+            metric(
+                "cohesion", "—" if cohesion is None else f"{100 * cohesion:.1f} %"
+            ),  # tenths move on one edit
             "of flow students stay in their portfolio",
         ),
         (
