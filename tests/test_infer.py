@@ -209,8 +209,25 @@ def test_polygon_collapsing_to_nothing_is_left_out_with_warnings(two_levels: Pat
     assert any(
         "1 polygon(s) have no area once repaired and are left out (rows 5)" in w for w in district.warnings
     )
-    assert any("1 school(s) have no zone, so no inferred flows: M2" in w for w in district.warnings)
-    assert as_dict(district.flows)[("E2", "M1")] == pytest.approx(100.0)
+    assert any(
+        "1 school(s) have no zone; their nearest-school cells stand in" in w for w in district.warnings
+    )
+    assert ("E2", "M2") in as_dict(district.flows)  # M2's nearest-school cell stands in for its zone
+
+
+def test_middle_schools_without_zones_get_nearest_school_cells(tmp_path: Path) -> None:
+    """Elementary and high school zones only (as many districts publish): the middle schools'
+    nearest-school cells stand in, split at x = 2,500 m between M1 (site at 1,500) and M2 (3,500),
+    so E2's zone (2,000-4,000) sends a quarter to M1; without them nothing reached a middle school."""
+    write_district(tmp_path, TWO_LEVELS)
+    write_zones(tmp_path, {sid: zone for sid, (kind, _, zone) in TWO_LEVELS.items() if kind != "middle"})
+    district = load_district(tmp_path)
+    assert as_dict(district.flows) == pytest.approx(
+        {("E1", "M1"): 100.0, ("E2", "M1"): 25.0, ("E2", "M2"): 75.0, ("M1", "H1"): 100.0, ("M2", "H1"): 50.0}
+    )
+    assert any(
+        "2 school(s) have no zone; their nearest-school cells stand in" in w for w in district.warnings
+    )
 
 
 def test_numeric_school_ids_in_zones_match_text_ids(tmp_path: Path) -> None:

@@ -8,7 +8,8 @@ Sources, the first one present wins (District.flows_source names it):
 3. `boundaries.geojson` (or `.gpkg` / `.shp`): one attendance zone per school (`school_id`),
    in any CRS. A sender is split over the receiving zones it overlaps, in proportion to the
    overlap area, or to the students living in the overlap when `planning_units.geojson`
-   (or `.gpkg` / `.shp`: polygons with a `students` column) sits beside it.
+   (or `.gpkg` / `.shp`: polygons with a `students` column) sits beside it. A school without
+   a zone gets its nearest-school cell (as in source 4), with a warning.
 4. School sites alone: each school's Voronoi cell among the schools serving the same grade
    stands in for its zone, and no school receives over twice its own grade size. A rough
    estimate, labelled so in the source and in a warning.
@@ -386,14 +387,29 @@ def flows_from_boundaries(
     zoneless = sorted((set(pairs["from_id"]) | set(pairs["to_id"])) - set(zones["school_id"]))
     if zoneless:
         warnings.append(
-            f"{path.name}: {len(zoneless)} school(s) have no zone, so no inferred flows: "
-            f"{listing(pd.Series(zoneless))}"
+            f"{path.name}: {len(zoneless)} school(s) have no zone; their nearest-school cells stand in "
+            f"(a rough estimate of their flows): {listing(pd.Series(zoneless))}"
         )
+        zones = pd.concat([zones, stand_in_cells(schools.to_crs(crs), zones, zoneless)], ignore_index=True)
     students = read_units(units, warnings).to_crs(crs) if units is not None else None
     weights = prefer_entry_points(overlap_weights(zones, zones, pairs, students), pairs, min_share=MIN_SHARE)
     flows = split_cohorts(weights, cohorts(schools, warnings), MIN_SHARE, path.name, warnings)
     report_stranded(pairs, zones, flows, path.name, warnings)
     return flows
+
+
+def stand_in_cells(sites: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, zoneless: list[str]) -> gpd.GeoDataFrame:
+    """Zones for schools that have none: each one's nearest-school cell among the schools teaching
+    its top grade, within the zones' and the sites' area. Districts often publish elementary and
+    high school zones only; the middle schools' leavers and intake then went nowhere."""
+    region = shapely.union(study_region(sites), zones.union_all())
+    wanted = sites[sites["school_id"].isin(zoneless)]
+    cells = [
+        voronoi_cells(serving(sites, int(grade)), region)
+        for grade in sorted(set(wanted["grade_hi"].dropna().astype(int)))
+    ]
+    found = pd.concat(cells, ignore_index=True) if cells else zones.iloc[:0]
+    return found[found["school_id"].isin(zoneless)].drop_duplicates("school_id")
 
 
 def check_zones_near_schools(
