@@ -487,3 +487,29 @@ def test_statewide_district_spread_over_hundreds_of_km_loads(make_district):
     ]
     rows[-1]["level"] = "middle"
     assert len(load_district(make_district(rows, [("S0", "S11", "30")])).schools) == 12
+
+
+@pytest.mark.parametrize(
+    ("file", "column", "cell", "fix"),
+    [
+        (
+            "flows.csv",
+            "students",
+            "<10",
+            "a suppressed count: give an estimate such as 5, or leave the row out",
+        ),
+        ("schools.csv", "need_index", "85%", "write the share as 0.85, or the number 85 without '%'"),
+    ],
+)
+def test_a_cell_as_state_exports_write_it_says_what_to_write(lcps_path, tmp_path, file, column, cell, fix):
+    """'write digits with '.' as the decimal mark' told a planner nothing about '<10' or '85%'."""
+    for name in ("schools.csv", "flows.csv"):
+        table = pd.read_csv(lcps_path / name, dtype=str, keep_default_na=False)
+        if name == file:
+            if column not in table.columns:
+                table[column] = ""
+            table.loc[0, column] = cell
+        table.to_csv(tmp_path / name, index=False)
+    with pytest.raises(FeederError) as error:
+        load_district(tmp_path)
+    assert str(error.value) == f"{file}, row 2, column '{column}': '{cell}' is not a number ({fix})"

@@ -353,18 +353,25 @@ def parse_cell(
         raise at(path, f"'{cell}' has a decimal comma; {fix}", row=row, column=column)
     if not PLAIN_NUMBER.match(text):
         kind = "a whole number" if integer else "a number"
-        raise at(
-            path,
-            f"'{cell}' is not {kind} (write digits with '.' as the decimal mark)",
-            row=row,
-            column=column,
-        )
+        raise at(path, f"'{cell}' is not {kind} ({number_fix(cell)})", row=row, column=column)
     value = float(text)
     if not math.isfinite(value):
         raise at(path, f"'{cell}' is too large to be a real value; check the cell", row=row, column=column)
     if integer and value != int(value):
         raise at(path, f"'{cell}' is not a whole number", row=row, column=column)
     return value
+
+
+def number_fix(cell: str) -> str:
+    """What would make a cell a number: a percentage ('85%') and a suppressed count ('<10') are
+    the cells state exports hold; "write digits" did not tell a planner what to write instead."""
+    stripped = cell.strip()
+    if stripped.endswith("%") and PLAIN_NUMBER.match(stripped[:-1].strip()):
+        share = float(stripped[:-1]) / 100
+        return f"write the share as {share:g}, or the number {stripped[:-1].strip()} without '%'"
+    if stripped.startswith("<") and PLAIN_NUMBER.match(stripped[1:].strip()):
+        return f"a suppressed count: give an estimate such as {float(stripped[1:]) / 2:g}, or leave the row out"
+    return "write digits with '.' as the decimal mark"
 
 
 def read_spatial_file(path: Path) -> gpd.GeoDataFrame:
