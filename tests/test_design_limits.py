@@ -145,9 +145,9 @@ def test_a_restart_whose_cuts_miss_the_locks_does_not_refuse_the_plan(sample):
 def test_the_design_refuses_only_when_every_restart_found_no_plan():
     found = Outcome(np.zeros(3, dtype=int), 0.5, False)
     refusals = [Outcome(np.zeros(0, dtype=int), -np.inf, False, refusal=f"could not cut {n}") for n in (1, 2)]
-    assert usable([refusals[0], found, refusals[1]], Effort.parse("default")) == [found]
+    assert usable([refusals[0], found, refusals[1]], effort=Effort.parse("default")) == [found]
     with pytest.raises(InfeasibleError, match=r"could not cut 1$"):
-        usable(refusals, Effort.parse("max"))
+        usable(refusals, effort=Effort.parse("max"))
 
 
 def test_a_refusal_below_the_highest_effort_says_more_effort_may_find_a_plan(lcps_path, tmp_path, capsys):

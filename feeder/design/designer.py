@@ -163,7 +163,7 @@ def run_design(
     first = 0
     for index, (_, members) in enumerate(groups):
         last = first + len(schedules[index])
-        best = polish(tasks[first], usable(outcomes[first:last], budgets), jobs=workers)
+        best = polish(tasks[first], usable(outcomes[first:last], effort=budgets), jobs=workers)
         part[members] = best.part + offset
         offset += int(best.part.max()) + 1
         first = last

@@ -85,14 +85,14 @@ class Outcome:
     could not meet the locks or caps, which another restart's cuts may still do."""
 
 
-def usable(outcomes: list[Outcome], effort: Effort) -> list[Outcome]:
+def usable(outcomes: list[Outcome], *, effort: Effort | None = None) -> list[Outcome]:
     """The restarts of one block that found a plan. Raises InfeasibleError, with the first
-    restart's reason, when none did; below the highest effort it says that more effort tries
-    more cuts (at quick effort a cap of 12,500 failed that the default effort met)."""
+    restart's reason, when none did; given an effort below the highest, it says that more effort
+    tries more cuts (at quick effort a cap of 12,500 failed that the default effort met)."""
     found = [outcome for outcome in outcomes if outcome.refusal is None]
     if not found:
         reason = str(outcomes[0].refusal)
-        if effort.level < LEVELS["max"]:
+        if effort is not None and effort.level < LEVELS["max"]:
             tried = f"{counted(len(outcomes), 'random start')} found no first plan at this one"
             reason = reason.replace("; try ", f"; try a higher --effort ({tried}), ", 1)
         raise InfeasibleError(reason)

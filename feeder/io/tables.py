@@ -370,7 +370,9 @@ def number_fix(cell: str) -> str:
         share = float(stripped[:-1]) / 100
         return f"write the share as {share:g}, or the number {stripped[:-1].strip()} without '%'"
     if stripped.startswith("<") and PLAIN_NUMBER.match(stripped[1:].strip()):
-        return f"a suppressed count: give an estimate such as {float(stripped[1:]) / 2:g}, or leave the row out"
+        return (
+            f"a suppressed count: give an estimate such as {float(stripped[1:]) / 2:g}, or leave the row out"
+        )
     return "write digits with '.' as the decimal mark"
 
 
