@@ -105,6 +105,7 @@ def explain_schools(plan: Plan, *, only: list[str] | None = None) -> dict[str, S
     site_list = sorted(sites)
     site_positions = np.array([sites[name] for name in site_list])
     wanted = range(len(ids)) if only is None else [district.ids.index(school) for school in only]
+    baseline = Baseline(broken=frozenset(plan.violations()), cohesion=metrics.cohesion(district, labels))
     result = {}
     for i in wanted:
         own = str(labels[i])
@@ -140,7 +141,9 @@ def explain_schools(plan: Plan, *, only: list[str] | None = None) -> dict[str, S
             nearest_other_site_name=None if nearest is None else str(names[site_positions[nearest]]),
             km_to_nearest_other_site=None if nearest is None else float(distance[nearest]),
         )
-        result[str(ids[i])] = with_reasons(explanation, privacy=privacy, move=partial(move_check, plan, i))
+        result[str(ids[i])] = with_reasons(
+            explanation, privacy=privacy, move=partial(move_check, plan, baseline, i)
+        )
     return result
 
 
@@ -152,17 +155,26 @@ def by_portfolio(portfolios: np.ndarray, students: np.ndarray) -> dict[str, floa
     return totals
 
 
-def move_check(plan: Plan, school: int, target: str) -> str:
+@dataclass(frozen=True)
+class Baseline:
+    """What a plan already breaks and its cohesion: computed once, then each move is compared with it."""
+
+    broken: frozenset[str]
+    cohesion: float | None
+
+
+def move_check(plan: Plan, baseline: Baseline, school: int, target: str) -> str:
     """What moving `school` into `target` would do, checked on the plan's own rules: the first
     rule it would break, or the cohesion it would give (a hand-edited plan may well be better
     with the school moved back; saying a rule forbids it there would be false)."""
     labels = plan.labels.copy()
     labels[school] = target
-    before = set(plan.violations())
-    broken = [reason for reason in violations(plan.district, labels, plan.spec) if reason not in before]
+    broken = [
+        reason for reason in violations(plan.district, labels, plan.spec) if reason not in baseline.broken
+    ]
     if broken:
         return f"moving it there would break a rule: {broken[0]}"
-    now, then = metrics.cohesion(plan.district, plan.labels), metrics.cohesion(plan.district, labels)
+    now, then = baseline.cohesion, metrics.cohesion(plan.district, labels)
     if now is None or then is None:
         return "moving it there would break no rule"
     if then < now:

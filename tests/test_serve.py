@@ -23,9 +23,9 @@ from starlette.testclient import TestClient
 from feeder.cli import main
 from feeder.district import load_district
 from feeder.plan import Plan
+from feeder.recorded_spec import resolve_spec
 from feeder.serve import create_app
 from feeder.serve.page import served_page
-from feeder.serve.spec import resolve_spec
 from feeder.spec import DesignSpec
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"

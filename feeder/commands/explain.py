@@ -41,7 +41,7 @@ def explain(
         from feeder.explain import explain_school
         from feeder.plan import Plan, rounded
         from feeder.privacy import privacy_of, with_min_cell
-        from feeder.serve.spec import resolve_spec
+        from feeder.recorded_spec import resolve_spec
 
     loaded = with_min_cell(load_district(district), min_cell)
     # a designed plan is judged by the spec it was designed with (its scorecard.json), as serve does

@@ -73,10 +73,11 @@ def serve(
         from feeder.district import load_district
         from feeder.plan import Plan
         from feeder.privacy import with_min_cell
+        from feeder.recorded_spec import resolve_spec
         from feeder.serve import create_app
         from feeder.serve.page import served_page
         from feeder.serve.server import StoppingServer
-        from feeder.serve.spec import keeps, resolve_spec
+        from feeder.serve.spec import keeps
 
     if not 1 <= port <= 65535:
         raise OptionError(f"--port {port} must be between 1 and 65535")

@@ -13,7 +13,7 @@ import pandas as pd
 from feeder.district import District
 from feeder.errors import OptionError
 from feeder.io.idmatch import match_lost_zeros
-from feeder.serve.spec import flag
+from feeder.recorded_spec import flag
 from feeder.spec import DesignSpec
 
 INTEGERS = ("min_size", "max_size", "k", "seed", "max_high_schools")
