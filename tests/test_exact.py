@@ -400,6 +400,27 @@ def test_cli_says_by_how_much_a_too_short_time_limit_was_overrun(make_district, 
     assert took.startswith(f"took {seconds:.1f} s (--time-limit 0.01; {seconds - 0.01:.1f} s over it: ")
 
 
+@pytest.mark.parametrize(
+    ("seconds", "limit", "said"),
+    [
+        (0.254, 0.01, "took 0.3 s (--time-limit 0.01; 0.3 s over it: "),
+        (5.04, 5.0, "took 5.0 s (--time-limit 5)"),
+    ],
+)
+def test_the_overrun_is_the_shown_time_minus_the_limit(seconds, limit, said):
+    """CI once printed "took 0.3 s (--time-limit 0.01; 0.2 s over it" from 0.254 s: two roundings."""
+    from feeder.commands.bound import summary
+
+    report = {
+        "district": "d",
+        "cohesion_bound": 0.9,
+        "status": "optimal",
+        "best_found": 0.9,
+        "best_found_gap": 0.0,
+    }
+    assert summary({**report, "time_limit": limit}, seconds)[-1].startswith(said)
+
+
 def test_cli_compares_a_plan_to_the_bound(make_district, tmp_path, capsys):
     folder = make_district(*two_pyramids())
     plan = tmp_path / "plan.csv"

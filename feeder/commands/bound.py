@@ -220,11 +220,12 @@ def summary(report: dict[str, Any], seconds: float) -> list[str]:
             )
         lines.append(line)
     limit = report["time_limit"]
+    shown = round(seconds, 1)
     late = ""
-    if limit is not None and seconds > limit:
+    if limit is not None and shown - limit >= 0.05:
         late = (
-            f"; {seconds - limit:.1f} s over it: the steps that cannot stop early (reading the district, "
+            f"; {shown - limit:.1f} s over it: the steps that cannot stop early (reading the district, "
             "a first plan, the first cut and packing) took longer than estimated"
         )
-    lines.append(f"took {seconds:.1f} s (--time-limit {limit:g}{late})")
+    lines.append(f"took {shown:.1f} s (--time-limit {limit:g}{late})")
     return lines
