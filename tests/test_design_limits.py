@@ -4,6 +4,7 @@ not through feeder.constraints, so a wrong predicate cannot hide a wrong plan.""
 
 from __future__ import annotations
 
+import json
 import sys
 import types
 from pathlib import Path
@@ -13,6 +14,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scipy.optimize import linear_sum_assignment
 
 from feeder.cli import main
 from feeder.design import design
@@ -265,3 +267,49 @@ def test_exact_plan_breaking_a_lock_is_not_taken(loudoun, monkeypatch):
     assert free.score()["cohesion"] > heuristic.score()["cohesion"], "the exact plan must look better"
     assert not certificate.used_exact_plan
     assert_locks_kept(plan, groups)
+
+
+def test_design_says_what_its_locks_cost(lcps_path, tmp_path, capsys):
+    """Two schools held together and two held apart gave up 0.0138 cohesion on Loudoun, unsaid."""
+    locks = write_locks(
+        tmp_path, [("LCH", "North"), ("WHS", "North"), ("MSE", "South A"), ("HUT", "South B")]
+    )
+    quick = ["--effort", "quick"]
+    assert main(["design", str(lcps_path), "--out", str(tmp_path / "free"), *quick]) == 0
+    assert (
+        main(["design", str(lcps_path), "--out", str(tmp_path / "held"), "--lock", str(locks), *quick]) == 0
+    )
+    said = capsys.readouterr().out
+    free = json.loads((tmp_path / "free" / "scorecard.json").read_text())["cohesion"]
+    held = json.loads((tmp_path / "held" / "scorecard.json").read_text())["cohesion"]
+    cost = json.loads((tmp_path / "held" / "run.json").read_text())["without_locks"]
+    assert free - held > 0.005
+    assert cost["cohesion"] == pytest.approx(free, abs=1e-6) and cost["cost"] == pytest.approx(
+        free - held, abs=1e-6
+    )
+    free_plan = pd.read_csv(tmp_path / "free" / "portfolios.csv").set_index("school_id")["portfolio"]
+    held_plan = pd.read_csv(tmp_path / "held" / "portfolios.csv").set_index("school_id")["portfolio"]
+    together = pd.crosstab(held_plan, free_plan.reindex(held_plan.index))
+    rows, cols = linear_sum_assignment(together.to_numpy(), maximize=True)
+    assert cost["schools_placed_differently"] == len(held_plan) - together.to_numpy()[rows, cols].sum()
+    assert (
+        f"the locks cost {free - held:.4f} cohesion (the same search without them: cohesion {free:.4f}"
+        in " ".join(said.split())
+    )
+    assert (
+        main(
+            [
+                "design",
+                str(lcps_path),
+                "--out",
+                str(tmp_path / "asis"),
+                "--lock",
+                str(locks),
+                "--no-lock-cost",
+                *quick,
+            ]
+        )
+        == 0
+    )
+    assert "locks cost" not in capsys.readouterr().out
+    assert "without_locks" not in json.loads((tmp_path / "asis" / "run.json").read_text())

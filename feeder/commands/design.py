@@ -73,6 +73,12 @@ def design(
     stability: float = STABILITY,
     balance: float = BALANCE,
     lock: Path | None = LOCK,
+    lock_cost: bool = typer.Option(
+        True,
+        "--lock-cost/--no-lock-cost",
+        help="With --lock: design again without the locks (same seed and effort) and say what they cost "
+        "in cohesion. Takes a second search.",
+    ),
     max_enrollment: float | None = MAX_ENROLLMENT,
     max_high_schools: int | None = MAX_HIGH_SCHOOLS,
     align_weight: float = typer.Option(
@@ -102,6 +108,7 @@ def design(
         from feeder.design.certify import certify
         from feeder.design.designer import run_design
         from feeder.design.effort import Effort
+        from feeder.design.lock_cost import design_without_locks, weigh_locks
         from feeder.design.locks import read_locks
         from feeder.design.naming import renamed
         from feeder.district import load_district
@@ -135,7 +142,9 @@ def design(
     # read before the search: a bad file is refused at once, and its warnings are shown with the district's
     reference = Plan.from_csv(loaded, names_from).labels if names_from is not None else None
     weights = align_weight * pathway_weights(loaded) if align_weight > 0 else None
-    search_limit = clock.for_stage(keep=keep, share=0.5 if exact else 1.0)  # --exact: half for the proof
+    costing = lock_cost and bool(spec.locks)
+    stages = 1 + costing + exact  # the search, the search without locks, the proof: equal shares of the time
+    search_limit = clock.for_stage(keep=keep, share=1 / stages)
     run = run_design(
         loaded,
         spec=spec,
@@ -153,6 +162,17 @@ def design(
     if align_weight > 0:
         provenance = provenance.with_setting("align_weight", align_weight)
     plan = replace(plan, provenance=provenance)
+    unlocked = None
+    if costing:
+        unlocked = design_without_locks(
+            loaded,
+            spec=spec,
+            seed=seed,
+            effort=effort,
+            jobs=jobs,
+            time_limit=clock.for_stage(keep=keep, share=1 / (stages - 1)),
+            flow_weights=weights,
+        )
     bound = None
     if exact:
         plan, certificate = certify(plan, time_limit=clock.for_stage(keep=keep))
@@ -168,12 +188,18 @@ def design(
     if reference is not None:
         plan = replace(plan, labels=renamed(loaded, plan.labels, reference=reference))
     card = with_flows_source(plan.score(cohesion_bound=bound), loaded)
+    cost = None
+    if unlocked is not None and card["cohesion"] is not None:
+        cost = weigh_locks(locked=plan, locked_cohesion=card["cohesion"], unlocked=unlocked)
+        details["without_locks"] = cost.as_dict()
     files = plan_files(plan, card)
     files["run.json"] = json.dumps(details, indent=2) + "\n"
     written = write_files(out, files)
     details["command_seconds"] = clock.elapsed()
     details["time_limit"] = time_limit
     summarize(loaded.name, card, details, [path.name for path in written], out)
+    if cost is not None:
+        Console().print(cost.line())
     note = estimate_note(loaded)
     if note:
         Console().print(f"[yellow]note:[/yellow] {note}")
