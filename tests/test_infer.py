@@ -153,6 +153,23 @@ def test_receivers_that_start_early_take_leavers_when_nobody_starts_at_the_next_
     }  # fmt: skip
 
 
+def test_primary_centres_send_their_children_on_to_schools_that_also_start_at_k() -> None:
+    """A K-only or K-2 school had no receiver (none starts above K), so it sent nobody anywhere;
+    a K-5 still sends to the 6-8, not to the K-8 beside it, and a 10-11 sends to the 9-12."""
+    schools = pd.DataFrame(
+        {
+            "school_id": ["KC", "K2", "K5", "K8", "M", "H", "MC"],
+            "grade_lo": pd.array([0, 0, 0, 0, 6, 9, 10], dtype="Int64"),
+            "grade_hi": pd.array([0, 2, 5, 8, 8, 12, 11], dtype="Int64"),
+        }
+    )
+    pairs = transitions(schools, [])
+    assert set(zip(pairs["from_id"], pairs["to_id"], strict=True)) == {
+        ("KC", "K2"), ("KC", "K5"), ("KC", "K8"), ("K2", "K5"), ("K2", "K8"), ("K5", "M"),
+        ("K8", "H"), ("M", "H"), ("MC", "H"),
+    }  # fmt: skip
+
+
 def test_a_school_entering_mid_span_takes_the_leavers_no_entry_point_is_near(tmp_path: Path) -> None:
     """K-6 leavers living in a 6-8's zone go on to it in grade 7, though a 7-8 starts at grade 7
     across town (LAUSD's 7-12 community day schools took every K-6 leaver, or none reached
@@ -495,10 +512,10 @@ def test_lcps_nearest_estimate_recovers_most_real_feeders(lcps_path: Path, tmp_p
 
 def test_a_district_where_nobody_moves_on_says_which_grades_it_has(tmp_path: Path) -> None:
     schools = {"E1": ("elementary", 400, shifted(0, 2000)), "E2": ("elementary", 300, shifted(2000, 4000)),
-               "K8": ("k8", 900, shifted(0, 4000))}  # fmt: skip
+               "M": ("7-8", 900, shifted(0, 4000))}  # fmt: skip
     write_district(tmp_path, schools)
     with pytest.raises(FeederError, match=r"no school teaches the grade after another school's highest grade "
-                       r"\(the schools teach grades K-5 \(2 schools\), K-8 \(1 school\)\); add the schools "
+                       r"\(the schools teach grades K-5 \(2 schools\), 7-8 \(1 school\)\); add the schools "
                        "students go on to, or a flows.csv$"):  # fmt: skip
         load_district(tmp_path)
     write_zones(tmp_path, {sid: zone for sid, (_, _, zone) in schools.items()})
@@ -525,7 +542,7 @@ def test_every_school_sends_and_a_small_receiver_takes_only_what_it_has_room_for
     school of 160 students amid its high schools (as LAUSD's): every school below grade 12
     still sends its whole cohort, the K-6s to middle schools near them, and the continuation
     school takes at most twice its own grade size (its cell alone held a whole high school's).
-    Loudoun's Waxpool ES, listed as K only, has nowhere to send: a warning names it."""
+    Loudoun's Waxpool ES, listed as K only, sends its cohort on to grade 1 of the K-5s near it."""
     schools = pd.read_csv(lcps_path / "schools.csv", dtype={"school_id": str})
     elementary = schools.index[schools["level"] == "elementary"][:10]
     schools.loc[elementary, "grade_hi"] = 6
@@ -543,7 +560,7 @@ def test_every_school_sends_and_a_small_receiver_takes_only_what_it_has_room_for
     sent = district.flows.groupby("from_id")["students"].sum()
     received = district.flows.groupby("to_id")["students"].sum()
     table = district.schools.set_index("school_id")
-    below_12 = table.index[table["grade_hi"].between(5, 11)]  # WES teaches K only: nobody takes grade 1
+    below_12 = table.index[table["grade_hi"] < 12]
     grades = table["grade_hi"] - table["grade_lo"].clip(lower=0) + 1
     cohorts = (table["enrollment"].astype(float) / grades.astype(float))[below_12]
     assert sent.reindex(below_12).to_numpy(dtype=float) == pytest.approx(cohorts.to_numpy(dtype=float))
@@ -551,7 +568,16 @@ def test_every_school_sends_and_a_small_receiver_takes_only_what_it_has_room_for
     k6 = district.flows[district.flows["from_id"].isin(table.index[table["grade_hi"] == 6])]
     into_middle = k6.loc[table.loc[k6["to_id"], "grade_lo"].to_numpy() == 6, "students"].sum()
     assert into_middle >= 0.5 * k6["students"].sum()  # most enter a 6-8 near them in grade 7
-    assert any(
-        w.startswith("1 school(s) below grade 12 send no inferred flow") and "WES" in w
-        for w in district.warnings
+
+
+def test_schools_whose_next_grade_nobody_teaches_are_named(tmp_path: Path) -> None:
+    """A K-8 district's middle school sends its leavers nowhere in the district: a warning says so."""
+    write_district(
+        tmp_path, {"E1": ("elementary", 400, shifted(0, 2000)), "M": ("middle", 600, shifted(2000, 4000))}
     )
+    district = load_district(tmp_path)
+    assert set(district.flows["from_id"]) == {"E1"}
+    assert any(
+        w.startswith("1 school(s) below grade 12 send no inferred flow") and w.endswith(": M")
+        for w in district.warnings
+    ), district.warnings

@@ -190,7 +190,8 @@ def transitions(schools: gpd.GeoDataFrame, warnings: list[str]) -> pd.DataFrame:
     it is an `entry` point (starts at the grade after the sender's top grade).
 
     The receiver must teach the grade after the sender's top grade and start above where the
-    sender starts. Entry points are the usual way on (6-8 or 6-12 for K-5 leavers, 9-12 for
+    sender starts (a K-5 sends to 6-8s, not to K-8s); a sender no such school takes (a K-only or
+    K-2 primary centre, a K-5 where only K-8s go on) sends to any school teaching that grade. Entry points are the usual way on (6-8 or 6-12 for K-5 leavers, 9-12 for
     K-8 leavers); a receiver entering mid-span (a 6-12 taking K-8 leavers in grade 9, a 6-8
     taking K-6 leavers in grade 7) is where those are not at hand, which each source decides
     for each sender (prefer_entry_points, flows_from_sites): a rule for the whole district let
@@ -206,11 +207,11 @@ def transitions(schools: gpd.GeoDataFrame, warnings: list[str]) -> pd.DataFrame:
     known = grades[~unknown].astype({"grade_lo": int, "grade_hi": int})
     pairs = known.merge(known, how="cross", suffixes=("_from", "_to"))
     following = pairs["grade_hi_from"] + 1
-    serves = (
-        (pairs["grade_lo_to"] <= following)
-        & (following <= pairs["grade_hi_to"])
-        & (pairs["grade_lo_to"] > pairs["grade_lo_from"])
-    )
+    teaches_next = (pairs["grade_lo_to"] <= following) & (following <= pairs["grade_hi_to"])
+    serves = teaches_next & (pairs["grade_lo_to"] > pairs["grade_lo_from"])
+    # A K-only or K-2 school's children go on to grade 1 or 3 at a school that also starts at K.
+    stranded = ~serves.groupby(pairs["school_id_from"]).transform("any")
+    serves |= stranded & teaches_next
     chosen = pairs.assign(entry=pairs["grade_lo_to"] == following).loc[serves]
     chosen = chosen[["school_id_from", "school_id_to", "entry"]].set_axis(
         ["from_id", "to_id", "entry"], axis=1
