@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,30 +24,69 @@ def sample():
     return load_district(sample_path())
 
 
-def carried_names_continue(labels: np.ndarray, reference: np.ndarray) -> list[str]:
-    """Names shared with the reference; each must continue that reference portfolio both ways: most
-    of its schools come from it, and most of its schools go to it."""
+def carried_names_continue(labels: np.ndarray, reference: np.ndarray, levels: np.ndarray) -> list[str]:
+    """Names shared with the reference; each must continue that reference portfolio both ways (most
+    of its schools come from it, and most of its schools go to it) and hold no level it lacked."""
     shared = sorted(set(labels) & set(reference))
     for name in shared:
         members, before = labels == name, reference == name
         both = (members & before).sum()
         assert both > members.sum() / 2 and both > before.sum() / 2, name
+        assert set(levels[members]) <= set(levels[before]), name
     return shared
+
+
+def levels_of(district) -> np.ndarray:
+    return district.schools["level"].to_numpy(dtype=object)
 
 
 def test_names_carried_into_the_sample_run_design_continue_both_ways(sample) -> None:
     """Today's sample plan is by level; a designed portfolio takes a today's name only when most of its
-    schools came from that portfolio and most of that portfolio's schools came along."""
+    schools came from that portfolio, most of that portfolio's schools came along, and it holds no
+    other level ("South-ES-3" named a K-12 portfolio of 17 of its elementaries and 7 other schools)."""
     today = sample.schools["portfolio"].to_numpy(dtype=object)
     plan = design(sample, spec=DesignSpec(within_region=True))  # as `feeder run` designs it
-    carried_names_continue(plan.labels, today)
+    carried_names_continue(plan.labels, today, levels_of(sample))
 
 
-def test_stability_plan_keeps_most_of_todays_names(sample) -> None:
-    today = sample.schools["portfolio"].to_numpy(dtype=object)
-    plan = design(sample, spec=DesignSpec(stability=0.5))
-    shared = carried_names_continue(plan.labels, today)
+@pytest.fixture(scope="module")
+def loudoun_today(lcps_path, tmp_path_factory) -> Path:
+    """Loudoun with a K-12 plan of 6 portfolios as today's `portfolio` column."""
+    folder = tmp_path_factory.mktemp("loudoun_today")
+    plan = design(load_district(lcps_path), spec=DesignSpec(k=6), effort="quick")
+    schools = pd.read_csv(lcps_path / "schools.csv", dtype=str)
+    schools["portfolio"] = "Area " + pd.Series(plan.labels).str.split().str[0]
+    schools.to_csv(folder / "schools.csv", index=False)
+    shutil.copy(lcps_path / "flows.csv", folder / "flows.csv")
+    return folder
+
+
+def test_stability_plan_keeps_most_of_todays_names(loudoun_today) -> None:
+    district = load_district(loudoun_today)
+    today = district.schools["portfolio"].to_numpy(dtype=object)
+    plan = design(district, spec=DesignSpec(stability=0.5), effort="quick")
+    shared = carried_names_continue(plan.labels, today, levels_of(district))
     assert len(shared) > len(plan.portfolios()) / 2
+
+
+def test_a_lock_named_like_another_place_today_leaves_that_place_a_fresh_name(
+    loudoun_today, tmp_path
+) -> None:
+    """Locking one school under the name of a portfolio it is not in today: the lock takes the name,
+    and today's portfolio of that name, continued, gets a fresh name (it read "Area X (free)")."""
+    district = load_district(loudoun_today)
+    today = district.schools.set_index("school_id")["portfolio"]
+    school = today.index[0]
+    distance = pd.Series(np.hypot(*(district.positions_km - district.positions_km[0]).T), index=today.index)
+    elsewhere = distance.groupby(today).mean().idxmax()  # today's portfolio farthest from the school
+    (tmp_path / "locks.csv").write_text(f"school_id,portfolio\n{school},{elsewhere}\n")
+    out = tmp_path / "out"
+    assert main(["design", str(loudoun_today), "--out", str(out), "--lock", str(tmp_path / "locks.csv"),
+                 "--effort", "quick", "--no-lock-cost"]) == 0  # fmt: skip
+    labels = pd.read_csv(out / "portfolios.csv", dtype=str).set_index("school_id")["portfolio"]
+    assert set(labels.index[labels == elsewhere]) == set(labels.index[labels == labels[school]])
+    continuation = labels[today == elsewhere].value_counts().idxmax()
+    assert continuation != elsewhere and "(free)" not in continuation
 
 
 def test_renamed_restores_swapped_names_and_freshens_a_merged_portfolio(sample) -> None:
@@ -60,7 +101,7 @@ def test_renamed_restores_swapped_names_and_freshens_a_merged_portfolio(sample) 
     mixed = np.where(mixed == first, "Zed", mixed)
     mixed = np.where((today == third) & (mixed != "Zed"), first, mixed)
     names = renamed(sample, mixed, reference=today)
-    carried_names_continue(names, today)
+    carried_names_continue(names, today, levels_of(sample))
     assert len(set(names)) == len(set(mixed))
 
 
@@ -74,7 +115,13 @@ def test_design_names_from_another_plan(tmp_path, lcps_path) -> None:
     reference = pd.read_csv(first / "portfolios.csv", dtype=str).set_index("school_id")["portfolio"]
     labels = pd.read_csv(second / "portfolios.csv", dtype=str).set_index("school_id")["portfolio"]
     reference = reference.loc[labels.index].to_numpy(dtype=object)
-    shared = carried_names_continue(labels.to_numpy(dtype=object), reference)
+    levels = (
+        load_district(lcps_path)
+        .schools.set_index("school_id")
+        .loc[labels.index, "level"]
+        .to_numpy(dtype=object)
+    )
+    shared = carried_names_continue(labels.to_numpy(dtype=object), reference, levels)
     assert shared, "the default Loudoun plan continues some of the k=6 plan's portfolios"
     # every portfolio whose schools mostly come from one k=6 portfolio, alone in doing so, keeps its name
     for name in set(labels):
@@ -84,7 +131,14 @@ def test_design_names_from_another_plan(tmp_path, lcps_path) -> None:
             for other in set(labels) - {name}
             if Counter(reference[labels.to_numpy() == other])[source] > (labels == other).sum() / 2
         ]
-        if count > (labels == name).sum() / 2 and count > (reference == source).sum() / 2 and not rivals:
+        members = labels.to_numpy() == name
+        same_levels = set(levels[members]) <= set(levels[reference == source])
+        if (
+            count > members.sum() / 2
+            and count > (reference == source).sum() / 2
+            and not rivals
+            and same_levels
+        ):
             assert name == source
     assert Plan.from_csv(load_district(lcps_path), second / "portfolios.csv").violations() == []
 

@@ -60,15 +60,12 @@ def lock_columns(district: District, spec: DesignSpec) -> np.ndarray:
 
 def plan_names(district: District, part: np.ndarray, spec: DesignSpec) -> np.ndarray:
     """Portfolio names for part numbers 0..k-1: a locked portfolio carries its lock name, the
-    others naming.py's names (marked when one would repeat a lock name)."""
-    labels = portfolio_names(district, part)
+    others naming.py's names, none of which continues or repeats a lock name."""
+    groups = spec.lock_groups()
+    labels = portfolio_names(district, part, reserved=frozenset(groups))
     if not spec.locks:
         return labels
     position = {school: index for index, school in enumerate(district.ids)}
-    locked = {int(part[position[schools[0]]]): name for name, schools in spec.lock_groups().items()}
-    taken = set(locked.values())
-    names = {
-        p: locked.get(p, f"{label} (free)" if label in taken else label)
-        for p, label in zip(part.tolist(), labels.tolist(), strict=True)
-    }
+    locked = {int(part[position[schools[0]]]): name for name, schools in groups.items()}
+    names = {p: locked.get(p, label) for p, label in zip(part.tolist(), labels.tolist(), strict=True)}
     return np.array([names[p] for p in part.tolist()], dtype=object)

@@ -33,21 +33,28 @@ NUMBERED = re.compile(r"^(?P<stem>.*-)(?P<number>\d+)$")
 
 
 def portfolio_names(
-    district: District, part: np.ndarray, *, reference: np.ndarray | None = None
+    district: District,
+    part: np.ndarray,
+    *,
+    reference: np.ndarray | None = None,
+    reserved: frozenset[str] = frozenset(),
 ) -> np.ndarray:
     """A name for each school's portfolio, given part numbers 0..k-1.
 
     reference: portfolio names of a plan to carry names over from (aligned with the
     district's schools); default today's `portfolio` column when the district has one.
+    reserved: names given elsewhere (lock names): no portfolio continues or takes one.
     """
     groups = [np.flatnonzero(part == p) for p in range(int(part.max()) + 1)]
     if reference is None:
         reference = district.schools["portfolio"].to_numpy(dtype=object)
     reference = np.asarray(reference, dtype=object)
-    kept = continued_names(groups, reference)
+    kept = continued_names(groups, reference, levels=school_levels(district), reserved=reserved)
     new = [members for members, old in zip(groups, kept, strict=True) if old is None]
     fresh = iter(regional_names(district, new) if district.has_regions else school_names(district, new))
-    names = unclashed([old if old is not None else next(fresh) for old in kept], kept, avoid=set(reference))
+    names = unclashed(
+        [old if old is not None else next(fresh) for old in kept], kept, avoid=set(reference) | reserved
+    )
     return np.array(names, dtype=object)[part]
 
 
@@ -56,14 +63,24 @@ def renamed(district: District, labels: np.ndarray, *, reference: np.ndarray) ->
     names, part = np.unique(np.asarray(labels, dtype=object), return_inverse=True)
     groups = [np.flatnonzero(part == p) for p in range(len(names))]
     reference = np.asarray(reference, dtype=object)
-    kept = continued_names(groups, reference)
+    kept = continued_names(groups, reference, levels=school_levels(district))
     chosen = [old if old is not None else str(name) for name, old in zip(names, kept, strict=True)]
     return np.array(unclashed(chosen, kept, avoid=set(reference)), dtype=object)[part]
 
 
-def continued_names(groups: list[np.ndarray], reference: np.ndarray) -> list[str | None]:
-    """For each new portfolio, the reference portfolio it clearly continues (None: none does)."""
-    known = reference != ""
+def continued_names(
+    groups: list[np.ndarray],
+    reference: np.ndarray,
+    *,
+    levels: np.ndarray,
+    reserved: frozenset[str] = frozenset(),
+) -> list[str | None]:
+    """For each new portfolio, the reference portfolio it clearly continues (None: none does).
+
+    levels: each school's level. A name is kept only where the old portfolio held every level
+    the new one holds: "South-ES-2" of a by-level plan does not name a K-12 portfolio.
+    """
+    known = (reference != "") & ~np.isin(reference, list(reserved))
     if not known.any():
         return [None] * len(groups)
     old_names, old_index = np.unique(reference[known], return_inverse=True)
@@ -80,9 +97,14 @@ def continued_names(groups: list[np.ndarray], reference: np.ndarray) -> list[str
         # Both ways: most of the new portfolio comes from the old one, and most of the old one
         # goes to it. (One way only would let a K-12 portfolio inherit "South-ES-3" from a
         # by-level plan because most of its schools are elementary schools of that portfolio.)
-        if overlap[p, o] > CONTINUES * len(groups[p]) and overlap[p, o] > CONTINUES * old_sizes[o]:
+        both_ways = overlap[p, o] > CONTINUES * len(groups[p]) and overlap[p, o] > CONTINUES * old_sizes[o]
+        if both_ways and set(levels[groups[p]]) <= set(levels[reference == old_names[o]]):
             kept[p] = str(old_names[o])
     return kept
+
+
+def school_levels(district: District) -> np.ndarray:
+    return district.schools["level"].to_numpy(dtype=object)
 
 
 def unclashed(names: list[str], kept: list[str | None], *, avoid: set[str]) -> list[str]:
