@@ -19,9 +19,17 @@ from feeder.errors import FeederError
 from feeder.geo import delaunay_edges, local_km
 from feeder.infer import infer_flows
 from feeder.io.flows import all_leaving_note, read_flows
-from feeder.io.schools import OUTSIDE, SCHOOL_FILES, name_unnamed, read_schools, unenrolled
+from feeder.io.schools import (
+    OUTSIDE,
+    SCHOOL_FILES,
+    closed_schools,
+    highest_grade_note,
+    name_unnamed,
+    read_schools,
+    unenrolled,
+)
 from feeder.io.tables import present
-from feeder.sites import outlying_sites
+from feeder.sites import lost_minus_sign, outlying_sites
 from feeder.spec import DEFAULT_MIN_CELL
 
 PROVENANCE = "provenance.txt"  # optional: one paragraph every output can repeat
@@ -105,6 +113,7 @@ def load_district(path: str | Path) -> District:
     warnings: list[str] = []
     schools = read_schools(schools_path, warnings=warnings)
     warnings += name_unnamed(schools) + outlying_sites(schools) + unenrolled(schools, schools_path.name)
+    warnings += school_notes(schools, schools_path.name)
     flows_path = folder / "flows.csv"
     if present(flows_path):
         flows, source = read_flows(flows_path, schools, warnings)
@@ -123,3 +132,16 @@ def load_district(path: str | Path) -> District:
         warnings=warnings,
         provenance=provenance,
     )
+
+
+def school_notes(schools: gpd.GeoDataFrame, file: str) -> list[str]:
+    """Warnings on the schools table as a whole that `feeder check` gives too: a lost minus sign, closed
+    schools, no high-school grades. (Shared names are left to check: generated test districts share
+    names, and a design does not depend on them.)"""
+    closed = closed_schools(schools)
+    notes = [
+        lost_minus_sign(schools),
+        None if closed is None else f"column '{closed[0]}': {closed[1]}",
+        highest_grade_note(schools["grade_hi"]),
+    ]
+    return [f"{file}: {note}" for note in notes if note is not None]

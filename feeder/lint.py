@@ -26,10 +26,12 @@ from feeder.io.flows import (
     FlowYears,
     all_leaving_note,
     declared_source,
+    empty_senders_note,
     flow_years,
     idle_flows_note,
     mostly_unknown,
     origin_note,
+    shares_note,
 )
 from feeder.io.idmatch import match_lost_zeros, scientific_note, spelling_key
 from feeder.io.schools import (
@@ -47,26 +49,32 @@ from feeder.io.schools import (
     PROJECTED_HINT,
     SCHOOL_FILES,
     SOUTHERNMOST_SCHOOL,
+    closed_schools,
     grade_bands,
     grade_name,
     grade_numbers,
     grade_span_cells,
     grade_span_note,
+    highest_grade_note,
     level_of,
     level_word,
     readings,
     reworded_levels,
+    shared_names,
     site_columns,
     split_grade_spans,
     suppressed,
     unenrolled_note,
 )
 from feeder.io.tables import DECIMAL_COMMA, WHOLE_THOUSANDS, no_rows, parse_cell, present, read_text_table
-from feeder.sites import outlying_schools
+from feeder.sites import lost_minus_sign, outlying_schools
 
 ERROR, WARNING = "error", "warning"
 MAX_CYCLES = 20
 FEW_SHARED_SITES = 3  # rows at an earlier row's site warned one by one; more: one line for all
+FEW_UNKNOWN_LEVELS = 3  # unread level words refused one by one; more: one line for all
+SHOWN_ROWS = 5  # rows named per unread level word
+TOP_GRADES = {level: grades[1] for level, grades in DEFAULT_GRADES.items()}
 INFERENCE_FILES = (ENROLLMENT, ASSIGNMENTS, *BOUNDARY_FILES, *UNIT_FILES)
 GRADE_COLUMNS = ("grade_lo", "grade_hi", *GRADE_SPAN_COLUMNS)
 COHORT_RATIO = 4.0  # flows out of a school beyond 4x (or under 1/4 of) one grade's enrollment are suspect
@@ -253,8 +261,10 @@ class SchoolFacts:
             lon = numbers(table, file, "lon", problems)
             problems.extend(site_problems(table, lat, lon, file))
             problems.extend(wrong_geocodes(table, lat, lon, file))
+            problems.extend(lost_sign(table, lat, lon, file))
         grade_lo, grade_hi = grade_columns(table, file, problems)
         level = level_column(table, file, grade_lo, grade_hi, problems)
+        problems.extend(table_notes(table, file, grade_hi.fillna(level.map(TOP_GRADES))))
         enrollment = pd.Series(np.nan, index=table.index)
         for column in NUMBER_COLUMNS:
             if column in table.columns:
@@ -270,6 +280,28 @@ class SchoolFacts:
             return dict(zip(ids, series, strict=True))
 
         return cls(ids, keyed(level), keyed(grade_lo), keyed(grade_hi), keyed(enrollment))
+
+
+def lost_sign(table: pd.DataFrame, lat: pd.Series, lon: pd.Series, file: str) -> Iterator[Problem]:
+    """Every lon positive in a US district (feeder.sites.lost_minus_sign)."""
+    valid = valid_sites(lat, lon)
+    note = lost_minus_sign(table[valid].assign(lon=lon[valid]))
+    if note is not None:
+        yield Problem(WARNING, file, None, "lon", note)
+
+
+def table_notes(table: pd.DataFrame, file: str, grade_hi: pd.Series) -> Iterator[Problem]:
+    """Shared names (check alone warns of them), closed schools and no high-school grades (as loading
+    does); `grade_hi` with the level's default where not given."""
+    names = shared_names(table) if "name" in table.columns else None
+    if names is not None:
+        yield Problem(WARNING, file, None, "name", names)
+    closed = closed_schools(table)
+    if closed is not None:
+        yield Problem(WARNING, file, None, *closed)
+    top = highest_grade_note(grade_hi)
+    if top is not None:
+        yield Problem(WARNING, file, None, "grade_hi", top)
 
 
 def id_problems(ids: pd.Series, file: str) -> Iterator[Problem]:
@@ -442,6 +474,7 @@ def level_column(
         p.row for p in problems if p.severity == ERROR and p.file == file and p.column in GRADE_COLUMNS
     }
     result = []
+    unknown: dict[int, str] = {}  # row: level word not read
     for row, (cell, low, high) in enumerate(zip(written, lo, hi, strict=True), start=2):
         level = level_word(cell)
         if not pd.isna(low) and not pd.isna(high) and low > high:
@@ -449,9 +482,7 @@ def level_column(
                 Problem(ERROR, file, row, "grade_lo", f"grade_lo {low:g} is above grade_hi {high:g}")
             )
         if cell != "" and level == "":
-            problems.append(
-                Problem(ERROR, file, row, "level", f"unknown level '{cell}' (use {', '.join(LEVELS)})")
-            )
+            unknown[row] = cell
             level = cell
         elif (
             level in DEFAULT_GRADES
@@ -472,7 +503,34 @@ def level_column(
         if derived == "" and row not in refused:
             problems.append(Problem(ERROR, file, row, "level", "neither level nor grades given (give one)"))
         result.append(derived)
+    problems.extend(unknown_levels(unknown, file))
     return pd.Series(result, index=table.index)
+
+
+def unknown_levels(unknown: dict[int, str], file: str) -> Iterator[Problem]:
+    """Level words not read (row: word): one error each when a few (a typo), else one for them all
+    (a state's school types, such as California's 'Alternative Schools of Choice', filled 68 of LAUSD's rows)."""
+    use = f"use {', '.join(LEVELS)}"
+    if len(unknown) <= FEW_UNKNOWN_LEVELS:
+        for row, cell in unknown.items():
+            yield Problem(ERROR, file, row, "level", f"unknown level '{cell}' ({use})")
+        return
+    rows_of: dict[str, list[int]] = {}
+    for row, cell in unknown.items():
+        rows_of.setdefault(cell, []).append(row)
+    shown = "; ".join(
+        f"'{cell}' ({len(rows)} row{'s' if len(rows) > 1 else ''}: "
+        f"{', '.join(map(str, rows[:SHOWN_ROWS]))}{' ...' if len(rows) > SHOWN_ROWS else ''})"
+        for cell, rows in rows_of.items()
+    )
+    yield Problem(
+        ERROR,
+        file,
+        next(iter(unknown)),
+        "level",
+        f"{len(unknown)} rows have a level feeder cannot read: {shown} ({use}, or give their grade_lo and "
+        "grade_hi and leave level blank)",
+    )
 
 
 def range_problems(
@@ -548,7 +606,26 @@ def check_flows(table: pd.DataFrame, file: str, facts: SchoolFacts, problems: li
     problems.extend(unmatched_ids(table.assign(students=students), file, facts))
     problems.extend(cycles(table, file, known))
     problems.extend(silent_senders(table, facts, file, known))
-    problems.extend(cohort_mismatches(table, students / years.count, facts, known))
+    problems.extend(sender_totals(table, students / years.count, facts, file))
+
+
+def sender_totals(
+    table: pd.DataFrame, students: pd.Series, facts: SchoolFacts, file: str
+) -> Iterator[Problem]:
+    """Flows given as shares (one line, not one per school), else schools sending far more or fewer
+    than a grade of their enrollment; schools of enrollment 0 that send students."""
+    known = set(facts.ids)
+    sent = students.groupby(table["from_id"]).sum()
+    sent = sent[sent.index.isin(known)]
+    enrollment = pd.Series(facts.enrollment, dtype=float)
+    shares = shares_note(sent)
+    if shares is not None:
+        yield Problem(WARNING, file, None, "students", shares)
+    else:
+        yield from cohort_mismatches(table, students, facts, known)
+    empty = empty_senders_note(sent, enrollment)
+    if empty is not None:
+        yield Problem(WARNING, file, None, "students", empty)
 
 
 def years_or_problem(table: pd.DataFrame, file: str, problems: list[Problem]) -> FlowYears:

@@ -31,6 +31,30 @@ ISOLATION = 3.0
 KM_PER_DEGREE_LAT = 110.574
 KM_PER_DEGREE_LON = 111.320  # at the equator; times cos(latitude)
 
+# A lost minus sign moves a US district to Asia (Loudoun's 77.5 W to 77.5 E): the US lies west of
+# 64 W but for Guam and the Northern Marianas (ZIP 969xx, GU, MP: east, and left out here).
+US_EAST = 64.0
+ZIP_COLUMNS = ("zip", "zip_code", "zipcode", "lzip", "mzip")
+US_ZIP = r"(?!969)\d{5}(-\d{4})?"
+STATE_COLUMNS = ("state", "st", "stabr", "state_code", "lstate", "mstate", "state_name", "statename")
+# fmt: off
+US_STATES = frozenset({
+    "al", "ak", "az", "ar", "ca", "co", "ct", "de", "dc", "fl", "ga", "hi", "id", "il", "in", "ia",
+    "ks", "ky", "la", "me", "md", "ma", "mi", "mn", "ms", "mo", "mt", "ne", "nv", "nh", "nj", "nm",
+    "ny", "nc", "nd", "oh", "ok", "or", "pa", "ri", "sc", "sd", "tn", "tx", "ut", "vt", "va", "wa",
+    "wv", "wi", "wy", "pr", "vi", "as",
+    "alabama", "alaska", "arizona", "arkansas", "california", "colorado", "connecticut", "delaware",
+    "district of columbia", "florida", "georgia", "hawaii", "idaho", "illinois", "indiana", "iowa",
+    "kansas", "kentucky", "louisiana", "maine", "maryland", "massachusetts", "michigan",
+    "minnesota", "mississippi", "missouri", "montana", "nebraska", "nevada", "new hampshire",
+    "new jersey", "new mexico", "new york", "north carolina", "north dakota", "ohio", "oklahoma",
+    "oregon", "pennsylvania", "rhode island", "south carolina", "south dakota", "tennessee",
+    "texas", "utah", "vermont", "virginia", "washington", "west virginia", "wisconsin", "wyoming",
+    "puerto rico",
+})
+# fmt: on
+US_SHARE = 0.9  # of a column's filled cells: a few foreign or mistyped ones do not hide the evidence
+
 
 def outlying_sites(schools: pd.DataFrame) -> list[str]:
     """One warning per school far outside its ZIP's or region's cluster, or the district's, naming the school."""
@@ -103,3 +127,31 @@ def plane_km(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     lat0 = float(np.median(lat))
     x = (lon - np.median(lon)) * KM_PER_DEGREE_LON * np.cos(np.radians(lat0))
     return np.column_stack([x, (lat - lat0) * KM_PER_DEGREE_LAT])
+
+
+def lost_minus_sign(schools: pd.DataFrame) -> str | None:
+    """A warning when every lon is east of Greenwich, in Asia, while a column says the schools are in
+    the US: an export lost the minus sign (distances, hence plans, are unchanged; maps and reports
+    are not). None without such evidence, so a district in Asia or Europe is never warned."""
+    lon = schools["lon"].astype(float)
+    if lon.empty or not lon.between(US_EAST, 180.0).all():
+        return None
+    column = us_column(schools)
+    if column is None:
+        return None
+    example = str(float(lon.iloc[0]))
+    return (
+        f"every lon is positive (east of Greenwich, in Asia) but column '{column}' places the schools in "
+        f"the US, whose longitudes are negative: a lost minus sign? (write -{example}, not {example})"
+    )
+
+
+def us_column(schools: pd.DataFrame) -> str | None:
+    """The first column of US ZIP codes, or of US state codes or names, in most of its filled cells."""
+    for column in (c for c in schools.columns if c in ZIP_COLUMNS or c in STATE_COLUMNS):
+        cells = schools[column].astype(str).str.strip()
+        cells = cells[cells != ""]
+        us = cells.str.fullmatch(US_ZIP) if column in ZIP_COLUMNS else cells.str.casefold().isin(US_STATES)
+        if len(cells) and us.mean() >= US_SHARE:
+            return str(column)
+    return None

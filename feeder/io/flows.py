@@ -22,7 +22,7 @@ import pandas as pd
 from feeder.errors import InputError, at
 from feeder.infer import ASSIGNMENTS_SOURCE, BOUNDARIES_SOURCE, RECORDS_SOURCE, ROUGH_SOURCE
 from feeder.io.idmatch import match_lost_zeros, respelled_warning, scientific_note
-from feeder.io.schools import MOST_STUDENTS, OUTSIDE, grade_name, raise_first
+from feeder.io.schools import MOST_STUDENTS, OUTSIDE, grade_name, raise_first, shown
 from feeder.io.tables import (
     parse_numbers,
     read_text_table,
@@ -40,6 +40,8 @@ ORIGIN_NOTES = {
     ROUGH_SOURCE: "an estimate by feeder infer",
 }
 SHOWN_IDS = 10  # unknown ids named in a warning
+SHARE_SENDERS = 3  # schools that all send 1.0 in total: shares, not students
+SHARE_TOLERANCE = 0.02  # thirds written 0.33 add up to 0.99
 
 
 @dataclass(frozen=True)
@@ -159,7 +161,36 @@ def flows_of(table: pd.DataFrame, path: Path, schools: gpd.GeoDataFrame, warning
     if years.count > 1:
         warnings.append(f"{path.name}: {years.note()}")
         summed["students"] /= years.count
+    sent = summed.groupby("from_id")["students"].sum()
+    for note in (shares_note(sent), empty_senders_note(sent, schools.set_index("school_id")["enrollment"])):
+        if note is not None:
+            warnings.append(f"{path.name}: {note}")
     return summed
+
+
+def shares_note(sent: pd.Series) -> str | None:
+    """Flows given as shares of each school's leavers (every school sends 1.0 in total), not as
+    students: cohesion weighs a school of 900 as one of 90, and every count shown is wrong.
+    `sent`: students per year each district school sends, indexed by school_id."""
+    if len(sent) < SHARE_SENDERS or not np.allclose(sent, 1.0, atol=SHARE_TOLERANCE):
+        return None
+    return (
+        f"flows look like shares: every school sends 1.0 in total ({len(sent)} schools); give student "
+        "counts (the students who move on each year), not the share each flow takes"
+    )
+
+
+def empty_senders_note(sent: pd.Series, enrollment: pd.Series) -> str | None:
+    """Schools of enrollment 0 that send students (`sent` as in shares_note, `enrollment` by school_id):
+    a closed school still in the files, or an enrollment lost in the export."""
+    empty = sent[(enrollment.reindex(sent.index) == 0).to_numpy() & (sent > 0).to_numpy()]
+    if empty.empty:
+        return None
+    described = [f"{school} sends {students:,.1f}" for school, students in empty.items()]
+    return (
+        f"schools with enrollment 0 send students ({shown(described)}): closed, or an "
+        "enrollment lost? (give the enrollment, or remove a closed school's row and flows)"
+    )
 
 
 def listing(ids: pd.Series) -> str:

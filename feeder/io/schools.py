@@ -31,10 +31,12 @@ DEFAULT_GRADES = {"elementary": (0, 5), "middle": (6, 8), "high": (9, 12)}
 GRADE_WORDS = {"K": 0, "KG": 0, "TK": -1, "PK": -1, "P": -1, "PREK": -1}
 LEVEL_WORDS = {  # how published school lists name the levels, compared without case or spaces
     "elementary": ("elementary school", "elem", "es", "primary"),
-    "middle": ("middle school", "ms", "junior high", "jhs", "intermediate"),
-    "high": ("high school", "hs", "senior high", "shs"),
+    "middle": ("middle school", "ms", "junior high", "jhs", "intermediate", "intermediate/middle"),
+    "high": ("high school", "hs", "senior high", "shs", "continuation high"),
     "span": ("k-8", "k-12", "6-12", "combined"),
 }
+# California's soc_type words: 'Elementary Schools (Public)', 'Elementary Schools in 1 School Dist. (Public)'
+PLURAL_SUFFIX = re.compile(r"(schools?)?(in1schooldist\.?)?(\(public\))?$")
 GRADE_SPAN_COLUMNS = ("grades", "grade_span", "grade_range", "grades_offered")
 GRADE_SPAN = re.compile(
     r"^(?P<lo>[a-z0-9]+)\s*(?:[-\u2013\u2014]|\sto\s)\s*(?P<hi>[a-z0-9]+)$", re.IGNORECASE
@@ -51,6 +53,9 @@ NEED_LIMIT = 1e6
 PLACEHOLDER_COORDINATES = (-999.0, -9999.0, 999.0, 9999.0, -99.0)
 SOUTHERNMOST_SCHOOL = -60.0  # no school lies further south (Antarctica)
 SHOWN_IDS = 8  # unnamed schools listed by id in the warning
+STATUS_COLUMNS = ("status", "school_status", "statustype", "status_type", "sy_status_text")
+CLOSED_STATUSES = ("closed", "inactive", "merged")  # first word of the status, without case
+HIGH_SCHOOL_GRADE = 10  # the grade metrics.K12_GRADES asks of a portfolio's high school
 SITE_COLUMNS = {"latitude": "lat", "longitude": "lon", "long": "lon", "lng": "lon"}  # GIS exports
 
 PROJECTED = 1000.0  # no degree is this large: metres or feet of a projected CRS (state plane, UTM)
@@ -119,9 +124,8 @@ def name_unnamed(schools: pd.DataFrame) -> list[str]:
         return []
     ids = schools.loc[blank, "school_id"].tolist()
     schools.loc[blank, "name"] = schools.loc[blank, "school_id"]
-    shown = ", ".join(ids[:SHOWN_IDS]) + (f" and {len(ids) - SHOWN_IDS} more" if len(ids) > SHOWN_IDS else "")
     return [
-        f"{len(ids)} {'school has' if len(ids) == 1 else 'schools have'} an empty name ({shown}); "
+        f"{len(ids)} {'school has' if len(ids) == 1 else 'schools have'} an empty name ({shown(ids)}); "
         "shown by school_id until the name column is filled"
     ]
 
@@ -137,9 +141,8 @@ def unenrolled(schools: pd.DataFrame, file: str) -> list[str]:
 
 def unenrolled_note(ids: pd.Series, schools: int) -> str:
     """`30 of 90 schools have no enrollment (MSE, ...)`: what their blank cells do to the totals."""
-    shown = ", ".join(ids[:SHOWN_IDS]) + (f" and {len(ids) - SHOWN_IDS} more" if len(ids) > SHOWN_IDS else "")
     return (
-        f"{len(ids)} of {schools} schools have no enrollment ({shown}); their students count as 0 in "
+        f"{len(ids)} of {schools} schools have no enrollment ({shown(ids.tolist())}); their students count as 0 in "
         "portfolio totals, enrollment balance and --max-enrollment (give their enrollment)"
     )
 
@@ -371,8 +374,10 @@ def refuse_contradicting_levels(
 
 
 def level_word(cell: str) -> str:
-    """The level a level word names ('Elementary School', 'HS', 'K-8'); "" if it names none."""
-    return LEVEL_READINGS.get(level_key(cell), "")
+    """The level a level word names ('Elementary School', 'HS', 'K-8', 'High Schools (Public)'); ""
+    if it names none."""
+    key = level_key(cell)
+    return LEVEL_READINGS.get(key) or LEVEL_READINGS.get(PLURAL_SUFFIX.sub("", key), "")
 
 
 def level_key(cell: str) -> str:
@@ -417,3 +422,60 @@ def raise_first(
     error = first_bad_row(path, bad, column=column, message=message, cells=cells)
     if error is not None:
         raise error
+
+
+def shared_names(schools: pd.DataFrame) -> str | None:
+    """Names several schools share (by case and spacing too): tables, maps and a portfolio's list of
+    schools ('Central Hs; Central Hs') cannot tell them apart. None when every name is its own."""
+    schools = schools.drop_duplicates("school_id")  # a row given twice is an error of its own
+    names = schools["name"].astype(str)
+    key = names.str.casefold().str.split().str.join(" ")
+    shared = (key != "") & key.duplicated(keep=False)
+    if not shared.any():
+        return None
+    groups = schools["school_id"][shared].groupby(key[shared], sort=False)
+    described = [f"'{names[ids.index[0]]}' ({', '.join(ids)})" for _, ids in groups]
+    return (
+        f"names shared by several schools: {shown(described, separator='; ')}; tables and maps cannot tell them apart "
+        f"(add the campus or level to the name, e.g. '{names[shared].iloc[0]} North')"
+    )
+
+
+def closed_schools(table: pd.DataFrame) -> tuple[str, str] | None:
+    """(column, warning) for schools a status column (state exports: `status`, `School Status`,
+    `StatusType`) calls closed, inactive or merged: they would be planned as open schools."""
+    column = next((c for c in STATUS_COLUMNS if c in table.columns), None)
+    if column is None:
+        return None
+    status = table[column].astype(str).str.strip()
+    closed = status.str.casefold().str.split().str[0].isin(CLOSED_STATUSES)
+    if not closed.any():
+        return None
+    rows = table[closed]
+    names = rows["name"] if "name" in rows.columns else rows["school_id"]
+    described = [
+        f"{school} ({name}, {word})"
+        for school, name, word in zip(rows["school_id"], names, status[closed], strict=True)
+    ]
+    return column, (
+        f"schools not open: {shown(described)}; feeder plans them as open schools "
+        "(remove their rows and flows, or fix the status)"
+    )
+
+
+def shown(items: list[str], *, separator: str = ", ") -> str:
+    """The first SHOWN_IDS items a warning names, and how many more."""
+    more = f" and {len(items) - SHOWN_IDS} more" if len(items) > SHOWN_IDS else ""
+    return separator.join(items[:SHOWN_IDS]) + more
+
+
+def highest_grade_note(grade_hi: pd.Series) -> str | None:
+    """A district without high-school grades (K-8): no portfolio can be 'K-12 complete', which needs a
+    school serving grade 10 (metrics.K12_GRADES), so that share reads 0 % for every plan. None if
+    one serves it, or if a school's grades are unknown."""
+    if grade_hi.isna().any() or (grade_hi >= HIGH_SCHOOL_GRADE).any():
+        return None
+    return (
+        f"no school teaches grade 12 (the highest grade is {grade_name(grade_hi.max())}): no portfolio can be "
+        "'K-12 complete', which reads 0 % (fine for a district without high schools; else add them)"
+    )
