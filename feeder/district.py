@@ -24,11 +24,12 @@ from feeder.io.schools import (
     SCHOOL_FILES,
     closed_schools,
     highest_grade_note,
+    missing_schools,
     name_unnamed,
     read_schools,
     unenrolled,
 )
-from feeder.io.tables import present
+from feeder.io.tables import present, workbook_instead
 from feeder.sites import lost_minus_sign, outlying_sites
 from feeder.spec import DEFAULT_MIN_CELL
 
@@ -109,7 +110,7 @@ def load_district(path: str | Path) -> District:
         raise FeederError(f"{folder}: not a district folder (expected a folder holding schools.csv)")
     schools_path = next((folder / n for n in SCHOOL_FILES if present(folder / n)), None)
     if schools_path is None:
-        raise FeederError(f"{folder}: no schools.csv (or schools.geojson/.gpkg/.shp) in this folder")
+        raise missing_schools(folder)
     warnings: list[str] = []
     schools = read_schools(schools_path, warnings=warnings)
     warnings += name_unnamed(schools) + outlying_sites(schools) + unenrolled(schools, schools_path.name)
@@ -117,6 +118,8 @@ def load_district(path: str | Path) -> District:
     flows_path = folder / "flows.csv"
     if present(flows_path):
         flows, source = read_flows(flows_path, schools, warnings)
+    elif (workbook := workbook_instead(folder, flows_path.name)) is not None:
+        raise workbook
     else:
         inferred = infer_flows(folder, schools, warnings)
         flows, source = inferred.flows, inferred.source

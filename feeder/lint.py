@@ -58,6 +58,7 @@ from feeder.io.schools import (
     highest_grade_note,
     level_of,
     level_word,
+    missing_schools,
     readings,
     reworded_levels,
     shared_names,
@@ -66,7 +67,15 @@ from feeder.io.schools import (
     suppressed,
     unenrolled_note,
 )
-from feeder.io.tables import DECIMAL_COMMA, WHOLE_THOUSANDS, no_rows, parse_cell, present, read_text_table
+from feeder.io.tables import (
+    DECIMAL_COMMA,
+    WHOLE_THOUSANDS,
+    no_rows,
+    parse_cell,
+    present,
+    read_text_table,
+    workbook_instead,
+)
 from feeder.sites import lost_minus_sign, outlying_schools
 
 ERROR, WARNING = "error", "warning"
@@ -101,7 +110,7 @@ def lint_district(folder: Path) -> list[Problem]:
     if not present(schools_path):
         other = next((folder / n for n in SCHOOL_FILES if present(folder / n)), None)
         if other is None:
-            raise FeederError(f"{folder}: no schools.csv (or schools.geojson/.gpkg/.shp) in this folder")
+            raise missing_schools(folder)
         problems.append(
             Problem(WARNING, other.name, None, None, "only CSV school tables are checked cell by cell")
         )
@@ -112,7 +121,10 @@ def lint_district(folder: Path) -> list[Problem]:
     has_flows = present(folder / "flows.csv")  # a broken link is an error, as for every other command
     comments: list[str] = []
     flows = table_or_problem(folder / "flows.csv", problems, comments=comments) if has_flows else None
-    if not has_flows:
+    workbook = None if has_flows else workbook_instead(folder, "flows.csv")
+    if workbook is not None:
+        problems.append(Problem(ERROR, str(workbook.file), None, None, workbook.detail))
+    elif not has_flows:
         problems.append(inferred_flows_note(folder))
     source = declared_source(comments)
     if source is not None:

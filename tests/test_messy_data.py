@@ -217,3 +217,22 @@ def test_real_districts_get_none_of_these_warnings(lcps_path, clean, count) -> N
     texts = [p.text for p in checked] + load_district(folder).warnings
     for phrase in ("minus sign", "shares", "names shared", "not open", "enrollment 0", "grade 12"):
         assert not any(phrase in text for text in texts), phrase
+
+
+@pytest.mark.parametrize("kept", ["schools", "flows"])
+def test_a_workbook_kept_instead_of_the_csv_is_named_with_the_fix(lcps_path, tmp_path, kept) -> None:
+    """A planner who kept flows.xlsx got flows estimated from the sites with a note that flows.csv was
+    missing; a schools.xlsx was 'no schools.csv in this folder'."""
+    schools, flows = loudoun(lcps_path)
+    folder = written(tmp_path / "lcps", schools, flows)
+    (folder / f"{kept}.csv").unlink()
+    (schools if kept == "schools" else flows).to_excel(folder / f"{kept}.xlsx", index=False)
+    said = f"{kept}.xlsx: a workbook, and feeder reads {kept}.csv: open it and save it as 'CSV UTF-8' named {kept}.csv"
+    with pytest.raises(FeederError) as refused:
+        load_district(folder)
+    assert str(refused.value) == said
+    if kept == "flows":
+        assert [p.line() for p in lint_district(folder) if p.severity == ERROR] == [said]
+    else:
+        with pytest.raises(FeederError, match=r"a workbook, and feeder reads schools\.csv"):
+            lint_district(folder)

@@ -14,7 +14,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from feeder.errors import at, first_bad_row
+from feeder.errors import FeederError, at, first_bad_row
 from feeder.geo import haversine_km
 from feeder.io.idmatch import scientific_note
 from feeder.io.tables import (
@@ -24,6 +24,7 @@ from feeder.io.tables import (
     read_text_table,
     refuse_bad_headers,
     require_columns,
+    workbook_instead,
 )
 
 LEVELS = ("elementary", "middle", "high", "span")
@@ -114,6 +115,14 @@ def site_columns(table: pd.DataFrame) -> pd.DataFrame:
     if len(set(renames.values())) < len(renames):  # `long` and `longitude` both: let the planner choose
         return table
     return table.rename(columns=renames)
+
+
+def missing_schools(folder: Path) -> FeederError:
+    """The error for a folder without a school table (naming a schools.xlsx kept there instead)."""
+    workbook = workbook_instead(folder, "schools.csv")
+    if workbook is not None:
+        return workbook
+    return FeederError(f"{folder}: no schools.csv (or schools.geojson/.gpkg/.shp) in this folder")
 
 
 def name_unnamed(schools: pd.DataFrame) -> list[str]:

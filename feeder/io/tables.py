@@ -85,6 +85,22 @@ def text_table(path: Path, text: str) -> pd.DataFrame:
     return table
 
 
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+
+
+def workbook_instead(folder: Path, name: str) -> InputError | None:
+    """A spreadsheet kept where feeder reads the CSV `name` (schools.xlsx for schools.csv), said
+    by name: a planner would otherwise be told the file is missing, or get flows estimated."""
+    stem = Path(name).stem
+    found = next(
+        (folder / f"{stem}{suffix}" for suffix in WORKBOOK_SUFFIXES if (folder / f"{stem}{suffix}").exists()),
+        None,
+    )
+    if found is None:
+        return None
+    return at(found, f"a workbook, and feeder reads {name}: open it and save it as 'CSV UTF-8' named {name}")
+
+
 def present(path: Path) -> bool:
     """Whether a district file is in the folder. A link to nothing (dangling, or a loop) is refused:
     read as absent, a broken flows.csv would silently give way to flows estimated from the sites."""
