@@ -363,4 +363,12 @@ def test_the_served_page_shows_what_a_redesign_keeps():
     spec = DesignSpec(min_size=8, max_size=10, within_region=True, max_enrollment=13000)
     page = served_page(Plan.current(district, spec=spec))
     assert '"keeps":"8-10 schools · at most 13,000 students · within regions · contiguous"' in page
-    assert '"minSize":8,"maxSize":10,"maxEnrollment":13000,' in page  # the page's scorecard judges by it
+    edit = json.loads(page.split("var FEEDER_EDIT = ", 1)[1].split(";</script>", 1)[0])
+    judged = {key: edit[key] for key in ("minSize", "maxSize", "withinRegion", "maxEnrollment", "contiguous")}
+    assert judged == {  # the page's scorecard judges by it
+        "minSize": 8,
+        "maxSize": 10,
+        "withinRegion": True,
+        "maxEnrollment": 13000,
+        "contiguous": True,
+    }

@@ -4,6 +4,8 @@
 var feederPanel = (function () {
   "use strict";
 
+  var NEAREST = "Nearest other meeting site";  // the popup row features.py writes
+
   function cell(tag, text, className) {
     var node = document.createElement(tag);
     node.textContent = text;
@@ -60,7 +62,16 @@ var feederPanel = (function () {
     ];
     return rows.map(function (r) {
       return row([cell("th", r[0]), cell("td", r[1], "num"), cell("td", r[2], "feeder-note")]);
-    });
+    }).concat([ruleRow(card.violations)]);
+  }
+
+  // The spec's rules the plan breaks (caps, sizes, count, regions, locks, contiguity), one line each,
+  // in `feeder score`'s words: the page judges every rule the plan was designed under, live.
+  function ruleRow(broken) {
+    var note = cell("td", broken.length ? "" : "the plan meets every rule of its spec", "feeder-note");
+    broken.forEach(function (reason) { note.appendChild(cell("div", reason, "feeder-bad")); });
+    return row([cell("th", "violations"), cell("td", broken.length ? plural(broken.length, "rule") + " broken" : "none",
+      broken.length ? "num feeder-bad" : "num"), note]);
   }
 
   function portfolioRows(card, context) {
@@ -87,8 +98,11 @@ var feederPanel = (function () {
     rows.forEach(function (r) { body.appendChild(r); });
   }
 
-  function targetOptions(select, names) {
-    var chosen = select.value;
+  // The portfolios to move to, then "New portfolio…". Until the planner picks one, the selection's
+  // (first school's) portfolio is chosen, else the first: never "New portfolio…", whose Move only
+  // asked for a name.
+  function targetOptions(select, names, current) {
+    var chosen = select.dataset.picked ? select.value : names.indexOf(current) >= 0 ? current : names[0];
     while (select.firstChild) { select.removeChild(select.firstChild); }
     names.forEach(function (name) {
       var option = cell("option", name);
@@ -128,9 +142,12 @@ var feederPanel = (function () {
     legend(card, context);
     replaceRows(ui.scorecard, metricRows(card, card.approximate));
     replaceRows(ui.portfolios, portfolioRows(card, context));
-    targetOptions(ui.target, card.details.portfolios.map(function (p) { return p.name; }));
+    targetOptions(ui.target, card.details.portfolios.map(function (p) { return p.name; }), context.current);
     ui.newName.hidden = ui.target.value !== "";
-    ui.target.onchange = function () { ui.newName.hidden = ui.target.value !== ""; };
+    ui.target.onchange = function () {
+      ui.target.dataset.picked = "yes";
+      ui.newName.hidden = ui.target.value !== "";
+    };
     ui.selection.textContent = plural(context.selected, "school") + " selected · " + context.locked + " locked";
     ["move", "lock", "unlock", "clear"].forEach(function (name) { ui[name].disabled = context.selected === 0; });
     ui.undo.disabled = !context.canUndo;
@@ -143,11 +160,12 @@ var feederPanel = (function () {
     });
   }
 
-  // A school's popup rows that depend on the plan: its portfolio, meeting site and where it sends.
+  // A school's popup rows that depend on the plan: its portfolio, meeting sites and where it sends.
   function updateRows(p, facts) {
     p.rows.forEach(function (r) {
       if (r[0] === "Portfolio") { r[1] = facts.portfolio; }
       if (r[0] === "Meeting site") { r[1] = facts.site; }
+      if (r[0] === NEAREST) { r[1] = facts.nearest === null ? "none: the plan has one portfolio" : facts.nearest; }
       if (r[0] === "Sends" && facts.sent > 0) {
         var text = Math.round(100 * facts.crossing / facts.sent) + " % of " + feeder.count(facts.sent) +
           " students to other portfolios";

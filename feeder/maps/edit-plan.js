@@ -2,12 +2,19 @@
  *
  * No drawing here: every change calls the listeners given to `feederPlan`, which redraw.
  * One undo step is one user action (assigning a whole selection is one step).
+ *
+ * The plan's spec may lock schools (data.locks: [school id, lock name], from `feeder design --lock`
+ * or scorecard.json): they start locked, under their lock name. With `holdSpecLocks` (a design
+ * server, which keeps the spec's locks whatever the page sends) they cannot be unlocked, so the
+ * page never shows a school free that every re-design will hold.
  */
-var feederPlan = function (data, onChange) {
+var feederPlan = function (data, onChange, holdSpecLocks) {
   "use strict";
 
-  var labels = data.labels.slice(), locks = new Map(), past = [], future = [];
   var position = new Map(data.ids.map(function (id, i) { return [id, i]; }));
+  // Locked position → its lock name: the spec's, or null for a lock set here (named by its portfolio).
+  var specLocks = new Map(data.locks.map(function (lock) { return [index(lock[0]), lock[1]]; }));
+  var labels = data.labels.slice(), locks = new Map(specLocks), past = [], future = [];
 
   function index(schoolId) {
     var i = position.get(String(schoolId));
@@ -62,16 +69,21 @@ var feederPlan = function (data, onChange) {
   function lock(schoolIds) {
     var fresh = schoolIds.map(index).filter(function (i) { return !locks.has(i); });
     return step(function () {
-      fresh.forEach(function (i) { locks.set(i, true); });
+      fresh.forEach(function (i) { locks.set(i, specLocks.has(i) ? specLocks.get(i) : null); });
       return fresh.length > 0;
     });
   }
 
+  // Whether a design server holds this school's lock (the spec's), so it stays locked.
+  function held(i) {
+    return Boolean(holdSpecLocks) && specLocks.has(i);
+  }
+
   function unlock(schoolIds) {
-    var held = schoolIds.map(index).filter(function (i) { return locks.has(i); });
+    var freed = schoolIds.map(index).filter(function (i) { return locks.has(i) && !held(i); });
     return step(function () {
-      held.forEach(function (i) { locks.delete(i); });
-      return held.length > 0;
+      freed.forEach(function (i) { locks.delete(i); });
+      return freed.length > 0;
     });
   }
 
@@ -105,15 +117,27 @@ var feederPlan = function (data, onChange) {
     return csv(data.ids.map(function (id, i) { return [id, labels[i]]; }));
   }
 
-  // locks.csv as `feeder design --lock` reads it: each locked school with its portfolio now.
+  // Each locked position (schools.csv order) with its lock name: the spec's, else its portfolio now.
+  function lockNames() {
+    return data.ids.map(function (_, i) { return i; }).filter(function (i) { return locks.has(i); })
+      .map(function (i) { return [i, locks.get(i) === null ? labels[i] : locks.get(i)]; });
+  }
+
+  // locks.csv as `feeder design --lock` reads it.
   function locksCsv() {
-    var locked = data.ids.map(function (_, i) { return i; }).filter(function (i) { return locks.has(i); });
-    return csv(locked.map(function (i) { return [data.ids[i], labels[i]]; }));
+    return csv(lockNames().map(function (lock) { return [data.ids[lock[0]], lock[1]]; }));
+  }
+
+  // {school id: lock name}, as a design server takes the page's locks.
+  function lockMap() {
+    var map = {};
+    lockNames().forEach(function (lock) { map[data.ids[lock[0]]] = lock[1]; });
+    return map;
   }
 
   return {
     index: index, assign: assign, setPlan: setPlan, lock: lock, unlock: unlock, undo: undo, redo: redo,
-    planCsv: planCsv, locksCsv: locksCsv,
+    planCsv: planCsv, locksCsv: locksCsv, lockMap: lockMap, held: held,
     labels: function () { return labels.slice(); },
     locked: function (i) { return locks.has(i); },
     lockedIds: function () { return data.ids.filter(function (_, i) { return locks.has(i); }); },

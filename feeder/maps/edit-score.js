@@ -1,7 +1,8 @@
-/* feeder edit mode: the METRICS.md scorecard of any plan, computed as feeder/metrics.py does.
+/* feeder edit mode: the METRICS.md scorecard of any plan, computed as feeder/metrics.py does, and
+ * the spec's broken rules, worded as feeder/constraints.py words them.
  *
  * Pure functions of the page's FEEDER_EDIT data (schools in schools.csv order, internal
- * flows, Delaunay edges, all from Python) and a labels array (a portfolio per school).
+ * flows, Delaunay edges, the spec, all from Python) and a labels array (a portfolio per school).
  * Floating-point steps follow numpy's order where it decides a comparison (split shares,
  * medoid totals), so the page and `feeder score` agree to the last digits.
  */
@@ -9,6 +10,7 @@ var feederScore = (function () {
   "use strict";
 
   var SPLIT_ABOVE = 0.10 * (1 + 1e-9), K12_GRADES = [3, 7, 10], EARTH_RADIUS_KM = 6371.0088, RAD = Math.PI / 180;
+  var NAMES_SHOWN = 5, CAP_SLACK = 1e-9;  // constraints.py: portfolios named per rule, cap tolerance
 
   function compare(a, b) {
     return a < b ? -1 : a > b ? 1 : 0;
@@ -211,6 +213,87 @@ var feederScore = (function () {
     return labels.length - maxMatching(overlap);
   }
 
+  /* Python's format(value, "g"): 6 significant digits rounded half to even on the double's exact
+   * decimal digits (toExponential rounds a tie up: 1234565 read 1.23457e+06, Python 1.23456e+06),
+   * trailing zeros dropped, an exponent below 1e-4 and from 1e6 on. */
+  function general(value) {
+    if (value === 0) { return Object.is(value, -0) ? "-0" : "0"; }
+    var exact = Math.abs(value).toExponential(99).split("e"), digits = exact[0].replace(".", "");
+    var exponent = Number(exact[1]), head = digits.slice(0, 6), rest = digits.slice(6);
+    if (rest[0] > "5" || (rest[0] === "5" && (/[1-9]/.test(rest.slice(1)) || Number(head[5]) % 2 === 1))) {
+      head = String(Number(head) + 1);
+      if (head.length > 6) { head = head.slice(0, 6); exponent += 1; }
+    }
+    var sign = value < 0 ? "-" : "";
+    if (exponent < -4 || exponent >= 6) {
+      var power = Math.abs(exponent);
+      return sign + (head[0] + "." + head.slice(1)).replace(/\.?0+$/, "") + "e" + (exponent < 0 ? "-" : "+") +
+        (power < 10 ? "0" : "") + power;
+    }
+    var whole = exponent >= 0 ? head.slice(0, exponent + 1) : "0";
+    var fraction = (exponent >= 0 ? head.slice(exponent + 1) : "0".repeat(-exponent - 1) + head).replace(/0+$/, "");
+    return sign + whole + (fraction ? "." + fraction : "");
+  }
+
+  // 'A, B and 3 more' (constraints.named).
+  function named(names) {
+    return names.slice(0, NAMES_SHOWN).join(", ") +
+      (names.length > NAMES_SHOWN ? " and " + (names.length - NAMES_SHOWN) + " more" : "");
+  }
+
+  // At most `cap` of a per-school quantity in every portfolio (constraints.column_cap).
+  function capBroken(label, flag, cap, totals, names) {
+    if (cap === null) { return null; }
+    var over = [];
+    names.forEach(function (name, k) {
+      if (totals[k] > cap + CAP_SLACK) { over.push(name + " (" + general(totals[k]) + ")"); }
+    });
+    return over.length ? label + " cap: portfolios above " + flag + " " + general(cap) + " " + label + ": " +
+      named(over) : null;
+  }
+
+  // Lock groups not whole under their own name (constraints.locks_kept), groups in name order.
+  function locksBroken(data, labels) {
+    var position = new Map(data.ids.map(function (id, i) { return [id, i]; })), groups = Object.create(null);
+    data.locks.forEach(function (lock) { (groups[lock[1]] = groups[lock[1]] || []).push(position.get(lock[0])); });
+    var broken = Object.keys(groups).sort(compare).filter(function (name) {
+      return groups[name].some(function (i) { return labels[i] !== name; });
+    }).map(function (name) {
+      var held = Array.from(new Set(groups[name].map(function (i) { return labels[i]; }))).sort(compare);
+      return name + " (in " + held.join(", ") + ")";
+    });
+    return broken.length ? "locks: lock groups not kept whole under their own name: " + named(broken) : null;
+  }
+
+  /* The spec's broken rules, one line each, as feeder.constraints.violations() words them, in its
+   * order. Every school has a portfolio on the page, so its first rule never breaks here. */
+  function violations(data, labels, parts, sizes, enrollment, nonContiguous) {
+    var found = [];
+    var offSize = parts.names.map(function (name, k) { return name + " (" + sizes[k] + ")"; })
+      .filter(function (_, k) { return sizes[k] < data.minSize || sizes[k] > data.maxSize; });
+    if (offSize.length) {
+      found.push("size range: portfolios outside " + data.minSize + "-" + data.maxSize + " schools: " + named(offSize));
+    }
+    if (data.k !== null && parts.names.length !== data.k) {
+      found.push("number of portfolios: " + parts.names.length + " portfolios instead of " + data.k);
+    }
+    if (data.withinRegion && data.region) {
+      var crossing = parts.names.filter(function (_, k) {
+        return parts.members[k].some(function (i) { return data.region[i] !== data.region[parts.members[k][0]]; });
+      });
+      if (crossing.length) { found.push("within regions: portfolios crossing regions: " + named(crossing)); }
+    }
+    var high = new Set(data.highSchools);
+    var highSchools = parts.members.map(function (m) { return sum(m.map(function (i) { return high.has(i) ? 1 : 0; })); });
+    [capBroken("students", "--max-enrollment", data.maxEnrollment, enrollment, parts.names),
+      capBroken("high schools", "--max-high-schools", data.maxHighSchools, highSchools, parts.names),
+      locksBroken(data, labels)].forEach(function (reason) { if (reason !== null) { found.push(reason); } });
+    if (data.contiguous && nonContiguous.length) {
+      found.push("contiguous: portfolios not contiguous on the map: " + named(nonContiguous));
+    }
+    return found;
+  }
+
   /* The scorecard of `labels`: the keys of feeder.plan.Plan.score(), plus `details`:
    * sizes / enrollment / meeting site (medoid, position) / mean and max km per portfolio,
    * the portfolios out of the size range and the non-contiguous ones, and per school
@@ -259,6 +342,7 @@ var feederScore = (function () {
       need_cv: needCv(data, parts),
       in_region: inRegion(data, parts),
       moved: moved(data, labels, parts),
+      violations: violations(data, labels, parts, sizes, enrollment, nonContiguous),
       details: {
         portfolios: portfolios, off_size: offSize, non_contiguous: nonContiguous,
         km: km, sent: flows.sent, crossing: flows.crossing, split: flows.split
@@ -289,5 +373,6 @@ var feederScore = (function () {
   }
 
   return {scorecard: function (data, labels) { return anchored(data, labels, scorecard(data, labels)); },
-    maxMatching: maxMatching};
+    maxMatching: maxMatching, general: general,
+    km: function (data, i, j) { return haversineKm(data.lat[i], data.lon[i], data.lat[j], data.lon[j]); }};
 })();

@@ -5,12 +5,15 @@
  * scorecard(), planCsv(), locksCsv(), lock(id), unlock(id), undo(), redo(), setPlan({id: portfolio}).
  * A design server may define window.feederServer = {design: function (locks, options) → Promise
  * of {plan: {id: portfolio}}, keeps: "what a re-design keeps"} before the page loads; a
- * "Re-design around my locks" button then appears, with the `keeps` line beside it.
+ * "Re-design around my locks" button then appears, with the `keeps` line beside it, and the
+ * spec's locks (which the server keeps) cannot be unlocked.
  */
 var feederEdit = (function () {
   "use strict";
 
-  var SELECTED = "#1f5fa8", LOCKED = "#000000";
+  // A locked school's outline: black, dashed. Butt ends keep the gaps open (round ends, Leaflet's
+  // default, closed gaps narrower than the line and the ring read solid).
+  var SELECTED = "#1f5fa8", LOCKED = {color: "#000000", weight: 2.5, dashArray: "4 3", lineCap: "butt"};
 
   function escapeHtml(text) {
     return String(text).replace(/[&<>"']/g, function (c) {
@@ -49,10 +52,11 @@ var feederEdit = (function () {
   function start() {
     if (typeof FEEDER_EDIT === "undefined" || !feeder.layers.schools) { return; }
     var data = FEEDER_EDIT, layers = feeder.layers, map = layers.schools._map;
+    var server = window.feederServer && typeof window.feederServer.design === "function";
     var colourOf = colourBook(data), selected = new Set(), editing = false, card = null;
     var markers = [], cells = null;
     layers.schools.eachLayer(function (marker) { markers[marker.feature.properties.i] = marker; });
-    var plan = feederPlan(data, redraw);
+    var plan = feederPlan(data, redraw, server);
     var ui = buildPanel();
 
     function buildPanel() {
@@ -63,12 +67,12 @@ var feederEdit = (function () {
       refs.clear.addEventListener("click", function () { select([]); });
       refs.move.addEventListener("click", moveSelection);
       refs.lock.addEventListener("click", function () { plan.lock(selectedIds()); });
-      refs.unlock.addEventListener("click", function () { plan.unlock(selectedIds()); });
+      refs.unlock.addEventListener("click", unlockSelection);
       refs.undo.addEventListener("click", plan.undo);
       refs.redo.addEventListener("click", plan.redo);
       refs.savePlan.addEventListener("click", function () { download("portfolios.csv", plan.planCsv()); });
       refs.saveLocks.addEventListener("click", function () { download("locks.csv", plan.locksCsv()); });
-      if (window.feederServer && typeof window.feederServer.design === "function") {
+      if (server) {
         refs.redesign.hidden = false;
         refs.redesign.addEventListener("click", redesign);
         if (window.feederServer.keeps) {
@@ -105,11 +109,22 @@ var feederEdit = (function () {
         (kept ? "; " + kept + " locked school" + (kept === 1 ? "" : "s") + " stayed" : "") + ".";
     }
 
+    // Locks the server holds (the spec's) stay; the message says why, so the button is not ignored.
+    function unlockSelection() {
+      var ids = selectedIds(), kept = ids.filter(function (id) { return plan.held(plan.index(id)); }).length;
+      plan.unlock(ids);
+      if (kept) {
+        var them = kept === 1 ? "it" : "them";
+        ui.message.textContent = kept + " school" + (kept === 1 ? " stays" : "s stay") + " locked: the plan's " +
+          "spec locks " + them + " and every re-design keeps the spec (restart feeder serve with another " +
+          "--lock to free " + them + ").";
+      }
+    }
+
     // The sizes sent are the page's; `feeder serve` refuses them unless they are its own spec's.
     function redesign() {
-      var before = plan.labels(), was = card.cohesion, locks = {};
+      var before = plan.labels(), was = card.cohesion, locks = plan.lockMap();
       ui.message.textContent = "Re-designing around " + plan.lockedIds().length + " locked schools…";
-      plan.lockedIds().forEach(function (id) { locks[id] = before[plan.index(id)]; });
       window.feederServer.design(locks, {min_size: data.minSize, max_size: data.maxSize}).then(function (answer) {
         var changed = plan.setPlan(answer.plan);
         ui.message.textContent = changeNote(changed, movedBetween(before, plan.labels()), was, card);
@@ -192,8 +207,23 @@ var feederEdit = (function () {
       });
       drawMeetingSites();
       if (labels.some(function (label, i) { return label !== data.labels[i]; }) || cells) { drawAreas(labels); }
+      var first = selected.size ? labels[Math.min.apply(null, Array.from(selected))] : null;
       feederPanel.show(ui, card, {colourOf: function (name) { return colourOf(name, labels); }, data: data,
-        selected: selected.size, locked: plan.lockedIds().length, canUndo: plan.canUndo(), canRedo: plan.canRedo()});
+        selected: selected.size, current: first, locked: plan.lockedIds().length,
+        canUndo: plan.canUndo(), canRedo: plan.canRedo()});
+    }
+
+    // The nearest meeting site of another portfolio, as `feeder explain` finds it (portfolios in
+    // name order, the first on ties): "Name (Portfolio), 7.5 km", escaped for the popup.
+    function nearestOtherSite(i, labels) {
+      var best = null, bestKm = Infinity;
+      card.details.portfolios.forEach(function (p) {
+        if (p.name === labels[i]) { return; }
+        var km = feederScore.km(data, i, p.meetingSite);
+        if (km < bestKm) { best = p; bestKm = km; }
+      });
+      return best === null ? null : escapeHtml(data.names[best.meetingSite]) + " (" + escapeHtml(best.name) +
+        "), " + bestKm.toFixed(1) + " km";
     }
 
     function drawSchools(labels) {
@@ -207,10 +237,11 @@ var feederEdit = (function () {
         feederPanel.updateRows(p, {
           portfolio: p.portfolio,
           site: sites[labels[i]] === i ? "this school" : details.km[i].toFixed(1) + " km away",
+          nearest: nearestOtherSite(i, labels),
           sent: details.sent[i], crossing: details.crossing[i], split: p.split
         });
         var style = feeder.schoolStyle(p);
-        if (plan.locked(i)) { style.color = LOCKED; style.weight = 3.5; style.dashArray = "3 2"; }
+        if (plan.locked(i)) { Object.assign(style, LOCKED); }
         if (selected.has(i)) { style.color = SELECTED; style.weight = 4; style.dashArray = null; }
         restyle(marker, style);
       });

@@ -66,9 +66,11 @@ def edit_section() -> str:
 
 
 def edit_data(model: MapModel) -> dict[str, Any]:
-    """The page's FEEDER_EDIT object: metric inputs, today's plan, the spec's sizes and enrollment cap,
-    colours and site cells."""
+    """The page's FEEDER_EDIT object: metric inputs, today's plan, colours, site cells and every
+    hard constraint of the plan's spec (sizes, count, regions, caps, locks, contiguity), so an edit
+    that breaks one shows at once, as `feeder score` would word it."""
     plan = model.plan
+    spec = plan.spec
     district = plan.district
     schools = district.schools
     sender, receiver, students = district.flow_positions
@@ -92,9 +94,15 @@ def edit_data(model: MapModel) -> dict[str, Any]:
         "flowsApproximate": privacy.active,
         "exact": exact_flow_metrics(model) if privacy.active else None,
         "edges": sorted([int(a), int(b)] for a, b in model.edges),
+        "highSchools": np.flatnonzero(schools["level"] == "high").tolist(),  # what --max-high-schools counts
         "minSize": plan.min_size,
         "maxSize": plan.max_size,
-        "maxEnrollment": plan.spec.max_enrollment,
+        "k": spec.k,
+        "withinRegion": spec.within_region,
+        "maxEnrollment": spec.max_enrollment,
+        "maxHighSchools": spec.max_high_schools,
+        "locks": [list(lock) for lock in spec.locks],  # [school id, lock name]: locked when the page opens
+        "contiguous": spec.contiguous,
         "palette": list(PALETTE),
         "colours": dict(sorted(model.colours.items())),
         **cell_data(model),

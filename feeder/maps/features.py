@@ -29,6 +29,7 @@ STANDARD_COLUMNS = {
 }  # fmt: skip
 PLACES = 5
 EN_DASH = "\u2013"
+NEAREST = "Nearest other meeting site"  # a popup row the edit mode updates (edit-panel.js)
 
 Feature = dict
 
@@ -94,11 +95,23 @@ def popup_rows(
     if not pd.isna(school["need_index"]):
         rows.append(["Need index", number(school["need_index"], 2)])
     rows.append(["Meeting site", "this school" if school["medoid"] else f"{school['km']:.1f} km away"])
+    if explanation is not None and explanation.nearest_other_portfolio is not None:
+        rows.append([NEAREST, nearest_site(explanation)])
     rows.extend(flow_rows(school, privacy=privacy))
     if explanation is not None:
         rows.extend(portfolio_rows(explanation, privacy=privacy))
     rows.extend([esc(c), esc(school[c])] for c in extra if str(school[c]) not in ("", "nan", "<NA>"))
     return rows
+
+
+def nearest_site(explanation: SchoolExplanation) -> str:
+    """`feeder explain`'s nearest other meeting site: name, portfolio and km as explain rounds them,
+    the distance the school's own meeting site is judged against. The edit mode rewrites it in this
+    form (edit-ui.js) when the plan changes."""
+    return (
+        f"{esc(explanation.nearest_other_site_name)} ({esc(explanation.nearest_other_portfolio)}), "
+        f"{explanation.km_to_nearest_other_site:.1f} km"
+    )
 
 
 def flow_rows(school: Mapping, *, privacy: Privacy) -> list[list[str]]:

@@ -157,11 +157,14 @@ var feeder = (function () {
     return {color: COLOURS.region, weight: 3, opacity: 0.85, fill: false, interactive: false};
   }
 
+  // Both styles set every property either sets: the edit mode restyles a line in place when it
+  // starts or stops crossing, and Leaflet's setStyle keeps what a new style leaves out (a flow
+  // drawn inside one portfolio stayed dashed after a re-design).
   function flowStyle(feature) {
     var p = feature.properties;
     return p.crossing
       ? {color: COLOURS.crossing, weight: p.weight, opacity: 0.9, dashArray: "8 5", lineCap: "butt"}
-      : {color: COLOURS.flow, weight: p.weight, opacity: 0.55};
+      : {color: COLOURS.flow, weight: p.weight, opacity: 0.55, dashArray: null, lineCap: "round"};
   }
 
   function brokenStyle() {
