@@ -20,7 +20,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from feeder.district import District
+from feeder.io.schools import SCHOOL_FILES
+from feeder.io.tables import present
 from feeder.provenance import ENROLLMENT, flows_label
+from feeder.sites import outlying_sites
 
 Published = float | str
 
@@ -105,3 +108,22 @@ def privacy_of(district: District) -> Privacy:
 def with_min_cell(district: District, min_cell: int) -> District:
     """The district publishing under `min_cell` (the `--min-cell` option)."""
     return replace(district, min_cell=min_cell)
+
+
+def data_notes(district: District) -> list[str]:
+    """The district's load warnings (a likely wrong geocode, schools without enrollment, estimated
+    flows) as shared outputs may print them, so a reader of the map or report sees what the terminal said.
+
+    Under the small-cell rule only warnings about the schools table are published: the others describe
+    the records and may quote a count of their students (3 records naming an unknown school are 3
+    children), which this one place keeps out of every output.
+    """
+    if not privacy_of(district).active:
+        return list(district.warnings)
+    table = next((name for name in SCHOOL_FILES if present(district.path / name)), "")
+    about_sites = set(outlying_sites(district.schools))
+    return [
+        warning
+        for warning in district.warnings
+        if warning in about_sites or (table and warning.startswith(f"{table}: "))
+    ]

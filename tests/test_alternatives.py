@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from feeder.alternatives import OBJECTIVES, Alternative, TradeOffs, dominates, g
 from feeder.cli import main
 from feeder.district import load_district
 from feeder.maps import cohort_file_names
+from feeder.privacy import data_notes
 from feeder.report.pdf import BROWSERS
 from feeder.sample import sample_path
 from feeder.spec import DesignSpec
@@ -58,17 +60,82 @@ def check_alternatives(out: Path, *, count: int) -> pd.DataFrame:
     return table
 
 
-def test_loudoun_alternatives(tmp_path, lcps_path) -> None:
-    out = tmp_path / "alternatives"
+@pytest.fixture(scope="module")
+def loudoun(tmp_path_factory: pytest.TempPathFactory, lcps_path: Path) -> Path:
+    """`feeder alternatives` on Loudoun, --count above the front's size (minutes: run once)."""
+    out = tmp_path_factory.mktemp("alternatives")
     assert main(["alternatives", str(lcps_path), "--out", str(out), "--count", "10"]) == 0
+    return out
+
+
+def test_loudoun_alternatives(loudoun: Path, lcps_path: Path) -> None:
+    out = loudoun
     # --count above the front's size: every distinct non-dominated plan designed is kept
     table = check_alternatives(out, count=10)
     assert len(table) >= 3
     assert table["default"].sum() == 1, "the default plan (best cohesion on Loudoun) is one of them"
     assert table.loc[table["default"], "moved_from_default"].item() == 0
     assert table["enrollment_cv"].min() < 0.5 * table.loc[table["default"], "enrollment_cv"].item()
+    notes = data_notes(load_district(lcps_path))
+    for name in table["name"]:  # what loading warned of travels with every plan shared
+        assert json.loads((out / name / "scorecard.json").read_text())["data_warnings"] == notes
     if any(shutil.which(browser) for browser in BROWSERS):
         assert (out / "tradeoffs.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# Labels: "5-portfolios-balance-0.05" and "6-portfolios-balance-0", two plans of nearly the same
+# balance and cohesion, were printed over each other on Loudoun's chart.
+DRAWN_LABELS = """
+const box = e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+const chart = document.getElementById('tradeoffs');
+return {
+  labels: Array.from(chart.querySelectorAll('.annotation-text, .textpoint text'))
+    .filter(e => e.textContent.trim()).map(e => [e.textContent, box(e)]),
+  markers: Array.from(chart.querySelectorAll('.scatterlayer path.point')).map(box),
+};
+"""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
+    chromium, chromedriver = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+    for path in (chromium, chromedriver):
+        if not path.exists():
+            pytest.skip(f"{path} not found (apt-get install -y chromium chromium-driver)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(chromium)
+    profile = tempfile.mkdtemp(prefix="feeder-chromium-")
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--window-size=1100,800",
+        f"--user-data-dir={profile}",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=webdriver.ChromeService(str(chromedriver)), options=options)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def overlap(a: list[float], b: list[float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+@pytest.mark.browser
+def test_no_chart_label_overlaps_another_or_a_marker(loudoun: Path, browser) -> None:
+    browser.get((loudoun / "tradeoffs.html").as_uri())
+    drawn = browser.execute_script(DRAWN_LABELS)
+    names = set(pd.read_csv(loudoun / "alternatives.csv", dtype={"name": str})["name"])
+    assert {text for text, _ in drawn["labels"]} == names, "every plan kept is named on the chart"
+    for (a, box_a), (b, box_b) in itertools.combinations(drawn["labels"], 2):
+        assert not overlap(box_a, box_b), f"'{a}' overlaps '{b}'"
+    for text, box in drawn["labels"]:
+        assert not any(overlap(box, marker) for marker in drawn["markers"]), (
+            f"'{text}' covers a plan's marker"
+        )
 
 
 def test_alternatives_without_a_browser_write_the_page_and_say_why_there_is_no_png(

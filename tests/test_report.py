@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import shutil
 import time
@@ -10,6 +11,7 @@ from html import escape
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -151,6 +153,73 @@ def test_report_in_a_browser_draws_maps_and_diagrams(browser, report: Path, tmp_
     pixels = np.asarray(Image.open(shot).convert("L"), dtype=float)
     assert pixels.std() > 20, "the screenshot should show a page, not a blank window"
     assert (pixels < 100).mean() > 0.01, "text, schools and bands draw dark pixels"
+
+
+# Feeder diagrams on Loudoun's cohort pages: "Other portfolios: middle" sat in the high-school column
+# (plotly placed nodes by their links), and "Aldie Es" was drawn over "Other portfolios: elementary".
+# The plan is the one `feeder design` gives Loudoun (saved, so the test designs nothing): its cohorts
+# gather schools of several feeder patterns, so small nodes meet in one column.
+DESIGNED = ROOT / "tests" / "fixtures" / "lcps_designed_portfolios.csv"
+
+DRAWN_NODES = """
+return Array.from(document.querySelectorAll('.js-plotly-plot'))
+  .filter(plot => plot.querySelector('g.sankey-node'))
+  .map(plot => {
+    const frame = plot.querySelector('.main-svg').getBoundingClientRect();
+    return {id: plot.id, width: frame.width, nodes: Array.from(plot.querySelectorAll('g.sankey-node')).map(g => {
+      const rect = g.querySelector('.node-rect').getBoundingClientRect();
+      const text = g.querySelector('.node-label').getBoundingClientRect();
+      return {label: g.__data__.node.label, centre: (rect.left + rect.right) / 2 - frame.left,
+              box: [text.left, text.top, text.right, text.bottom]};
+    })};
+  });
+"""
+
+
+@pytest.fixture(scope="module")
+def loudoun_diagrams(tmp_path_factory: pytest.TempPathFactory, lcps_path: Path, browser) -> list[dict]:
+    """Every feeder diagram of Loudoun's report as drawn: each node's label, centre and label box (px)."""
+    out = tmp_path_factory.mktemp("loudoun-report")
+    assert main(["report", str(lcps_path), "--plan", str(DESIGNED), "--out", str(out)]) == 0
+    browser.get((out / "report.html").as_uri())
+    return browser.execute_script(DRAWN_NODES)
+
+
+def level_column(label: str, grade_hi: dict[str, float]) -> str:
+    """The column a node belongs in: a school's by its top grade (K-8 with middle, 6-12 with high), a
+    group's by the level it names, leaving the district at the right."""
+    if label == "Leaves the district":
+        return "high"
+    if label.startswith("Other portfolios: ") or " · " in label:
+        return label.rsplit(" ", 1)[-1]
+    top = grade_hi[label]
+    return "elementary" if top <= 5 else "middle" if top <= 8 else "high"
+
+
+@pytest.mark.browser
+def test_every_diagram_node_sits_in_its_levels_column(loudoun_diagrams: list[dict], lcps_path: Path) -> None:
+    schools = load_district(lcps_path).schools
+    grade_hi = dict(zip(schools["name"], schools["grade_hi"], strict=True))
+    bounds = {"elementary": (0.0, 0.1), "middle": (0.3, 0.6), "high": (0.9, 1.0)}
+    assert len(loudoun_diagrams) == 1 + pd.read_csv(DESIGNED)["portfolio"].nunique()
+    others = 0
+    for diagram in loudoun_diagrams:
+        for node in diagram["nodes"]:
+            low, high = bounds[level_column(node["label"], grade_hi)]
+            assert low <= node["centre"] / diagram["width"] <= high, (diagram["id"], node)
+            others += node["label"].startswith("Other portfolios: middle")
+    assert others, "some cohort sends students to another portfolio's middle school"
+
+
+@pytest.mark.browser
+def test_no_two_diagram_labels_overlap(loudoun_diagrams: list[dict]) -> None:
+    for diagram in loudoun_diagrams:
+        boxes = [(node["label"], node["box"]) for node in diagram["nodes"]]
+        for (a, box_a), (b, box_b) in itertools.combinations(boxes, 2):
+            apart = (
+                box_a[2] <= box_b[0] or box_b[2] <= box_a[0] or box_a[3] <= box_b[1] or box_b[3] <= box_a[1]
+            )
+            assert apart, f"{diagram['id']}: '{a}' overlaps '{b}'"
 
 
 def test_schools_sharing_a_site_each_give_their_portfolio_an_area() -> None:

@@ -75,6 +75,7 @@ def alternatives(
         from feeder.district import load_district
         from feeder.maps import render_maps
         from feeder.plan import scorecard_json
+        from feeder.privacy import data_notes
         from feeder.report.tradeoff_chart import chart_html, chart_png, tradeoff_figure
 
     if count < 1:
@@ -97,11 +98,16 @@ def alternatives(
     if image is not None:
         charts["tradeoffs.png"] = image
     earlier = earlier_run(out)
+    notes = {"data_warnings": data_notes(loaded)}  # what the terminal said, in every shared scorecard
     with one_publication():  # every plan's folder and the chart land together, or none does
         for each in result.chosen:
             folder = out / each.name
             write_files(
-                folder, {"portfolios.csv": each.plan.to_csv(), "scorecard.json": scorecard_json(each.card)}
+                folder,
+                {
+                    "portfolios.csv": each.plan.to_csv(),
+                    "scorecard.json": scorecard_json({**each.card, **notes}),
+                },
             )
             render_maps(each.plan, folder)
         write_files(out, {TABLE: table(result).to_csv(index=False, lineterminator="\n"), **charts})

@@ -210,6 +210,7 @@ def plan_files(plan: Plan, card: dict) -> dict[str, str | bytes]:
     from feeder.io.plan_tables import summary_csv, summary_table
     from feeder.io.workbook import plan_workbook
     from feeder.plan import scorecard_json
+    from feeder.privacy import data_notes
 
     summary = summary_table(plan)  # one table for summary.csv and the workbook's sheet
     return {
@@ -217,7 +218,7 @@ def plan_files(plan: Plan, card: dict) -> dict[str, str | bytes]:
         "summary.csv": summary_csv(plan, summary=summary),
         "plan.xlsx": plan_workbook(plan, summary=summary),
         "portfolios.geojson": plan.to_geojson(),
-        "scorecard.json": scorecard_json(card),
+        "scorecard.json": scorecard_json({**card, "data_warnings": data_notes(plan.district)}),
     }
 
 

@@ -61,7 +61,7 @@ def run(
         from feeder.district import load_district
         from feeder.maps.folder import publish_maps
         from feeder.plan import scorecard_json
-        from feeder.privacy import with_min_cell
+        from feeder.privacy import data_notes, with_min_cell
         from feeder.provenance import estimate_note, with_flows_source
         from feeder.report.terminal import print_scorecards
 
@@ -96,7 +96,8 @@ def run(
         "run.json": json.dumps({"district": str(loaded.path), "seconds": round(seconds, 2)}, indent=2) + "\n",
     }
     if "today's plan" in cards:
-        tables["scorecard-current.json"] = scorecard_json(with_flows_source(cards["today's plan"], loaded))
+        current = with_flows_source(cards["today's plan"], loaded)
+        tables["scorecard-current.json"] = scorecard_json({**current, "data_warnings": data_notes(loaded)})
     with one_publication():
         write_files(out, tables)
         written = publish_maps(plan, maps, broken_edges=broken_edges(alignment), banner=estimate_note(loaded))

@@ -20,6 +20,7 @@ from openpyxl.utils import get_column_letter
 
 from feeder.io.plan_tables import portfolios_table, summary_table
 from feeder.plan import Plan
+from feeder.privacy import data_notes
 from feeder.provenance import estimate_note, flows_label
 
 FIXED_TIME = datetime(2000, 1, 1)
@@ -49,7 +50,8 @@ def plan_workbook(plan: Plan, *, summary: pd.DataFrame | None = None) -> bytes:
 
 
 def add_about(sheet, plan: Plan) -> None:
-    """What the tables are and where the flows come from (the estimate note in bold when estimated)."""
+    """What the tables are, where the flows come from (the estimate note in bold when estimated) and
+    one `data note` row per load warning, so a planner opening only the workbook sees them."""
     note = estimate_note(plan.district)
     rows = [
         ("district", plan.district.name),
@@ -62,6 +64,8 @@ def add_about(sheet, plan: Plan) -> None:
     if note:
         sheet.append(["note", note])
         sheet.cell(row=sheet.max_row, column=2).font = Font(bold=True)
+    for warning in data_notes(plan.district):
+        sheet.append(["data note", fitted(warning)])
     sheet.column_dimensions["A"].width = 14
     sheet.column_dimensions["B"].width = 100
 

@@ -1,6 +1,7 @@
 """The map key, drawn over the map's lower right corner so it reads without scrolling at 1280x720.
 
-It explains every symbol and line the page draws, with a scale for flow width in students.
+It explains every symbol and line the page draws, with a scale for flow width in students, and
+points to the data notes (the district's load warnings) that the side panel lists.
 """
 
 from __future__ import annotations
@@ -9,12 +10,14 @@ import math
 
 import numpy as np
 
-from feeder.maps.features import LEVEL_NAMES
+from feeder.maps.features import LEVEL_NAMES, esc
 from feeder.maps.model import WEIGHT, MapModel
 from feeder.maps.symbols import GREY, ORANGE, PURPLE, REGION, ring, stroke, symbol
-from feeder.privacy import privacy_of
+from feeder.privacy import data_notes, privacy_of
+from feeder.words import counted
 
 LEVELS = ("elementary", "middle", "high", "span")
+NOTE_MARK = '<b style="color:#b35900;width:18px;text-align:center">!</b>'
 
 
 def map_key(model: MapModel) -> str:
@@ -37,6 +40,11 @@ def map_key(model: MapModel) -> str:
         entries.append((stroke(PURPLE, 3, "2 6"), "Broken program pathway"))
     if not model.regions.empty:
         entries.append((stroke(REGION, 3), "Region boundary"))
+    notes = data_notes(model.plan.district)
+    if notes:
+        entries.append(
+            (NOTE_MARK, f"{counted(len(notes), 'data note')} on the input, listed in the side panel")
+        )
     items = "".join(
         f'<li class="feeder-legend-key">{glyph}<span>{text}</span></li>' for glyph, text in entries
     )
@@ -67,3 +75,14 @@ def round_down(value: float) -> int:
         return 0
     power = 10 ** int(np.floor(np.log10(value)))
     return max(step * power for step in (1, 2, 5) if step * power <= value)
+
+
+def data_notes_section(model: MapModel) -> str:
+    """The side panel's "Data notes": what loading the district warned of (a school geocoded 19 km
+    from its neighbours, schools without enrollment, estimated flows), so whoever reads the map sees
+    what only the terminal said; empty when there is nothing to note."""
+    notes = data_notes(model.plan.district)
+    if not notes:
+        return ""
+    items = "".join(f"<li>{esc(note)}</li>" for note in notes)
+    return f'<h2>Data notes</h2><ul class="feeder-note feeder-data-notes">{items}</ul>'

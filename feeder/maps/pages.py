@@ -20,7 +20,7 @@ from feeder.maps.assets import make_offline
 from feeder.maps.editor import edit_scripts, edit_section
 from feeder.maps.elements import FeatureLayer, Raw, data_script
 from feeder.maps.features import Drawing, Feature, esc, number
-from feeder.maps.key import map_key
+from feeder.maps.key import data_notes_section, map_key
 from feeder.maps.model import MapModel
 from feeder.maps.symbols import swatch, symbol
 from feeder.words import counted
@@ -211,7 +211,7 @@ def overview_panel(model: MapModel, links: Mapping[str, str]) -> str:
         f"{stat_boxes(stats)}{by_level_note(model)}"
         f"{edit_section()}"
         f'<h2>Portfolios</h2><ul class="feeder-key feeder-portfolios">{entries}</ul>'
-        f"{area_note()}"
+        f"{area_note()}{data_notes_section(model)}"
         "</div>"
     )
 
@@ -240,7 +240,7 @@ def cohort_panel(model: MapModel, name: str, members: pd.DataFrame) -> str:
         f'<p class="feeder-subtitle">{esc(plan_title(model))} · meeting site: '
         f"<b>{esc(meeting['name'])}</b></p>"
         f"{stat_boxes(stats)}{by_level_note(model)}"
-        f"<h2>Schools</h2>{member_table(model, members)}"
+        f"<h2>Schools</h2>{member_table(model, members)}{data_notes_section(model)}"
         "</div>"
     )
 

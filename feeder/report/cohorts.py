@@ -21,6 +21,7 @@ from feeder.alignment.report import NO_PROGRAMS, break_line, lists_no_program
 from feeder.io.plan_tables import grades_served, summary_table
 from feeder.maps import cohort_file_names
 from feeder.plan import Plan
+from feeder.privacy import data_notes
 from feeder.provenance import estimate_note, flows_label
 from feeder.report.diagrams import cohort_sankey, district_sankey, figure_div
 from feeder.report.map_images import Canvas, canvas, cohort_png, overview_png
@@ -51,7 +52,8 @@ tr.meeting td { background: #fff7d6; }
 .pair { display: grid; grid-template-columns: 44% 56%; gap: 8px; align-items: start; }
 .pair img { width: 100%; max-height: 300px; object-fit: contain; }
 .cohort td { padding: 0.5px 4px; font-size: 9.5px; }
-ul.breaks li { font-size: 9.5px; }
+ul.breaks li, ul.notes li { font-size: 9.5px; }
+ul.notes { margin: 2px 0; padding-left: 16px; color: #444; }
 ul.breaks { margin: 2px 0; padding-left: 16px; }
 .muted { color: #666; }
 @media screen { .page { max-width: 8in; margin: 12px auto; border: 1px solid #ddd; box-shadow: 0 1px 4px #ccc; } }
@@ -111,8 +113,18 @@ def district_page(plan: Plan, drawn: Canvas, banner: str | None) -> str:
         f'<p class="subtitle">{counted(len(plan.labels), "school")} · plan: {escape(str(plan_name))}</p>'
         f"{banner_html(banner)}"
         f"{image(overview, 'Map of the portfolios', 'overview')}{numbered_key(numbered)}"
-        f'<h3>Scorecard</h3><div class="scorecard">{figures}</div></section>'
+        f'<h3>Scorecard</h3><div class="scorecard">{figures}</div>{data_notes_html(plan)}</section>'
     )
+
+
+def data_notes_html(plan: Plan) -> str:
+    """What loading the district warned of (a likely wrong geocode, missing enrollment, estimated
+    flows), so the printed report carries what only the terminal said; empty when nothing."""
+    notes = data_notes(plan.district)
+    if not notes:
+        return ""
+    items = "".join(f"<li>{escape(note)}</li>" for note in notes)
+    return f'<h3>Data notes</h3><ul class="notes">{items}</ul>'
 
 
 def numbered_key(numbered: list[str]) -> str:
