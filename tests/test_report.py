@@ -157,9 +157,8 @@ def test_report_in_a_browser_draws_maps_and_diagrams(browser, report: Path, tmp_
 
 # Feeder diagrams on Loudoun's cohort pages: "Other portfolios: middle" sat in the high-school column
 # (plotly placed nodes by their links), and "Aldie Es" was drawn over "Other portfolios: elementary".
-# The plan is the one `feeder design` gives Loudoun (saved, so the test designs nothing): its cohorts
-# gather schools of several feeder patterns, so small nodes meet in one column.
-DESIGNED = ROOT / "tests" / "fixtures" / "lcps_designed_portfolios.csv"
+# The plan is the one `feeder design` gives Loudoun: its cohorts gather schools of several feeder
+# patterns, so small nodes meet in one column.
 
 DRAWN_NODES = """
 return Array.from(document.querySelectorAll('.js-plotly-plot'))
@@ -180,9 +179,12 @@ return Array.from(document.querySelectorAll('.js-plotly-plot'))
 def loudoun_diagrams(tmp_path_factory: pytest.TempPathFactory, lcps_path: Path, browser) -> list[dict]:
     """Every feeder diagram of Loudoun's report as drawn: each node's label, centre and label box (px)."""
     out = tmp_path_factory.mktemp("loudoun-report")
-    assert main(["report", str(lcps_path), "--plan", str(DESIGNED), "--out", str(out)]) == 0
+    assert main(["design", str(lcps_path), "--out", str(out / "design"), "--effort", "quick"]) == 0
+    designed = out / "design" / "portfolios.csv"
+    assert main(["report", str(lcps_path), "--plan", str(designed), "--out", str(out)]) == 0
     browser.get((out / "report.html").as_uri())
-    return browser.execute_script(DRAWN_NODES)
+    portfolios = pd.read_csv(designed)["portfolio"].nunique()
+    return [{**diagram, "portfolios": portfolios} for diagram in browser.execute_script(DRAWN_NODES)]
 
 
 def level_column(label: str, grade_hi: dict[str, float]) -> str:
@@ -201,7 +203,7 @@ def test_every_diagram_node_sits_in_its_levels_column(loudoun_diagrams: list[dic
     schools = load_district(lcps_path).schools
     grade_hi = dict(zip(schools["name"], schools["grade_hi"], strict=True))
     bounds = {"elementary": (0.0, 0.1), "middle": (0.3, 0.6), "high": (0.9, 1.0)}
-    assert len(loudoun_diagrams) == 1 + pd.read_csv(DESIGNED)["portfolio"].nunique()
+    assert len(loudoun_diagrams) == 1 + loudoun_diagrams[0]["portfolios"]
     others = 0
     for diagram in loudoun_diagrams:
         for node in diagram["nodes"]:
