@@ -6,7 +6,6 @@ import itertools
 import re
 import shutil
 import time
-from collections.abc import Iterator
 from html import escape
 from pathlib import Path
 
@@ -28,7 +27,6 @@ from feeder.words import plan_shape
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 SECTION = re.compile(r'<section class="page ([a-z]+)"')
 PDF_PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
 
@@ -107,31 +105,6 @@ def test_diagram_bands_carry_every_student() -> None:
     members = set(district.schools.loc[plan.labels == name, "name"])
     assert members & set(labels)
     assert np.all(np.array(sankey.link.value) > 0)
-
-
-webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chrome]:
-    for path in (CHROMIUM, CHROMEDRIVER):
-        if not path.exists():
-            pytest.skip(f"{path} not found (apt-get install -y chromium chromium-driver)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    profile = tmp_path_factory.mktemp("profile")
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--window-size=900,1100",
-        "--host-resolver-rules=MAP * ~NOTFOUND",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=webdriver.ChromeService(str(CHROMEDRIVER)), options=options)
-    yield driver
-    driver.quit()
 
 
 @pytest.mark.browser

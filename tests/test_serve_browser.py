@@ -43,35 +43,9 @@ def server(lcps_path: Path, tmp_path_factory: pytest.TempPathFactory):
     )
     spec = {"min_size": 10, "max_size": 20, "max_enrollment": 13000}
     (plan.parent / "scorecard.json").write_text(json.dumps({"spec": spec}))
-    port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "feeder.cli",
-        "serve",
-        str(lcps_path),
-        "--plan",
-        str(plan),
-        "--port",
-        str(port),
-    ]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            assert process.poll() is None, process.stderr.read()
-            assert time.monotonic() < deadline, "feeder serve never listened"
-            time.sleep(0.2)
+    process, port = start_serving(lcps_path, plan)
     yield f"http://127.0.0.1:{port}/", district
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGKILL)
+    stop(process)
 
 
 def test_redesign_keeps_the_plans_spec_and_says_what_changed(browser, server) -> None:  # noqa: F811
