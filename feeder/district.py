@@ -81,6 +81,18 @@ class District:
     # Derived structures, computed once per district and shared by metrics, design and maps.
 
     @cached_property
+    def schools_table_warnings(self) -> list[str]:
+        """The warnings about the schools table (its file's own lines and the likely wrong geocodes):
+        the ones that say nothing of student records (feeder.privacy.data_notes)."""
+        table = next((name for name in SCHOOL_FILES if present(self.path / name)), "")
+        about_sites = set(outlying_sites(self.schools))
+        return [
+            warning
+            for warning in self.warnings
+            if warning in about_sites or (table and warning.startswith(f"{table}: "))
+        ]
+
+    @cached_property
     def adjacency(self) -> np.ndarray:
         """Delaunay neighbours (METRICS.md `contiguous`) as sorted position pairs, shape (E, 2)."""
         edges = sorted(delaunay_edges(self.schools["lat"], self.schools["lon"]))

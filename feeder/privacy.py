@@ -20,10 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from feeder.district import District
-from feeder.io.schools import SCHOOL_FILES
-from feeder.io.tables import present
 from feeder.provenance import ENROLLMENT, flows_label
-from feeder.sites import outlying_sites
 
 Published = float | str
 
@@ -120,10 +117,4 @@ def data_notes(district: District) -> list[str]:
     """
     if not privacy_of(district).active:
         return list(district.warnings)
-    table = next((name for name in SCHOOL_FILES if present(district.path / name)), "")
-    about_sites = set(outlying_sites(district.schools))
-    return [
-        warning
-        for warning in district.warnings
-        if warning in about_sites or (table and warning.startswith(f"{table}: "))
-    ]
+    return district.schools_table_warnings
