@@ -27,6 +27,7 @@ from feeder.io.schools import (
     missing_schools,
     name_unnamed,
     read_schools,
+    shared_names,
     unenrolled,
 )
 from feeder.io.tables import present, workbook_instead
@@ -150,12 +151,14 @@ def load_district(path: str | Path) -> District:
 
 
 def school_notes(schools: gpd.GeoDataFrame, file: str) -> list[str]:
-    """Warnings on the schools table as a whole that `feeder check` gives too: a lost minus sign, closed
-    schools, no high-school grades. (Shared names are left to check: generated test districts share
-    names, and a design does not depend on them.)"""
+    """Warnings on the schools table as a whole that `feeder check` gives too: a lost minus sign,
+    shared names (tables and maps could not tell those schools apart), closed schools, no
+    high-school grades."""
     closed = closed_schools(schools)
+    names = shared_names(schools)
     notes = [
         lost_minus_sign(schools),
+        None if names is None else f"column 'name': {names}",
         None if closed is None else f"column '{closed[0]}': {closed[1]}",
         highest_grade_note(schools["grade_hi"]),
     ]

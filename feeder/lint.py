@@ -303,8 +303,8 @@ def lost_sign(table: pd.DataFrame, lat: pd.Series, lon: pd.Series, file: str) ->
 
 
 def table_notes(table: pd.DataFrame, file: str, grade_hi: pd.Series) -> Iterator[Problem]:
-    """Shared names (check alone warns of them), closed schools and no high-school grades (as loading
-    does); `grade_hi` with the level's default where not given."""
+    """Shared names, closed schools and no high-school grades (as loading does); `grade_hi` with the
+    level's default where not given."""
     names = shared_names(table) if "name" in table.columns else None
     if names is not None:
         yield Problem(WARNING, file, None, "name", names)

@@ -713,18 +713,26 @@ def school_codes(n: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def school_names(kinds: np.ndarray, rng: np.random.Generator, charter: np.ndarray) -> np.ndarray:
-    """'<street or person> <suffix>' names ('<...> Charter <suffix>' for charters), distinct
-    within a kind until the curated names run out (then invented people's names, then repeats)."""
-    names = np.empty(len(kinds), dtype=object)
+    """'<street or person> <suffix>' names ('<...> Charter <suffix>' for charters), each its own:
+    curated names, then invented people's names, then a name taken already numbered ('Maple 2
+    Elementary'), as real districts number schools sharing a namesake."""
+    bases = np.empty(len(kinds), dtype=object)
     invented = [f"{first} {last}" for first in FIRST_NAMES for last in LAST_NAMES]
-    for kind, suffix in enumerate(KINDS["suffix"]):
+    for kind in range(len(KINDS)):
         members = np.flatnonzero(kinds == kind)
         pool = np.concatenate([rng.permutation(STREETS + PEOPLE + NUMBERED), rng.permutation(invented)])
-        bases = np.resize(pool, len(members))
-        names[members] = [
-            f"{base} {'Charter ' if chartered else ''}{suffix}"
-            for base, chartered in zip(bases, charter[members], strict=True)
-        ]
+        bases[members] = np.resize(pool, len(members))
+    suffixes = KINDS["suffix"].to_numpy()[kinds]
+    taken: set[str] = set()
+    names = np.empty(len(kinds), dtype=object)
+    for index, (base, suffix, chartered) in enumerate(zip(bases, suffixes, charter, strict=True)):
+        middle = "Charter " if chartered else ""
+        name, number = f"{base} {middle}{suffix}", 1
+        while name.casefold() in taken:
+            number += 1
+            name = f"{base} {number} {middle}{suffix}"
+        taken.add(name.casefold())
+        names[index] = name
     return names
 
 

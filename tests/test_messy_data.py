@@ -97,6 +97,9 @@ def test_schools_sharing_a_name_are_one_warning_naming_their_ids(lcps_path, tmp_
     assert len(shared) == 1
     assert "'Moorefield Station Es' (MSE, CTY); 'Central Hs' (BWH, RRH, JCH)" in shared[0].text
     assert "add the campus or level to the name" in shared[0].text
+    assert [w for w in load_district(folder).warnings if "names shared" in w] == [
+        f"schools.csv: column 'name': {shared[0].text}"
+    ]
 
 
 def test_a_row_given_twice_is_its_duplicate_id_not_also_a_shared_name(lcps_path, tmp_path) -> None:

@@ -65,6 +65,7 @@ def test_default_regions_hold_about_160_schools_and_keep_students() -> None:
 def test_twenty_thousand_schools() -> None:
     schools, flows = generate_district(20_000, seed=1)
     assert schools["school_id"].is_unique and len(schools) == 20_000
+    assert schools["name"].str.casefold().is_unique, "loading warns of shared names"
     known = set(schools["school_id"]) | {"OUT"}
     assert flows["from_id"].isin(known).all() and flows["to_id"].isin(known).all()
     assert (flows["students"] > 0).all()
