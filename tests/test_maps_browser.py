@@ -201,6 +201,8 @@ def test_map_key_reads_without_scrolling_at_1280_by_720(
     try:
         n = len(plan.district.schools)
         assert open_page(browser, folder / "index.html", "path.feeder-school", n) == n
+        browser.execute_script("feeder.lock(FEEDER_EDIT.ids[0])")  # the key's last entry shows with a lock
+        assert browser.execute_script("return document.querySelector('.feeder-key-locked').hidden") is False
         key = browser.execute_script(
             "var r = document.querySelector('.feeder-map-key').getBoundingClientRect();"
             "return [r.left, r.top, r.right, r.bottom, innerWidth, innerHeight]"

@@ -55,6 +55,19 @@ def lcps_with_pyramids(folder: Path) -> Path:
     return folder
 
 
+def records_district(folder: Path) -> Path:
+    """Loudoun with pyramids whose flows come from student records (enrollment.csv, no flows.csv):
+    the small-cell rule is on."""
+    from test_privacy import records
+
+    lcps_with_pyramids(folder)
+    flows = pd.read_csv(folder / "flows.csv", dtype={"from_id": str, "to_id": str})
+    schools = pd.read_csv(folder / "schools.csv", dtype=str, keep_default_na=False)
+    records(schools, flows).to_csv(folder / "enrollment.csv", index=False)
+    (folder / "flows.csv").unlink()
+    return folder
+
+
 def latitude_bands(district) -> Plan:
     """A plan for a district without one today: about 18 schools per band from south to north."""
     rank = np.argsort(np.argsort(district.schools["lat"].to_numpy(), kind="stable"))
@@ -401,14 +414,7 @@ def test_a_records_district_shows_its_exact_metrics_until_an_edit(browser, tmp_p
     """With flows from student records the page holds only rounded counts; recomputed from them,
     the sample-like district read 80 % cohesion and 181 split schools for a plan of 89 % and 86.
     The drawn plan shows its exact numbers; an edit adds the change the rounded counts estimate."""
-    from test_privacy import records
-
-    folder = lcps_with_pyramids(tmp_path / "lcps")
-    flows = pd.read_csv(folder / "flows.csv", dtype={"from_id": str, "to_id": str})
-    schools = pd.read_csv(folder / "schools.csv", dtype=str, keep_default_na=False)
-    records(schools, flows).to_csv(folder / "enrollment.csv", index=False)
-    (folder / "flows.csv").unlink()
-    plan = Plan.current(load_district(folder))
+    plan = Plan.current(load_district(records_district(tmp_path / "lcps")))
     render_maps(plan, tmp_path / "maps")
     load(browser, plan, tmp_path / "maps")
     card = plan.score()
@@ -638,6 +644,9 @@ def test_popup_names_the_nearest_other_meeting_site_as_explain_does(
         " if (m.feature.properties.id === id) { m.openPopup(); } })",
         school,
     )
+    wait_until_the_map_is_still(
+        browser
+    )  # the map pans the popup into view: rows above the map read as hidden
     deadline = time.monotonic() + 5  # the popup fades in: its text is visible after the fade
     while not (popup := browser.find_element("css selector", ".leaflet-popup-content").text):
         assert time.monotonic() < deadline, "the popup never showed"

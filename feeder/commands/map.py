@@ -29,13 +29,16 @@ def map_command(
         None,
         "--plan",
         help="portfolios.csv (school_id,portfolio); default: the 'portfolio' column, "
-        "else the feeder patterns.",
+        "else the feeder patterns. The spec in scorecard.json beside it (feeder design writes one) "
+        "is what the editor judges edits by, as in feeder serve.",
     ),
     min_cell: int = MIN_CELL,
 ) -> None:
     """Draw a plan: a district overview and one map per cohort, each one self-contained HTML file.
 
-    Broken program pathways (from the default alignment rules) are a layer of every map.
+    Broken program pathways (from the default alignment rules) are a layer of every map. The
+    overview's editor judges edits by the spec in the scorecard.json beside --plan (its locks
+    locked when the page opens), as `feeder serve` does.
     Cohort pages an earlier run wrote into the folder for another plan are removed.
     """
     with libraries():
@@ -43,11 +46,18 @@ def map_command(
         from feeder.district import load_district
         from feeder.maps.folder import publish_maps
         from feeder.pattern_plan import SOURCE, plan_to_show
+        from feeder.plan import Plan
         from feeder.privacy import with_min_cell
         from feeder.provenance import estimate_note
+        from feeder.recorded_spec import resolve_spec
 
     loaded = with_min_cell(load_district(district), min_cell)
-    chosen = plan_to_show(loaded, plan)
+    if plan is None:
+        chosen = plan_to_show(loaded, None)
+    else:  # judged by the spec it was designed with (its scorecard.json), as serve and explain do
+        recorded = resolve_spec(district=loaded, plan_file=plan, given={}, locks=None)
+        chosen = Plan.from_csv(loaded, plan, spec=recorded.spec)
+        typer.echo(f"the map's editor judges the plan by {recorded.source}")
     if chosen.provenance.source == SOURCE:
         typer.echo(
             f"{loaded.name} has no plan yet (no --plan, no 'portfolio' column): drawing its "

@@ -1,10 +1,35 @@
 /* feeder edit mode: the side panel's live scorecard, portfolio table and tool states, and the
- * school popup rows that change with the plan. Text from input files is set as text, never as HTML.
+ * school popup rows that change with the plan. Text from input files is set as text, never as HTML,
+ * except in popup rows, which are HTML escaped here as features.py escapes them.
  */
 var feederPanel = (function () {
   "use strict";
 
   var NEAREST = "Nearest other meeting site";  // the popup row features.py writes
+
+  function escapeHtml(text) {
+    return String(text).replace(/[&<>"']/g, function (c) {
+      return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"}[c];
+    });
+  }
+
+  // Python's round(): halves to even, so 12.5 students read 12 here as in every other output.
+  function roundHalfEven(value) {
+    var whole = Math.round(value);
+    return Math.abs(value % 1) === 0.5 && whole % 2 !== 0 ? whole - 1 : whole;
+  }
+
+  function thousands(value) {
+    return String(roundHalfEven(value)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  }
+
+  // A count as feeder.privacy publishes it (raw text, escaped with its line): exact, or under the
+  // small-cell rule "<10" below min_cell and the rest rounded to min_cell.
+  function published(students, data) {
+    if (!data.flowsApproximate || students <= 0) { return thousands(students); }
+    if (students < data.minCell) { return "<" + data.minCell; }
+    return thousands(data.minCell * Math.floor(students / data.minCell + 0.5));
+  }
 
   function cell(tag, text, className) {
     var node = document.createElement(tag);
@@ -160,19 +185,67 @@ var feederPanel = (function () {
     });
   }
 
-  // A school's popup rows that depend on the plan: its portfolio, meeting sites and where it sends.
-  function updateRows(p, facts) {
+  /* Per school, its students from and to each portfolio, as `feeder explain` groups them, and whether
+   * any of its flows has an end in another portfolio than on the drawn plan (`changed`). With flows
+   * from student records the page holds published counts only: a school not changed keeps the rows
+   * Python wrote from exact counts; a changed one shows sums of published counts, marked ≈. */
+  function schoolFlows(data, labels) {
+    var n = labels.length, changed = new Array(n).fill(false);
+    var by = labels.map(function () { return Object.create(null); });
+    function add(i, name, key, students) {
+      var totals = by[i][name] || (by[i][name] = {from: 0, to: 0});
+      totals[key] += students;
+    }
+    data.flows.forEach(function (f) {
+      add(f[1], labels[f[0]], "from", f[2]);
+      add(f[0], labels[f[1]], "to", f[2]);
+      if (labels[f[0]] !== data.labels[f[0]] || labels[f[1]] !== data.labels[f[1]]) {
+        changed[f[0]] = changed[f[1]] = true;
+      }
+    });
+    return by.map(function (totals, i) { return {portfolios: totals, changed: changed[i]}; });
+  }
+
+  // "Students by portfolio" (features.portfolio_rows): own portfolio first, then most students, then name.
+  function portfolioLines(own, flows, data, mark) {
+    var names = Object.keys(flows.portfolios).filter(function (name) {
+      return flows.portfolios[name].from > 0 || flows.portfolios[name].to > 0;
+    });
+    var total = function (name) { return flows.portfolios[name].from + flows.portfolios[name].to; };
+    names.sort(function (a, b) {
+      return (a !== own) - (b !== own) || total(b) - total(a) || (a < b ? -1 : a > b ? 1 : 0);
+    });
+    return names.map(function (name) {
+      var t = flows.portfolios[name], parts = [];
+      if (t.from > 0) { parts.push("from " + mark + published(t.from, data)); }
+      if (t.to > 0) { parts.push("to " + mark + published(t.to, data)); }
+      return escapeHtml(name + (name === own ? " (this portfolio)" : "") + ": " + parts.join(" · ") + " students");
+    }).join("<br>");
+  }
+
+  // "Sends" (features.flow_rows): a share of the students sent, or under the small-cell rule two counts.
+  function sendsText(facts, data, mark) {
+    var sent = published(facts.sent, data);
+    var text = data.flowsApproximate
+      ? mark + published(facts.crossing, data) + " of " + mark + sent + " students to other portfolios"
+      : roundHalfEven(100 * facts.crossing / facts.sent) + " % of " + sent + " students to other portfolios";
+    return facts.split ? "<b>" + escapeHtml(text + " (split school)") + "</b>" : escapeHtml(text);
+  }
+
+  // A school's popup rows that depend on the plan: its portfolio, meeting sites and students' flows.
+  function updateRows(p, facts, data) {
+    var approximate = data.flowsApproximate, keep = approximate && !facts.flows.changed, mark = approximate ? "≈ " : "";
     p.rows.forEach(function (r) {
+      if (r.drawn === undefined) { r.drawn = r[1]; }  // Python's text, from exact counts
       if (r[0] === "Portfolio") { r[1] = facts.portfolio; }
       if (r[0] === "Meeting site") { r[1] = facts.site; }
       if (r[0] === NEAREST) { r[1] = facts.nearest === null ? "none: the plan has one portfolio" : facts.nearest; }
-      if (r[0] === "Sends" && facts.sent > 0) {
-        var text = Math.round(100 * facts.crossing / facts.sent) + " % of " + feeder.count(facts.sent) +
-          " students to other portfolios";
-        r[1] = facts.split ? "<b>" + text + " (split school)</b>" : text;
+      if (r[0] === "Sends" && facts.sent > 0) { r[1] = keep ? r.drawn : sendsText(facts, data, mark); }
+      if (r[0] === "Students by portfolio") {
+        r[1] = keep ? r.drawn : portfolioLines(facts.own, facts.flows, data, mark);
       }
     });
   }
 
-  return {show: show, updateRows: updateRows};
+  return {show: show, updateRows: updateRows, schoolFlows: schoolFlows, escapeHtml: escapeHtml};
 })();

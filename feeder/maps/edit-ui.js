@@ -11,15 +11,10 @@
 var feederEdit = (function () {
   "use strict";
 
-  // A locked school's outline: black, dashed. Butt ends keep the gaps open (round ends, Leaflet's
-  // default, closed gaps narrower than the line and the ring read solid).
-  var SELECTED = "#1f5fa8", LOCKED = {color: "#000000", weight: 2.5, dashArray: "4 3", lineCap: "butt"};
+  // A locked school's outline (feeder/maps/symbols.py, which draws it in the map key too).
+  var SELECTED = "#1f5fa8", LOCKED = FEEDER_LOCKED;
 
-  function escapeHtml(text) {
-    return String(text).replace(/[&<>"']/g, function (c) {
-      return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"}[c];
-    });
-  }
+  var escapeHtml = feederPanel.escapeHtml;
 
   function download(name, text) {
     var link = document.createElement("a");
@@ -207,6 +202,8 @@ var feederEdit = (function () {
       });
       drawMeetingSites();
       if (labels.some(function (label, i) { return label !== data.labels[i]; }) || cells) { drawAreas(labels); }
+      var lockKey = document.querySelector(".feeder-key-locked");
+      if (lockKey) { lockKey.hidden = plan.lockedIds().length === 0; }  // the key explains a lock once one shows
       var first = selected.size ? labels[Math.min.apply(null, Array.from(selected))] : null;
       feederPanel.show(ui, card, {colourOf: function (name) { return colourOf(name, labels); }, data: data,
         selected: selected.size, current: first, locked: plan.lockedIds().length,
@@ -227,7 +224,7 @@ var feederEdit = (function () {
     }
 
     function drawSchools(labels) {
-      var details = card.details, sites = Object.create(null);
+      var details = card.details, sites = Object.create(null), flows = feederPanel.schoolFlows(data, labels);
       details.portfolios.forEach(function (p) { sites[p.name] = p.meetingSite; });
       markers.forEach(function (marker, i) {
         var p = marker.feature.properties, colour = colourOf(labels[i], labels);
@@ -238,8 +235,8 @@ var feederEdit = (function () {
           portfolio: p.portfolio,
           site: sites[labels[i]] === i ? "this school" : details.km[i].toFixed(1) + " km away",
           nearest: nearestOtherSite(i, labels),
-          sent: details.sent[i], crossing: details.crossing[i], split: p.split
-        });
+          sent: details.sent[i], crossing: details.crossing[i], split: p.split, own: labels[i], flows: flows[i]
+        }, data);
         var style = feeder.schoolStyle(p);
         if (plan.locked(i)) { Object.assign(style, LOCKED); }
         if (selected.has(i)) { style.color = SELECTED; style.weight = 4; style.dashArray = null; }
@@ -264,28 +261,54 @@ var feederEdit = (function () {
       });
     }
 
+    // A cell corner (an index into data.vertices) as a Leaflet [lat, lon].
+    function corner(k) {
+      return [data.vertices[k][1], data.vertices[k][0]];
+    }
+
+    // The borders between touching cells: the edges two cells share (touching cells share their
+    // corners, editor.py), grouped by the two owners as {a, b, segments of [lat, lon] points}.
+    function cellBorders() {
+      var owner = new Map(), borders = new Map();
+      data.cells.forEach(function (cell) {
+        cell[1].forEach(function (polygon) {
+          polygon.forEach(function (ring) {
+            ring.forEach(function (p, k) {
+              var q = ring[(k + 1) % ring.length], edge = p < q ? p + " " + q : q + " " + p;
+              var other = owner.get(edge);
+              if (other === undefined) { owner.set(edge, cell[0]); return; }
+              var pair = other + " " + cell[0];
+              if (!borders.has(pair)) { borders.set(pair, {a: other, b: cell[0], segments: []}); }
+              borders.get(pair).segments.push([corner(p), corner(q)]);
+            });
+          });
+        });
+      });
+      return Array.from(borders.values());
+    }
+
     // Edited areas: every site's Voronoi cell in its school's colour, a line where portfolios meet.
     function drawAreas(labels) {
       if (!cells) {
         layers.areas.clearLayers();
         cells = data.cells.map(function (cell) {
           var polygon = L.polygon(cell[1].map(function (part) {
-            return part.map(function (ring) { return ring.map(function (c) { return [c[1], c[0]]; }); });
+            return part.map(function (ring) { return ring.map(corner); });
           }), {stroke: false, fillOpacity: 0.22, interactive: false});
           layers.areas.addLayer(polygon);
           return {owner: cell[0], polygon: polygon};
         });
-        cells.borders = data.borders.map(function (border) {
-          return L.polyline(border[2].map(function (c) { return [c[1], c[0]]; }),
-            {color: "#333333", weight: 1.5, opacity: 0.8, interactive: false});
+        cells.borders = cellBorders().map(function (border) {
+          border.line = L.polyline(border.segments, {color: "#333333", weight: 1.5, opacity: 0.8, interactive: false});
+          return border;
         });
         cells.names = L.layerGroup().addTo(layers.areas);
       }
       cells.forEach(function (cell) { restyle(cell.polygon, {fillColor: colourOf(labels[cell.owner], labels)}); });
-      data.borders.forEach(function (border, k) {
-        var line = cells.borders[k], shown = layers.areas.hasLayer(line);
-        if ((labels[border[0]] !== labels[border[1]]) !== shown) {
-          layers.areas[shown ? "removeLayer" : "addLayer"](line);
+      cells.borders.forEach(function (border) {
+        var shown = layers.areas.hasLayer(border.line);
+        if ((labels[border.a] !== labels[border.b]) !== shown) {
+          layers.areas[shown ? "removeLayer" : "addLayer"](border.line);
         }
       });
       cells.names.clearLayers();

@@ -28,7 +28,8 @@ class Raw(Element):
 
 
 class FeatureLayer(Layer):
-    """A switchable Leaflet GeoJSON layer over `FEEDER_DATA[key]`, drawn by maps.js functions.
+    """A switchable Leaflet GeoJSON layer over `FEEDER_DATA[key]` (lines completed by maps.js
+    `layerData`), drawn by maps.js functions.
 
     functions: Leaflet GeoJSON options (style, point_to_layer, on_each_feature) naming
     functions of the page script's `feeder` object, which also keeps the layer by key
@@ -38,7 +39,7 @@ class FeatureLayer(Layer):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = feeder.register({{ this.key|tojson }}, L.geoJson(FEEDER_DATA[{{ this.key|tojson }}], {{ this.options|tojavascript }}));
+        var {{ this.get_name() }} = feeder.register({{ this.key|tojson }}, L.geoJson(feeder.layerData({{ this.key|tojson }}), {{ this.options|tojavascript }}));
         {% endmacro %}
         """
     )

@@ -3,7 +3,9 @@
 Every text that came from an input file is HTML-escaped here, once, because the page
 script writes properties into tooltips and popups as HTML. Coordinates are rounded to
 5 decimals (about 1 m) and each layer is one FeatureCollection, so a 1,000-school
-district stays near a megabyte and pans smoothly.
+district stays well under 2 MB and pans smoothly. A line between two schools (a flow, a
+broken pathway) is written without its geometry (null, as GeoJSON allows): the page
+script draws it between its ends' sites (maps.js `layerData`), so each site is written once.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ STANDARD_COLUMNS = {
 PLACES = 5
 EN_DASH = "\u2013"
 NEAREST = "Nearest other meeting site"  # a popup row the edit mode updates (edit-panel.js)
+CHECK = "Location to check"  # the popup row of a school whose site a data note doubts
 
 Feature = dict
 
@@ -39,20 +42,17 @@ def esc(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def feature(geometry: Mapping, properties: Mapping) -> Feature:
-    return {"type": "Feature", "geometry": dict(geometry), "properties": dict(properties)}
+def feature(geometry: Mapping | None, properties: Mapping) -> Feature:
+    """A GeoJSON Feature; geometry None for a line the page draws between two schools."""
+    return {
+        "type": "Feature",
+        "geometry": None if geometry is None else dict(geometry),
+        "properties": dict(properties),
+    }
 
 
 def point(lat: float, lon: float) -> dict:
     return {"type": "Point", "coordinates": [round(float(lon), PLACES), round(float(lat), PLACES)]}
-
-
-def line(ends: list[tuple[float, float]]) -> dict:
-    """A LineString through (lat, lon) points."""
-    return {
-        "type": "LineString",
-        "coordinates": [[round(lon, PLACES), round(lat, PLACES)] for lat, lon in ends],
-    }
 
 
 def grade_name(grade: int) -> str:
@@ -81,6 +81,8 @@ def popup_rows(
 ) -> list[list[str]]:
     """Label / value rows of a school's popup after its level, escaped; absent values are left out."""
     rows = [["School id", esc(school["school_id"])], ["Portfolio", esc(school["portfolio"])]]
+    if school["check"]:
+        rows.append([CHECK, esc(school["check"])])
     if today and today != school["portfolio"]:
         rows.append(["Portfolio today", esc(today)])
     if not pd.isna(school["enrollment"]):
@@ -189,6 +191,18 @@ def as_context(school: Feature) -> Feature:
     return {**school, "properties": {**school["properties"], "context": True}}
 
 
+def check_features(shown: pd.DataFrame) -> list[Feature]:
+    """Rings around the schools, among those shown, whose site a data note doubts (model `check`)."""
+    return [
+        feature(
+            point(s["lat"], s["lon"]),
+            {"id": esc(s["school_id"]), "radius": float(s["radius"])}
+            | ({"fan": s["fan"]} if s["fan"] else {}),
+        )
+        for s in shown[shown["check"] != ""].to_dict("records")
+    ]
+
+
 def meeting_features(members: pd.DataFrame) -> list[Feature]:
     """Rings around the meeting sites (medoids) among the given schools."""
     sites = members[members["medoid"]].to_dict("records")
@@ -238,29 +252,28 @@ def region_features(model: MapModel) -> list[Feature]:
 
 
 def flow_features(model: MapModel) -> list[Feature]:
-    """One line per flow between district schools; the page script names its ends on hover."""
-    ends = model.schools.set_index("school_id")[["lat", "lon"]]
-    start, stop = ends.loc[model.flows["from_id"]].to_numpy(), ends.loc[model.flows["to_id"]].to_numpy()
-    position = pd.Series(range(len(model.schools)), index=model.schools["school_id"])
+    """One line per flow between district schools, its ends named by school id: the page script
+    draws it between their sites, finds their positions (`a`, `b`) and whether it crosses a
+    portfolio line (`crossing`: its ends' portfolios differ, as model.flows says), and names
+    them on hover. 2,000 flows of a 1,000-school district took 430 kB with all of that written out."""
     privacy = privacy_of(model.plan.district)
-    features = []
-    for flow, a, b in zip(model.flows.to_dict("records"), start, stop, strict=True):
-        properties = {
-            "from": esc(flow["from_id"]),
-            "to": esc(flow["to_id"]),
-            "a": int(position[flow["from_id"]]),  # school positions, for the edit mode
-            "b": int(position[flow["to_id"]]),
-            "students": counts.published_count(flow["students"], privacy=privacy),
-            "weight": float(flow["weight"]),
-            "crossing": bool(flow["crossing"]),
-        }
-        features.append(feature(line([tuple(a), tuple(b)]), properties))
-    return features
+    return [
+        feature(
+            None,
+            {
+                "from": esc(flow["from_id"]),
+                "to": esc(flow["to_id"]),
+                "students": counts.published_count(flow["students"], privacy=privacy),
+                "weight": float(flow["weight"]),
+            },
+        )
+        for flow in model.flows.to_dict("records")
+    ]
 
 
 def broken_features(model: MapModel) -> tuple[list[Feature], pd.DataFrame]:
-    """One dotted line per school pair where programs stop, and the (from_id, to_id) of each."""
-    ends = model.schools.set_index("school_id")[["lat", "lon"]]
+    """One dotted line per school pair where programs stop (drawn between its ends' sites, as a
+    flow is), and the (from_id, to_id) of each."""
     privacy = privacy_of(model.plan.district)
     features, pairs = [], []
     for (sender, receiver), rows in model.broken.groupby(["from_id", "to_id"], sort=True):
@@ -272,8 +285,7 @@ def broken_features(model: MapModel) -> tuple[list[Feature], pd.DataFrame]:
             "students": None if pd.isna(students) else counts.published_count(students, privacy=privacy),
             "stops": stops,
         }
-        coordinates = [tuple(ends.loc[sender]), tuple(ends.loc[receiver])]
-        features.append(feature(line(coordinates), properties))
+        features.append(feature(None, properties))
         pairs.append((sender, receiver))
     return features, pd.DataFrame(pairs, columns=["from_id", "to_id"])
 

@@ -12,7 +12,18 @@ import numpy as np
 
 from feeder.maps.features import LEVEL_NAMES, esc
 from feeder.maps.model import WEIGHT, MapModel
-from feeder.maps.symbols import GREY, ORANGE, PURPLE, REGION, ring, stroke, symbol
+from feeder.maps.symbols import (
+    CHECK,
+    GREY,
+    LOCKED_COLOUR,
+    LOCKED_DASH,
+    ORANGE,
+    PURPLE,
+    REGION,
+    ring,
+    stroke,
+    symbol,
+)
 from feeder.privacy import data_notes, privacy_of
 from feeder.words import counted
 
@@ -20,8 +31,13 @@ LEVELS = ("elementary", "middle", "high", "span")
 NOTE_MARK = '<b style="color:#b35900;width:18px;text-align:center">!</b>'
 
 
-def map_key(model: MapModel) -> str:
-    """Symbols, the flow-width scale and line styles; levels and layers only when the page has them."""
+def map_key(model: MapModel, *, shown: np.ndarray | None = None, editor: bool = False) -> str:
+    """Symbols, the flow-width scale and line styles; levels and layers only when the page has them.
+
+    shown: mask over model.schools of the schools the page draws (default: all). editor: the page
+    edits the plan, so a school may be drawn locked (the entry shows while one is: edit-ui.js).
+    """
+    drawn = model.schools if shown is None else model.schools[shown]
     present = set(model.schools["level"])
     entries = [
         (symbol(level, "#9a9a9a"), f"{LEVEL_NAMES[level]} school") for level in LEVELS if level in present
@@ -40,6 +56,10 @@ def map_key(model: MapModel) -> str:
         entries.append((stroke(PURPLE, 3, "2 6"), "Broken program pathway"))
     if not model.regions.empty:
         entries.append((stroke(REGION, 3), "Region boundary"))
+    if (drawn["check"] != "").any():
+        entries.append(
+            (ring(CHECK, 2.5, ""), "School far from the other schools: check its site (data notes)")
+        )
     notes = data_notes(model.plan.district)
     if notes:
         entries.append(
@@ -48,7 +68,17 @@ def map_key(model: MapModel) -> str:
     items = "".join(
         f'<li class="feeder-legend-key">{glyph}<span>{text}</span></li>' for glyph, text in entries
     )
+    if editor:
+        items += locked_entry(model)
     return f'<div class="feeder-map-key"><b>Map key</b><ul class="feeder-key">{items}</ul></div>'
+
+
+def locked_entry(model: MapModel) -> str:
+    """The editor's locked school, hidden while none is (the plan's spec may lock some at once)."""
+    hidden = "" if model.plan.spec.locks else " hidden"
+    glyph = symbol("elementary", "#9a9a9a", stroke=LOCKED_COLOUR, width=2, dash=LOCKED_DASH)
+    text = "Locked school: stays in its portfolio when you move schools or re-design"
+    return f'<li class="feeder-legend-key feeder-key-locked"{hidden}>{glyph}<span>{text}</span></li>'
 
 
 def flow_scale(model: MapModel) -> list[tuple[int, float]]:

@@ -96,6 +96,15 @@ var feeder = (function () {
     });
   }
 
+  // A red ring around a school whose site the load warnings doubt (a likely wrong geocode).
+  function checkRing(feature, latlng) {
+    return new Fanned(latlng, {
+      fan: feature.properties.fan,
+      radius: feature.properties.radius + 9, color: COLOURS.check, weight: 2.5,
+      fill: false, interactive: false, className: "feeder-check"
+    });
+  }
+
   function area(feature, latlng) {
     var p = feature.properties;
     var icon = L.divIcon({
@@ -197,6 +206,36 @@ var feeder = (function () {
     layer.bindTooltip(brokenTip, {sticky: true});
   }
 
+  // Each school drawn on the page by id (its feature in FEEDER_DATA), built on first use.
+  var drawn = null;
+
+  function drawnSchool(id) {
+    if (!drawn) {
+      drawn = Object.create(null);
+      ["schools", "others"].forEach(function (key) {
+        (FEEDER_DATA[key] ? FEEDER_DATA[key].features : []).forEach(function (f) { drawn[f.properties.id] = f; });
+      });
+    }
+    return drawn[id];
+  }
+
+  // A layer's features, each line between two schools (a flow, a broken pathway: written without
+  // geometry, see features.py) completed: drawn between its ends' sites, with their positions in
+  // schools.csv (a, b: the edit mode's) and whether it crosses a portfolio line.
+  function layerData(key) {
+    var collection = FEEDER_DATA[key];
+    collection.features.forEach(function (f) {
+      var p = f.properties;
+      if (f.geometry !== null || p.from === undefined) { return; }
+      var a = drawnSchool(p.from), b = drawnSchool(p.to);
+      f.geometry = {type: "LineString", coordinates: [a.geometry.coordinates, b.geometry.coordinates]};
+      p.a = a.properties.i;
+      p.b = b.properties.i;
+      p.crossing = a.properties.portfolio !== b.properties.portfolio;
+    });
+    return collection;
+  }
+
   // Each page layer by its FEEDER_DATA key, for the edit mode.
   var layers = Object.create(null);
 
@@ -206,8 +245,8 @@ var feeder = (function () {
   }
 
   return {
-    layers: layers, register: register, schoolPopup: schoolPopup, schoolStyle: schoolStyle, count: count,
-    school: school, bindSchool: bindSchool, meetingSite: meetingSite,
+    layers: layers, register: register, layerData: layerData, schoolPopup: schoolPopup, schoolStyle: schoolStyle, count: count,
+    school: school, bindSchool: bindSchool, meetingSite: meetingSite, checkRing: checkRing,
     area: area, areaStyle: areaStyle, bindArea: bindArea, regionStyle: regionStyle,
     flowStyle: flowStyle, brokenStyle: brokenStyle, bindFlow: bindFlow, bindBroken: bindBroken
   };

@@ -21,7 +21,8 @@ from feeder.maps.colors import portfolio_colours
 from feeder.maps.counts import scored_count
 from feeder.maps.symbols import SYMBOLS
 from feeder.plan import Plan
-from feeder.privacy import privacy_of
+from feeder.privacy import data_notes, privacy_of
+from feeder.sites import outlying_schools
 
 BROKEN_COLUMNS = ("from_id", "to_id", "students", "family", "value_from")
 MIN_MARGIN_M = 1500.0
@@ -40,7 +41,8 @@ class MapModel:
     schools: the district's schools plus portfolio, colour, km (to the meeting site),
         medoid (is the meeting site), sent / crossing / leaving students, split,
         radius (symbol size in px, by enrollment), and for schools sharing a site `fan`
-        (the symbol's offset in px, [dx, dy]; None elsewhere) and `campus` (the other schools there).
+        (the symbol's offset in px, [dx, dy]; None elsewhere) and `campus` (the other schools there),
+        and `check`: the data note doubting the school's site (a likely wrong geocode), else "".
     flows: district-internal flows with their end portfolios, `crossing`, the count a line is drawn
         by (`drawn`: published, so its width gives no suppressed count away) and its weight (px).
     areas: one row per portfolio (see voronoi_areas).
@@ -98,7 +100,20 @@ def school_facts(plan: Plan, labels: np.ndarray, colours: dict[str, str]) -> pd.
     facts["split"] = facts["crossing"] > metrics.SPLIT_ABOVE * facts["sent"]
     leaving = district.flows[district.flows["to_id"] == OUTSIDE].groupby("from_id")["students"].sum()
     facts["leaving"] = facts["school_id"].map(leaving).fillna(0.0).to_numpy()
+    facts["check"] = site_checks(plan)
     return facts
+
+
+def site_checks(plan: Plan) -> list[str]:
+    """Per school, the data note saying its site is far from its peers (feeder.sites), else "": the map
+    marks exactly the schools the side panel's data notes name."""
+    district = plan.district
+    notes = set(data_notes(district))
+    checks = [""] * len(district.schools)
+    for position, warning in outlying_schools(district.schools):
+        if warning in notes:
+            checks[position] = warning
+    return checks
 
 
 def flow_table(plan: Plan, labels: np.ndarray) -> pd.DataFrame:

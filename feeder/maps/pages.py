@@ -48,7 +48,8 @@ def overview_page(model: MapModel, drawing: Drawing, links: Mapping[str, str]) -
     )
     for number_, script in enumerate(edit_scripts(model)):
         figure.header.add_child(script, name=f"feeder_edit_{number_}")
-    figure.html.add_child(Raw(overview_panel(model, links) + map_key(model)), name="panel")
+    key = map_key(model, editor=True)
+    figure.html.add_child(Raw(overview_panel(model, links) + key), name="panel")
     return render(figure)
 
 
@@ -80,7 +81,8 @@ def cohort_page(model: MapModel, drawing: Drawing, name: str) -> str:
         broken=broken,
         others=others,
     )
-    figure.html.add_child(Raw(cohort_panel(model, name, schools[members]) + map_key(model)), name="panel")
+    key = map_key(model, shown=shown(members, others))
+    figure.html.add_child(Raw(cohort_panel(model, name, schools[members]) + key), name="panel")
     return render(figure)
 
 
@@ -150,8 +152,16 @@ def add_layers(
     layer("schools", pick(drawing.schools, members), "Schools", **SCHOOL_FUNCTIONS)
     meeting = features.meeting_features(model.schools[members])
     layer("meeting", meeting, "Meeting sites", point_to_layer="meetingSite")
+    checks = features.check_features(model.schools[shown(members, others)])
+    if checks:
+        layer("checks", checks, "Locations to check", point_to_layer="checkRing")
     folium.LayerControl(collapsed=False).add_to(folium_map)
     figure.header.add_child(data_script(data), name="feeder_data")
+
+
+def shown(members: np.ndarray, others: np.ndarray | None) -> np.ndarray:
+    """The schools a page draws: its members and, on a cohort page, the others at its flows' ends."""
+    return members if others is None else members | others
 
 
 def pick(items: list[Feature], mask: np.ndarray) -> list[Feature]:
