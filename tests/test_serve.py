@@ -4,8 +4,10 @@ never writes into the district folder."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -63,6 +65,7 @@ def test_redesign_keeps_the_servers_sizes(lcps_path):
     assert sizes.min() >= 15 and sizes.max() <= 20
     assert body["scorecard"]["min_size"] == 15 and body["scorecard"]["max_size"] == 20
     assert body["scorecard"]["size_ok"] is True
+    assert body["lock_cost"] is None and body["time_limit_hit"] is False  # no locks, no --time-limit
     assert folder_state(lcps_path) == before, "the server wrote into the district folder"
 
 
@@ -294,7 +297,7 @@ def test_a_capped_plan_keeps_its_cap_and_the_locks_through_a_redesign(capped_cli
 @pytest.mark.parametrize(
     ("body", "says"),
     [
-        ({"max_enrollment": None}, "restart feeder serve with no --max-enrollment"),
+        ({"max_enrollment": None}, "restart feeder serve with --max-enrollment 0"),
         ({"max_enrollment": 30000}, "restart feeder serve with --max-enrollment 30000"),
         ({"contiguous": False}, "restart feeder serve with --no-contiguous"),
     ],
@@ -307,6 +310,26 @@ def test_the_page_cannot_loosen_the_served_spec(capped_client, body, says):
     assert "'k' must be a whole number" in same.json()["error"]  # the served value itself passes
 
 
+def first_line_served(district: Path, *options: object, cwd: Path) -> str:
+    """`feeder serve` run as a planner runs it: the line it prints first (what a re-design keeps),
+    once it is listening; then Ctrl-C."""
+    command = [sys.executable, "-m", "feeder.cli", "serve", str(district), *map(str, options)]
+    server = subprocess.Popen(
+        [*command, "--port", str(free_port())],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=cwd,
+    )
+    try:
+        line = server.stdout.readline()
+        assert "http://" in server.stdout.readline()
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.communicate(timeout=30)
+    return line
+
+
 def test_a_command_line_option_overrides_scorecard_json(capped, lcps_path, tmp_path):
     district = load_district(lcps_path)
     served = resolve_spec(district=district, plan_file=capped, given={"max_size": 20}, locks=None)
@@ -315,21 +338,9 @@ def test_a_command_line_option_overrides_scorecard_json(capped, lcps_path, tmp_p
         served.source
         == f"the spec in {capped.parent / 'scorecard.json'}, with --max-size 20 from the command line"
     )
-    port = free_port()
-    command = [sys.executable, "-m", "feeder.cli", "serve", str(lcps_path), "--plan", str(capped)]
-    server = subprocess.Popen(
-        [*command, "--port", str(port), "--max-size", "20", "--max-high-schools", "3"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=tmp_path,
+    line = first_line_served(
+        lcps_path, "--plan", capped, "--max-size", "20", "--max-high-schools", "3", cwd=tmp_path
     )
-    try:
-        line = server.stdout.readline()
-        assert "http://" in server.stdout.readline()
-    finally:
-        server.send_signal(signal.SIGINT)
-        server.communicate(timeout=30)
     assert line.startswith(
         "re-design keeps: 12-20 schools · at most 13,000 students · at most 3 high schools"
     )
@@ -372,3 +383,183 @@ def test_the_served_page_shows_what_a_redesign_keeps():
         "maxEnrollment": 13000,
         "contiguous": True,
     }
+
+
+@pytest.fixture(scope="module")
+def sample_client():
+    app = create_app(Plan.current(load_district(SAMPLE)), page="<html></html>")
+    with TestClient(app, base_url=ORIGIN) as client:
+        yield client
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("OPTIONS", "/api/design", {"GET", "HEAD", "POST", "DELETE"}),  # another site's CORS preflight
+        ("PUT", "/api/design", {"GET", "HEAD", "POST", "DELETE"}),
+        ("POST", "/api/plan", {"GET", "HEAD"}),
+        ("DELETE", "/", {"GET", "HEAD"}),
+    ],
+)
+def test_a_method_a_path_does_not_take_is_a_json_405_naming_those_it_does(
+    sample_client, method, path, allowed
+):
+    """The audit: OPTIONS /api/design was a plain-text 405 whose Allow header said only POST."""
+    headers = {"origin": "http://evil.example", "access-control-request-method": "POST"}
+    answer = sample_client.request(method, path, headers=headers)
+    assert answer.status_code == 405
+    assert set(answer.headers["allow"].split(", ")) == allowed
+    cors = [name for name in answer.headers if name.startswith("access-control-")]
+    assert cors == []  # no CORS: another site's preflight fails, so its page never sends the request
+    reason = answer.json()["error"]
+    assert reason.startswith(f"{path} does not take {method}") and "\n" not in reason
+    assert sample_client.get("/api/design").json()["running"] is False
+
+
+def test_an_unknown_path_is_a_json_404(sample_client):
+    answer = sample_client.get("/api/plans")
+    assert answer.status_code == 404
+    assert answer.json() == {
+        "error": "no /api/plans here: the app serves / (the map), /api/plan and /api/design"
+    }
+
+
+@pytest.fixture
+def recorded(tmp_path: Path) -> Path:
+    """A sample plan whose scorecard.json fixes --k 2 and caps enrollment and high schools."""
+    plan = tmp_path / "portfolios.csv"
+    spec = {"min_size": 5, "max_size": 30, "k": 2, "max_enrollment": 9000, "max_high_schools": 3}
+    (tmp_path / "scorecard.json").write_text(json.dumps({"spec": spec}))
+    return plan
+
+
+def test_zero_drops_a_recorded_k_or_cap(recorded):
+    """The audit: a plan designed with --k 8 or a cap could not be served without it."""
+    from feeder.serve.spec import served_spec
+
+    district = load_district(SAMPLE)
+    given = {"k": 0, "max_enrollment": 0.0, "max_size": 20}
+    served = served_spec(district=district, plan_file=recorded, given=given, locks=None)
+    assert served.spec == DesignSpec(min_size=5, max_size=20, max_high_schools=3)
+    assert served.source == (
+        f"the spec in {recorded.parent / 'scorecard.json'}, with --max-size 20 from the command line; "
+        "--k 0, --max-enrollment 0 from the command line: no such limit"
+    )
+    kept = served_spec(district=district, plan_file=recorded, given={}, locks=None).spec
+    assert (kept.k, kept.max_enrollment, kept.max_high_schools) == (2, 9000, 3)
+
+
+def test_serve_help_says_how_to_drop_a_recorded_limit():
+    import typer
+
+    from feeder.commands import serve
+
+    app = typer.Typer()
+    serve.register(app)
+    helps = {param.name: param.help or "" for param in typer.main.get_command(app).params}
+    for name in ("k", "max_enrollment", "max_high_schools"):
+        assert "0: none, even if the plan's scorecard.json sets one" in helps[name], name
+
+
+def test_the_command_serves_a_recorded_plan_without_its_cap(recorded, tmp_path):
+    recorded.write_text(Plan.current(load_district(SAMPLE)).to_csv())
+    line = first_line_served(SAMPLE, "--plan", recorded, "--max-enrollment", "0", "--k", "0", cwd=tmp_path)
+    assert line.startswith(
+        "re-design keeps: 5-30 schools · at most 3 high schools · across regions · contiguous ("
+    )
+    assert "--k 0, --max-enrollment 0 from the command line: no such limit" in line
+
+
+def test_a_redesign_with_locks_says_what_they_cost_as_feeder_design_does(lcps_client, lcps_path):
+    """The audit: `feeder design --lock` says what the locks cost; a served re-design with locks did not."""
+    from feeder.design.lock_cost import design_without_locks
+
+    district = load_district(lcps_path)
+    locks = {"LCH": "North", "WHS": "North", "MSE": "South A", "HUT": "South B"}
+    answer = lcps_client.post("/api/design", json={"locks": locks, "seed": 3})
+    assert answer.status_code == 200, answer.text
+    cost = answer.json()["lock_cost"]
+    free = design_without_locks(
+        district, spec=DesignSpec(), seed=3, effort="default", jobs=None, time_limit=None, flow_weights=None
+    )
+    assert cost["cohesion"] == round(float(free.plan.score()["cohesion"]), 6)  # the same search without them
+    assert cost["cost"] == pytest.approx(cost["cohesion"] - answer.json()["scorecard"]["cohesion"], abs=1e-4)
+    assert cost["time_limit_hit"] is False
+    assert re.fullmatch(
+        r"the locks cost (\d\.\d{4}|no) cohesion \(the same search without them: cohesion \d\.\d{4}, "
+        r"\d+ schools? placed differently\)",
+        cost["line"],
+    ), cost["line"]
+
+
+def sample_request():
+    """The sample district and a re-design request locking two of its schools together."""
+    from feeder.serve.requests import DesignRequest
+
+    district = load_district(SAMPLE)
+    spec = DesignSpec(locks=tuple((school, "Held") for school in district.ids[:2]))
+    return district, DesignRequest(spec=spec, seed=0)
+
+
+def test_the_search_without_locks_stops_at_the_time_limit_too():
+    from feeder.clock import Clock
+    from feeder.serve.redesign import redesign
+
+    district, request = sample_request()
+    spent = Clock(started=time.monotonic() - 100, limit=100.0)  # nothing left: each search stops at once
+    answer = redesign(district, request, clock=spent, lock_cost=True)
+    assert answer["time_limit_hit"] is True  # the page says so
+    cost = answer["lock_cost"]
+    assert cost["time_limit_hit"] is True and cost["line"].endswith("(stopped at --time-limit)")
+    assert redesign(district, request, clock=spent, lock_cost=False)["lock_cost"] is None
+
+
+def test_the_two_searches_share_the_time_limit_as_feeder_design_shares_it(monkeypatch):
+    import feeder.serve.redesign
+    from feeder.clock import Clock
+
+    lock_cost = importlib.import_module("feeder.design.lock_cost")  # feeder.design is also a function
+
+    asked: list[tuple[float, float | None]] = []  # (when, time limit) of each search
+    real = feeder.serve.redesign.run_design
+
+    def timed(district, **options):
+        asked.append((time.monotonic(), options["time_limit"]))
+        return real(district, **(options | {"time_limit": 0.01}))  # stop at once: the shares are the test
+
+    monkeypatch.setattr(feeder.serve.redesign, "run_design", timed)
+    monkeypatch.setattr(lock_cost, "run_design", timed)
+    district, request = sample_request()
+    clock = Clock(started=time.monotonic(), limit=60.0)
+    feeder.serve.redesign.redesign(district, request, clock=clock, lock_cost=True)
+    (first, locked), (second, unlocked) = asked
+    assert locked is not None and unlocked is not None
+    keep = 60.0 - (first - clock.started) - 2 * locked  # the first search got half of what was left
+    assert 1.0 <= keep < 5.0  # kept back to score the plan: feeder design's reserve
+    assert unlocked == pytest.approx(60.0 - (second - clock.started) - keep, abs=0.01)  # then the rest
+
+
+def test_a_bug_is_a_json_500_saying_so():
+    """A plain-text 500 left the page reading "Re-design failed: SyntaxError: Unexpected token"."""
+    app = create_app(Plan.current(load_district(SAMPLE)), page="<html></html>")
+    app.state.runner.status = lambda: 1 / 0
+    with TestClient(app, base_url=ORIGIN, raise_server_exceptions=False) as client:
+        answer = client.get("/api/design")
+    assert answer.status_code == 500
+    assert answer.json() == {
+        "error": "internal error (a bug in feeder): ZeroDivisionError: division by zero; please report it"
+    }
+
+
+@pytest.mark.parametrize(
+    ("limit", "says"),
+    [
+        ("0", "--time-limit 0 must be a number of seconds above 0"),
+        ("-3", "--time-limit -3 must be a number of seconds above 0"),
+        ("nan", "--time-limit 'nan': nan is not a finite number"),
+    ],
+)
+def test_a_bad_time_limit_is_one_line(capsys, limit, says):
+    assert main(["serve", str(SAMPLE), "--time-limit", limit, "--port", "1"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith(f"error: {says}") and error.count("\n") == 1

@@ -1,5 +1,6 @@
 """`feeder serve` in headless Chromium: the page shows what a re-design keeps (the plan's scorecard.json),
-lock two schools on the map, re-design, get a plan that keeps them and the spec, and read what changed."""
+lock two schools on the map, re-design, get a plan that keeps them and the spec, and read what changed
+and what the locks cost."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_maps_browser import browser  # noqa: F401 (a fixture)
+from test_maps_browser import browser  # noqa: F401 (a fixture: conftest's reaches no host, not even 127.0.0.1)
 
 from feeder.compare import matching
 from feeder.district import load_district
@@ -97,6 +98,12 @@ def test_redesign_keeps_the_plans_spec_and_says_what_changed(browser, server) ->
         rf"Proposal applied: {moved} schools? moved, cohesion \d+\.\d % → \d+\.\d %; Undo discards it\.",
         message,
     ), message
+    cost = browser.find_element("css selector", "[data-ref=message] + .feeder-redesign-note")
+    assert cost.is_displayed() and re.fullmatch(
+        r"Last re-design: the locks cost (\d\.\d{4}|no) cohesion \(the same search without them: "
+        r"cohesion \d\.\d{4}, \d+ schools? placed differently\)\.",
+        cost.text,
+    ), cost.text
 
 
 LOCKS = "school_id,portfolio\nLCH,North\nWHS,North\nMSE,South A\nHUT,South B\n"  # the audit's lock file
@@ -118,10 +125,10 @@ def designed(lcps_path: Path, tmp_path_factory: pytest.TempPathFactory):
     stop(process)
 
 
-def start_serving(district: Path, plan: Path) -> tuple[subprocess.Popen, int]:
-    """`feeder serve DISTRICT --plan PLAN` on a free port, once it listens."""
+def start_serving(district: Path, plan: Path, *options: str) -> tuple[subprocess.Popen, int]:
+    """`feeder serve DISTRICT --plan PLAN [OPTIONS]` on a free port, once it listens."""
     port = free_port()
-    command = [sys.executable, "-m", "feeder.cli", "serve", str(district), "--plan", str(plan)]
+    command = [sys.executable, "-m", "feeder.cli", "serve", str(district), "--plan", str(plan), *options]
     process = subprocess.Popen(
         [*command, "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -254,3 +261,29 @@ def test_a_broken_recorded_cap_shows_live_as_feeder_score_words_it(
     assert shown.startswith("violations") and f"{full} (4)" in shown
     browser.execute_script("feeder.undo()")
     assert browser.execute_script("return feeder.scorecard().violations") == []
+
+
+def test_a_redesign_cut_short_by_the_time_limit_says_so(browser, designed, lcps_path: Path) -> None:  # noqa: F811
+    """`feeder serve --time-limit`: a re-design stopped by it says so, as the lock cost does."""
+    _, out = designed
+    process, port = start_serving(lcps_path, out / "portfolios.csv", "--time-limit", "0.5")
+    try:
+        open_served(browser, f"http://127.0.0.1:{port}/")
+        browser.find_element("css selector", "[data-ref=toggle]").click()
+        browser.find_element("css selector", "[data-ref=redesign]").click()
+        note = "[data-ref=message] + .feeder-redesign-note"
+        deadline = time.monotonic() + 120
+        while not browser.execute_script(
+            f"var e = document.querySelector('{note}'); return !!(e && !e.hidden)"
+        ):
+            assert time.monotonic() < deadline, browser.find_element(
+                "css selector", "[data-ref=message]"
+            ).text
+            time.sleep(0.2)
+        assert re.fullmatch(
+            r"Last re-design: stopped at --time-limit \(a longer one may find a better plan\); the locks cost "
+            r".* \(stopped at --time-limit\)\.",
+            browser.find_element("css selector", note).text,
+        )
+    finally:
+        stop(process)

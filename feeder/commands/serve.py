@@ -11,25 +11,32 @@ from typing import Any
 import typer
 from typer._click.core import ParameterSource  # typer vendors click; its enum lives here
 
+from feeder.clock import Clock
 from feeder.commands.catalog import libraries
 from feeder.commands.options import (
     BALANCE,
     CONTIGUOUS,
     DISTRICT_HELP,
     LOCK,
-    MAX_ENROLLMENT,
-    MAX_HIGH_SCHOOLS,
     MAX_SIZE,
     MIN_CELL,
     MIN_SIZE,
     STABILITY,
     WITHIN_OR_ACROSS,
-    K,
 )
 from feeder.errors import OptionError
 from feeder.terminal import show_warnings
 
 HOST = "127.0.0.1"
+NONE = "0: none, even if the plan's scorecard.json sets one"
+# design's --k, --max-enrollment and --max-high-schools, with a way to drop the plan's recorded value
+K = typer.Option(None, "--k", help=f"Number of portfolios (default: whatever scores best; {NONE}).")
+MAX_ENROLLMENT = typer.Option(
+    None, "--max-enrollment", help=f"Most students in one portfolio (hard limit; {NONE})."
+)
+MAX_HIGH_SCHOOLS = typer.Option(
+    None, "--max-high-schools", help=f"Most high schools in one portfolio (hard limit; {NONE})."
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -56,6 +63,18 @@ def serve(
     stability: float = STABILITY,
     balance: float = BALANCE,
     lock: Path | None = LOCK,
+    lock_cost: bool = typer.Option(
+        True,
+        "--lock-cost/--no-lock-cost",
+        help="With locks: each re-design also designs without them (same seed) and the page says what "
+        "they cost in cohesion. Takes a second search.",
+    ),
+    time_limit: float | None = typer.Option(
+        None,
+        "--time-limit",
+        help="Safety cap in seconds on each re-design (the search normally stops on its own budget); "
+        "the search without locks gets its share, as in feeder design.",
+    ),
     max_enrollment: float | None = MAX_ENROLLMENT,
     max_high_schools: int | None = MAX_HIGH_SCHOOLS,
     min_cell: int = MIN_CELL,
@@ -63,7 +82,8 @@ def serve(
     """Open the plan in a local web app: edit it on the map and re-design around your locks.
 
     A re-design keeps the plan's spec: the one in scorecard.json beside --plan, with each spec
-    option given here replacing its value (without either, the defaults shown).
+    option given here replacing its value (without either, the defaults shown); 0 for --k,
+    --max-enrollment or --max-high-schools drops that limit.
     """
     with libraries():
         import uvicorn
@@ -73,14 +93,14 @@ def serve(
         from feeder.district import load_district
         from feeder.plan import Plan
         from feeder.privacy import with_min_cell
-        from feeder.recorded_spec import resolve_spec
         from feeder.serve import create_app
         from feeder.serve.page import served_page
         from feeder.serve.server import StoppingServer
-        from feeder.serve.spec import keeps
+        from feeder.serve.spec import keeps, served_spec
 
     if not 1 <= port <= 65535:
         raise OptionError(f"--port {port} must be between 1 and 65535")
+    Clock.start(time_limit)  # refuse a bad --time-limit before reading the district
     chosen: dict[str, Any] = {
         "min_size": min_size,
         "max_size": max_size,
@@ -95,7 +115,7 @@ def serve(
     given = {name: value for name, value in chosen.items() if on_command_line(context, name)}
     loaded = with_min_cell(load_district(district), min_cell)
     locks = None if lock is None else read_locks(lock, district=loaded)
-    served = resolve_spec(district=loaded, plan_file=plan, given=given, locks=locks)
+    served = served_spec(district=loaded, plan_file=plan, given=given, locks=locks)
     if plan is not None:
         starting = Plan.from_csv(loaded, plan, spec=served.spec)
     elif loaded.has_current_plan:
@@ -104,7 +124,7 @@ def serve(
         typer.echo("no plan given and no 'portfolio' column: designing a first plan ...")
         starting = design(loaded, spec=served.spec)
     show_warnings(loaded.warnings)
-    app = create_app(starting, page=served_page(starting))
+    app = create_app(starting, page=served_page(starting), time_limit=time_limit, lock_cost=lock_cost)
     listening = bound_socket(port)
     typer.echo(f"re-design keeps: {keeps(served.spec, regions=loaded.has_regions)} ({served.source})")
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a server stops; uvicorn raises it again

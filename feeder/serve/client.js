@@ -4,7 +4,9 @@
  * the map's edit mode calls from its "Re-design around my locks" button, and
  * window.feederServer.keeps, the server's spec in one line (FEEDER_SERVE, written by page.py), which
  * the edit mode shows by the button. While the server designs, a status line shows the seconds
- * spent and a Cancel button (DELETE /api/design).
+ * spent and a Cancel button (DELETE /api/design). After a re-design, a line under the edit mode's
+ * message says what the locks cost (the answer's lock_cost, worded as `feeder design --lock` words
+ * it) and whether --time-limit stopped the search.
  */
 (function () {
   "use strict";
@@ -28,6 +30,24 @@
     return {text: text, close: function () { box.remove(); }};
   }
 
+  // What the last re-design could not show on the map: that --time-limit cut it short, and what its
+  // locks cost. The line stays until the next re-design (it is about the proposal, which Undo may
+  // discard) and sits under the edit mode's message.
+  function showNote(answer) {
+    var parts = [];
+    if (answer.time_limit_hit) { parts.push("stopped at --time-limit (a longer one may find a better plan)"); }
+    if (answer.lock_cost) { parts.push(answer.lock_cost.line); }
+    var line = document.querySelector(".feeder-redesign-note");
+    if (!line) {
+      line = document.createElement("p");
+      line.className = "feeder-note feeder-redesign-note";
+      var message = document.querySelector(".feeder-edit [data-ref=message]");
+      if (message) { message.after(line); } else { document.body.appendChild(line); }
+    }
+    line.textContent = parts.length ? "Last re-design: " + parts.join("; ") + "." : "";
+    line.hidden = !parts.length;
+  }
+
   function design(locks, options) {
     var body = Object.assign({}, options, {locks: locks});
     var status = statusBox();
@@ -44,6 +64,7 @@
     }).then(function (response) {
       return response.json().then(function (answer) {
         if (!response.ok) { throw new Error(answer.error); }
+        showNote(answer);
         return answer;
       });
     }).finally(function () {

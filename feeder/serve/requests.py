@@ -66,11 +66,7 @@ def parse_design_request(body: Any, district: District, *, spec: DesignSpec) -> 
     seed = values.pop("seed", 0)
     for name, value in values.items():
         if value != getattr(spec, name):
-            fix = (
-                flag(name, value)
-                if value is not None
-                else f"no {flag(name, 0).split()[0]} (nor one in scorecard.json)"
-            )
+            fix = flag(name, 0 if value is None else value)  # serve's 0: no such limit
             raise OptionError(
                 f"'{name}' {json.dumps(value)} differs from this server's spec ({json.dumps(getattr(spec, name))}): "
                 f"the page cannot change the spec; restart feeder serve with {fix}"

@@ -1,8 +1,8 @@
 """Re-designs for the web app: one at a time, in a worker process, so a planner can cancel one.
 
 The worker loads the district itself (nothing but the folder path and the request cross
-the process boundary) and sends back the plan and its scorecard, or the one-line reason
-the request cannot be met.
+the process boundary) and sends back the answer of `redesign`, or the one-line reason the
+request cannot be met.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from feeder.design import design
+from feeder.clock import Clock
 from feeder.district import load_district
 from feeder.errors import FeederError
-from feeder.plan import rounded
+from feeder.serve.redesign import redesign
 from feeder.serve.requests import DesignRequest
 
 POLL_SECONDS = 0.1
@@ -41,14 +41,14 @@ class Refused(Exception):
     reason: str
 
 
-def design_in_worker(folder: str, request: DesignRequest, channel: Connection) -> None:
-    """Worker process body: design and send ("plan", labels, scorecard) or ("refused", reason)."""
+def design_in_worker(
+    folder: str, request: DesignRequest, clock: Clock, lock_cost: bool, channel: Connection
+) -> None:
+    """Worker process body: send ("answer", the answer of `redesign`) or ("refused", reason)."""
     os.setpgrp()  # its own process group, so a cancel also stops the designer's restart workers
     try:
         district = load_district(Path(folder))
-        plan = design(district, spec=request.spec, seed=request.seed)
-        labels = dict(zip(district.ids, plan.labels.tolist(), strict=True))
-        channel.send(("plan", labels, rounded(plan.score())))
+        channel.send(("answer", redesign(district, request, clock=clock, lock_cost=lock_cost)))
     except FeederError as error:
         channel.send(("refused", str(error)))
     except Exception as error:  # a bug: reported to the page as one, never as bad input
@@ -58,10 +58,13 @@ def design_in_worker(folder: str, request: DesignRequest, channel: Connection) -
 
 
 class DesignRunner:
-    """Runs at most one re-design at a time and can cancel it."""
+    """Runs at most one re-design at a time and can cancel it; each has `time_limit` seconds (None:
+    no cap) and, with `lock_cost`, says what its locks cost."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, time_limit: float | None, lock_cost: bool) -> None:
         self.folder = folder
+        self.time_limit = time_limit
+        self.lock_cost = lock_cost
         self.process: multiprocessing.process.BaseProcess | None = None
         self.started = 0.0
         self.cancelled = False
@@ -83,13 +86,18 @@ class DesignRunner:
         return True
 
     def run(self, request: DesignRequest) -> dict[str, Any]:
-        """Blocking: the plan and scorecard, or Busy / Cancelled / Refused."""
+        """Blocking: the answer of `redesign`, or Busy / Cancelled / Refused."""
         if self.process is not None and self.process.is_alive():
             raise Busy
+        # Not Clock.start, which counts from when `feeder serve` started; the worker reads the same
+        # monotonic clock (system-wide), so its time limit counts from this request.
+        clock = Clock(started=time.monotonic(), limit=self.time_limit)
         context = multiprocessing.get_context("spawn")
         receiver, sender = context.Pipe(duplex=False)
         # Not a daemon: the designer runs its restarts in worker processes of its own.
-        process = context.Process(target=design_in_worker, args=(str(self.folder), request, sender))
+        process = context.Process(
+            target=design_in_worker, args=(str(self.folder), request, clock, self.lock_cost, sender)
+        )
         self.process, self.started, self.cancelled = process, time.monotonic(), False
         process.start()
         sender.close()
@@ -112,5 +120,5 @@ class DesignRunner:
             raise Refused(message[1])
         if message[0] == "bug":
             raise RuntimeError(message[1])
-        _, labels, scorecard = message
-        return {"plan": labels, "scorecard": scorecard}
+        answer: dict[str, Any] = message[1]
+        return answer

@@ -1,10 +1,39 @@
-"""What a re-design in the web app keeps, in one line for the page and the terminal (the spec itself
-comes from feeder.recorded_spec)."""
+"""The spec a re-design in the web app keeps: feeder.recorded_spec's, where serve's command line can
+also drop a recorded limit, and the one line that says it for the page and the terminal."""
 
 from __future__ import annotations
 
-from feeder.recorded_spec import NUMBERS
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from feeder.district import District
+from feeder.recorded_spec import NUMBERS, ServedSpec, resolve_spec
 from feeder.spec import DesignSpec
+
+LIMITS = ("k", "max_enrollment", "max_high_schools")  # 0 on serve's command line: no such limit
+
+
+def served_spec(
+    *,
+    district: District,
+    plan_file: Path | None,
+    given: dict[str, Any],
+    locks: tuple[tuple[str, str], ...] | None,
+) -> ServedSpec:
+    """`resolve_spec`, where 0 for --k, --max-enrollment or --max-high-schools means no such limit,
+    so that a plan designed with one (its scorecard.json says so) can be served without it."""
+    dropped = [name for name in LIMITS if given.get(name) == 0]
+    kept = {name: value for name, value in given.items() if name not in dropped}
+    served = resolve_spec(district=district, plan_file=plan_file, given=kept, locks=locks)
+    if not dropped:
+        return served
+    lifted: dict[str, Any] = dict.fromkeys(dropped)  # None: no such limit
+    zeros = ", ".join(f"--{name.replace('_', '-')} 0" for name in dropped)
+    return ServedSpec(
+        spec=replace(served.spec, **lifted),
+        source=f"{served.source}; {zeros} from the command line: no such limit",
+    )
 
 
 def keeps(spec: DesignSpec, *, regions: bool) -> str:
