@@ -492,6 +492,26 @@ def test_a_redesign_with_locks_says_what_they_cost_as_feeder_design_does(lcps_cl
     ), cost["line"]
 
 
+def test_the_plan_without_locks_is_searched_once_per_seed(lcps_client, lcps_path):
+    """The search without locks depends only on the server's spec and the seed: the server keeps its
+    plan, and the next re-design with that seed weighs new locks against it (one search, not two)."""
+    runner = lcps_client.app.state.runner
+    first = lcps_client.post("/api/design", json={"locks": {"LCH": "North", "WHS": "North"}, "seed": 5})
+    kept = runner.unlocked[5]
+    district = load_district(lcps_path)
+    assert first.json()["lock_cost"]["cohesion"] == round(
+        Plan(district, np.array(kept, dtype=object)).score()["cohesion"], 6
+    )
+    today = district.schools["pyramid"].tolist()  # a plan the search would not find, to see it used
+    runner.unlocked[5] = today
+    second = lcps_client.post("/api/design", json={"locks": {"MSE": "South A", "HUT": "South B"}, "seed": 5})
+    assert second.status_code == 200, second.text
+    assert second.json()["lock_cost"]["cohesion"] == round(
+        Plan(district, np.array(today, dtype=object)).score()["cohesion"], 6
+    )
+    assert second.json()["lock_cost"]["cohesion"] != first.json()["lock_cost"]["cohesion"]
+
+
 def sample_request():
     """The sample district and a re-design request locking two of its schools together."""
     from feeder.serve.requests import DesignRequest
@@ -507,11 +527,11 @@ def test_the_search_without_locks_stops_at_the_time_limit_too():
 
     district, request = sample_request()
     spent = Clock(started=time.monotonic() - 100, limit=100.0)  # nothing left: each search stops at once
-    answer = redesign(district, request, clock=spent, lock_cost=True)
+    answer = redesign(district, request, clock=spent, lock_cost=True).answer
     assert answer["time_limit_hit"] is True  # the page says so
     cost = answer["lock_cost"]
     assert cost["time_limit_hit"] is True and cost["line"].endswith("(stopped at --time-limit)")
-    assert redesign(district, request, clock=spent, lock_cost=False)["lock_cost"] is None
+    assert redesign(district, request, clock=spent, lock_cost=False).answer["lock_cost"] is None
 
 
 def test_the_two_searches_share_the_time_limit_as_feeder_design_shares_it(monkeypatch):

@@ -20,7 +20,7 @@ from typing import Any
 from feeder.clock import Clock
 from feeder.district import load_district
 from feeder.errors import FeederError
-from feeder.serve.redesign import redesign
+from feeder.serve.redesign import Redesigned, redesign
 from feeder.serve.requests import DesignRequest
 
 POLL_SECONDS = 0.1
@@ -42,13 +42,19 @@ class Refused(Exception):
 
 
 def design_in_worker(
-    folder: str, request: DesignRequest, clock: Clock, lock_cost: bool, channel: Connection
+    folder: str,
+    request: DesignRequest,
+    clock: Clock,
+    lock_cost: bool,
+    unlocked: list[str] | None,
+    channel: Connection,
 ) -> None:
-    """Worker process body: send ("answer", the answer of `redesign`) or ("refused", reason)."""
+    """Worker process body: send ("answer", `redesign`'s Redesigned) or ("refused", reason)."""
     os.setpgrp()  # its own process group, so a cancel also stops the designer's restart workers
     try:
         district = load_district(Path(folder))
-        channel.send(("answer", redesign(district, request, clock=clock, lock_cost=lock_cost)))
+        done = redesign(district, request, clock=clock, lock_cost=lock_cost, unlocked=unlocked)
+        channel.send(("answer", done))
     except FeederError as error:
         channel.send(("refused", str(error)))
     except Exception as error:  # a bug: reported to the page as one, never as bad input
@@ -59,12 +65,14 @@ def design_in_worker(
 
 class DesignRunner:
     """Runs at most one re-design at a time and can cancel it; each has `time_limit` seconds (None:
-    no cap) and, with `lock_cost`, says what its locks cost."""
+    no cap) and, with `lock_cost`, says what its locks cost. The plan without locks is kept per seed
+    (the server's spec is fixed, so it is the same for every re-design with that seed)."""
 
     def __init__(self, folder: Path, *, time_limit: float | None, lock_cost: bool) -> None:
         self.folder = folder
         self.time_limit = time_limit
         self.lock_cost = lock_cost
+        self.unlocked: dict[int, list[str]] = {}
         self.process: multiprocessing.process.BaseProcess | None = None
         self.started = 0.0
         self.cancelled = False
@@ -96,7 +104,8 @@ class DesignRunner:
         receiver, sender = context.Pipe(duplex=False)
         # Not a daemon: the designer runs its restarts in worker processes of its own.
         process = context.Process(
-            target=design_in_worker, args=(str(self.folder), request, clock, self.lock_cost, sender)
+            target=design_in_worker,
+            args=(str(self.folder), request, clock, self.lock_cost, self.unlocked.get(request.seed), sender),
         )
         self.process, self.started, self.cancelled = process, time.monotonic(), False
         process.start()
@@ -120,5 +129,7 @@ class DesignRunner:
             raise Refused(message[1])
         if message[0] == "bug":
             raise RuntimeError(message[1])
-        answer: dict[str, Any] = message[1]
-        return answer
+        done: Redesigned = message[1]
+        if done.unlocked is not None:
+            self.unlocked[request.seed] = done.unlocked
+        return done.answer
