@@ -16,6 +16,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -447,6 +448,36 @@ def test_zero_drops_a_recorded_k_or_cap(recorded):
     )
     kept = served_spec(district=district, plan_file=recorded, given={}, locks=None).spec
     assert (kept.k, kept.max_enrollment, kept.max_high_schools) == (2, 9000, 3)
+
+
+def test_no_locks_drops_the_recorded_locks(recorded, tmp_path):
+    """A plan designed with --lock could be served only with those locks (an empty --lock file is refused)."""
+    from feeder.serve.spec import served_spec
+
+    district = load_district(SAMPLE)
+    card = json.loads((tmp_path / "scorecard.json").read_text())
+    card["spec"]["locks"] = {"Held": list(district.ids[:2])}
+    (tmp_path / "scorecard.json").write_text(json.dumps(card))
+    kept = served_spec(district=district, plan_file=recorded, given={}, locks=None)
+    assert kept.spec.locks == tuple((school, "Held") for school in district.ids[:2])
+    served = served_spec(district=district, plan_file=recorded, given={}, locks=None, no_locks=True)
+    assert served.spec == replace(kept.spec, locks=())
+    assert served.source.endswith("; --no-locks from the command line: no such limit")
+
+
+def test_no_locks_beside_lock_is_one_line(tmp_path):
+    locks = tmp_path / "locks.csv"
+    locks.write_text("school_id,portfolio\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "feeder.cli", "serve", str(SAMPLE), "--lock", str(locks), "--no-locks"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "error: --no-locks and --lock: give one (--lock replaces the recorded locks already)"
+    ]
 
 
 def test_serve_help_says_how_to_drop_a_recorded_limit():

@@ -63,6 +63,11 @@ def serve(
     stability: float = STABILITY,
     balance: float = BALANCE,
     lock: Path | None = LOCK,
+    no_locks: bool = typer.Option(
+        False,
+        "--no-locks",
+        help="Re-design without the locks the plan's scorecard.json records (the page may still lock schools).",
+    ),
     lock_cost: bool = typer.Option(
         True,
         "--lock-cost/--no-lock-cost",
@@ -83,7 +88,7 @@ def serve(
 
     A re-design keeps the plan's spec: the one in scorecard.json beside --plan, with each spec
     option given here replacing its value (without either, the defaults shown); 0 for --k,
-    --max-enrollment or --max-high-schools drops that limit.
+    --max-enrollment or --max-high-schools drops that limit, --no-locks the recorded locks.
     """
     with libraries():
         import uvicorn
@@ -101,6 +106,8 @@ def serve(
     if not 1 <= port <= 65535:
         raise OptionError(f"--port {port} must be between 1 and 65535")
     Clock.start(time_limit)  # refuse a bad --time-limit before reading the district
+    if no_locks and lock is not None:
+        raise OptionError("--no-locks and --lock: give one (--lock replaces the recorded locks already)")
     chosen: dict[str, Any] = {
         "min_size": min_size,
         "max_size": max_size,
@@ -115,7 +122,7 @@ def serve(
     given = {name: value for name, value in chosen.items() if on_command_line(context, name)}
     loaded = with_min_cell(load_district(district), min_cell)
     locks = None if lock is None else read_locks(lock, district=loaded)
-    served = served_spec(district=loaded, plan_file=plan, given=given, locks=locks)
+    served = served_spec(district=loaded, plan_file=plan, given=given, locks=locks, no_locks=no_locks)
     if plan is not None:
         starting = Plan.from_csv(loaded, plan, spec=served.spec)
     elif loaded.has_current_plan:

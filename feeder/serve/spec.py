@@ -20,19 +20,23 @@ def served_spec(
     plan_file: Path | None,
     given: dict[str, Any],
     locks: tuple[tuple[str, str], ...] | None,
+    no_locks: bool = False,
 ) -> ServedSpec:
-    """`resolve_spec`, where 0 for --k, --max-enrollment or --max-high-schools means no such limit,
-    so that a plan designed with one (its scorecard.json says so) can be served without it."""
+    """`resolve_spec`, where 0 for --k, --max-enrollment or --max-high-schools means no such limit
+    and `no_locks` (--no-locks) no locks, so that a plan designed with one (its scorecard.json says
+    so) can be served without it."""
     dropped = [name for name in LIMITS if given.get(name) == 0]
     kept = {name: value for name, value in given.items() if name not in dropped}
     served = resolve_spec(district=district, plan_file=plan_file, given=kept, locks=locks)
-    if not dropped:
-        return served
     lifted: dict[str, Any] = dict.fromkeys(dropped)  # None: no such limit
-    zeros = ", ".join(f"--{name.replace('_', '-')} 0" for name in dropped)
+    flags = [f"--{name.replace('_', '-')} 0" for name in dropped]
+    if no_locks:
+        lifted["locks"], flags = (), [*flags, "--no-locks"]
+    if not flags:
+        return served
     return ServedSpec(
         spec=replace(served.spec, **lifted),
-        source=f"{served.source}; {zeros} from the command line: no such limit",
+        source=f"{served.source}; {', '.join(flags)} from the command line: no such limit",
     )
 
 
