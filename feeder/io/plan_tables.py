@@ -13,20 +13,20 @@ import numpy as np
 import pandas as pd
 
 from feeder import metrics
+from feeder.io.schools import grade_name
 from feeder.provenance import estimate_note
 
 if TYPE_CHECKING:
     from feeder.plan import Plan
 
 LEVEL_COLUMNS = ("elementary", "middle", "high", "span")
-GRADE_NAMES = {-1: "PK", 0: "K"}
 
 
-def grade_name(grade: float | None) -> str:
-    """A grade as schools write it: PK, K, 1..12 ('' when unknown)."""
+def known_grade(grade: float | None) -> str:
+    """A grade as schools write it ('' when unknown)."""
     if grade is None or pd.isna(grade):
         return ""
-    return GRADE_NAMES.get(int(grade), str(int(grade)))
+    return grade_name(grade)
 
 
 def grades_served(schools: pd.DataFrame) -> list[str]:
@@ -34,9 +34,9 @@ def grades_served(schools: pd.DataFrame) -> list[str]:
     return [
         ""
         if pd.isna(lo) or pd.isna(hi)
-        else grade_name(lo)
+        else known_grade(lo)
         if lo == hi
-        else f"{grade_name(lo)}-{grade_name(hi)}"
+        else f"{known_grade(lo)}-{known_grade(hi)}"
         for lo, hi in zip(schools["grade_lo"], schools["grade_hi"], strict=True)
     ]
 

@@ -404,6 +404,7 @@ def reworded_levels(written: pd.Series) -> pd.Series:
 
 
 def grade_name(grade: float) -> str:
+    """A grade as schools write it: PK (TK too: both are -1), K, 1..12."""
     return {-1: "PK", 0: "K"}.get(int(grade), str(int(grade)))
 
 

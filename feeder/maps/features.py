@@ -18,6 +18,7 @@ import pandas as pd
 import shapely
 
 from feeder.explain import SchoolExplanation, explain_schools
+from feeder.io.schools import grade_name
 from feeder.maps import counts
 from feeder.maps.model import MapModel
 from feeder.privacy import Privacy, privacy_of
@@ -53,10 +54,6 @@ def feature(geometry: Mapping | None, properties: Mapping) -> Feature:
 
 def point(lat: float, lon: float) -> dict:
     return {"type": "Point", "coordinates": [round(float(lon), PLACES), round(float(lat), PLACES)]}
-
-
-def grade_name(grade: int) -> str:
-    return {-1: "PK", 0: "K"}.get(int(grade), str(int(grade)))
 
 
 def number(value: float, digits: int = 0) -> str:
