@@ -22,7 +22,7 @@ from feeder.errors import OptionError
 from feeder.geo import haversine_km
 from feeder.io.idmatch import match_lost_zeros
 from feeder.plan import Plan
-from feeder.privacy import Privacy, privacy_of
+from feeder.privacy import Privacy, privacy_of, shown_cohesion
 
 COUNTS = ("students_in", "students_out")
 
@@ -105,7 +105,7 @@ def explain_schools(plan: Plan, *, only: list[str] | None = None) -> dict[str, S
     site_list = sorted(sites)
     site_positions = np.array([sites[name] for name in site_list])
     wanted = range(len(ids)) if only is None else [district.ids.index(school) for school in only]
-    baseline = Baseline(broken=frozenset(plan.violations()), cohesion=metrics.cohesion(district, labels))
+    baseline = Baseline(broken=frozenset(plan.violations()), cohesion=shown_cohesion(district, labels))
     result = {}
     for i in wanted:
         own = str(labels[i])
@@ -174,7 +174,7 @@ def move_check(plan: Plan, baseline: Baseline, school: int, target: str) -> str:
     ]
     if broken:
         return f"moving it there would break a rule: {broken[0]}"
-    now, then = baseline.cohesion, metrics.cohesion(plan.district, labels)
+    now, then = baseline.cohesion, shown_cohesion(plan.district, labels)
     if now is None or then is None:
         return "moving it there would break no rule"
     if then < now:

@@ -164,9 +164,13 @@ class FeederGraph:
 
     def leakage_share(self) -> float:
         """Students leaving the district ÷ all students sent anywhere (0 when nobody moves)."""
+        out, moving = self.leakage_counts()
+        return out / moving if moving else 0.0
+
+    def leakage_counts(self) -> tuple[float, float]:
+        """Students leaving the district, and all students sent anywhere."""
         out = float(self.nodes["students_out"].sum())
-        total = out + float(self.nodes["students_sent"].sum())
-        return out / total if total else 0.0
+        return out, out + float(self.nodes["students_sent"].sum())
 
     def summary(self) -> dict:
         """Everything `feeder graph` reports, as JSON-ready plain values in a fixed key order."""
@@ -208,6 +212,7 @@ class FeederGraph:
             ],
             "leakage": {
                 "students": round(float(sum(leakage.values())), 4),
+                "moving": round(self.leakage_counts()[1], 4),
                 "share": round(self.leakage_share(), 4),
                 "schools": {school: round(students, 4) for school, students in leakage.items()},
             },

@@ -31,11 +31,14 @@ def groups(labels: np.ndarray) -> dict[str, np.ndarray]:
 
 def cohesion(district: District, labels: np.ndarray) -> float | None:
     """Share of students on district flows whose two schools share a portfolio."""
+    inside, total = cohesion_counts(district, labels)
+    return float(inside / total) if total else None
+
+
+def cohesion_counts(district: District, labels: np.ndarray) -> tuple[float, float]:
+    """Students on district flows inside a portfolio, and on all district flows."""
     sender, receiver, students = district.flow_positions
-    total = students.sum()
-    if total == 0:
-        return None
-    return float(students[labels[sender] == labels[receiver]].sum() / total)
+    return float(students[labels[sender] == labels[receiver]].sum()), float(students.sum())
 
 
 def split_schools(district: District, labels: np.ndarray) -> int:

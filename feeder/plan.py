@@ -21,6 +21,7 @@ from feeder.errors import InputError, InternalError, at, first_bad_row
 from feeder.io.idmatch import restore_leading_zeros
 from feeder.io.plan_tables import portfolios_table, table_csv
 from feeder.io.tables import read_text_table, require_columns
+from feeder.privacy import shown_cohesion, shown_share
 from feeder.spec import DesignSpec
 
 CURRENT = "current"
@@ -189,7 +190,9 @@ class Plan:
     def score(self, *, cohesion_bound: float | None = None) -> dict[str, Any]:
         """The scorecard: every METRICS.md metric, then the spec, provenance and objective.
 
-        `cohesion_bound` (from the exact solver) adds the bound and the plan's gap to it.
+        `cohesion_bound` (from the exact solver) adds the bound and the plan's gap to it. Under the
+        small-cell rule (flows from student records) cohesion and the bound are shown as ratios of
+        published counts (feeder.privacy), so no two scorecards give a small count away.
         """
         district, labels = self.district, self.labels
         sizes = np.array(list(self.sizes().values()))
@@ -202,7 +205,7 @@ class Plan:
             "size_ok": bool(((sizes >= self.min_size) & (sizes <= self.max_size)).all()),
             "smallest": int(sizes.min()),
             "largest": int(sizes.max()),
-            "cohesion": metrics.cohesion(district, labels),
+            "cohesion": shown_cohesion(district, labels),
             "split_schools": metrics.split_schools(district, labels),
             "mean_km": float(distance.mean()),
             "max_km": float(distance.max()),
@@ -213,9 +216,10 @@ class Plan:
             "in_region": metrics.in_region(district, labels),
             "moved": metrics.moved(district, labels),
         }
-        if cohesion_bound is not None and card["cohesion"] is not None:
-            card["cohesion_bound"] = cohesion_bound
-            card["gap"] = cohesion_bound - card["cohesion"]
+        bound = shown_share(district, cohesion_bound)
+        if bound is not None and card["cohesion"] is not None:
+            card["cohesion_bound"] = bound
+            card["gap"] = bound - card["cohesion"]
         card["violations"] = self.violations()
         card["spec"] = self.spec.as_dict()
         card["provenance"] = self.provenance.as_dict()

@@ -9,8 +9,11 @@ a school's students sent or leaving, a portfolio's or diagram's total) passes `P
 
 Rounding totals and cells to the same base is what keeps a suppressed cell unrecoverable: a rounded
 total minus rounded cells leaves a range at least `min_cell` wide around a multiple of `min_cell`,
-which holds every value from 1 to min_cell - 1. Metrics (cohesion, split schools) are computed on
-the exact counts; only what is shown is coarsened. `min_cell` 0 turns the rule off, and flows read
+which holds every value from 1 to min_cell - 1. A share of students (cohesion, a portfolio's flows
+kept, the leakage share) is shown as the ratio of its two published counts: an exact share times a
+published total would give the exact count back, and two plans' exact cohesions apart by one school
+its exact flow (an audit recovered a flow of 3 students so). Split schools count schools, not
+students, and stay exact. `min_cell` 0 turns the rule off, and flows read
 from flows.csv (already aggregated by the district) are shown as given, unless its first line says
 `feeder infer` wrote it from records (District.flows_source is then `enrollment records`).
 """
@@ -19,6 +22,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+import numpy as np
+
+from feeder import metrics
 from feeder.district import District
 from feeder.provenance import ENROLLMENT, flows_label
 
@@ -58,6 +64,18 @@ class Privacy:
             return None
         return round(good / judged, 2)
 
+    def share(self, part: float, whole: float) -> float | None:
+        """part ÷ whole as an output may show it: exact when inactive; else the ratio of the two
+        published counts, None when either is suppressed. None too when whole is 0."""
+        if whole <= 0:
+            return None
+        if not self.active:
+            return float(part / whole)
+        shown = self.published(part), self.published(whole)
+        if isinstance(shown[0], str) or isinstance(shown[1], str):
+            return None
+        return shown[0] / shown[1]
+
     def text(self, count: float, *, places: int = 0) -> str:
         """The published count as text: thousands separated, or "<10"."""
         shown = self.published(count)
@@ -92,7 +110,7 @@ class Privacy:
         return (
             f"Flows come from student records: counts of 1-{self.min_cell - 1} students are shown as "
             f"{self.hidden} and every other count is rounded to the nearest {self.min_cell} "
-            "so no small group can be recovered; metrics use exact counts."
+            "so no small group can be recovered; shares of students are ratios of such counts."
         )
 
 
@@ -100,6 +118,22 @@ def privacy_of(district: District) -> Privacy:
     """The district's rule: active when its flows come from enrollment records and min_cell > 0."""
     from_records = flows_label(district) == ENROLLMENT
     return Privacy(min_cell=district.min_cell, active=from_records and district.min_cell > 0)
+
+
+def shown_cohesion(district: District, labels: np.ndarray) -> float | None:
+    """Cohesion as outputs show it (metrics.cohesion under the small-cell rule: Privacy.share)."""
+    inside, total = metrics.cohesion_counts(district, labels)
+    return privacy_of(district).share(inside, total)
+
+
+def shown_share(district: District, value: float | None) -> float | None:
+    """A share of all the district's flow students (a cohesion bound, a best cohesion found) as
+    outputs show it: as is, or under the small-cell rule the ratio of the published counts."""
+    privacy = privacy_of(district)
+    if value is None or not privacy.active:
+        return value
+    total = float(district.flow_positions[2].sum())
+    return privacy.share(value * total, total)
 
 
 def with_min_cell(district: District, min_cell: int) -> District:

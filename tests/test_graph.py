@@ -379,7 +379,7 @@ def test_lcps_cli_json(lcps, lcps_path, capsys):
     assert jch["members"] == lcps.patterns()["JCH"]
     assert jch["counts"] == {"elementary": 6, "middle": 2, "span": 0}
     assert {s["school_id"] for s in summary["split_feeders"]} == set(lcps.split_feeders())
-    assert summary["leakage"] == {"students": 0.0, "share": 0.0, "schools": {}}
+    assert summary["leakage"] == {"students": 0.0, "moving": 13623.21, "share": 0.0, "schools": {}}
 
 
 def test_cli_reports_unattached_leakage_and_warnings(make_district, capsys):

@@ -188,11 +188,15 @@ def pyramids(folder: Path) -> Path:
     return path
 
 
-def test_metrics_stay_on_exact_counts(folder: Path) -> None:
+def test_cohesion_is_shown_from_published_counts_and_exact_with_min_cell_0(folder: Path) -> None:
+    from feeder import metrics
+
     district = load_district(folder)
     labels = district.schools["pyramid"].to_numpy()
-    exact = Plan(district, labels).score()["cohesion"]
+    exact = metrics.cohesion(district, labels)
     assert Plan(with_min_cell(district, 0), labels).score()["cohesion"] == exact
+    shown = Plan(district, labels).score()["cohesion"]
+    assert shown != exact and shown == pytest.approx(exact, abs=10 / district.flow_positions[2].sum())
     assert privacy_of(district).active and not privacy_of(with_min_cell(district, 0)).active
 
 
@@ -272,3 +276,76 @@ def test_flows_csv_inferred_from_records_keeps_the_small_cell_rule(
     assert not EXACT.search(page) and "&lt;10" in page
     assert main(["check", str(district_folder)]) == 0
     assert "published by the small-cell rule" in capsys.readouterr().out
+
+
+def smallest_move(district) -> tuple[Plan, Plan, float]:
+    """Two plans a school apart whose exact counts of students kept together differ the least (from
+    the records): the kind of pair an audit differenced to recover a flow of 3 students from two
+    exact cohesions."""
+    from feeder import metrics
+
+    before = Plan(district, district.schools["pyramid"].to_numpy(dtype=object))
+    inside = metrics.cohesion_counts(district, before.labels)[0]
+    moves = []
+    for school in range(len(district.schools)):
+        for target in sorted(set(before.labels) - {before.labels[school]}):
+            labels = before.labels.copy()
+            labels[school] = target
+            moves.append((abs(inside - metrics.cohesion_counts(district, labels)[0]), school, target))
+    change, school, target = min(move for move in moves if move[0] % 10)  # not already a multiple of 10
+    labels = before.labels.copy()
+    labels[school] = target
+    return before, Plan(district, labels), change
+
+
+def test_two_scorecards_a_school_apart_do_not_give_its_small_flow_away(folder: Path) -> None:
+    from feeder import metrics
+
+    district = load_district(folder)
+    before, after, exact = smallest_move(district)
+    total = privacy_of(district).published(metrics.cohesion_counts(district, before.labels)[1])
+    assert isinstance(total, float)
+    shown = [plan.score()["cohesion"] for plan in (before, after)]
+    for cohesion in shown:  # a ratio of published counts: inside students a multiple of 10
+        assert cohesion * total / 10 == pytest.approx(round(cohesion * total / 10), abs=1e-6)
+    recovered = abs(shown[0] - shown[1]) * total
+    assert recovered == pytest.approx(round(recovered / 10) * 10, abs=1e-6)
+    assert recovered != pytest.approx(exact, abs=0.5)
+
+
+def with_leavers(folder: Path, to: Path) -> Path:
+    """The records district where five middle schools also lose 29 students each over the four year
+    pairs (7.25 a year) to schools outside the district."""
+    schools = pd.read_csv(LCPS / "schools.csv", dtype={"school_id": str})
+    flows = pd.read_csv(LCPS / "flows.csv", dtype={"from_id": str, "to_id": str})
+    middle = schools.loc[schools["level"] == "middle", "school_id"].head(5)
+    leaving = pd.DataFrame({"from_id": middle, "to_id": "OUT", "students": 29 / PAIRS})
+    to.mkdir()
+    shutil.copy(folder / "schools.csv", to / "schools.csv")
+    records(schools, pd.concat([flows, leaving])).to_csv(to / "enrollment.csv", index=False)
+    return to
+
+
+def test_shares_of_students_are_ratios_of_published_counts(folder: Path, tmp_path: Path) -> None:
+    """flows_kept (summary.csv), the leakage share (graph --json) and a bound pass the same rule."""
+    from feeder.commands.graph import published
+    from feeder.graph import FeederGraph
+    from feeder.io.plan_tables import flow_students, summary_table
+
+    district = load_district(folder)
+    plan = Plan(district, district.schools["pyramid"].to_numpy(dtype=object))
+    privacy = privacy_of(district)
+    _, touching = flow_students(plan)
+    for name, share in summary_table(plan).set_index("portfolio")["flows_kept"].items():
+        whole = privacy.published(touching[name])  # the portfolio's students on flows, as published
+        kept = share * whole  # a multiple of 10, but for rounding the share to 3 decimals
+        assert abs(kept - 10 * round(kept / 10)) <= 0.0005 * whole + 1e-9, name
+    leaving = load_district(with_leavers(folder, tmp_path / "leaving"))
+    leakage = published(FeederGraph(leaving).summary(), privacy_of(leaving))["leakage"]
+    assert (leakage["students"], leakage["moving"]) == (40, 13660)  # 36.25 and 13,662.25 exactly
+    assert leakage["share"] == round(40 / 13660, 4)
+    card = plan.score(cohesion_bound=0.987654321)
+    total = privacy.published(float(district.flow_positions[2].sum()))
+    assert card["cohesion_bound"] * total / 10 == pytest.approx(
+        round(card["cohesion_bound"] * total / 10), abs=1e-6
+    )

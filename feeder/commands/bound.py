@@ -126,46 +126,53 @@ def bound_report(
     compared: Plan | None,
     options: dict[str, Any],
 ) -> dict[str, Any]:
-    """Both bounds, the best plans found, and the compared plan's cohesion and gaps, as bound.json holds them."""
+    """Both bounds, the best plans found, and the compared plan's cohesion and gaps, as bound.json
+    holds them (shares as the small-cell rule shows them: feeder.privacy.shown_share)."""
+    from feeder.privacy import shown_share
+
     report: dict[str, Any] = {
         "district": district.name,
         "n_schools": len(district.schools),
         **options,
         "status": result.status,
-        "cohesion_bound": result.bound,
-        "best_found": result.cohesion,
-        "best_found_gap": result.gap,
+        **bound_and_best(shown_share(district, result.bound), shown_share(district, result.cohesion)),
     }
     if together is not None:
         report["contiguous"] = {
             "status": together.status,
-            "cohesion_bound": together.bound,
-            "best_found": together.cohesion,
-            "best_found_gap": together.gap,
+            **bound_and_best(shown_share(district, together.bound), shown_share(district, together.cohesion)),
         }
     if compared is not None:
         report["plan"] = plan_report(compared, result, together)
     return report
 
 
+def bound_and_best(bound: float | None, best: float | None) -> dict[str, float | None]:
+    """A bound, the best plan's cohesion and the gap between them."""
+    gap = None if bound is None or best is None else bound - best
+    return {"cohesion_bound": bound, "best_found": best, "best_found_gap": gap}
+
+
 def plan_report(plan: Plan, result: ExactResult, together: ContiguousResult | None) -> dict[str, Any]:
     """A plan's cohesion and its gap to each bound; a gap only when that bound covers the plan
     (it meets the spec the bound was computed for: sizes, k, regions, and contiguity for the second)."""
-    from feeder import metrics
     from feeder.constraints import violations
+    from feeder.privacy import shown_cohesion, shown_share
 
     district, labels = plan.district, plan.labels
     covered = not plan.violations()
-    cohesion = metrics.cohesion(district, labels)
+    cohesion = shown_cohesion(district, labels)
+    bound = shown_share(district, result.bound)
+    contiguous_bound = None if together is None else shown_share(district, together.bound)
     name = "current plan" if plan.provenance.is_current else plan.provenance.source
     found: dict[str, Any] = {"name": name, "cohesion": cohesion, "meets_options": covered, "gap": None}
-    if covered and cohesion is not None and result.bound is not None:
-        found["gap"] = result.bound - cohesion
+    if covered and cohesion is not None and bound is not None:
+        found["gap"] = bound - cohesion
     if together is not None:
         found["contiguous"] = not violations(district, labels, replace(plan.spec, contiguous=True))
         found["contiguous_gap"] = None
-        if found["contiguous"] and cohesion is not None and together.bound is not None:
-            found["contiguous_gap"] = together.bound - cohesion
+        if found["contiguous"] and cohesion is not None and contiguous_bound is not None:
+            found["contiguous_gap"] = contiguous_bound - cohesion
     return found
 
 

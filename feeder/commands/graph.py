@@ -48,7 +48,14 @@ def graph(
 def published(summary: dict, privacy: Privacy) -> dict:
     """The summary with its student counts (totals, per pattern, leakage per school) as the privacy rule shows them."""
     document = cast(dict, privacy.publish(summary, keys=frozenset({"students"})))
-    leakage = {**document["leakage"], "schools": privacy.counts(summary["leakage"]["schools"])}
+    leaving = summary["leakage"]
+    share = privacy.share(leaving["students"], leaving["moving"])  # of published counts: see privacy.py
+    leakage = {
+        **document["leakage"],
+        "moving": privacy.counts(leaving["moving"]),
+        "share": None if share is None else round(share, 4),
+        "schools": privacy.counts(leaving["schools"]),
+    }
     return {
         **document,
         "leakage": leakage,
@@ -74,8 +81,10 @@ def render(summary: dict, console: Console, *, privacy: Privacy) -> None:
     names = summary["names"]
     console.print(split_table(splits, names=names, privacy=privacy) if splits else "Split feeders: none")
     leakage = summary["leakage"]
+    share = privacy.share(leakage["students"], leakage["moving"])
+    of_all = "" if share is None else f" ({share:.1%} of all moving)"
     console.print(
-        f"Leakage: {privacy.text(leakage['students'])} students ({leakage['share']:.1%} of all moving) leave the district "
+        f"Leakage: {privacy.text(leakage['students'])} students{of_all} leave the district "
         f"from {len(leakage['schools'])} schools"
         + "".join(
             f"\n  {markup_safe(named(school, names))}: {privacy.text(students)}"

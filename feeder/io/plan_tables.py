@@ -14,6 +14,7 @@ import pandas as pd
 
 from feeder import metrics
 from feeder.io.schools import grade_name
+from feeder.privacy import privacy_of
 from feeder.provenance import estimate_note
 
 if TYPE_CHECKING:
@@ -80,8 +81,10 @@ def summary_table(plan: Plan) -> pd.DataFrame:
     high = high_schools(schools)
     serves = grade_coverage(schools)
     rows = []
+    privacy = privacy_of(district)
     for name, members in metrics.groups(labels).items():
         level = levels[members]
+        share = privacy.share(kept[name], touching[name])
         rows.append(
             {
                 "portfolio": name,
@@ -94,7 +97,7 @@ def summary_table(plan: Plan) -> pd.DataFrame:
                 "meeting_site_id": ids[medoids[name]],
                 "mean_km": round(float(distance[members].mean()), 2),
                 "max_km": round(float(distance[members].max()), 2),
-                "flows_kept": round(kept[name] / touching[name], 3) if touching[name] > 0 else None,
+                "flows_kept": None if share is None else round(share, 3),
                 "k12": "yes" if serves[members].any(axis=0).all() else "no",
                 "contiguous": "yes" if connected[name] else "no",
             }

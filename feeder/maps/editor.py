@@ -10,19 +10,18 @@ the page finds itself (edit-ui.js) rather than hold each twice.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import shapely
 
-from feeder import metrics
 from feeder.maps import counts
 from feeder.maps.assets import own_file
 from feeder.maps.colors import PALETTE
 from feeder.maps.elements import Raw, data_script
 from feeder.maps.model import DEGREES, MapModel, site_cells
-from feeder.privacy import privacy_of
+from feeder.privacy import privacy_of, shown_cohesion
 
 PLACES = 5
 SCRIPTS = ("edit-score.js", "edit-plan.js", "edit-panel.js", "edit-ui.js")
@@ -111,18 +110,19 @@ def edit_data(model: MapModel) -> dict[str, Any]:
 
 
 def exact_flow_metrics(model: MapModel) -> dict[str, Any]:
-    """The drawn plan's cohesion and split schools on the exact counts (they are metrics, published
-    as the scorecard is): the page shows them until an edit, then adds the change its published
-    counts estimate, instead of a cohesion recomputed from rounded counts (80 % for 89 %)."""
+    """The drawn plan's cohesion and split schools as the scorecard publishes them (cohesion from the
+    exact counts, as a ratio of published ones under the small-cell rule): the page shows them until
+    an edit, then adds the change its published counts estimate, instead of a cohesion recomputed
+    from its rounded flows (80 % for 89 %)."""
     return {
-        "cohesion": metrics.cohesion(model.plan.district, model.plan.labels),
+        "cohesion": shown_cohesion(model.plan.district, model.plan.labels),
         "split": [bool(split) for split in model.schools["split"]],
     }
 
 
 def optional(column: Any) -> list[float | None]:
     """Numbers with missing values as null (JSON has no NaN)."""
-    return [None if value is None or math.isnan(float(value)) else float(value) for value in column]
+    return [None if pd.isna(value) else float(value) for value in column]
 
 
 def cell_data(model: MapModel) -> dict[str, list]:

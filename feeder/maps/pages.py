@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 from branca.element import Element, Figure
 
-from feeder import metrics
 from feeder.maps import features
 from feeder.maps.assets import make_offline
 from feeder.maps.editor import edit_scripts, edit_section
@@ -23,6 +22,7 @@ from feeder.maps.features import Drawing, Feature, esc, number
 from feeder.maps.key import data_notes_section, map_key
 from feeder.maps.model import MapModel
 from feeder.maps.symbols import swatch, symbol
+from feeder.privacy import shown_cohesion
 from feeder.words import counted
 
 INDEX = "index.html"
@@ -190,7 +190,7 @@ def overview_panel(model: MapModel, links: Mapping[str, str]) -> str:
     """Title, key figures, the portfolio legend (with links) and the edit mode."""
     plan, schools = model.plan, model.schools
     district = plan.district
-    cohesion = metrics.cohesion(district, schools["portfolio"].to_numpy())
+    cohesion = shown_cohesion(district, schools["portfolio"].to_numpy())
     stats = [
         (metric("n_portfolios", len(model.colours)), "portfolios"),
         (len(schools), "schools"),
