@@ -239,3 +239,22 @@ def test_a_workbook_kept_instead_of_the_csv_is_named_with_the_fix(lcps_path, tmp
     else:
         with pytest.raises(FeederError, match=r"a workbook, and feeder reads schools\.csv"):
             lint_district(folder)
+
+
+def test_a_span_school_without_grades_is_drawn_and_reported(lcps_path, tmp_path) -> None:
+    """METRICS: a span school without grades serves no grade. check called such a district usable
+    and design scored it, but map, report and run stopped on an internal error (pandas' NA)."""
+    from feeder.cli import main
+
+    schools, flows = loudoun(lcps_path)
+    schools.loc[schools["school_id"] == "SMM", ["level", "grade_lo", "grade_hi"]] = ["span", "", ""]
+    folder = written(tmp_path / "lcps", schools, flows)
+    assert [p.line() for p in lint_district(folder) if p.severity == ERROR] == []
+    plan = tmp_path / "plan.csv"
+    plan.write_text(
+        "school_id,portfolio\n"
+        + "".join(f"{s},{p}\n" for s, p in zip(schools["school_id"], schools["pyramid"], strict=True))
+    )
+    assert main(["map", str(folder), "--plan", str(plan), "--out", str(tmp_path / "maps")]) == 0
+    assert main(["report", str(folder), "--plan", str(plan), "--out", str(tmp_path / "report")]) == 0
+    assert "Span" in (tmp_path / "maps" / "index.html").read_text(encoding="utf-8")

@@ -151,13 +151,23 @@ return Array.from(document.querySelectorAll('.js-plotly-plot'))
 @pytest.fixture(scope="module")
 def loudoun_diagrams(tmp_path_factory: pytest.TempPathFactory, lcps_path: Path, browser) -> list[dict]:
     """Every feeder diagram of Loudoun's report as drawn: each node's label, centre and label box (px)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
     out = tmp_path_factory.mktemp("loudoun-report")
     assert main(["design", str(lcps_path), "--out", str(out / "design"), "--effort", "quick"]) == 0
     designed = out / "design" / "portfolios.csv"
     assert main(["report", str(lcps_path), "--plan", str(designed), "--out", str(out)]) == 0
     browser.get((out / "report.html").as_uri())
     portfolios = pd.read_csv(designed)["portfolio"].nunique()
-    return [{**diagram, "portfolios": portfolios} for diagram in browser.execute_script(DRAWN_NODES)]
+    drawn: list[dict] = []
+
+    def settled(driver) -> bool:  # plotly may still be drawing some diagrams after the load event
+        nonlocal drawn
+        before, drawn = drawn, driver.execute_script(DRAWN_NODES)
+        return len(drawn) == 1 + portfolios and drawn == before
+
+    WebDriverWait(browser, 30, poll_frequency=0.25).until(settled)
+    return [{**diagram, "portfolios": portfolios} for diagram in drawn]
 
 
 def level_column(label: str, grade_hi: dict[str, float]) -> str:

@@ -279,3 +279,23 @@ def test_sample_with_schools_lacking_todays_portfolio_matches_reference(
     assert reference_scorecard(folder, kept)["moved"] == blanks
     assert_matches(folder, kept)
     assert_matches(folder, {r["school_id"]: f"P{rng.integers(13)}" for r in rows})
+
+
+def test_a_6_12_span_school_is_the_high_school_a_portfolio_needs(lcps_path: Path, tmp_path: Path) -> None:
+    """The goal 'lacking a high school' named portfolios whose 6-12 span school summary.csv lists
+    under high_schools (and whose grades 9-12 make them K-12 complete)."""
+    import pandas as pd
+
+    from feeder.goals import unmet_goals
+    from feeder.io.plan_tables import summary_table
+
+    schools = pd.read_csv(lcps_path / "schools.csv", dtype=str, keep_default_na=False)
+    schools.loc[schools["school_id"] == "RRH", ["level", "grade_lo", "grade_hi"]] = ["span", "6", "12"]
+    (tmp_path / "lcps").mkdir()
+    schools.to_csv(tmp_path / "lcps" / "schools.csv", index=False)
+    (tmp_path / "lcps" / "flows.csv").write_bytes((lcps_path / "flows.csv").read_bytes())
+    district = load_district(tmp_path / "lcps")
+    plan = Plan(district, district.schools["pyramid"].to_numpy(dtype=object))
+    rock_ridge = summary_table(plan).set_index("portfolio").loc["RRH"]
+    assert "Rock Ridge" in rock_ridge["high_schools"] and rock_ridge["k12"] == "yes"
+    assert not any("lacking a high school" in goal for goal in unmet_goals(district, plan.labels))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+import pandas as pd
 import plotly.graph_objects as go
 
 from feeder.io.schools import OUTSIDE
@@ -35,7 +36,7 @@ PAD_PX = 12  # between nodes: more than a label's height at FONT's size, so no t
 
 def stage(grade_hi: float | None) -> str:
     """The diagram column of a school: where its top grade puts it (K-8 with middle, 6-12 with high)."""
-    if grade_hi is None or grade_hi != grade_hi:  # missing grades: NA or NaN
+    if grade_hi is None or pd.isna(grade_hi):  # missing grades (a span school's are not implied by its level)
         return "middle"
     return "elementary" if grade_hi <= 5 else "middle" if grade_hi <= 8 else "high"
 
