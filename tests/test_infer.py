@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Polygon, box
 
+from feeder import metrics
 from feeder.cli import main
 from feeder.district import load_district
 from feeder.errors import FeederError
@@ -581,3 +582,20 @@ def test_schools_whose_next_grade_nobody_teaches_are_named(tmp_path: Path) -> No
         w.startswith("1 school(s) below grade 12 send no inferred flow") and w.endswith(": M")
         for w in district.warnings
     ), district.warnings
+
+
+def test_a_plan_scored_on_infers_flows_csv_keeps_its_cohesion(lcps_path: Path, tmp_path: Path) -> None:
+    """The audit: a judge scoring with the flows.csv `feeder infer` wrote got another cohesion than
+    feeder's for the folder without it (2e-6 apart on a zone-flow district: the file had 2 decimals)."""
+    folder = tmp_path / "lcps"
+    folder.mkdir()
+    shutil.copy(lcps_path / "schools.csv", folder / "schools.csv")  # flows estimated from the sites
+    estimated = load_district(folder)
+    labels = estimated.schools["pyramid"].to_numpy(dtype=object)
+    assert main(["infer", str(folder), "--out", str(tmp_path / "out")]) == 0
+    shutil.copy(tmp_path / "out" / "flows.csv", folder / "flows.csv")
+    from_file = load_district(folder)
+    assert from_file.flows_source == estimated.flows_source
+    assert len(from_file.flows) == len(estimated.flows)
+    ours, theirs = (metrics.cohesion(d, labels) for d in (estimated, from_file))
+    assert abs(ours - theirs) < 1e-7, (ours, theirs)

@@ -61,6 +61,7 @@ UNIT_FILES = ("planning_units.geojson", "planning_units.gpkg", "planning_units.s
 MIN_SHARE = 0.03
 FAR_ZONE_KM = 10.0  # a zone this far from its own school is not its attendance zone
 ROUGH_MIN_SHARE = 0.10
+FLOW_DECIMALS = 4  # flows.csv written by infer: see flows_csv
 RECORDS_SOURCE = "enrollment records"
 ASSIGNMENTS_SOURCE = "assignments"
 BOUNDARIES_SOURCE = "boundaries"
@@ -710,9 +711,11 @@ def voronoi_cells(sites: gpd.GeoDataFrame, region: shapely.Geometry) -> gpd.GeoD
 
 
 def flows_csv(flows: pd.DataFrame, *, origin: str) -> str:
-    """flows.csv text (FORMAT.md): students to 2 decimals, flows that round to 0 left out, below the
-    comment line `origin` that says where they come from (feeder.io.flows.origin_line), so that the file
-    keeps its label, and records their small-cell rule, when it is put into a district folder."""
-    table = flows[FLOW_COLUMNS].assign(students=flows["students"].astype(float).round(2))
+    """flows.csv text (FORMAT.md): students to 4 decimals (so a plan scored on the file keeps the
+    cohesion feeder gives it on the folder without the file, to 1e-7; 2 decimals moved it by 2e-6),
+    flows that round to 0 left out, below the comment line `origin` that says where they come from
+    (feeder.io.flows.origin_line), so that the file keeps its label, and records their small-cell
+    rule, when it is put into a district folder."""
+    table = flows[FLOW_COLUMNS].assign(students=flows["students"].astype(float).round(FLOW_DECIMALS))
     table = table[table["students"] > 0]
     return f"{origin}\n" + table.to_csv(index=False, lineterminator="\n")
