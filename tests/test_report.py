@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
 import shutil
@@ -109,14 +110,23 @@ def test_diagram_bands_carry_every_student() -> None:
 
 @pytest.mark.browser
 def test_report_in_a_browser_draws_maps_and_diagrams(browser, report: Path, tmp_path: Path) -> None:
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.support.ui import WebDriverWait
+
     browser.get((report / "report.html").as_uri())
-    images = browser.execute_script(
-        "return Array.from(document.images).map(i => i.complete && i.naturalWidth > 100)"
-    )
+    drawn = "return Array.from(document.images).map(i => i.complete && i.naturalWidth > 100)"
+    counts = """return [document.querySelectorAll('g.sankey-node').length,
+        document.querySelectorAll('.js-plotly-plot').length, document.querySelectorAll('section.cohort').length]"""
+    with contextlib.suppress(TimeoutException):  # a loaded, busy page may still be decoding and plotting
+        WebDriverWait(browser, 30, poll_frequency=0.25).until(
+            lambda driver: (
+                all(driver.execute_script(drawn) or [False])
+                and driver.execute_script(counts)[1] == driver.execute_script(counts)[2] + 1
+            )
+        )
+    images = browser.execute_script(drawn)
     assert images and all(images)
-    nodes = browser.execute_script("return document.querySelectorAll('g.sankey-node').length")
-    plots = browser.execute_script("return document.querySelectorAll('.js-plotly-plot').length")
-    cohorts = browser.execute_script("return document.querySelectorAll('section.cohort').length")
+    nodes, plots, cohorts = browser.execute_script(counts)
     assert plots == cohorts + 1 and nodes > 3 * cohorts
     browser.execute_script("document.querySelector('section.cohort').scrollIntoView()")
     shot = tmp_path / "cohort.png"
